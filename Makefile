@@ -1,0 +1,70 @@
+# percept: every set-up step lives here, so `make up` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_SYS ?= python3
+VENV       ?= .venv
+PY         := $(VENV)/bin/python
+PIP        := $(VENV)/bin/pip
+ARTIFACTS  ?= artifacts
+DEPS_STAMP := $(VENV)/.deps-installed
+MODELS_STAMP := $(ARTIFACTS)/.models-built
+
+export PYTHONPATH := $(CURDIR)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup protos models up down test test-unit test-integration test-security bench helm-lint clean
+
+help:
+	@echo "make up      - set up, build the embedded tiny models, start the whole platform on localhost"
+	@echo "make down    - stop everything 'make up' started"
+	@echo "make test    - set up and run the full test suite"
+	@echo "make models  - build the tiny seeded checkpoint, ONNX export and Triton model repository"
+	@echo "make bench   - run the benchmarks (results: docs/benchmarks.md)"
+	@echo "make helm-lint - lint and template the Helm chart"
+
+setup: $(DEPS_STAMP) protos
+
+# torch is installed first and pinned, so nothing later can pull a CUDA build.
+$(DEPS_STAMP): requirements/serving.txt requirements/dev.txt sandbox-runner/requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -r requirements/dev.txt
+	# The wheel ships the real tritonserver binary and python backend; its Python API's
+	# numpy<2 pin does not apply to the binary, so its dependencies are not installed.
+	$(PIP) install -q --no-deps nvidia-pytriton==0.7.0
+	$(PIP) install -q --no-deps -e . -e sandbox-runner
+	touch $@
+
+include sandbox-runner/sandbox.mk
+
+models: $(MODELS_STAMP)
+
+$(MODELS_STAMP): $(DEPS_STAMP) $(shell find services/models model_repository -name '*.py' -o -name '*.pbtxt' 2>/dev/null)
+	$(PY) -m services.models.build_default --out $(ARTIFACTS)
+	touch $@
+
+up: setup models
+	$(PY) -m services.devstack up --artifacts $(ARTIFACTS)
+
+down:
+	@test -x $(PY) && $(PY) -m services.devstack down || true
+
+test: setup models
+	$(PY) -m pytest -q tests
+
+test-unit: setup
+	$(PY) -m pytest -q tests/unit
+
+test-integration: setup models
+	$(PY) -m pytest -q tests/integration
+
+test-security: setup
+	$(PY) -m pytest -q tests/security
+
+bench: setup models
+	$(PY) -m tests.bench.run_all
+
+clean:
+	rm -rf $(ARTIFACTS) build .pytest_cache

@@ -1,0 +1,3 @@
+# Build steps of the sandbox-runner (included by the top-level Makefile).
+protos:
+	@true

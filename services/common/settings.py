@@ -1,0 +1,106 @@
+"""Configuration from environment variables, declared once.
+
+Every variable a component reads is declared with `env(...)` in that component's
+settings module. The declarations are the single source of truth: the README's
+configuration table is generated from them (`python -m services.common.settings`)
+and a test checks that the README is current.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable, Generic, TypeVar
+
+T = TypeVar("T")
+
+_REGISTRY: dict[str, "EnvVar"] = {}
+
+
+@dataclass(frozen=True)
+class EnvVar(Generic[T]):
+    name: str
+    default: T
+    parse: Callable[[str], T]
+    help: str
+    component: str
+
+    def get(self) -> T:
+        raw = os.environ.get(self.name)
+        if raw is None or raw == "":
+            return self.default
+        try:
+            return self.parse(raw)
+        except ValueError as exc:
+            raise ValueError(f"environment variable {self.name}={raw!r} is invalid: {exc}") from exc
+
+
+def parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
+
+
+def parse_csv(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def env(name: str, default: T, help: str, *, component: str, parse: Callable[[str], T] | None = None) -> EnvVar[T]:
+    """Declare an environment variable; re-declaring the same name must agree."""
+    if parse is None:
+        if isinstance(default, bool):
+            parse = parse_bool  # type: ignore[assignment]
+        elif isinstance(default, (int, float, str)):
+            parse = type(default)  # type: ignore[assignment]
+        else:
+            raise TypeError(f"{name}: give a parser for default {default!r}")
+    var = EnvVar(name, default, parse, help, component)  # type: ignore[arg-type]
+    known = _REGISTRY.get(name)
+    if known is not None and (known.default, known.component) != (default, component):
+        raise ValueError(f"environment variable {name} declared twice with different defaults")
+    _REGISTRY[name] = var
+    return var
+
+
+def registered() -> list[EnvVar]:
+    return sorted(_REGISTRY.values(), key=lambda v: (v.component, v.name))
+
+
+def _format_default(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(value) or "(empty)"
+    if value == "":
+        return "(empty)"
+    return str(value)
+
+
+def markdown_table() -> str:
+    """The README's configuration table, generated from the declarations."""
+    import_all_settings()
+    lines = ["| variable | component | default | meaning |", "|---|---|---|---|"]
+    for var in registered():
+        lines.append(f"| `{var.name}` | {var.component} | `{_format_default(var.default)}` | {var.help} |")
+    return "\n".join(lines)
+
+
+# Modules that declare settings; importing them fills the registry.
+SETTINGS_MODULES = (
+    "services.common.limits",
+    "services.triton.settings",
+    "gateway.settings",
+)
+
+
+def import_all_settings() -> None:
+    import importlib
+
+    for module in SETTINGS_MODULES:
+        importlib.import_module(module)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
