@@ -92,6 +92,7 @@ SETTINGS_MODULES = (
     "services.common.limits",
     "services.triton.settings",
     "gateway.settings",
+    "services.devstack",
 )
 
 
@@ -102,5 +103,23 @@ def import_all_settings() -> None:
         importlib.import_module(module)
 
 
+def write_readme(readme: str = "README.md") -> None:
+    """Replace the table between the README's config-table markers."""
+    import re
+    from pathlib import Path
+
+    path = Path(readme)
+    text = path.read_text()
+    start, end = "<!-- config-table:start -->", "<!-- config-table:end -->"
+    new = re.sub(re.escape(start) + ".*?" + re.escape(end),
+                 lambda _: f"{start}\n{markdown_table()}\n{end}", text, flags=re.S)
+    path.write_text(new)
+
+
 if __name__ == "__main__":
-    print(markdown_table())
+    import sys
+
+    if "--write-readme" in sys.argv:
+        write_readme()
+    else:
+        print(markdown_table())

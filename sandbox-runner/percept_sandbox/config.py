@@ -1,0 +1,90 @@
+"""The runner's configuration, resolved once from the environment (and CLI flags)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+from . import settings
+
+MIB = 1024 * 1024
+
+
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    workers: int
+    queue_size: int
+    default_timeout_s: float
+    max_timeout_s: float
+    memory_bytes: int
+    tmpfs_bytes: int
+    file_bytes: int
+    processes: int
+    open_files: int
+    max_code_bytes: int
+    max_dpi: int
+    max_figures: int
+    max_figure_pixels: int
+    max_image_bytes: int
+    max_output_bytes: int
+    output_tail_bytes: int
+    max_trace_bytes: int
+    jail_uid: int
+    jail_gid: int
+    runtime_dir: str
+    mplconfigdir: str
+    insecure_no_isolation: bool
+    log_level: str
+
+    @classmethod
+    def from_env(cls, **overrides) -> "SandboxConfig":
+        config = cls(
+            workers=settings.WORKERS.get() or available_cores(),
+            queue_size=settings.QUEUE_SIZE.get(),
+            default_timeout_s=settings.TIMEOUT_S.get(),
+            max_timeout_s=settings.MAX_TIMEOUT_S.get(),
+            memory_bytes=settings.MEMORY_MB.get() * MIB,
+            tmpfs_bytes=settings.TMPFS_MB.get() * MIB,
+            file_bytes=settings.MAX_FILE_MB.get() * MIB,
+            processes=settings.MAX_PROCESSES.get(),
+            open_files=settings.MAX_OPEN_FILES.get(),
+            max_code_bytes=settings.MAX_CODE_BYTES.get(),
+            max_dpi=settings.MAX_DPI.get(),
+            max_figures=settings.MAX_FIGURES.get(),
+            max_figure_pixels=settings.MAX_FIGURE_PIXELS.get(),
+            max_image_bytes=settings.MAX_IMAGE_BYTES.get(),
+            max_output_bytes=settings.MAX_OUTPUT_BYTES.get(),
+            output_tail_bytes=settings.OUTPUT_TAIL_BYTES.get(),
+            max_trace_bytes=settings.MAX_TRACE_BYTES.get(),
+            jail_uid=settings.JAIL_UID.get(),
+            jail_gid=settings.JAIL_GID.get(),
+            runtime_dir=settings.RUNTIME_DIR.get(),
+            mplconfigdir=settings.MPLCONFIGDIR.get(),
+            insecure_no_isolation=settings.INSECURE_NO_ISOLATION.get(),
+            log_level=settings.LOG_LEVEL.get(),
+        )
+        overrides = {k: v for k, v in overrides.items() if v is not None}
+        config = replace(config, **overrides)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        problems = []
+        if self.workers < 1:
+            problems.append("workers must be at least 1")
+        if self.queue_size < 0:
+            problems.append("queue size must not be negative")
+        if not 0 < self.default_timeout_s <= self.max_timeout_s:
+            problems.append("the default timeout must be positive and at most the maximum timeout")
+        if self.memory_bytes < 256 * MIB:
+            problems.append("the memory limit must be at least 256 MiB (the libraries alone map more)")
+        if self.jail_uid == 0 or self.jail_gid == 0:
+            problems.append("the jail uid/gid must not be 0")
+        if problems:
+            raise ValueError("; ".join(problems))

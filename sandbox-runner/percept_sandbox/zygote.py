@@ -1,0 +1,268 @@
+"""The zygote: a warm, single-threaded process that forks one jailed child per render.
+
+Started by the pool with a clean environment (no parent variable ever reaches
+it, so none can reach a child, not even in the memory a child inherits). It
+
+1. imports the libraries and draws a warm-up figure, with the host's view;
+2. enters its own user and mount namespaces, as an unprivileged identity, and
+   pivots into the jail's read-only filesystem view (see filesystem.py);
+3. compiles the seccomp filter;
+4. answers "spawn" requests: clone() straight into new user, PID, network,
+   mount, IPC and UTS namespaces, write the child's id maps, hand the pool the
+   child's render channel, output pipes and pidfd; and reports every child's exit.
+
+It never sees a program: programs go from the pool to a child directly.
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import select
+import signal
+import socket
+import sys
+import traceback
+
+from . import child as child_module
+from . import execute, filesystem, linux, wire
+from .userns import IsolationError, become_namespace_root, enter_user_namespace, write_own_id_maps
+
+LOG = logging.getLogger("percept_sandbox.zygote")
+
+CHILD_NAMESPACES = (linux.CLONE_NEWUSER | linux.CLONE_NEWPID | linux.CLONE_NEWNS | linux.CLONE_NEWNET
+                    | linux.CLONE_NEWIPC | linux.CLONE_NEWUTS)
+WARMUP_PROGRAM = """
+import numpy as np
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots()
+ax.plot([0, 1, 2], [0, 1, 4], label="y")
+ax.set_title("warm")
+ax.legend()
+plt.savefig("warm.png")
+"""
+
+
+def warm_up() -> None:
+    from . import trace, warmup
+
+    warmup.import_libraries()
+    warmup.draw_warmup_figure()
+    # One pass through the render protocol and the trace, in this process.
+    compiled = execute.compile_program(WARMUP_PROGRAM)
+    with execute.recording() as recorder:
+        execute.run_program(compiled)
+        figures = recorder.figures()
+        limits = execute.FigureLimits(4, 10**8, 10**9)
+        drawn = trace.DrawRecorder()
+        with drawn.installed():
+            execute.render_figures(recorder, figures, 100, execute.ImageFormat.PNG, limits)
+        trace.build_trace(figures, 100, 1 << 20, drawn)
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+class Zygote:
+    def __init__(self, control: socket.socket, config: dict) -> None:
+        self.control = control
+        self.config = config
+        self.proc_fd: int | None = None
+        self.namespaces = False
+        self.seccomp_program: bytes | None = None
+        self.children: set[int] = set()
+        self.plan: child_module.ChildPlan | None = None
+
+    # -- set-up -------------------------------------------------------------
+    def set_up(self) -> dict:
+        cfg = self.config
+        warnings = []
+        try:
+            from . import seccomp_policy
+
+            self.seccomp_program = seccomp_policy.compile_program()
+        except Exception as exc:  # libseccomp missing or unusable
+            if not cfg["allow_insecure"]:
+                raise IsolationError(f"seccomp is unavailable: {exc}") from exc
+            warnings.append(f"seccomp is unavailable: {exc}")
+        if cfg["use_namespaces"]:
+            layout = filesystem.default_layout(cfg["package_dir"], cfg["mplconfigdir"])
+            plan = filesystem.plan_jail(layout)
+            try:
+                enter_user_namespace(cfg["jail_uid"], cfg["jail_gid"])
+                self.proc_fd = filesystem.enter_jail_root(plan, cfg["mountpoint"], become_namespace_root)
+                self._probe_child_namespaces()
+            except OSError as exc:
+                raise IsolationError(f"user namespaces are unavailable: {exc}") from exc
+            self.namespaces = True
+        else:
+            warnings.append("namespaces are disabled: programs see the host filesystem and network")
+        env = dict(cfg["child_env"])
+        if self.namespaces:
+            env["MPLCONFIGDIR"] = filesystem.JAIL_MPLCONFIGDIR
+        self.plan = child_module.ChildPlan(
+            isolated=self.namespaces, seccomp_program=self.seccomp_program, env=env,
+            tmpfs_bytes=cfg["tmpfs_bytes"], memory_bytes=cfg["memory_bytes"], file_bytes=cfg["file_bytes"],
+            processes=cfg["processes"], open_files=cfg["open_files"], max_cpu_s=cfg["max_cpu_s"],
+            max_code_bytes=cfg["max_code_bytes"], max_figures=cfg["max_figures"],
+            max_figure_pixels=cfg["max_figure_pixels"], max_image_bytes=cfg["max_image_bytes"],
+            max_trace_bytes=cfg["max_trace_bytes"], scratch_root=cfg["scratch_root"],
+            jail_uid=cfg["jail_uid"], jail_gid=cfg["jail_gid"])
+        return {"namespaces": self.namespaces, "seccomp": self.seccomp_program is not None,
+                "warnings": warnings}
+
+    def _probe_child_namespaces(self) -> None:
+        """Create (and discard) one child the way renders will, before promising anything."""
+        pid = linux.clone(CHILD_NAMESPACES)
+        if pid == 0:
+            try:
+                write_own_id_maps(self.proc_fd)
+            except BaseException:
+                os._exit(1)
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            raise IsolationError(f"a child could not set up its user namespace (status {status})")
+
+    # -- serving ------------------------------------------------------------
+    def spawn(self) -> None:
+        pool_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            pid = linux.clone(CHILD_NAMESPACES) if self.namespaces else os.fork()
+        except OSError as exc:
+            for fd in (out_r, out_w, err_r, err_w):
+                os.close(fd)
+            pool_end.close()
+            child_end.close()
+            wire.send_message(self.control, {"type": "spawn_failed", "error": str(exc)})
+            return
+        if pid == 0:
+            pool_end.close()
+            os.close(out_r)
+            os.close(err_r)
+            child_module.main(self.plan, child_end.detach(), out_w, err_w, self.proc_fd)
+        self.children.add(pid)
+        child_end.close()
+        os.close(out_w)
+        os.close(err_w)
+        pidfd = os.pidfd_open(pid)
+        try:
+            wire.send_message(self.control, {"type": "spawned", "pid": pid},
+                              [pool_end.fileno(), out_r, err_r, pidfd])
+        except OSError as exc:
+            os.kill(pid, signal.SIGKILL)
+            wire.send_message(self.control, {"type": "spawn_failed", "error": str(exc)})
+        finally:
+            pool_end.close()
+            for fd in (out_r, err_r, pidfd):
+                os.close(fd)
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.children.discard(pid)
+            wire.send_message(self.control, {
+                "type": "exited", "pid": pid, "status": status,
+                "cpu_s": usage.ru_utime + usage.ru_stime, "peak_memory_bytes": usage.ru_maxrss * 1024})
+
+    def kill_children(self) -> None:
+        for pid in list(self.children):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def serve(self) -> None:
+        wake_r, wake_w = os.pipe()
+        for fd in (wake_r, wake_w):
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        control_fd = self.control.fileno()
+        try:
+            self._loop(control_fd, wake_r)
+        except OSError:
+            pass  # the pool closed the channel while we were answering: shut down
+        finally:
+            self.kill_children()
+
+    def _loop(self, control_fd: int, wake_r: int) -> None:
+        while True:
+            try:
+                readable, _, _ = select.select([control_fd, wake_r], [], [])
+            except InterruptedError:
+                continue
+            if wake_r in readable:
+                try:
+                    while os.read(wake_r, 512):
+                        pass
+                except BlockingIOError:
+                    pass
+                self.reap()
+            if control_fd in readable:
+                message, fds = wire.recv_message(self.control)
+                for fd in fds:
+                    os.close(fd)
+                if message is None:
+                    return  # the pool is gone
+                if message.get("type") == "spawn":
+                    self.spawn()
+
+
+def probe_user_namespaces() -> None:
+    """Can this process create user and mount namespaces at all? (checked in a throwaway child)"""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            linux.unshare(linux.CLONE_NEWUSER | linux.CLONE_NEWNS)
+        except BaseException:
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise IsolationError("user namespaces are unavailable: unshare(CLONE_NEWUSER) is not permitted")
+
+
+def _stop(signum, frame):
+    raise SystemExit(0)
+
+
+def main(argv: list[str]) -> None:
+    control_fd, expected_parent = int(argv[1]), int(argv[2])
+    logging.basicConfig(level=os.environ.get("PERCEPT_SANDBOX_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s zygote %(levelname)s %(message)s")
+    linux.set_parent_death_signal(signal.SIGKILL)
+    if os.getppid() != expected_parent:
+        os._exit(1)  # the pool died before we could tie our life to it
+    signal.signal(signal.SIGTERM, _stop)
+    control = socket.socket(fileno=control_fd)
+    message, _ = wire.recv_message(control)
+    if not message or message.get("type") != "configure":
+        os._exit(2)
+    try:
+        if message["config"]["use_namespaces"]:
+            probe_user_namespaces()  # fail in milliseconds, before the slow warm-up
+        warm_up()
+        zygote = Zygote(control, message["config"])
+        isolation = zygote.set_up()
+    except BaseException as exc:
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        LOG.error("set-up failed: %s", detail)
+        kind = "isolation" if isinstance(exc, IsolationError) else "setup"
+        wire.send_message(control, {"type": "fatal", "kind": kind, "error": detail})
+        os._exit(3)
+    wire.send_message(control, {"type": "ready", "pid": os.getpid(), "isolation": isolation})
+    zygote.serve()
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,275 @@
+"""Load an upstream TokenFD checkpoint directory into `TokenFDModel` (torch).
+
+    <dir>/config.json                              internvl_chat layout (config.py)
+    <dir>/model.safetensors                        or model-0000k-of-0000n.safetensors
+                                                   + model.safetensors.index.json
+    <dir>/pytorch_model.bin                        or sharded .bin + pytorch_model.bin.index.json
+    <dir>/tokenizer.model                          InternLM2 sentencepiece model
+
+The checkpoint is checked against the exact set of upstream names and shapes the
+config implies before anything is converted; a missing, unexpected or mis-shaped
+tensor is refused with a message that lists every one of them by upstream name.
+Then the ViT names are mapped to transformers' InternVLVisionModel (the fused qkv is
+split by rows into q, k, v), the embedding table is taken from either place it may
+live, and the tensors documented as unused at inference are dropped.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from services.models.tokenfd.config import CheckpointError, TokenFDConfig
+
+CONFIG_FILE = "config.json"
+TOKENIZER_FILE = "tokenizer.model"
+SAFETENSORS_FILE = "model.safetensors"
+SAFETENSORS_INDEX = "model.safetensors.index.json"
+BIN_FILE = "pytorch_model.bin"
+BIN_INDEX = "pytorch_model.bin.index.json"
+
+EMBEDDING_NAMES = ("tok_embeddings.weight", "language_model.model.tok_embeddings.weight")
+# Loss temperature and bias of training, and InternVL's MLLM projector in some
+# checkpoints: never used by TokenFD inference.
+UNUSED = re.compile(r"^(t_prime|b|mlp1\..*)$")
+OPTIONAL = re.compile(r"^upsample\.[13]\.num_batches_tracked$")
+
+# upstream ViT name -> transformers InternVLVisionModel name (under vision_model.)
+_VIT_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
+    (r"^vision_model\.embeddings\.class_embedding$", "vision_model.embeddings.cls_token"),
+    (r"^vision_model\.embeddings\.position_embedding$", "vision_model.embeddings.position_embeddings"),
+    (r"^vision_model\.embeddings\.patch_embedding\.(weight|bias)$",
+     r"vision_model.embeddings.patch_embeddings.projection.\1"),
+    (r"^vision_model\.encoder\.layers\.(\d+)\.attn\.proj\.(weight|bias)$",
+     r"vision_model.encoder.layer.\1.attention.projection_layer.\2"),
+    (r"^vision_model\.encoder\.layers\.(\d+)\.mlp\.(fc[12])\.(weight|bias)$",
+     r"vision_model.encoder.layer.\1.mlp.\2.\3"),
+    (r"^vision_model\.encoder\.layers\.(\d+)\.norm1\.(weight|bias)$",
+     r"vision_model.encoder.layer.\1.layernorm_before.\2"),
+    (r"^vision_model\.encoder\.layers\.(\d+)\.norm2\.(weight|bias)$",
+     r"vision_model.encoder.layer.\1.layernorm_after.\2"),
+    (r"^vision_model\.encoder\.layers\.(\d+)\.ls1$", r"vision_model.encoder.layer.\1.lambda_1"),
+    (r"^vision_model\.encoder\.layers\.(\d+)\.ls2$", r"vision_model.encoder.layer.\1.lambda_2"),
+))
+_QKV = re.compile(r"^vision_model\.encoder\.layers\.(\d+)\.attn\.qkv\.(weight|bias)$")
+
+
+# --- config and files ----------------------------------------------------------------
+def load_config(checkpoint_dir: str | Path) -> TokenFDConfig:
+    directory = Path(checkpoint_dir)
+    path = directory / CONFIG_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist (expected an upstream TokenFD checkpoint directory)")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path} is not a JSON object")
+    return TokenFDConfig.from_upstream_json(data, name=directory.resolve().name)
+
+
+def weight_files(checkpoint_dir: str | Path) -> list[Path]:
+    """The weight files, safetensors preferred; a sharded checkpoint's shards in index order."""
+    directory = Path(checkpoint_dir)
+    for index_name, single in ((SAFETENSORS_INDEX, SAFETENSORS_FILE), (BIN_INDEX, BIN_FILE)):
+        if (directory / single).is_file():
+            return [directory / single]
+        index = directory / index_name
+        if index.is_file():
+            try:
+                weight_map = json.loads(index.read_text())["weight_map"]
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise CheckpointError(f"{index} is not a valid shard index (needs a 'weight_map')") from exc
+            shards = list(dict.fromkeys(weight_map.values()))
+            missing = [name for name in shards if not (directory / name).is_file()]
+            if missing:
+                raise CheckpointError(f"{index} names shards that do not exist: {', '.join(missing)}")
+            return [directory / name for name in shards]
+    raise FileNotFoundError(f"no weights in {directory}: expected {SAFETENSORS_FILE}, {BIN_FILE} "
+                            f"or a sharded checkpoint with {SAFETENSORS_INDEX} / {BIN_INDEX}")
+
+
+def _read_file(path: Path) -> dict[str, torch.Tensor]:
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path), device="cpu")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):
+        state = state["model"]  # training checkpoints wrap the weights
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path} does not hold a state dict of tensors")
+    return state
+
+
+def read_state_dict(checkpoint_dir: str | Path) -> dict[str, torch.Tensor]:
+    """All tensors of the checkpoint under their upstream names (shards merged)."""
+    state: dict[str, torch.Tensor] = {}
+    for path in weight_files(checkpoint_dir):
+        part = _read_file(path)
+        clash = sorted(set(part) & set(state))
+        if clash:
+            raise CheckpointError(f"tensors stored in more than one shard: {', '.join(clash[:10])}")
+        state.update(part)
+    return state
+
+
+# --- names and shapes ----------------------------------------------------------------
+def upstream_shapes(config: TokenFDConfig) -> dict[str, tuple[int, ...]]:
+    """Every tensor TokenFD inference needs, by upstream name (the embedding table
+    under its usual name, `tok_embeddings.weight`)."""
+    v = config.vision
+    C, D, M, P, H = v.hidden_size, config.feature_dim, v.intermediate_size, v.patch_size, config.upsample_channels
+    shapes: dict[str, tuple[int, ...]] = {
+        "vision_model.embeddings.class_embedding": (1, 1, C),
+        "vision_model.embeddings.patch_embedding.weight": (C, 3, P, P),
+        "vision_model.embeddings.patch_embedding.bias": (C,),
+        "vision_model.embeddings.position_embedding": (1, v.patch_grid ** 2 + 1, C),
+    }
+    for i in range(v.num_hidden_layers):
+        layer = f"vision_model.encoder.layers.{i}."
+        shapes[layer + "attn.qkv.weight"] = (3 * C, C)
+        if v.qkv_bias:
+            shapes[layer + "attn.qkv.bias"] = (3 * C,)
+        shapes.update({layer + "attn.proj.weight": (C, C), layer + "attn.proj.bias": (C,),
+                       layer + "mlp.fc1.weight": (M, C), layer + "mlp.fc1.bias": (M,),
+                       layer + "mlp.fc2.weight": (C, M), layer + "mlp.fc2.bias": (C,),
+                       layer + "ls1": (C,), layer + "ls2": (C,)})
+        for norm in ("norm1", "norm2"):
+            shapes[layer + f"{norm}.weight"] = (C,)
+            if v.norm_type == "layer_norm":
+                shapes[layer + f"{norm}.bias"] = (C,)
+    for index, (c_in, c_out) in ((0, (C, H)), (2, (H, C))):
+        shapes[f"upsample.{index}.weight"] = (c_in, c_out, 4, 4)
+        for stat in ("weight", "bias", "running_mean", "running_var"):
+            shapes[f"upsample.{index + 1}.{stat}"] = (c_out,)
+        shapes[f"upsample.{index + 1}.num_batches_tracked"] = ()
+    shapes.update({"ocr_mlp.0.weight": (C,), "ocr_mlp.0.bias": (C,),
+                   "ocr_mlp.1.weight": (D, C), "ocr_mlp.1.bias": (D,),
+                   "ocr_mlp.3.weight": (D, D), "ocr_mlp.3.bias": (D,),
+                   EMBEDDING_NAMES[0]: (config.vocab_size, D)})
+    return shapes
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    missing: list[str]
+    unexpected: list[str]
+    mis_shaped: list[str]      # "name: checkpoint (a, b), expected (c, d)"
+    ignored: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.unexpected or self.mis_shaped)
+
+    def message(self, source: str) -> str:
+        lines = [f"{source} does not match the TokenFD architecture of its config.json:"]
+        for title, names in (("missing", self.missing), ("unexpected", self.unexpected),
+                             ("mis-shaped", self.mis_shaped)):
+            if names:
+                lines.append(f"  {len(names)} {title} tensor(s):")
+                lines += [f"    {name}" for name in names]
+        return "\n".join(lines)
+
+
+def _embedding_name(state: dict[str, torch.Tensor]) -> tuple[str | None, list[str]]:
+    """Which stored name holds the embedding table, and problems (both present and different)."""
+    present = [name for name in EMBEDDING_NAMES if name in state]
+    if len(present) == 2 and not torch.equal(state[present[0]], state[present[1]]):
+        return present[0], [f"{present[1]}: a second, different embedding table (also in {present[0]})"]
+    return (present[0] if present else None), []
+
+
+def check_state_dict(state: dict[str, torch.Tensor], config: TokenFDConfig) -> CheckReport:
+    expected = upstream_shapes(config)
+    embedding, conflicts = _embedding_name(state)
+    aliases = {embedding: EMBEDDING_NAMES[0]} if embedding else {}
+    ignored = sorted(name for name in state if UNUSED.match(name)
+                     or (name in EMBEDDING_NAMES and name != embedding and not conflicts))
+    seen: set[str] = set()
+    unexpected, mis_shaped = [], []
+    for name, tensor in state.items():
+        if name in ignored:
+            continue
+        canonical = aliases.get(name, name)
+        if canonical not in expected:
+            unexpected.append(name)
+            continue
+        seen.add(canonical)
+        if tuple(tensor.shape) != expected[canonical]:
+            mis_shaped.append(f"{name}: checkpoint {tuple(tensor.shape)}, expected {expected[canonical]}")
+    missing = [name for name in expected if name not in seen and not OPTIONAL.match(name)]
+    if embedding is None:
+        missing = [n if n != EMBEDDING_NAMES[0] else f"{n} (or {EMBEDDING_NAMES[1]})" for n in missing]
+    return CheckReport(missing=missing, unexpected=sorted(unexpected) + conflicts, mis_shaped=sorted(mis_shaped),
+                       ignored=ignored)
+
+
+def convert_state_dict(state: dict[str, torch.Tensor], config: TokenFDConfig,
+                       source: str = "checkpoint") -> dict[str, torch.Tensor]:
+    """Upstream names -> TokenFDModel names, float32. Raises CheckpointError listing
+    every missing, unexpected and mis-shaped tensor."""
+    report = check_state_dict(state, config)
+    if not report.ok:
+        raise CheckpointError(report.message(source))
+    embedding, _ = _embedding_name(state)
+    C = config.vision.hidden_size
+    converted: dict[str, torch.Tensor] = {}
+    for name, tensor in state.items():
+        if name in report.ignored:
+            continue
+        if tensor.is_floating_point():
+            tensor = tensor.to(torch.float32)
+        if name == embedding:
+            converted["tok_embeddings.weight"] = tensor
+            continue
+        qkv = _QKV.match(name)
+        if qkv:
+            layer, kind = qkv.groups()
+            # rows [0:C] = q, [C:2C] = k, [2C:3C] = v
+            for part, chunk in zip(("q", "k", "v"), tensor.split(C, dim=0)):
+                converted[f"vision_model.encoder.layer.{layer}.attention.{part}_proj.{kind}"] = chunk.contiguous()
+            continue
+        for pattern, replacement in _VIT_RULES:
+            if pattern.match(name):
+                converted[pattern.sub(replacement, name)] = tensor.contiguous()
+                break
+        else:
+            converted[name] = tensor.contiguous()   # upsample.*, ocr_mlp.*: same names
+    for index in (1, 3):
+        converted.setdefault(f"upsample.{index}.num_batches_tracked", torch.tensor(0, dtype=torch.long))
+    return converted
+
+
+# --- the model -----------------------------------------------------------------------
+def build_model(config: TokenFDConfig, state: dict[str, torch.Tensor]):
+    """TokenFDModel in eval mode (fp32) with these converted weights. Built on the meta
+    device and the tensors assigned, so a 300M-parameter model is not first filled
+    with random weights."""
+    from services.models.tokenfd.modeling import TokenFDModel
+
+    with torch.device("meta"):
+        model = TokenFDModel(config)
+    result = model.load_state_dict(state, strict=False, assign=True)
+    if result.missing_keys or result.unexpected_keys:
+        # a mismatch between the name map and the module: a bug here, not in the checkpoint
+        raise RuntimeError(f"name map out of date: missing {result.missing_keys}, "
+                           f"unexpected {result.unexpected_keys}")
+    return model.requires_grad_(False).eval()   # inference only: no autograd bookkeeping
+
+
+def load_model(checkpoint_dir: str | Path):
+    """(TokenFDModel in eval mode, TokenFDConfig) from an upstream checkpoint directory."""
+    directory = Path(checkpoint_dir)
+    config = load_config(directory)
+    state = convert_state_dict(read_state_dict(directory), config, source=str(directory))
+    return build_model(config, state), config
+
+
+__all__ = ["CheckReport", "CheckpointError", "EMBEDDING_NAMES", "build_model", "check_state_dict",
+           "convert_state_dict", "load_config", "load_model", "read_state_dict", "upstream_shapes",
+           "weight_files"]

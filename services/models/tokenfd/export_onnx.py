@@ -1,0 +1,168 @@
+"""Export a TokenFD checkpoint to the artefacts the serving path needs (torch).
+
+    <out>/encoder.onnx         pixel_values FP32 [N,3,448,448] + query_embeddings FP32 [N,T,D]
+                               -> similarity FP32 [N,T,128,128]   (N, T dynamic)
+    <out>/tok_embeddings.npy   (vocab, D) float32: the query lookup table, outside the graph
+    <out>/tokenizer.model      the checkpoint's sentencepiece model, copied
+    <out>/tokenfd.json         name, model id, D, vocab size, tile/grid sizes, default max tiles
+
+The graph computes the cosine similarity next to the encoder, so the (N, 16384, D)
+feature map never leaves it (docs/tokenfd.md has the memory arithmetic). It is
+exported with the dynamo exporter (torch.export -> ONNX, opset 18), optimised by
+onnxscript, and checked with onnx.checker.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from services.models.tokenfd import checkpoint as ckpt
+from services.models.tokenfd.config import DEFAULT_MAX_TILES, FEATURE_GRID, TILE_SIZE, TokenFDConfig
+from services.triton import contract
+
+ONNX_FILE = "encoder.onnx"
+EMBEDDINGS_FILE = "tok_embeddings.npy"
+TOKENIZER_FILE = "tokenizer.model"
+META_FILE = "tokenfd.json"
+OPSET = 18
+MODEL_ID_CHARS = 16
+
+
+@dataclass(frozen=True)
+class ExportedArtifacts:
+    directory: Path
+    onnx: Path
+    embeddings: Path
+    tokenizer: Path
+    metadata_file: Path
+    metadata: dict[str, Any]
+
+
+def model_id(files: list[Path]) -> str:
+    """sha256 over the checkpoint's weight files (in order), first 16 hex digits: the
+    same weights always give the same id, whatever directory they sit in."""
+    digest = hashlib.sha256()
+    for path in files:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:MODEL_ID_CHARS]
+
+
+def export_encoder_onnx(model, path: str | Path, *, opset: int = OPSET) -> Path:
+    """Write the SimilarityEncoder of `model` (a TokenFDModel) to `path`."""
+    import torch
+
+    from services.models.tokenfd.modeling import SimilarityEncoder
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    config: TokenFDConfig = model.config
+    encoder = SimilarityEncoder(model).eval()
+    # Example shapes other than 1 so neither axis is specialised to a constant.
+    pixels = torch.zeros(2, 3, TILE_SIZE, TILE_SIZE)
+    queries = torch.zeros(2, 3, config.feature_dim)
+    tiles, tokens = torch.export.Dim("tiles", min=1), torch.export.Dim("tokens", min=1)
+    with torch.no_grad(), _quiet_exporter():
+        program = torch.onnx.export(
+            encoder, (pixels, queries), dynamo=True, opset_version=opset, optimize=True, verbose=False,
+            input_names=[contract.ENC_PIXELS, contract.ENC_QUERY], output_names=[contract.ENC_SIMILARITY],
+            dynamic_shapes={contract.ENC_PIXELS: {0: tiles}, contract.ENC_QUERY: {0: tiles, 1: tokens}})
+    program.save(str(path))
+    verify_onnx(path)
+    return path
+
+
+@contextlib.contextmanager
+def _quiet_exporter():
+    """The exporter logs that torchvision's ops are not registered and warns about
+    its own deprecations; neither concerns this graph."""
+    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = registration.level
+    registration.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.filterwarnings("ignore", message=".*axis name.*", category=UserWarning)
+            yield
+    finally:
+        registration.setLevel(level)
+
+
+def verify_onnx(path: str | Path) -> None:
+    """onnx.checker (by path, so a model with external data is checked too) and the
+    contract's input/output names."""
+    import onnx
+
+    onnx.checker.check_model(str(path), full_check=False)
+    graph = onnx.load(str(path), load_external_data=False).graph
+    inputs = [i.name for i in graph.input]
+    outputs = [o.name for o in graph.output]
+    if inputs != [contract.ENC_PIXELS, contract.ENC_QUERY] or outputs != [contract.ENC_SIMILARITY]:
+        raise RuntimeError(f"exported graph has inputs {inputs} and outputs {outputs}, "
+                           f"not the contract's ({contract.ENC_PIXELS}, {contract.ENC_QUERY}) -> "
+                           f"{contract.ENC_SIMILARITY}")
+
+
+def export_artifacts(checkpoint_dir: str | Path, out_dir: str | Path) -> ExportedArtifacts:
+    """Checkpoint directory (upstream layout) -> the four serving artefacts in out_dir."""
+    checkpoint_dir, out = Path(checkpoint_dir), Path(out_dir)
+    ckpt.load_config(checkpoint_dir)   # cheap checks first: config, tokenizer, weight files
+    ckpt.weight_files(checkpoint_dir)
+    tokenizer_source = checkpoint_dir / TOKENIZER_FILE
+    if not tokenizer_source.is_file():
+        raise FileNotFoundError(f"{tokenizer_source} does not exist (the checkpoint's sentencepiece model)")
+    model, config = ckpt.load_model(checkpoint_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    onnx_path = export_encoder_onnx(model, out / ONNX_FILE)
+    embeddings = model.tok_embeddings.weight.detach().numpy().astype(np.float32, copy=False)
+    np.save(out / EMBEDDINGS_FILE, np.ascontiguousarray(embeddings))
+    shutil.copyfile(tokenizer_source, out / TOKENIZER_FILE)
+    del model
+
+    from services.models.tokenfd.tokenizer import QueryTokenizer
+
+    tokenizer_vocab = QueryTokenizer.from_file(out / TOKENIZER_FILE).vocab_size
+    if tokenizer_vocab > config.vocab_size:
+        raise ckpt.CheckpointError(f"the tokenizer has {tokenizer_vocab} pieces but the embedding table only "
+                                   f"{config.vocab_size} rows")
+    metadata = {
+        "name": checkpoint_dir.resolve().name,
+        "model_id": model_id(ckpt.weight_files(checkpoint_dir)),
+        "D": config.feature_dim,
+        "vocab_size": config.vocab_size,
+        "tokenizer_vocab_size": tokenizer_vocab,
+        "tile_size": TILE_SIZE,
+        "feature_grid": FEATURE_GRID,
+        "max_tiles": DEFAULT_MAX_TILES,
+        "source_checkpoint": checkpoint_dir.resolve().name,
+        "vision": {"hidden_size": config.vision.hidden_size, "num_hidden_layers": config.vision.num_hidden_layers,
+                   "num_attention_heads": config.vision.num_attention_heads,
+                   "intermediate_size": config.vision.intermediate_size},
+        "onnx": {"file": ONNX_FILE, "opset": OPSET, "inputs": [contract.ENC_PIXELS, contract.ENC_QUERY],
+                 "outputs": [contract.ENC_SIMILARITY]},
+    }
+    meta_path = out / META_FILE
+    meta_path.write_text(json.dumps(metadata, indent=2) + "\n")
+    return ExportedArtifacts(directory=out, onnx=onnx_path, embeddings=out / EMBEDDINGS_FILE,
+                             tokenizer=out / TOKENIZER_FILE, metadata_file=meta_path, metadata=metadata)
+
+
+def quantize_int8(onnx_path: str | Path, out_path: str | Path) -> Path:
+    """Dynamic int8 quantisation of the MatMul weights (ONNX Runtime), for the CPU
+    benchmark. Activations stay float; accuracy must be checked against fp32."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    out_path = Path(out_path)
+    quantize_dynamic(str(onnx_path), str(out_path), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+    return out_path

@@ -1,0 +1,168 @@
+"""What `tokenfd_locate` does for one request, without Triton in the way.
+
+decode (shared pixel cap) -> validate the query -> tile -> tokenize -> look up the
+token embeddings -> encoder, in chunks of at most the encoder's max batch -> stitch.
+
+The encoder call is injected: inside Triton it is a BLS request to
+`tokenfd_encoder`, in tests it can be ONNX Runtime in-process. Client faults raise
+PerceptError with a stable code; `triton_error_message` puts the code in front of
+the message so the gateway can map it back to a typed 4xx.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from services.common import limits
+from services.common.errors import ErrorCode, PerceptError
+from services.common.images import decode_image
+from services.triton import contract
+
+# (pixel_values (n,3,448,448), query_embeddings (n,T,D)) -> similarity (n,T,128,128)
+EncodeFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class LocateResult:
+    similarity: np.ndarray    # (T, 128*rows, 128*cols) float32
+    token_ids: np.ndarray     # (T,) int64
+    token_texts: list[str]
+    grid: tuple[int, int]     # (cols, rows)
+    num_tiles: int            # tiles sent to the encoder, thumbnail included
+    image_size: tuple[int, int]  # (width, height)
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    tiled: Any                    # services.models.tokenfd.preprocess.TiledImage
+    token_ids: np.ndarray
+    token_texts: list[str]
+    query_embeddings: np.ndarray  # (T', D), T' >= T when padded
+    image_size: tuple[int, int]
+
+
+def triton_error_message(error: PerceptError) -> str:
+    return contract.ERROR_PREFIX_FORMAT.format(code=error.code.value, message=error.message)
+
+
+def padded_length(tokens: int) -> int:
+    """Next power of two: requests with 3 and 4 tokens share an encoder batch."""
+    return 1 << max(0, tokens - 1).bit_length()
+
+
+class LocatePipeline:
+    def __init__(self, tokenizer, embeddings: np.ndarray, *, max_tiles: int = 12,
+                 encoder_max_batch_size: int = 16, pad_query_tokens: bool = True) -> None:
+        self.tokenizer = tokenizer
+        self.embeddings = embeddings
+        self.max_tiles = max_tiles
+        self.encoder_max_batch_size = encoder_max_batch_size
+        self.pad_query_tokens = pad_query_tokens
+
+    @classmethod
+    def from_directory(cls, directory: str | Path, **options) -> "LocatePipeline":
+        """Load tokenizer.model and tok_embeddings.npy (memory-mapped: instances share the pages)."""
+        from services.models.tokenfd.tokenizer import QueryTokenizer
+
+        directory = Path(directory)
+        embeddings = np.load(directory / "tok_embeddings.npy", mmap_mode="r")
+        meta_path = directory / "tokenfd.json"
+        if meta_path.exists():
+            declared = json.loads(meta_path.read_text()).get("D")
+            if declared is not None and int(declared) != embeddings.shape[1]:
+                raise ValueError(f"tokenfd.json D={declared} != embedding table D={embeddings.shape[1]}")
+        return cls(QueryTokenizer.from_file(directory / "tokenizer.model"), embeddings, **options)
+
+    @property
+    def dim(self) -> int:
+        return int(self.embeddings.shape[1])
+
+    # --- validation -----------------------------------------------------------------
+    def parse_query(self, raw: bytes | str) -> str:
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise PerceptError(ErrorCode.INVALID_QUERY, "the query is not valid UTF-8") from exc
+        if not raw.strip():
+            raise PerceptError(ErrorCode.INVALID_QUERY, "the query is empty")
+        max_chars = limits.MAX_QUERY_CHARS.get()
+        if len(raw) > max_chars:
+            raise PerceptError(ErrorCode.QUERY_TOO_LONG,
+                               f"the query has {len(raw)} characters; the limit is {max_chars}")
+        return raw
+
+    def parse_max_tiles(self, value: int | None) -> int:
+        if value is None:
+            return self.max_tiles
+        if not 1 <= value <= self.max_tiles:
+            raise PerceptError(ErrorCode.INVALID_REQUEST,
+                               f"max_tiles must be between 1 and {self.max_tiles}, got {value}")
+        return int(value)
+
+    def tokenize(self, query: str) -> tuple[np.ndarray, list[str]]:
+        ids, pieces = self.tokenizer.encode_query(query)
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if ids.size == 0:
+            raise PerceptError(ErrorCode.INVALID_QUERY, "the query has no tokens (only whitespace or "
+                                                        "characters the tokenizer drops)")
+        max_tokens = limits.MAX_QUERY_TOKENS.get()
+        if ids.size > max_tokens:
+            raise PerceptError(ErrorCode.QUERY_TOO_LONG,
+                               f"the query has {ids.size} tokens; the limit is {max_tokens}")
+        if ids.min() < 0 or ids.max() >= self.embeddings.shape[0]:
+            raise PerceptError(ErrorCode.INTERNAL, "the tokenizer produced ids outside the embedding table")
+        return ids, [str(p) for p in pieces]
+
+    def query_embeddings(self, ids: np.ndarray) -> np.ndarray:
+        """(T', D) float32; T' = T padded by repeating the last token (dropped afterwards)."""
+        vectors = np.asarray(self.embeddings[ids], dtype=np.float32)
+        if self.pad_query_tokens:
+            extra = padded_length(len(ids)) - len(ids)
+            if extra:
+                vectors = np.concatenate([vectors, np.repeat(vectors[-1:], extra, axis=0)])
+        return vectors
+
+    # --- the request ------------------------------------------------------------------
+    def prepare(self, image_bytes: bytes, query: bytes | str, max_tiles: int | None = None) -> PreparedRequest:
+        """Everything before the encoder: cheap checks first, then decode and tile."""
+        from services.models.tokenfd.preprocess import tile_image
+
+        text = self.parse_query(query)
+        tiles_limit = self.parse_max_tiles(max_tiles)
+        ids, pieces = self.tokenize(text)
+        image = decode_image(image_bytes)
+        return PreparedRequest(tiled=tile_image(image, max_tiles=tiles_limit), token_ids=ids, token_texts=pieces,
+                               query_embeddings=self.query_embeddings(ids),
+                               image_size=(int(image.width), int(image.height)))
+
+    def encode(self, prepared: PreparedRequest, encode: EncodeFn) -> np.ndarray:
+        """(tiles, T, 128, 128): the encoder in chunks of at most its max batch, padding dropped."""
+        pixels = prepared.tiled.pixel_values
+        vectors = prepared.query_embeddings
+        chunks = []
+        for start in range(0, pixels.shape[0], self.encoder_max_batch_size):
+            chunk = pixels[start:start + self.encoder_max_batch_size]
+            queries = np.ascontiguousarray(np.broadcast_to(vectors, (chunk.shape[0], *vectors.shape)))
+            chunks.append(encode(chunk, queries))
+        return np.concatenate(chunks)[:, :len(prepared.token_ids)]
+
+    def run(self, image_bytes: bytes, query: bytes | str, encode: EncodeFn,
+            max_tiles: int | None = None) -> LocateResult:
+        from services.models.tokenfd.preprocess import stitch_maps
+
+        prepared = self.prepare(image_bytes, query, max_tiles)
+        tiled = prepared.tiled
+        similarity = stitch_maps(self.encode(prepared, encode), tiled.grid, tiled.has_thumbnail)
+        return LocateResult(
+            similarity=np.ascontiguousarray(similarity, dtype=np.float32),
+            token_ids=prepared.token_ids,
+            token_texts=prepared.token_texts,
+            grid=(int(tiled.grid[0]), int(tiled.grid[1])),
+            num_tiles=int(tiled.num_tiles),
+            image_size=prepared.image_size,
+        )

@@ -1,0 +1,88 @@
+"""`percept-sandbox render`: one file through the same jail, one JSON object out."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from .harness import CORPUS
+
+# Forbids creating user namespaces, as a container runtime's default seccomp profile does.
+WITHOUT_USER_NAMESPACES = textwrap.dedent("""
+    import errno, os, sys
+    import pyseccomp as s
+    rules = s.SyscallFilter(s.ALLOW)
+    rules.add_rule(s.ERRNO(errno.EPERM), "unshare")
+    rules.add_rule(s.ERRNO(errno.EPERM), "clone", s.Arg(0, s.MASKED_EQ, 0x10000000, 0x10000000))
+    rules.add_rule(s.ERRNO(errno.ENOSYS), "clone3")
+    rules.load()
+    os.execv(sys.executable, [sys.executable, "-m", "percept_sandbox.cli", *sys.argv[1:]])
+""")
+
+
+def run_cli(*args: str, cwd: Path, env: dict | None = None, restricted: bool = False):
+    prefix = [sys.executable, "-c", WITHOUT_USER_NAMESPACES] if restricted else [
+        sys.executable, "-m", "percept_sandbox.cli"]
+    return subprocess.run([*prefix, *args], cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, **(env or {})))
+
+
+def test_render_prints_one_json_object_and_writes_the_images(tmp_path):
+    program = CORPUS / "s15_two_figures.py"
+    done = run_cli("render", str(program), "--dpi", "50", "--out", str(tmp_path / "images"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == "OK"
+    assert report["isolation"] == {"namespaces": True, "seccomp": True}
+    assert [Path(p).name for p in report["images"]] == ["s15_two_figures-0.png", "s15_two_figures-1.png"]
+    for path, figure in zip(report["images"], report["figures"]):
+        assert Path(path).read_bytes().startswith(b"\x89PNG")
+        assert (figure["width_px"], figure["height_px"]) == (250, 175)
+    assert report["trace"]["dpi"] == 50
+    assert [f["axes"][0]["title"] for f in report["trace"]["figures"]] == ["f(x) = x³ − x", "f'(x) = 3x² − 1"]
+    assert set(report["timings"]) == {"wall_s", "cpu_s", "peak_memory_bytes"}
+
+
+def test_render_svg_into_the_current_directory(tmp_path):
+    done = run_cli("render", str(CORPUS / "s09_polar_rose.py"), "--format", "svg", "--no-trace", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["trace"] is None
+    assert (tmp_path / "s09_polar_rose-0.svg").read_bytes().lstrip().startswith(b"<?xml")
+
+
+def test_failed_render_exits_one_with_the_status(tmp_path):
+    script = tmp_path / "slow.py"
+    script.write_text("import time\ntime.sleep(30)\n")
+    done = run_cli("render", str(script), "--timeout", "1", cwd=tmp_path)
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    assert report["status"] == "TIMEOUT" and report["images"] == []
+
+
+def test_bad_invocations_exit_two(tmp_path):
+    assert run_cli("render", str(tmp_path / "missing.py"), cwd=tmp_path).returncode == 2
+    script = tmp_path / "ok.py"
+    script.write_text("x = 1\n")
+    done = run_cli("render", str(script), "--dpi", "100000", cwd=tmp_path)
+    assert done.returncode == 2 and "dpi" in done.stderr
+
+
+def test_refuses_to_run_without_user_namespaces_unless_told_to(tmp_path):
+    program = str(CORPUS / "s01_sine_cosine.py")
+    refused = run_cli("render", program, cwd=tmp_path, restricted=True)
+    assert refused.returncode == 3
+    assert "PERCEPT_SANDBOX_INSECURE_NO_ISOLATION" in refused.stderr
+    assert not list(tmp_path.glob("*.png"))
+
+    allowed = run_cli("render", program, "--insecure-no-isolation", cwd=tmp_path, restricted=True)
+    assert allowed.returncode == 0, allowed.stderr
+    assert json.loads(allowed.stdout)["isolation"] == {"namespaces": False, "seccomp": True}
+    assert "INSECURE" in allowed.stderr
+
+    by_env = run_cli("render", program, cwd=tmp_path, restricted=True,
+                     env={"PERCEPT_SANDBOX_INSECURE_NO_ISOLATION": "1"})
+    assert by_env.returncode == 0, by_env.stderr

@@ -1,0 +1,95 @@
+"""Zygote respawn, clean shutdown, and no orphans whatever happens to the server."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import grpc
+
+from percept_sandbox.api import sandbox_pb2
+
+from .harness import SandboxServer, corpus_program
+
+
+def wait_for(predicate, timeout_s: float = 60.0, interval_s: float = 0.1):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval_s)
+    raise AssertionError("condition not reached in time")
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def test_dead_zygote_is_respawned(sandbox_server, sandbox):
+    restarts = sandbox_server.metric_value("percept_sandbox_zygote_restarts_total")
+    old_zygote = sandbox_server.zygote_pid()
+    assert old_zygote is not None
+    in_flight = {}
+
+    def slow_render():
+        try:
+            in_flight["result"] = sandbox.render("import time\ntime.sleep(3)\n", timeout_s=10)
+        except grpc.RpcError as error:
+            in_flight["result"] = error
+
+    worker = threading.Thread(target=slow_render)
+    worker.start()
+    time.sleep(0.5)
+    os.kill(old_zygote, signal.SIGKILL)
+    worker.join(timeout=30)
+    lost = in_flight["result"]
+    assert isinstance(lost, grpc.RpcError) and lost.code() is grpc.StatusCode.UNAVAILABLE
+    wait_for(lambda: sandbox_server.metric_value("percept_sandbox_zygote_restarts_total") == restarts + 1)
+    sandbox_server.wait_healthy()
+    new_zygote = wait_for(sandbox_server.zygote_pid)
+    assert new_zygote != old_zygote
+    response = sandbox.render(corpus_program("s01_sine_cosine.py"))
+    assert response.status == sandbox_pb2.RENDER_STATUS_OK
+    assert not alive(old_zygote)
+
+
+def test_sigterm_stops_cleanly_leaving_no_process_or_file(tmp_path):
+    server = SandboxServer(workers=1, queue_size=0, env={"PERCEPT_SANDBOX_RUNTIME_DIR": str(tmp_path)})
+    with server:
+        with server.client() as client:
+            assert client.render(corpus_program("s04_histogram_normal.py")).status == sandbox_pb2.RENDER_STATUS_OK
+        tree = server.tree()
+        assert len(tree) >= 2  # the zygote and a pre-forked child
+        assert server.stop() == 0
+    wait_for(lambda: not any(alive(pid) for pid in tree), timeout_s=10)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_killed_server_takes_its_zygote_and_children_with_it(tmp_path):
+    server = SandboxServer(workers=2, queue_size=0, env={"PERCEPT_SANDBOX_RUNTIME_DIR": str(tmp_path)})
+    with server:
+        with server.client() as client:
+            threading.Thread(target=lambda: _ignore_errors(client.render, "import time\ntime.sleep(30)\n",
+                                                           timeout_s=60), daemon=True).start()
+            time.sleep(1.0)
+            tree = server.tree()
+            assert len(tree) >= 3  # zygote, a running child, pre-forked children
+            server.process.kill()
+            server.process.wait()
+            wait_for(lambda: not any(alive(pid) for pid in tree), timeout_s=10)
+    # The next runner using this directory removes what the killed one left behind.
+    with SandboxServer(workers=1, queue_size=0, env={"PERCEPT_SANDBOX_RUNTIME_DIR": str(tmp_path)}):
+        assert len(list(tmp_path.iterdir())) == 1
+
+
+def _ignore_errors(function, *args, **kwargs):
+    try:
+        function(*args, **kwargs)
+    except grpc.RpcError:
+        pass
