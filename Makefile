@@ -26,7 +26,7 @@ help:
 setup: $(DEPS_STAMP) protos
 
 # torch is installed first and pinned, so nothing later can pull a CUDA build.
-$(DEPS_STAMP): requirements/serving.txt requirements/dev.txt sandbox-runner/requirements.txt pyproject.toml
+$(DEPS_STAMP): requirements/serving.txt requirements/dev.txt requirements/triton-stub.txt sandbox-runner/requirements.txt pyproject.toml sandbox-runner/pyproject.toml
 	test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
@@ -35,13 +35,15 @@ $(DEPS_STAMP): requirements/serving.txt requirements/dev.txt sandbox-runner/requ
 	# numpy<2 pin does not apply to the binary, so its dependencies are not installed.
 	$(PIP) install -q --no-deps nvidia-pytriton==0.7.0
 	$(PIP) install -q --no-deps -e . -e sandbox-runner
+	# numpy 1.x for Triton's python-backend stub only (see services/triton/stubenv.py).
+	$(PY) -m services.triton.stubenv install
 	touch $@
 
 include sandbox-runner/sandbox.mk
 
 models: $(MODELS_STAMP)
 
-$(MODELS_STAMP): $(DEPS_STAMP) $(shell find services/models model_repository -name '*.py' -o -name '*.pbtxt' 2>/dev/null)
+$(MODELS_STAMP): $(DEPS_STAMP) $(shell find services/models services/triton model_repository -name '*.py' -o -name '*.pbtxt' 2>/dev/null)
 	$(PY) -m services.models.build_default --out $(ARTIFACTS)
 	touch $@
 

@@ -65,6 +65,7 @@ class FigureRecorder:
         import matplotlib.figure
         import matplotlib.pyplot as plt
 
+        plt.switch_backend("agg")  # resolve pyplot's backend before switching is disabled
         recorder = self
         figure_cls = matplotlib.figure.Figure
         original_init = figure_cls.__init__

@@ -218,6 +218,18 @@ class Zygote:
                     self.spawn()
 
 
+def compact_heap() -> None:
+    """Free what the warm-up left behind: every mapped page is copied at each fork."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)  # glibc: return free heap pages to the kernel
+    except (AttributeError, OSError):
+        pass
+
+
 def probe_user_namespaces() -> None:
     """Can this process create user and mount namespaces at all? (checked in a throwaway child)"""
     pid = os.fork()
@@ -260,6 +272,7 @@ def main(argv: list[str]) -> None:
         kind = "isolation" if isinstance(exc, IsolationError) else "setup"
         wire.send_message(control, {"type": "fatal", "kind": kind, "error": detail})
         os._exit(3)
+    compact_heap()
     wire.send_message(control, {"type": "ready", "pid": os.getpid(), "isolation": isolation})
     zygote.serve()
 

@@ -290,7 +290,7 @@ class TritonServer:
     def start(self) -> "TritonServer":
         if self.is_running():
             return self
-        if not (self.model_repository / "").is_dir():
+        if not self.model_repository.is_dir():
             raise TritonLaunchError(f"model repository {self.model_repository} does not exist "
                                     "(run `make models`)")
         busy = [p for p in (self.http_port, self.grpc_port, self.metrics_port) if not port_is_free(p, self.host)]
@@ -326,8 +326,9 @@ class TritonServer:
         while True:
             if self.process is None or self.process.poll() is not None:
                 code = None if self.process is None else self.process.returncode
-                raise TritonLaunchError(f"tritonserver exited with code {code} before it was ready\n"
-                                        f"{failure_summary(self.logs())}")
+                summary = failure_summary(self.logs())
+                self.stop()  # what it spawned, its workspace and shared memory go too
+                raise TritonLaunchError(f"tritonserver exited with code {code} before it was ready\n{summary}")
             if _http_ok(url):
                 return self
             if time.monotonic() > deadline:

@@ -135,7 +135,8 @@ def encoder_config(target: Target, dim: int, options: RepositoryOptions = Reposi
     return config
 
 
-def locate_config(options: RepositoryOptions = RepositoryOptions()) -> mc.ModelConfig:
+def locate_config(options: RepositoryOptions = RepositoryOptions(),
+                  model_info: dict | None = None) -> mc.ModelConfig:
     """tokenfd_locate: one request = one image + one query (max_batch_size 0, the contract's
     shapes); concurrency comes from instances, whose encoder calls the encoder's dynamic
     batcher groups."""
@@ -164,6 +165,9 @@ def locate_config(options: RepositoryOptions = RepositoryOptions()) -> mc.ModelC
         # runs warmup/image.png + warmup/query.txt through everything before the encoder.
         "warmup": options.warmup,
     })
+    # Which checkpoint is served: the gateway reports these with every answer and on /v1/models.
+    info = model_info or {}
+    _parameters(config, {"model_name": info.get("name", "unknown"), "model_id": info.get("model_id", "unknown")})
     return config
 
 
@@ -257,7 +261,8 @@ def build_repository(target: Target | str, artifacts: str | os.PathLike, out: st
         locate_dir = staging / contract.TOKENFD_LOCATE
         locate_version = locate_dir / VERSION
         locate_version.mkdir(parents=True)
-        (locate_dir / "config.pbtxt").write_text(render(locate_config(options)))
+        model_info = json.loads((artifacts / META_FILE).read_text())
+        (locate_dir / "config.pbtxt").write_text(render(locate_config(options, model_info)))
         shutil.copy2(MODEL_SOURCES / contract.TOKENFD_LOCATE / "model.py", locate_version / "model.py")
         for name in LOCATE_RESOURCES:
             _link_or_copy(artifacts / name, locate_version / name)

@@ -94,11 +94,15 @@ def weight_files(checkpoint_dir: str | Path) -> list[Path]:
 
 
 def _read_file(path: Path) -> dict[str, torch.Tensor]:
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
 
-        return load_file(str(path), device="cpu")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+            return load_file(str(path), device="cpu")
+        # weights_only: a .bin is a pickle; never run code from it
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - corrupt or foreign files, reported as the checkpoint's fault
+        raise CheckpointError(f"{path} could not be read as weights: {exc}") from exc
     if isinstance(state, dict) and isinstance(state.get("model"), dict):
         state = state["model"]  # training checkpoints wrap the weights
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):

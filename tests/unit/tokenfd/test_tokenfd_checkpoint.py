@@ -255,6 +255,28 @@ def test_missing_files_are_reported(tmp_path):
         ckpt.load_config(tmp_path)
 
 
+@pytest.mark.parametrize("filename", ["model.safetensors", "pytorch_model.bin"])
+def test_corrupt_weight_files_are_refused(tmp_path, filename):
+    (tmp_path / "config.json").write_text(json.dumps(CONFIG.to_upstream_json()))
+    (tmp_path / filename).write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(CheckpointError, match="could not be read"):
+        ckpt.load_model(tmp_path)
+
+
+def test_a_pickle_that_runs_code_is_refused(tmp_path, capsys):
+    import pickle
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("pickle code ran",))
+
+    (tmp_path / "config.json").write_text(json.dumps(CONFIG.to_upstream_json()))
+    (tmp_path / "pytorch_model.bin").write_bytes(pickle.dumps({"a": Payload()}, protocol=2))
+    with pytest.raises(CheckpointError, match="could not be read"):
+        ckpt.load_model(tmp_path)
+    assert "pickle code ran" not in capsys.readouterr().out
+
+
 def test_the_fixture_is_a_valid_upstream_checkpoint_and_deterministic(tmp_path):
     a = build_tiny_checkpoint(tmp_path / "a", seed=5)
     b = build_tiny_checkpoint(tmp_path / "b", seed=5)

@@ -1,0 +1,1 @@
+"""The percept REST gateway (FastAPI)."""

@@ -1,0 +1,117 @@
+"""Reading a locate request: body cap first, then the content type, then the fields.
+
+The body is read with a hard cap before anything parses it (also for chunked bodies
+with no Content-Length), so an oversized upload costs at most the cap in memory.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
+from fastapi import Request
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+
+from services.common import limits
+from services.common.errors import ErrorCode, PerceptError
+
+from .schemas import LocateJsonRequest, LocateOptions
+
+
+@dataclass(frozen=True)
+class LocateInput:
+    image: bytes
+    options: LocateOptions
+
+
+async def read_body_capped(request: Request, max_bytes: int | None = None) -> bytes:
+    max_bytes = limits.MAX_BODY_BYTES.get() if max_bytes is None else max_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            declared_bytes = int(declared)
+        except ValueError:
+            raise PerceptError(ErrorCode.MALFORMED_BODY, "Content-Length is not a number") from None
+        if declared_bytes > max_bytes:
+            raise PerceptError(ErrorCode.PAYLOAD_TOO_LARGE,
+                               f"the body is {declared_bytes} bytes; the limit is {max_bytes}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PerceptError(ErrorCode.PAYLOAD_TOO_LARGE, f"the body exceeds the limit of {max_bytes} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # Starlette's form() re-reads the cached body instead of the spent stream
+    return body
+
+
+def _schema_error(exc: ValidationError) -> PerceptError:
+    problems = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
+    return PerceptError(ErrorCode.INVALID_REQUEST, "the request does not match the schema",
+                        details={"problems": problems})
+
+
+def validate_query(query: str) -> str:
+    if not query or not query.strip():
+        raise PerceptError(ErrorCode.INVALID_QUERY, "the query is empty")
+    max_chars = limits.MAX_QUERY_CHARS.get()
+    if len(query) > max_chars:
+        raise PerceptError(ErrorCode.QUERY_TOO_LONG, f"the query has {len(query)} characters; "
+                                                      f"the limit is {max_chars}")
+    if any(ord(ch) < 32 and ch not in "\t" for ch in query):
+        raise PerceptError(ErrorCode.INVALID_QUERY, "the query contains control characters")
+    return query
+
+
+def _from_json(body: bytes) -> LocateInput:
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise PerceptError(ErrorCode.MALFORMED_BODY, f"the body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise PerceptError(ErrorCode.MALFORMED_BODY, "the JSON body must be an object")
+    try:
+        parsed = LocateJsonRequest.model_validate(payload)
+    except ValidationError as exc:
+        raise _schema_error(exc) from None
+    try:
+        image = base64.b64decode(parsed.image, validate=True)
+    except (binascii.Error, ValueError):
+        raise PerceptError(ErrorCode.INVALID_IMAGE, "`image` is not valid base64") from None
+    return LocateInput(image, LocateOptions.model_validate(parsed.model_dump(exclude={"image"})))
+
+
+async def _from_multipart(request: Request) -> LocateInput:
+    try:
+        form = await request.form(max_files=1, max_fields=16)
+    except (MultiPartException, ValueError, AssertionError, KeyError) as exc:
+        raise PerceptError(ErrorCode.MALFORMED_BODY, f"malformed multipart body: {exc}") from None
+    try:
+        upload = form.get("image")
+        if not isinstance(upload, UploadFile):
+            raise PerceptError(ErrorCode.INVALID_REQUEST, "multipart field `image` (a file) is required")
+        image = await upload.read()
+        fields = {k: v for k, v in form.items() if k != "image" and isinstance(v, str)}
+        try:
+            options = LocateOptions.model_validate(fields)
+        except ValidationError as exc:
+            raise _schema_error(exc) from None
+        return LocateInput(image, options)
+    finally:
+        await form.close()
+
+
+async def read_locate_input(request: Request) -> LocateInput:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("application/json", "multipart/form-data"):
+        raise PerceptError(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                           f"content type {content_type or '(none)'!r} is not supported; "
+                           "send multipart/form-data or application/json")
+    body = await read_body_capped(request)
+    parsed = _from_json(body) if content_type == "application/json" else await _from_multipart(request)
+    validate_query(parsed.options.query)
+    return parsed

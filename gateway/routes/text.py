@@ -1,0 +1,102 @@
+"""`POST /v1/text/locate`: where in this image is the text X?"""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+from fastapi import APIRouter, Depends, Request
+
+from services.common.errors import ErrorCode, PerceptError
+from services.common.images import decode_image
+from services.triton import contract
+
+from .. import maps, settings
+from ..auth import require_api_key
+from ..inputs import read_locate_input
+from ..schemas import (BoxOut, ErrorResponse, GridInfo, Heatmap, HeatmapFormat, ImageInfo, LocateJsonRequest,
+                       LocateOptions, LocateResponse, ModelRef, Timings, TokenResult)
+from ..triton_client import LocateOutput
+
+router = APIRouter(prefix="/v1/text", tags=["text"], dependencies=[Depends(require_api_key)])
+
+_MULTIPART_SCHEMA = {
+    "type": "object",
+    "required": ["image", "query"],
+    "properties": {
+        "image": {"type": "string", "format": "binary", "description": "The image file."},
+        **{name: {k: v for k, v in field.items() if k != "title"}
+           for name, field in LocateOptions.model_json_schema()["properties"].items()},
+    },
+}
+_ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 413, 415, 422, 429, 503)}
+
+
+@router.post(
+    "/locate",
+    response_model=LocateResponse,
+    summary="Locate a text query in an image",
+    description="Send the image as a multipart upload (`image` file + fields) or as JSON with the image in "
+                "base64. Each token of the query gets a similarity heatmap and the boxes above the threshold.",
+    responses=_ERRORS,
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "multipart/form-data": {"schema": _MULTIPART_SCHEMA},
+        "application/json": {"schema": LocateJsonRequest.model_json_schema()},
+    }}},
+)
+async def locate(request: Request) -> LocateResponse:
+    start = time.perf_counter()
+    parsed = await read_locate_input(request)
+    options = parsed.options
+    max_tiles = options.max_tiles
+    if max_tiles is not None and max_tiles > settings.MAX_TILES.get():
+        raise PerceptError(ErrorCode.INVALID_REQUEST,
+                           f"max_tiles is {max_tiles}; the limit is {settings.MAX_TILES.get()}")
+
+    # Decode here too: a bad image is the client's fault and is answered before Triton is asked.
+    await asyncio.to_thread(decode_image, parsed.image)
+    decoded = time.perf_counter()
+
+    triton = request.app.state.triton
+    request_id = request.state.request_id
+    output = await triton.locate(parsed.image, options.query, max_tiles=max_tiles, request_id=request_id)
+    model = await triton.model_info(contract.TOKENFD_LOCATE)
+    answered = time.perf_counter()
+
+    threshold = settings.BOX_THRESHOLD.get() if options.threshold is None else options.threshold
+    tokens = await asyncio.to_thread(_token_results, output, options, threshold)
+    done = time.perf_counter()
+
+    cols, rows = output.grid
+    return LocateResponse(
+        request_id=request_id,
+        model=ModelRef(name=model.model_name, id=model.model_id, triton_model=contract.TOKENFD_LOCATE),
+        query=options.query,
+        threshold=threshold,
+        tokens=tokens,
+        grid=GridInfo(cols=cols, rows=rows, num_tiles=output.num_tiles, thumbnail=cols * rows > 1,
+                      tile_size=contract.TILE_SIZE, feature_width=int(output.similarity.shape[2]),
+                      feature_height=int(output.similarity.shape[1])),
+        image=ImageInfo(width=output.image_size[0], height=output.image_size[1]),
+        timings=Timings(decode_s=decoded - start, upstream_s=answered - decoded,
+                        postprocess_s=done - answered, total_s=done - start),
+    )
+
+
+def _token_results(output: LocateOutput, options: LocateOptions, threshold: float) -> list[TokenResult]:
+    size = maps.heatmap_size(output.image_size, settings.HEATMAP_MAX_SIDE.get())
+    results = []
+    for index, (token_id, text) in enumerate(zip(output.token_ids, output.token_texts)):
+        grid = np.asarray(output.similarity[index], dtype=np.float32)
+        heatmap = None
+        if options.heatmap_format is HeatmapFormat.png:
+            heatmap = Heatmap(format=HeatmapFormat.png, width=size[0], height=size[1],
+                              png_base64=maps.heatmap_png_base64(grid, size))
+        elif options.heatmap_format is HeatmapFormat.raw:
+            heatmap = Heatmap(format=HeatmapFormat.raw, width=grid.shape[1], height=grid.shape[0],
+                              values=grid.tolist())
+        boxes = maps.boxes_above(grid, threshold, output.image_size, max_boxes=options.max_boxes)
+        results.append(TokenResult(
+            index=index, token_id=token_id, text=text, max_similarity=float(grid.max()), heatmap=heatmap,
+            boxes=[BoxOut(x0=b.x0, y0=b.y0, x1=b.x1, y1=b.y1, score=b.score) for b in boxes]))
+    return results

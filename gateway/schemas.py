@@ -1,0 +1,121 @@
+"""Request and response models: the OpenAPI document is generated from these."""
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class HeatmapFormat(str, Enum):
+    png = "png"    # base64 PNG, coloured, per-token min-max normalised, at (up to) the image size
+    raw = "raw"    # the raw cosine-similarity grid (rows x cols floats)
+    none = "none"  # no heatmap, boxes only
+
+
+class LocateOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(description="The text to find in the image.")
+    max_tiles: int | None = Field(None, ge=1, description="Largest tile grid (default: the model's).")
+    heatmap_format: HeatmapFormat = HeatmapFormat.png
+    threshold: float | None = Field(None, ge=-1.0, le=1.0,
+                                    description="Cosine-similarity threshold for boxes (default 0.2).")
+    max_boxes: int = Field(20, ge=0, le=500, description="Most boxes returned per token.")
+
+
+class LocateJsonRequest(LocateOptions):
+    image: str = Field(description="The image file (PNG, JPEG, WebP, BMP, TIFF, GIF), base64-encoded.")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable machine-readable error code.")
+    message: str
+    retry_after_s: float | None = None
+    request_id: str | None = None
+    details: dict | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class Heatmap(BaseModel):
+    format: HeatmapFormat
+    width: int
+    height: int
+    png_base64: str | None = None
+    values: list[list[float]] | None = None
+
+
+class BoxOut(BaseModel):
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    score: float = Field(description="Highest cosine similarity inside the box.")
+
+
+class TokenResult(BaseModel):
+    index: int
+    token_id: int
+    text: str = Field(description="The tokenizer's piece for this token.")
+    max_similarity: float
+    heatmap: Heatmap | None = None
+    boxes: list[BoxOut]
+
+
+class GridInfo(BaseModel):
+    cols: int
+    rows: int
+    num_tiles: int = Field(description="Tiles run through the encoder, thumbnail included.")
+    thumbnail: bool
+    tile_size: int
+    feature_width: int = Field(description="Width of the stitched similarity grid (128 per tile).")
+    feature_height: int
+
+
+class ImageInfo(BaseModel):
+    width: int
+    height: int
+
+
+class ModelRef(BaseModel):
+    name: str
+    id: str
+    triton_model: str
+
+
+class Timings(BaseModel):
+    decode_s: float
+    upstream_s: float
+    postprocess_s: float
+    total_s: float
+
+
+class LocateResponse(BaseModel):
+    request_id: str
+    model: ModelRef
+    query: str
+    threshold: float
+    tokens: list[TokenResult]
+    grid: GridInfo
+    image: ImageInfo
+    timings: Timings
+
+
+class ModelCard(BaseModel):
+    name: str
+    id: str
+    triton_model: str
+    task: str
+    ready: bool
+
+
+class ModelList(BaseModel):
+    object: str = "list"
+    data: list[ModelCard]
+
+
+class Health(BaseModel):
+    status: str
+    checks: dict[str, bool] = {}

@@ -1,0 +1,60 @@
+"""The hostile suite's runner: a real server holding a secret it must never leak.
+
+The server is started with a secret in its environment and a secret file placed
+outside the jail; every hostile program runs against it, and the after-suite
+checks (test_zz_after_suite.py) inspect the same server once they are done.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.sandbox.harness import SandboxServer, corpus_program, process_table
+
+from percept_sandbox.client import SandboxClient
+
+MEMORY_MB = 1024
+TMPFS_MB = 64
+REFERENCE_PROGRAM = "s01_sine_cosine.py"
+
+
+@dataclass
+class HostileEnv:
+    server: SandboxServer
+    client: SandboxClient
+    secret: str
+    secret_file: Path
+    runtime_dir: Path
+    markers_dir: Path  # where programs try to leave files on the host
+    reference_png: bytes
+    baseline_jail_processes: set[int]
+
+    def leaks(self, response) -> bool:
+        seen = (response.stdout.text + response.stderr.text + response.error.message + response.detail
+                + response.trace_json)
+        return self.secret in seen or any(self.secret.encode() in f.data for f in response.figures)
+
+
+def jail_uid_processes(uid: int = 65534) -> set[int]:
+    return {pid for pid, (_parent, owner, _cmd) in process_table().items() if owner == uid}
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory):
+    secret = "percept-secret-" + secrets.token_hex(8)
+    outside = tmp_path_factory.mktemp("outside-the-jail")
+    secret_file = outside / "secret.txt"
+    secret_file.write_text(secret)
+    runtime_dir = tmp_path_factory.mktemp("runtime")
+    markers_dir = tmp_path_factory.mktemp("markers")
+    baseline = jail_uid_processes()
+    env = {"PERCEPT_TEST_SECRET": secret, "PERCEPT_SANDBOX_MEMORY_MB": str(MEMORY_MB),
+           "PERCEPT_SANDBOX_TMPFS_MB": str(TMPFS_MB), "PERCEPT_SANDBOX_RUNTIME_DIR": str(runtime_dir)}
+    with SandboxServer(workers=2, queue_size=8, env=env) as server:
+        with server.client() as client:
+            reference = client.render(corpus_program(REFERENCE_PROGRAM)).figures[0].data
+            yield HostileEnv(server, client, secret, secret_file, runtime_dir, markers_dir, reference,
+                             baseline)
