@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from services.common import limits
@@ -88,9 +89,13 @@ def _from_json(body: bytes) -> LocateInput:
 async def _from_multipart(request: Request) -> LocateInput:
     try:
         form = await request.form(max_files=1, max_fields=16)
+    except HTTPException as exc:  # Starlette turns its MultiPartException into a 400 inside an app
+        raise PerceptError(ErrorCode.MALFORMED_BODY, f"malformed multipart body: {exc.detail}") from None
     except (MultiPartException, ValueError, AssertionError, KeyError) as exc:
         raise PerceptError(ErrorCode.MALFORMED_BODY, f"malformed multipart body: {exc}") from None
     try:
+        if not form:  # RFC 2046: a multipart body has at least one part
+            raise PerceptError(ErrorCode.MALFORMED_BODY, "malformed multipart body: no parts found")
         upload = form.get("image")
         if not isinstance(upload, UploadFile):
             raise PerceptError(ErrorCode.INVALID_REQUEST, "multipart field `image` (a file) is required")

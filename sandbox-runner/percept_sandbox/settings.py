@@ -82,7 +82,8 @@ MAX_TRACE_BYTES = declare("MAX_TRACE_BYTES", 256 * 1024,
 JAIL_UID = declare("JAIL_UID", 65534, "Host uid the jail maps to when the runner is started as root.")
 JAIL_GID = declare("JAIL_GID", 65534, "Host gid the jail maps to when the runner is started as root.")
 RUNTIME_DIR = declare("RUNTIME_DIR", "",
-                      "Writable directory for the runner's state; empty means a fresh temporary directory.")
+                      "Where the runner creates its private state directory (removed at exit); empty means "
+                      "the system's temporary directory.")
 MPLCONFIGDIR = declare("MPLCONFIGDIR", "",
                        "Prepared matplotlib config and font cache (copied if read-only); empty means "
                        "$XDG_CACHE_HOME/percept-sandbox/mplconfig.")

@@ -7,6 +7,7 @@ allocation. The pixel cap is checked from the header, before any pixel is decode
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 
 import numpy as np
@@ -16,6 +17,14 @@ from . import limits
 from .errors import ErrorCode, PerceptError
 
 SUPPORTED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_header_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR; PIL refuses a zero dimension as 'unidentified'."""
+    if len(data) >= 24 and data.startswith(_PNG_SIGNATURE) and data[12:16] == b"IHDR":
+        return struct.unpack(">II", data[16:24])
+    return None
 
 
 def decode_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
@@ -23,6 +32,9 @@ def decode_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
     max_pixels = limits.MAX_IMAGE_PIXELS.get() if max_pixels is None else max_pixels
     if not data:
         raise PerceptError(ErrorCode.EMPTY_IMAGE, "the image is empty (0 bytes)")
+    header = _png_header_size(data)
+    if header is not None and 0 in header:
+        raise PerceptError(ErrorCode.EMPTY_IMAGE, f"the image has zero size ({header[0]}x{header[1]})")
     try:
         with warnings.catch_warnings():
             # PIL warns, then errors, on bombs by its own global cap; we apply ours instead.
@@ -44,7 +56,9 @@ def decode_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
         raise PerceptError(ErrorCode.INVALID_IMAGE,
                            f"not a decodable image (supported: {', '.join(SUPPORTED_FORMATS)})") from exc
     except Image.DecompressionBombError as exc:
-        raise PerceptError(ErrorCode.IMAGE_TOO_LARGE, str(exc)) from exc
+        # PIL's own guard fires in open() for extreme sizes, before our header check.
+        raise PerceptError(ErrorCode.IMAGE_TOO_LARGE,
+                           f"the image exceeds the limit of {max_pixels} pixels") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         # PIL reports truncation as OSError("image file is truncated ...") or a short read.
         message = str(exc) or type(exc).__name__

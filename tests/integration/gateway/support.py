@@ -1,0 +1,78 @@
+"""Support for gateway tests: a real gateway process, and good and hostile image bytes."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+import io
+import struct
+import tempfile
+import zlib
+
+import httpx
+
+import numpy as np
+from PIL import Image
+
+from services.triton.launcher import find_free_ports
+
+
+@contextmanager
+def running_gateway(triton_grpc_url: str, **env_overrides: str):
+    """Start `python -m gateway`; yield its base URL; stop its whole process group."""
+    (port,) = find_free_ports(1)
+    env = {**os.environ, "PERCEPT_TRITON_URL": triton_grpc_url, "PERCEPT_GATEWAY_HOST": "127.0.0.1",
+           "PERCEPT_GATEWAY_PORT": str(port), "PERCEPT_TRITON_RETRY_BACKOFF_S": "0.05", **env_overrides}
+    log = tempfile.TemporaryFile()  # a file, not a pipe: nobody reads it while the gateway runs
+    process = subprocess.Popen([sys.executable, "-m", "gateway"], env=env, start_new_session=True,
+                               stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base_url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                output = log.read().decode(errors="replace")
+                raise RuntimeError(f"the gateway did not start:\n{output[-3000:]}")
+            time.sleep(0.2)
+        yield base_url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def png(width: int, height: int, seed: int = 0) -> bytes:
+    rng = np.random.default_rng(seed)
+    buffer = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height but carries (almost) no pixel data."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b""))
+            + _chunk(b"IEND", b""))
+
+
+def truncated_png() -> bytes:
+    data = png(300, 300, seed=3)
+    return data[: len(data) // 2]

@@ -1,0 +1,100 @@
+"""Text location end to end: HTTP -> gateway -> real Triton -> back."""
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+from PIL import Image
+
+from tests.integration.gateway.support import running_gateway, png
+
+
+def _locate_json(client, image: bytes, **fields):
+    return client.post("/v1/text/locate", json={"image": base64.b64encode(image).decode(), **fields})
+
+
+def test_multipart_upload_returns_tokens_heatmaps_and_geometry(client):
+    response = client.post("/v1/text/locate", files={"image": ("page.png", png(900, 500), "image/png")},
+                           data={"query": "invoice total"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["query"] == "invoice total"
+    assert body["model"]["name"] and body["model"]["id"] and body["model"]["triton_model"] == "tokenfd_locate"
+    assert body["image"] == {"width": 900, "height": 500}
+    grid = body["grid"]
+    assert grid["cols"] * grid["rows"] > 1 and grid["thumbnail"] is True
+    assert grid["num_tiles"] == grid["cols"] * grid["rows"] + 1
+    assert (grid["feature_width"], grid["feature_height"]) == (128 * grid["cols"], 128 * grid["rows"])
+    assert len(body["tokens"]) >= 2
+    for token in body["tokens"]:
+        heatmap = token["heatmap"]
+        assert heatmap["format"] == "png"
+        picture = Image.open(io.BytesIO(base64.b64decode(heatmap["png_base64"])))
+        assert picture.size == (heatmap["width"], heatmap["height"]) == (900, 500)
+        for box in token["boxes"]:
+            assert 0 <= box["x0"] < box["x1"] <= 900 and 0 <= box["y0"] < box["y1"] <= 500
+            assert box["score"] > body["threshold"]
+    assert set(body["timings"]) == {"decode_s", "upstream_s", "postprocess_s", "total_s"}
+    assert response.headers["x-request-id"] == body["request_id"]
+
+
+def test_json_body_with_raw_grid_and_one_tile(client):
+    response = _locate_json(client, png(448, 448), query="hello", heatmap_format="raw", threshold=-1.0,
+                            max_boxes=1)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["grid"]["cols"], body["grid"]["rows"], body["grid"]["num_tiles"]) == (1, 1, 1)
+    assert body["grid"]["thumbnail"] is False
+    for token in body["tokens"]:
+        values = np.asarray(token["heatmap"]["values"])
+        assert values.shape == (128, 128)
+        assert np.all(values >= -1.0001) and np.all(values <= 1.0001)  # cosine similarity
+        assert abs(values.max() - token["max_similarity"]) < 1e-6
+        # threshold -1 makes the whole map one region: exactly one box covering the image
+        assert len(token["boxes"]) == 1
+        assert token["boxes"][0]["x0"] == 0 and token["boxes"][0]["x1"] == 448
+
+
+def test_no_heatmap_and_max_tiles(client):
+    response = _locate_json(client, png(2000, 300), query="word", heatmap_format="none", max_tiles=2)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["grid"]["cols"] * body["grid"]["rows"] <= 2
+    assert all(token["heatmap"] is None for token in body["tokens"])
+
+
+def test_request_id_is_propagated(client):
+    response = client.post(
+        "/v1/text/locate", headers={"X-Request-ID": "req-42"},
+        json={"image": base64.b64encode(png(64, 64)).decode(), "query": "x", "heatmap_format": "none"})
+    assert response.status_code == 200
+    assert response.headers["x-request-id"] == "req-42"
+    assert response.json()["request_id"] == "req-42"
+
+
+def test_models_health_readiness(client):
+    assert client.get("/healthz").json()["status"] == "ok"
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"]["tokenfd_locate"] is True
+    models = client.get("/v1/models").json()
+    assert models["data"][0]["task"] == "text-location" and models["data"][0]["ready"] is True
+
+
+def test_openapi_documents_both_body_types(client):
+    spec = client.get("/openapi.json").json()
+    content = spec["paths"]["/v1/text/locate"]["post"]["requestBody"]["content"]
+    assert {"multipart/form-data", "application/json"} <= set(content)
+
+
+def test_metrics_expose_route_templates_and_upstream_latency(client):
+    _locate_json(client, png(64, 64), query="metrics", heatmap_format="none")
+    client.get("/v1/does-not-exist")
+    text = client.get("/metrics").text
+    assert 'percept_gateway_requests_total{method="POST",route="/v1/text/locate",status="200"}' in text
+    assert 'percept_gateway_request_duration_seconds_count{method="POST",route="/v1/text/locate",status="200"}' \
+        in text
+    assert "percept_gateway_requests_in_flight" in text
+    assert 'percept_gateway_upstream_duration_seconds_count{model="tokenfd_locate",outcome="ok"}' in text
+    assert "/v1/does-not-exist" not in text  # unmatched paths do not become labels
+    assert 'route="(unmatched)"' in text
