@@ -119,7 +119,10 @@ def write_readme(readme: str = "README.md") -> None:
 if __name__ == "__main__":
     import sys
 
+    # Run as a script this module is __main__; the declarations register in the imported one.
+    from services.common import settings as registry
+
     if "--write-readme" in sys.argv:
-        write_readme()
+        registry.write_readme()
     else:
-        print(markdown_table())
+        print(registry.markdown_table())
