@@ -18,6 +18,7 @@ from starlette.formparsers import MultiPartException
 
 from services.common import limits
 from services.common.errors import ErrorCode, PerceptError
+from services.common.queries import validate_query
 
 from .schemas import LocateJsonRequest, LocateOptions
 
@@ -54,18 +55,6 @@ def _schema_error(exc: ValidationError) -> PerceptError:
     problems = [{"loc": [str(p) for p in e["loc"]], "msg": e["msg"]} for e in exc.errors()]
     return PerceptError(ErrorCode.INVALID_REQUEST, "the request does not match the schema",
                         details={"problems": problems})
-
-
-def validate_query(query: str) -> str:
-    if not query or not query.strip():
-        raise PerceptError(ErrorCode.INVALID_QUERY, "the query is empty")
-    max_chars = limits.MAX_QUERY_CHARS.get()
-    if len(query) > max_chars:
-        raise PerceptError(ErrorCode.QUERY_TOO_LONG, f"the query has {len(query)} characters; "
-                                                      f"the limit is {max_chars}")
-    if any(ord(ch) < 32 and ch not in "\t" for ch in query):
-        raise PerceptError(ErrorCode.INVALID_QUERY, "the query contains control characters")
-    return query
 
 
 def _from_json(body: bytes) -> LocateInput:

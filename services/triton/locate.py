@@ -20,6 +20,7 @@ import numpy as np
 from services.common import limits
 from services.common.errors import ErrorCode, PerceptError
 from services.common.images import decode_image
+from services.common.queries import validate_query
 from services.triton import contract
 
 # (pixel_values (n,3,448,448), query_embeddings (n,T,D)) -> similarity (n,T,128,128)
@@ -88,13 +89,7 @@ class LocatePipeline:
                 raw = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise PerceptError(ErrorCode.INVALID_QUERY, "the query is not valid UTF-8") from exc
-        if not raw.strip():
-            raise PerceptError(ErrorCode.INVALID_QUERY, "the query is empty")
-        max_chars = limits.MAX_QUERY_CHARS.get()
-        if len(raw) > max_chars:
-            raise PerceptError(ErrorCode.QUERY_TOO_LONG,
-                               f"the query has {len(raw)} characters; the limit is {max_chars}")
-        return raw
+        return validate_query(raw)
 
     def parse_max_tiles(self, value: int | None) -> int:
         if value is None:

@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         print("ONNX Runtime ...", flush=True)
         measurements += bench_onnxruntime(tmp_path / "export" / "encoder.onnx", dim, args.repeats)
 
-        with TritonServer(repository) as triton:
+        with TritonServer(repository, http_port=0, grpc_port=0, metrics_port=0) as triton:
             print("Triton ...", flush=True)
             measurements += bench_triton(triton.grpc_url, dim, args.repeats)
             measurements += _with_gateway(triton.grpc_url, args.repeats)

@@ -1,7 +1,7 @@
 import pytest
 from tritonclient.utils import InferenceServerException
 
-from gateway.inputs import validate_query
+from services.common.queries import validate_query
 from gateway.triton_client import map_triton_error
 from services.common.errors import ErrorCode, PerceptError
 

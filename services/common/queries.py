@@ -1,0 +1,18 @@
+"""Validation of text queries, shared by the gateway and the Triton models."""
+from __future__ import annotations
+
+from . import limits
+from .errors import ErrorCode, PerceptError
+
+
+def validate_query(query: str) -> str:
+    """Return the query unchanged, or raise a client-fault PerceptError."""
+    if not query or not query.strip():
+        raise PerceptError(ErrorCode.INVALID_QUERY, "the query is empty")
+    max_chars = limits.MAX_QUERY_CHARS.get()
+    if len(query) > max_chars:
+        raise PerceptError(ErrorCode.QUERY_TOO_LONG,
+                           f"the query has {len(query)} characters; the limit is {max_chars}")
+    if any(ord(ch) < 32 and ch != "\t" for ch in query):
+        raise PerceptError(ErrorCode.INVALID_QUERY, "the query contains control characters")
+    return query
