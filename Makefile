@@ -8,7 +8,10 @@ PY         := $(VENV)/bin/python
 PIP        := $(VENV)/bin/pip
 ARTIFACTS  ?= artifacts
 DEPS_STAMP := $(VENV)/.deps-installed
-MODELS_STAMP := $(ARTIFACTS)/.models-built
+# An official checkpoint directory to serve instead of the embedded tiny fixture:
+#   make up CHECKPOINT=/path/to/TokenFD_2048_Bilingual_seg
+CHECKPOINT ?=
+MODELS_STAMP := $(ARTIFACTS)/.models-built-$(subst /,_,$(or $(CHECKPOINT),tiny))
 
 export PYTHONPATH := $(CURDIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -44,7 +47,8 @@ include sandbox-runner/sandbox.mk
 models: $(MODELS_STAMP)
 
 $(MODELS_STAMP): $(DEPS_STAMP) $(shell find services/models services/triton model_repository -name '*.py' -o -name '*.pbtxt' 2>/dev/null)
-	$(PY) -m services.models.build_default --out $(ARTIFACTS)
+	rm -f $(ARTIFACTS)/.models-built-*
+	$(PY) -m services.models.build_default --out $(ARTIFACTS) $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
 	touch $@
 
 up: setup models

@@ -11,15 +11,13 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.common.net import http_ok, port_is_free
 from services.common.settings import env
 
 COMPONENT = "devstack"
@@ -39,19 +37,6 @@ class Component:
     urls: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
-
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        return sock.connect_ex((BIND_HOST, port)) == 0
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def plan_components(artifacts: Path) -> list[Component]:
@@ -149,7 +134,7 @@ def stop_all(components: list[Component]) -> None:
 
 
 def _start(component: Component, log_dir: Path) -> None:
-    busy = [p for p in component.ports if _port_in_use(p)]
+    busy = [p for p in component.ports if not port_is_free(p, BIND_HOST)]
     if busy:
         raise RuntimeError(f"{component.name}: port(s) {busy} already in use "
                            "(is an earlier `make up` still running? try `make down`)")
@@ -159,7 +144,7 @@ def _start(component: Component, log_dir: Path) -> None:
     component.process = subprocess.Popen(component.command, stdout=log, stderr=subprocess.STDOUT,
                                          env=env_vars, start_new_session=True)
     deadline = time.monotonic() + START_TIMEOUT_S.get()
-    while not _healthy(component.health_url):
+    while not http_ok(component.health_url):
         if component.process.poll() is not None:
             raise RuntimeError(f"{component.name} exited with code {component.process.returncode}; "
                                f"see {log_path}")

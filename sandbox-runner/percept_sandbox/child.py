@@ -3,9 +3,12 @@
 It finishes its own jail while it waits to be used (so none of this is on the
 critical path), tells the pool it is ready, runs exactly one program and exits:
 
-    new namespaces (by clone) -> wait for the id maps -> private /tmp, hostname
-    -> stdio and descriptors -> clean environment -> rlimits -> drop capabilities
+    new namespaces (by clone) -> its own id maps -> stdio and descriptors
+    -> private /tmp, hostname -> clean environment -> rlimits -> drop capabilities
     -> no_new_privs -> seccomp -> "ready" -> one request -> result -> exit
+
+It is PID 1 of its own PID namespace: when it exits, or is killed, everything
+the program started dies with it.
 """
 from __future__ import annotations
 
@@ -21,8 +24,8 @@ import time
 from dataclasses import dataclass
 
 from . import execute, filesystem, linux, trace, wire
-from .userns import write_own_id_maps
 from .results import ImageFormat, Status
+from .userns import write_own_id_maps
 
 RENDER_FD = 3  # the child's end of its render channel
 RESERVE_BYTES = 8 * 1024 * 1024  # released on MemoryError so the child can still report
@@ -54,7 +57,7 @@ class ChildPlan:
 
 def _reset_signals() -> None:
     signal.set_wakeup_fd(-1)
-    for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
+    for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over-long files fail with EFBIG instead
 

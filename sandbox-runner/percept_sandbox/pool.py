@@ -5,9 +5,7 @@
   for fork, namespaces, mounts or seccomp;
 * runs at most `workers` renders at once and lets at most `queue_size` more
   wait; beyond that it refuses at once with a retry hint;
-* talks to each untrusted child over its own socket and pipes, against byte
-  budgets and a hard wall-clock deadline that kills the child's whole PID
-  namespace.
+* hands each render to one child (exchange.py) and discards the child after.
 """
 from __future__ import annotations
 
@@ -16,349 +14,35 @@ import json
 import logging
 import math
 import os
-import selectors
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 
 from . import wire
 from .config import SandboxConfig
+from .errors import InvalidRequest, IsolationUnavailable, QueueFull, SandboxUnavailable
+from .exchange import run_render
 from .metrics import Metrics
-from .results import ImageFormat, RenderedFigure, RenderOptions, RenderResult, Status
+from .results import ImageFormat, RenderOptions, RenderResult
+from .runtime import RuntimeDir
+from .zygote_handle import JailedChild, ZygoteFailed, ZygoteProcess
 
 LOG = logging.getLogger("percept_sandbox.pool")
 
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-KILL_GRACE_S = 1.0  # after the child's own timer, before the pool kills it
-EXIT_INFO_WAIT_S = 2.0
 CHILD_READY_TIMEOUT_S = 20.0
 ZYGOTE_START_TIMEOUT_S = 300.0
-MAX_RESULT_HEADER_BYTES = 64 * 1024
-CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT, signal.SIGSYS}
 
-
-class InvalidRequest(ValueError):
-    """The request itself is wrong (too large, bad options): the client's fault."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class QueueFull(RuntimeError):
-    def __init__(self, retry_after_ms: int) -> None:
-        super().__init__(f"all workers are busy and the queue is full; retry in {retry_after_ms} ms")
-        self.retry_after_ms = retry_after_ms
-
-
-class SandboxUnavailable(RuntimeError):
-    """No jailed worker could be had (the zygote is restarting or failing)."""
-
-    retry_after_ms = 1000
-
-
-class IsolationUnavailable(RuntimeError):
-    """Namespaces or seccomp are missing and the insecure flag is not set."""
-
-
-@dataclass
-class ExitInfo:
-    status: int
-    cpu_s: float
-    peak_memory_bytes: int
-
-    def describe(self) -> tuple[str, str]:
-        if os.WIFSIGNALED(self.status):
-            signum = os.WTERMSIG(self.status)
-            try:
-                name = signal.Signals(signum).name
-            except ValueError:
-                name = f"signal {signum}"
-            return name, f"killed by {name}"
-        return "exit", f"exited with status {os.WEXITSTATUS(self.status)}"
-
-
-@dataclass
-class _Child:
-    pid: int
-    channel: socket.socket
-    stdout_fd: int
-    stderr_fd: int
-    pidfd: int
-    generation: int
-    exited: threading.Event = field(default_factory=threading.Event)
-    exit_info: ExitInfo | None = None
-
-    def kill(self) -> None:
-        try:
-            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
-        except (ProcessLookupError, OSError):
-            pass
-
-    def close(self) -> None:
-        self.channel.close()
-        for fd in (self.stdout_fd, self.stderr_fd, self.pidfd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-
-class _ZygoteFailed(RuntimeError):
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-class _Zygote:
-    """One zygote process and the reader of its control channel."""
-
-    def __init__(self, generation: int, config: SandboxConfig, runtime: "_Runtime", use_namespaces: bool) -> None:
-        self.generation = generation
-        self.use_namespaces = use_namespaces
-        self.alive = False
-        self.isolation: dict = {}
-        self._spawned: collections.deque = collections.deque()
-        self._spawn_cond = threading.Condition()
-        self._children: dict[int, _Child] = {}
-        self._lock = threading.Lock()
-        self._send_lock = threading.Lock()
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.control = ours
-        bootstrap = ("import sys; sys.path.insert(0, sys.argv[3]); "
-                     "from percept_sandbox.zygote import main; main(sys.argv)")
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", bootstrap, str(theirs.fileno()), str(os.getpid()),
-             os.path.dirname(PACKAGE_DIR)],
-            pass_fds=[theirs.fileno()], env=runtime.zygote_env(config), cwd="/",
-            stdin=subprocess.DEVNULL, start_new_session=True)
-        theirs.close()
-        wire.send_message(self.control, {"type": "configure",
-                                         "config": runtime.zygote_config(config, use_namespaces)})
-
-    def wait_ready(self, timeout_s: float) -> dict:
-        self.control.settimeout(timeout_s)
-        try:
-            message, _ = wire.recv_message(self.control)
-        except (socket.timeout, OSError) as exc:
-            self.stop()
-            raise _ZygoteFailed("setup", f"the zygote did not start: {exc}") from exc
-        finally:
-            self.control.settimeout(None)
-        if message is None or message.get("type") != "ready":
-            self.stop()
-            kind = (message or {}).get("kind", "setup")
-            error = (message or {}).get("error", "the zygote exited during set-up")
-            raise _ZygoteFailed(kind, error)
-        self.isolation = message["isolation"]
-        self.alive = True
-        threading.Thread(target=self._read, name=f"zygote-reader-{self.generation}", daemon=True).start()
-        return self.isolation
-
-    def _read(self) -> None:
-        try:
-            while True:
-                message, fds = wire.recv_message(self.control)
-                if message is None:
-                    break
-                kind = message.get("type")
-                if kind == "spawned" and len(fds) == 4:
-                    channel = socket.socket(fileno=fds[0])
-                    child = _Child(int(message["pid"]), channel, fds[1], fds[2], fds[3], self.generation)
-                    with self._lock:
-                        self._children[child.pid] = child
-                    self._deliver(child)
-                elif kind == "spawn_failed":
-                    for fd in fds:
-                        os.close(fd)
-                    self._deliver(RuntimeError(message.get("error", "spawn failed")))
-                elif kind == "exited":
-                    with self._lock:
-                        child = self._children.pop(int(message["pid"]), None)
-                    if child is not None:
-                        child.exit_info = ExitInfo(int(message["status"]), float(message["cpu_s"]),
-                                                   int(message["peak_memory_bytes"]))
-                        child.exited.set()
-                else:
-                    for fd in fds:
-                        os.close(fd)
-        except (OSError, wire.ProtocolError) as exc:
-            if self.alive:
-                LOG.warning("zygote %d control channel failed: %s", self.generation, exc)
-        finally:
-            self.alive = False
-            self._deliver(RuntimeError("the zygote exited"))
-            with self._lock:
-                orphans = list(self._children.values())
-                self._children.clear()
-            for child in orphans:
-                child.exited.set()  # killed with the zygote (parent-death signal)
-
-    def _deliver(self, item) -> None:
-        with self._spawn_cond:
-            self._spawned.append(item)
-            self._spawn_cond.notify_all()
-
-    def spawn(self, timeout_s: float) -> _Child:
-        with self._send_lock:
-            wire.send_message(self.control, {"type": "spawn"})
-        deadline = time.monotonic() + timeout_s
-        with self._spawn_cond:
-            while not self._spawned:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self._spawn_cond.wait(remaining):
-                    raise RuntimeError("the zygote did not answer a spawn request")
-            item = self._spawned.popleft()
-        if isinstance(item, Exception):
-            raise item
-        return item
-
-    def stop(self) -> None:
-        self.alive = False
-        try:
-            self.control.close()  # the zygote sees EOF, kills its children and exits
-        except OSError:
-            pass
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-class _Runtime:
-    """The runner's private directory: matplotlib cache, jail mount point, scratch."""
-
-    def __init__(self, config: SandboxConfig) -> None:
-        base = config.runtime_dir or tempfile.gettempdir()
-        os.makedirs(base, exist_ok=True)
-        _remove_stale_runtime_dirs(base)
-        self.path = tempfile.mkdtemp(prefix=RUNTIME_PREFIX, dir=base)
-        os.chmod(self.path, 0o711)  # traversable by the jail identity in insecure mode
-        with open(os.path.join(self.path, OWNER_FILE), "w") as handle:
-            handle.write(str(os.getpid()))
-        self.mplconfigdir = self._prepare_mplconfigdir(config.mplconfigdir or _default_mpl_cache())
-        self.mountpoint = os.path.join(self.path, "jail-root")
-        os.makedirs(self.mountpoint)
-        self.scratch = os.path.join(self.path, "scratch")
-        os.makedirs(self.scratch)
-        os.chmod(self.scratch, 0o711)
-
-    def _prepare_mplconfigdir(self, prepared: str) -> str:
-        """A writable matplotlib config dir with a warm font cache (rebuilding it costs seconds).
-
-        A writable prepared directory is used as it is (and warmed for the next start);
-        a read-only one (baked into the image) is copied; without one, a fresh one.
-        """
-        try:
-            os.makedirs(prepared, exist_ok=True)
-        except OSError:
-            pass
-        if os.path.isdir(prepared) and os.access(prepared, os.W_OK | os.X_OK):
-            return prepared
-        private = os.path.join(self.path, "mplconfig")
-        if os.path.isdir(prepared):
-            shutil.copytree(prepared, private)
-        else:
-            os.makedirs(private)
-        return private
-
-    def zygote_env(self, config: SandboxConfig) -> dict:
-        # Nothing of the runner's environment: secrets never reach the zygote.
-        return {"MPLBACKEND": "Agg", "MPLCONFIGDIR": self.mplconfigdir, "LANG": "C.UTF-8",
-                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                "PYTHONDONTWRITEBYTECODE": "1", "PERCEPT_SANDBOX_LOG_LEVEL": config.log_level}
-
-    def zygote_config(self, config: SandboxConfig, use_namespaces: bool) -> dict:
-        return {
-            "use_namespaces": use_namespaces,
-            "allow_insecure": config.insecure_no_isolation,
-            "package_dir": PACKAGE_DIR,
-            "mplconfigdir": self.mplconfigdir,
-            "mountpoint": self.mountpoint,
-            "scratch_root": self.scratch,
-            "jail_uid": config.jail_uid,
-            "jail_gid": config.jail_gid,
-            "tmpfs_bytes": config.tmpfs_bytes,
-            "memory_bytes": config.memory_bytes,
-            "file_bytes": config.file_bytes,
-            "processes": config.processes,
-            "open_files": config.open_files,
-            "max_cpu_s": int(math.ceil(config.max_timeout_s)) + 1,
-            "max_code_bytes": config.max_code_bytes,
-            "max_figures": config.max_figures,
-            "max_figure_pixels": config.max_figure_pixels,
-            "max_image_bytes": config.max_image_bytes,
-            "max_trace_bytes": config.max_trace_bytes,
-            "child_env": {"MPLBACKEND": "Agg", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
-                          "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
-        }
-
-    def remove(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
-
-
-RUNTIME_PREFIX = "percept-sandbox-"
-OWNER_FILE = "owner.pid"
-
-
-def _remove_stale_runtime_dirs(base: str) -> None:
-    """Runtime directories left by runners that were killed before they could clean up."""
-    for name in os.listdir(base):
-        path = os.path.join(base, name)
-        if not name.startswith(RUNTIME_PREFIX) or not os.path.isdir(path) or os.stat(path).st_uid != os.getuid():
-            continue
-        try:
-            with open(os.path.join(path, OWNER_FILE)) as handle:
-                owner = int(handle.read())
-        except (OSError, ValueError):
-            continue
-        try:
-            os.kill(owner, 0)
-        except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
-        except PermissionError:
-            pass
-
-
-def _default_mpl_cache() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "percept-sandbox", "mplconfig")
-
-
-class _Tail:
-    """The last `limit` bytes of a stream, and how many were written in all."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.buffer = bytearray()
-        self.total = 0
-
-    def add(self, data: bytes) -> None:
-        self.total += len(data)
-        self.buffer += data
-        if len(self.buffer) > 2 * self.limit:
-            del self.buffer[:-self.limit]
-
-    def text(self) -> str:
-        return bytes(self.buffer[-self.limit:]).decode("utf-8", errors="replace")
+__all__ = ["SandboxPool", "InvalidRequest", "IsolationUnavailable", "QueueFull", "SandboxUnavailable"]
 
 
 class SandboxPool:
     def __init__(self, config: SandboxConfig, metrics: Metrics | None = None) -> None:
         self.config = config
         self.metrics = metrics or Metrics()
-        self._runtime: _Runtime | None = None
-        self._zygote: _Zygote | None = None
+        self._runtime: RuntimeDir | None = None
+        self._zygote: ZygoteProcess | None = None
         self._generation = 0
         self._use_namespaces = True
-        self._ready: collections.deque[_Child] = collections.deque()
+        self._ready: collections.deque[JailedChild] = collections.deque()
         self._cond = threading.Condition()
         self._slots = threading.Semaphore(config.workers)
         self._admitted = 0
@@ -372,7 +56,7 @@ class SandboxPool:
 
     # -- life cycle -----------------------------------------------------------
     def start(self, timeout_s: float = ZYGOTE_START_TIMEOUT_S) -> "SandboxPool":
-        self._runtime = _Runtime(self.config)
+        self._runtime = RuntimeDir(self.config)
         self._maintainer = threading.Thread(target=self._maintain, name="sandbox-maintainer", daemon=True)
         self._maintainer.start()
         if not self._started.wait(timeout_s) and self._fatal is None:
@@ -464,9 +148,9 @@ class SandboxPool:
     def _start_zygote(self) -> bool:
         self._generation += 1
         try:
-            zygote = _Zygote(self._generation, self.config, self._runtime, self._use_namespaces)
+            zygote = ZygoteProcess(self._generation, self.config, self._runtime, self._use_namespaces)
             isolation = zygote.wait_ready(ZYGOTE_START_TIMEOUT_S)
-        except _ZygoteFailed as exc:
+        except ZygoteFailed as exc:
             if exc.kind == "isolation":
                 if self.config.insecure_no_isolation and self._use_namespaces:
                     LOG.critical("ISOLATION UNAVAILABLE (%s); running WITHOUT namespaces because "
@@ -493,7 +177,7 @@ class SandboxPool:
                  {k: v for k, v in isolation.items() if k != "warnings"})
         return True
 
-    def _await_child_ready(self, child: _Child) -> None:
+    def _await_child_ready(self, child: JailedChild) -> None:
         child.channel.settimeout(CHILD_READY_TIMEOUT_S)
         try:
             frame = wire.recv_frame(child.channel, 4096)
@@ -573,7 +257,7 @@ class SandboxPool:
         self.metrics.latency.observe(elapsed)
         return result
 
-    def _take_child(self, deadline: float) -> _Child:
+    def _take_child(self, deadline: float) -> JailedChild:
         with self._cond:
             while not self._ready:
                 if self._closing:
@@ -594,157 +278,9 @@ class SandboxPool:
         for _attempt in range(3):
             child = self._take_child(deadline)
             try:
-                result = self._run(child, code, options, timeout_s)
+                result = run_render(child, code, options, timeout_s, self.config)
             finally:
                 child.close()
             if result is not None:
                 return result
         raise SandboxUnavailable("jailed workers kept dying before running the program")
-
-    def _run(self, child: _Child, code: str, options: RenderOptions, timeout_s: float) -> RenderResult | None:
-        cfg = self.config
-        request = {"dpi": options.dpi, "format": options.format.value, "timeout_s": timeout_s,
-                   "trace": options.trace}
-        started = time.perf_counter()
-        try:
-            wire.send_frames(child.channel, [json.dumps(request).encode(), code.encode("utf-8", "surrogatepass")])
-        except OSError:
-            return None  # dead before it saw the program (its zygote died): another child runs it
-        stdout, stderr = _Tail(cfg.output_tail_bytes), _Tail(cfg.output_tail_bytes)
-        max_result = MAX_RESULT_HEADER_BYTES + cfg.max_trace_bytes + cfg.max_image_bytes + 4 * (cfg.max_figures + 1)
-        received = bytearray()
-        killed_for: Status | None = None
-        kill_detail = ""
-        hard_deadline = time.monotonic() + timeout_s + KILL_GRACE_S
-        selector = selectors.DefaultSelector()
-        child.channel.setblocking(False)
-        for fd in (child.stdout_fd, child.stderr_fd):
-            os.set_blocking(fd, False)
-        selector.register(child.channel, selectors.EVENT_READ, "result")
-        selector.register(child.stdout_fd, selectors.EVENT_READ, stdout)
-        selector.register(child.stderr_fd, selectors.EVENT_READ, stderr)
-        channel_closed_at: float | None = None
-        try:
-            while selector.get_map():
-                now = time.monotonic()
-                if channel_closed_at is not None and now - channel_closed_at > 0.5:
-                    break  # output pipes held open by a leftover process (insecure mode only)
-                if now >= hard_deadline:
-                    killed_for, kill_detail = Status.TIMEOUT, f"the program ran past {timeout_s:g} s and was killed"
-                    child.kill()
-                    break
-                for key, _ in selector.select(timeout=min(hard_deadline - now, 0.5)):
-                    if key.data == "result":
-                        try:
-                            data = child.channel.recv(1 << 20)
-                        except BlockingIOError:
-                            continue
-                        except OSError:
-                            data = b""
-                        if not data:
-                            selector.unregister(child.channel)
-                            channel_closed_at = time.monotonic()
-                        else:
-                            received += data
-                            if len(received) > max_result:
-                                killed_for, kill_detail = Status.OUTPUT_LIMIT, "the result exceeds the size limits"
-                    else:
-                        try:
-                            data = os.read(key.fd, 1 << 16)
-                        except BlockingIOError:
-                            continue
-                        if not data:
-                            selector.unregister(key.fd)
-                        else:
-                            key.data.add(data)
-                            if stdout.total + stderr.total > cfg.max_output_bytes:
-                                killed_for = Status.OUTPUT_LIMIT
-                                kill_detail = f"the program wrote more than {cfg.max_output_bytes} bytes of output"
-                if killed_for is not None:
-                    child.kill()
-                    break
-        finally:
-            selector.close()
-        wall_s = time.perf_counter() - started
-        result = RenderResult(status=Status.EXEC_ERROR, stdout_tail=stdout.text(), stderr_tail=stderr.text(),
-                              stdout_bytes=stdout.total, stderr_bytes=stderr.total, wall_s=wall_s)
-        if killed_for is not None:
-            result.status, result.detail = killed_for, kill_detail
-            result.error_type = "TimeoutError" if killed_for is Status.TIMEOUT else "OutputLimitExceeded"
-            result.error_message = kill_detail
-            self._fill_usage_from_exit(child, result)
-            return result
-        if received:
-            try:
-                self._parse_result(bytes(received), result)
-                return result
-            except (wire.ProtocolError, ValueError, KeyError, TypeError) as exc:
-                result.status = Status.EXEC_ERROR
-                result.error_type = "ProtocolError"
-                result.error_message = f"the program corrupted the runner's result channel: {exc}"
-                result.detail = result.error_message
-                child.kill()
-                self._fill_usage_from_exit(child, result)
-                return result
-        # No result: the child died (crash, CPU limit, program exit), or its zygote died.
-        if not child.exited.wait(EXIT_INFO_WAIT_S) or child.exit_info is None:
-            child.kill()
-            raise SandboxUnavailable("the jailed worker was lost (its zygote died); retry the request")
-        self._classify_exit(child.exit_info, result, timeout_s)
-        return result
-
-    def _fill_usage_from_exit(self, child: _Child, result: RenderResult) -> None:
-        if child.exited.wait(EXIT_INFO_WAIT_S) and child.exit_info is not None:
-            result.cpu_s = child.exit_info.cpu_s
-            result.peak_memory_bytes = child.exit_info.peak_memory_bytes
-
-    def _classify_exit(self, info: ExitInfo, result: RenderResult, timeout_s: float) -> None:
-        result.cpu_s, result.peak_memory_bytes = info.cpu_s, info.peak_memory_bytes
-        kind, description = info.describe()
-        cpu_limit = min(int(math.ceil(self.config.max_timeout_s)) + 1, int(timeout_s) + 1)
-        if kind in ("SIGXCPU",) or (kind == "SIGKILL" and info.cpu_s >= cpu_limit - 0.05):
-            result.status, result.error_type = Status.TIMEOUT, "TimeoutError"
-            result.error_message = f"the program used more than {cpu_limit} s of CPU time"
-        elif kind == "exit":
-            result.status, result.error_type = Status.EXEC_ERROR, "SystemExit"
-            result.error_message = f"the program {description} before its figures were rendered"
-        else:
-            signum = os.WTERMSIG(info.status)
-            result.status, result.error_type = Status.EXEC_ERROR, kind
-            reason = "crashed" if signum in CRASH_SIGNALS else "was killed"
-            result.error_message = f"the program {reason} ({description})"
-        result.detail = result.error_message
-
-    def _parse_result(self, data: bytes, result: RenderResult) -> None:
-        cfg = self.config
-        frames = wire.split_frames(data, cfg.max_figures + 1)
-        if not frames:
-            raise wire.ProtocolError("empty result")
-        if len(frames[0]) > MAX_RESULT_HEADER_BYTES + cfg.max_trace_bytes:
-            raise wire.ProtocolError("result header too large")
-        header = json.loads(frames[0])
-        if not isinstance(header, dict):
-            raise wire.ProtocolError("result header is not an object")
-        status = Status(header["status"])
-        figures_meta = header.get("figures") or []
-        images = frames[1:]
-        if len(figures_meta) != len(images):
-            raise wire.ProtocolError("figure count does not match")
-        trace = header.get("trace") or ""
-        if not isinstance(trace, str) or len(trace.encode()) > cfg.max_trace_bytes:
-            raise wire.ProtocolError("trace too large")
-        if sum(len(i) for i in images) > cfg.max_image_bytes:
-            raise wire.ProtocolError("images too large")
-        figures = []
-        for index, (meta, image) in enumerate(zip(figures_meta, images)):
-            figures.append(RenderedFigure(index, ImageFormat(meta["format"]), image,
-                                          int(meta["width_px"]), int(meta["height_px"])))
-        result.status = status
-        result.figures = figures if status is Status.OK else []
-        result.trace_json = trace if status is Status.OK else ""
-        result.error_type = str(header.get("error_type", ""))[:256]
-        result.error_message = str(header.get("error_message", ""))[:4096]
-        result.detail = str(header.get("detail", ""))[:1024]
-        result.cpu_s = max(0.0, float(header.get("cpu_s", 0.0)))
-        result.peak_memory_bytes = max(0, int(header.get("peak_memory_bytes", 0)))
-        result.phases = {k: v for k, v in header.items() if k.startswith("t_")}

@@ -3,13 +3,15 @@
 Started by the pool with a clean environment (no parent variable ever reaches
 it, so none can reach a child, not even in the memory a child inherits). It
 
-1. imports the libraries and draws a warm-up figure, with the host's view;
-2. enters its own user and mount namespaces, as an unprivileged identity, and
-   pivots into the jail's read-only filesystem view (see filesystem.py);
+1. checks that user namespaces can be created at all (in milliseconds);
+2. imports the libraries and draws warm-up figures, with the host's view;
 3. compiles the seccomp filter;
-4. answers "spawn" requests: clone() straight into new user, PID, network,
-   mount, IPC and UTS namespaces, write the child's id maps, hand the pool the
-   child's render channel, output pipes and pidfd; and reports every child's exit.
+4. enters its own user and mount namespaces, as an unprivileged identity, and
+   pivots into the jail's read-only filesystem view (see filesystem.py);
+5. answers "spawn" requests: clone() straight into new user, PID, network,
+   mount, IPC and UTS namespaces (the child finishes its own jail, see
+   child.py), hands the pool the child's render channel, output pipes and
+   pidfd, and reports every child's exit status and resource usage.
 
 It never sees a program: programs go from the pool to a child directly.
 """
@@ -19,13 +21,14 @@ import fcntl
 import logging
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
 import traceback
 
 from . import child as child_module
-from . import execute, filesystem, linux, wire
+from . import execute, filesystem, linux, settings, wire
 from .userns import IsolationError, become_namespace_root, enter_user_namespace, write_own_id_maps
 
 LOG = logging.getLogger("percept_sandbox.zygote")
@@ -170,6 +173,8 @@ class Zygote:
             if pid == 0:
                 return
             self.children.discard(pid)
+            if not self.namespaces:  # without a private tmpfs the child's scratch is on disk
+                shutil.rmtree(os.path.join(self.config["scratch_root"], str(pid)), ignore_errors=True)
             wire.send_message(self.control, {
                 "type": "exited", "pid": pid, "status": status,
                 "cpu_s": usage.ru_utime + usage.ru_stime, "peak_memory_bytes": usage.ru_maxrss * 1024})
@@ -250,7 +255,7 @@ def _stop(signum, frame):
 
 def main(argv: list[str]) -> None:
     control_fd, expected_parent = int(argv[1]), int(argv[2])
-    logging.basicConfig(level=os.environ.get("PERCEPT_SANDBOX_LOG_LEVEL", "INFO"),
+    logging.basicConfig(level=settings.LOG_LEVEL.get().upper(),
                         format="%(asctime)s zygote %(levelname)s %(message)s")
     linux.set_parent_death_signal(signal.SIGKILL)
     if os.getppid() != expected_parent:

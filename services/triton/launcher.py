@@ -22,18 +22,16 @@ import importlib.util
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Sequence
 
+from services.common.net import find_free_ports, http_ok, port_is_free
 from services.triton import settings, stubenv
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -112,32 +110,6 @@ def server_environment(libs_dirs: Sequence[Path], stub_bin: Path | None,
 
 def has_nvidia_gpu() -> bool:
     return Path("/dev/nvidiactl").exists()
-
-
-# --- ports -----------------------------------------------------------------------
-
-def find_free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """Ports the kernel considers free right now (all held open together, so distinct)."""
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind((host, 0))
-            sockets.append(sock)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-        return True
 
 
 # --- process-group helpers ---------------------------------------------------------
@@ -329,7 +301,7 @@ class TritonServer:
                 summary = failure_summary(self.logs())
                 self.stop()  # what it spawned, its workspace and shared memory go too
                 raise TritonLaunchError(f"tritonserver exited with code {code} before it was ready\n{summary}")
-            if _http_ok(url):
+            if http_ok(url):
                 return self
             if time.monotonic() > deadline:
                 summary = failure_summary(self.logs())
@@ -339,7 +311,7 @@ class TritonServer:
             time.sleep(0.2)
 
     def is_ready(self) -> bool:
-        return self.is_running() and _http_ok(f"{self.http_url}/v2/health/ready")
+        return self.is_running() and http_ok(f"{self.http_url}/v2/health/ready")
 
     def stop(self) -> int | None:
         """SIGTERM the process group, SIGKILL what is left after the grace period.
@@ -428,14 +400,6 @@ def _signal_group(pgid: int, signum: int) -> None:
         os.killpg(pgid, signum)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 # --- CLI -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import time
 
 import httpx
 
-from services.triton.launcher import find_free_ports, port_is_free
+from services.common.net import find_free_ports, port_is_free
 
 
 def test_up_serves_then_ctrl_c_stops_everything(tokenfd_artifacts, triton_stub_site, tmp_path):

@@ -18,7 +18,7 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from services.triton.launcher import find_free_ports
+from services.common.net import find_free_ports
 
 
 @contextmanager

@@ -6,7 +6,7 @@ import base64
 import httpx
 
 from tests.integration.gateway.support import running_gateway, png
-from services.triton.launcher import find_free_ports
+from services.common.net import find_free_ports
 
 BODY = {"image": base64.b64encode(png(64, 64)).decode(), "query": "x", "heatmap_format": "none"}
 

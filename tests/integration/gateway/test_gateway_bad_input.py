@@ -6,7 +6,7 @@ import base64
 import httpx
 import pytest
 
-from tests.integration.gateway.support import running_gateway, png, png_header_only, truncated_png
+from tests.integration.gateway.support import png, png_header_only, truncated_png
 
 LOCATE = "/v1/text/locate"
 

@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from tests.integration.gateway.support import running_gateway, png
+from tests.integration.gateway.support import png
 
 
 def _locate_json(client, image: bytes, **fields):

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from services.triton import contract
-from services.triton.launcher import (REPO_ROOT, TritonLaunchError, TritonServer, find_free_ports, port_is_free,
-                                      process_group_members)
+from services.common.net import find_free_ports, port_is_free
+from services.triton.launcher import REPO_ROOT, TritonLaunchError, TritonServer, process_group_members
 
 
 SHM = Path("/dev/shm")
