@@ -78,12 +78,25 @@ def _format_default(value: object) -> str:
     return str(value)
 
 
+def _self_contained_settings() -> list[tuple[str, str, object, str]]:
+    """Declarations of components that keep their own registry (the sandbox-runner's image
+    carries no platform code), as (component, name, default, help)."""
+    import importlib
+
+    rows = []
+    for module_name, component in SELF_CONTAINED_SETTINGS:
+        module = importlib.import_module(module_name)
+        rows += [(component, s.name, s.default, s.help) for s in module.declared()]
+    return rows
+
+
 def markdown_table() -> str:
     """The README's configuration table, generated from the declarations."""
     import_all_settings()
+    rows = [(v.component, v.name, v.default, v.help) for v in registered()] + _self_contained_settings()
     lines = ["| variable | component | default | meaning |", "|---|---|---|---|"]
-    for var in registered():
-        lines.append(f"| `{var.name}` | {var.component} | `{_format_default(var.default)}` | {var.help} |")
+    for component, name, default, help_text in sorted(rows, key=lambda r: (r[0], r[1])):
+        lines.append(f"| `{name}` | {component} | `{_format_default(default)}` | {help_text} |")
     return "\n".join(lines)
 
 
@@ -94,6 +107,7 @@ SETTINGS_MODULES = (
     "gateway.settings",
     "services.devstack",
 )
+SELF_CONTAINED_SETTINGS = (("percept_sandbox.settings", "sandbox-runner"),)
 
 
 def import_all_settings() -> None:

@@ -6,7 +6,7 @@ import sys
 
 BENCHMARKS = (
     ["-m", "tests.bench.bench_tokenfd", "--write-docs"],
-    ["-m", "tests.bench.bench_sandbox"],
+    ["-m", "tests.bench.bench_sandbox", "--update-docs"],
 )
 
 

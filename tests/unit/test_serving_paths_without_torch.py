@@ -1,0 +1,33 @@
+"""Serving paths never import torch: the gateway and the Triton python models must run in
+images that do not ship it."""
+import subprocess
+import sys
+
+import pytest
+
+SERVING_MODULES = [
+    "gateway.app",
+    "services.triton.locate",
+    "services.triton.encoder_runtime",
+    "services.models.tokenfd.preprocess",
+    "services.models.tokenfd.tokenizer",
+    "percept_sandbox.server",
+]
+
+
+@pytest.mark.parametrize("module", SERVING_MODULES)
+def test_module_does_not_import_torch(module):
+    code = (f"import importlib, sys; importlib.import_module({module!r}); "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers')); "
+            "print(','.join(bad)); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"{module} imports {result.stdout.strip()} {result.stderr[-500:]}"
+
+
+def test_triton_python_models_do_not_import_torch():
+    from pathlib import Path
+
+    sources = Path(__file__).resolve().parents[2] / "model_repository"
+    for model in sources.glob("*/model.py"):
+        text = model.read_text()
+        assert "import torch" not in text and "transformers" not in text, model
