@@ -23,7 +23,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from . import execute, filesystem, linux, trace, wire
+from . import execute, filesystem, linux, prefault, trace, wire
 from .results import ImageFormat, Status
 from .userns import write_own_id_maps
 
@@ -53,6 +53,7 @@ class ChildPlan:
     scratch_root: str  # insecure mode only: where private working directories go
     jail_uid: int
     jail_gid: int
+    prefault_ranges: tuple = ()  # (start, length) of the pages every render writes
 
 
 def _reset_signals() -> None:
@@ -124,6 +125,7 @@ def prepare(plan: ChildPlan, channel: socket.socket) -> str:
     linux.set_no_new_privs()
     if plan.seccomp_program:
         linux.load_seccomp_bpf(plan.seccomp_program)
+    prefault.populate(plan.prefault_ranges)  # copy-on-write now, not while the program runs
     return workdir
 
 

@@ -39,6 +39,7 @@ class SandboxConfig:
     jail_gid: int
     runtime_dir: str
     mplconfigdir: str
+    prefault: bool
     insecure_no_isolation: bool
     log_level: str
 
@@ -66,6 +67,7 @@ class SandboxConfig:
             jail_gid=settings.JAIL_GID.get(),
             runtime_dir=settings.RUNTIME_DIR.get(),
             mplconfigdir=settings.MPLCONFIGDIR.get(),
+            prefault=settings.PREFAULT.get(),
             insecure_no_isolation=settings.INSECURE_NO_ISOLATION.get(),
             log_level=settings.LOG_LEVEL.get(),
         )

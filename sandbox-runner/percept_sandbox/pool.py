@@ -29,6 +29,7 @@ from .zygote_handle import JailedChild, ZygoteFailed, ZygoteProcess
 LOG = logging.getLogger("percept_sandbox.pool")
 
 CHILD_READY_TIMEOUT_S = 20.0
+MAX_SPAWN_FAILURES = 3  # then the zygote is presumed stuck and replaced
 ZYGOTE_START_TIMEOUT_S = 300.0
 
 __all__ = ["SandboxPool", "InvalidRequest", "IsolationUnavailable", "QueueFull", "SandboxUnavailable"]
@@ -109,10 +110,11 @@ class SandboxPool:
 
     # -- the maintainer thread: zygote supervision and pre-forking -----------
     def _maintain(self) -> None:
-        backoff = 0.5
+        backoff, failures = 0.5, 0
         while not self._closing:
             zygote = self._zygote
             if zygote is None or not zygote.alive:
+                failures = 0
                 if zygote is not None:
                     LOG.warning("the zygote (generation %d) died; starting a new one", zygote.generation)
                     self.metrics.zygote_restarts.inc()
@@ -134,11 +136,15 @@ class SandboxPool:
                 self._await_child_ready(child)
             except Exception as exc:  # a failed spawn is retried; a dead zygote is replaced
                 if zygote.alive:
-                    LOG.warning("pre-forking a child failed: %s", exc)
+                    failures += 1
+                    LOG.warning("pre-forking a child failed (%d in a row): %s", failures, exc)
+                    if failures >= MAX_SPAWN_FAILURES:
+                        LOG.error("the zygote keeps failing to fork; replacing it")
+                        zygote.stop()  # seen as dead on the next pass, counted and restarted
                     time.sleep(backoff)
                     backoff = min(backoff * 2, 10.0)
                 continue
-            backoff = 0.5
+            backoff, failures = 0.5, 0
             with self._cond:
                 self._ready.append(child)
                 self.metrics.ready_children.set(len(self._ready))

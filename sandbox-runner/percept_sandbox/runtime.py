@@ -55,6 +55,7 @@ class RuntimeDir:
     def zygote_config(self, config: SandboxConfig, use_namespaces: bool) -> dict:
         return {
             "use_namespaces": use_namespaces,
+            "prefault": config.prefault,
             "allow_insecure": config.insecure_no_isolation,
             "package_dir": PACKAGE_DIR,
             "mplconfigdir": self.mplconfigdir,

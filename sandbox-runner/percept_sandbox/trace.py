@@ -26,6 +26,7 @@ xtick/ytick/ztick, legend, legend_title, text, annotation, other.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections import Counter
@@ -44,7 +45,8 @@ def _num(value: float) -> float | None:
     return float(f"{value:.6g}")
 
 
-def _hex(color) -> str | None:
+@functools.lru_cache(maxsize=1024)
+def _hex_of(color) -> str | None:
     from matplotlib.colors import to_hex, to_rgba
 
     try:
@@ -54,6 +56,16 @@ def _hex(color) -> str | None:
     if rgba[3] <= 0:
         return None
     return to_hex(rgba, keep_alpha=rgba[3] < 1)
+
+
+def _hex(color) -> str | None:
+    """'#rrggbb' (or '#rrggbbaa' when translucent); None when invisible or not a colour."""
+    if not isinstance(color, str):
+        try:
+            color = tuple(float(c) for c in color)
+        except (TypeError, ValueError):
+            return None
+    return _hex_of(color)
 
 
 class _FigureDraw:
@@ -93,11 +105,7 @@ class DrawRecorder:
             result = text_draw(text, renderer)
             current = recorder._current
             if current is not None and text.get_visible() and text.get_text():
-                try:
-                    box = text.get_window_extent(renderer)
-                except Exception:  # a text without a finite position
-                    box = None
-                current.texts.append((text, box))
+                current.texts.append((text, _drawn_extent(text, renderer)))
             return result
 
         def record_ticks(axis):
@@ -122,6 +130,22 @@ class DrawRecorder:
                 matplotlib.axis.Axis._update_ticks = update_ticks
 
 
+def _drawn_extent(text, renderer):
+    """The text's display bbox, as its draw just laid it out.
+
+    Same as Text.get_window_extent, without that method's figure-dpi reset, which
+    invalidates every transform of the figure on each call.
+    """
+    try:
+        box, _, _ = text._get_layout(renderer)
+        x, y = text.get_transform().transform(text.get_unitless_position())
+        return box.translated(x, y)
+    except AttributeError:  # a matplotlib without the private layout helper
+        return text.get_window_extent(renderer)
+    except Exception:  # a text without a finite position
+        return None
+
+
 class _Extractor:
     def __init__(self, fig, drawn: _FigureDraw | None, ticks_recorded: bool) -> None:
         self.fig = fig
@@ -133,9 +157,11 @@ class _Extractor:
     def box(self, bbox) -> list[float | None] | None:
         if bbox is None:
             return None
-        height = self.drawn.height
-        return [_num(round(bbox.x0, 1)), _num(round(height - bbox.y1, 1)),
-                _num(round(bbox.x1, 1)), _num(round(height - bbox.y0, 1))]
+        height = float(self.drawn.height)
+        x0, y0, x1, y1 = (float(v) for v in bbox.extents)  # numpy scalars round slowly
+        if not all(map(math.isfinite, (x0, y0, x1, y1))):
+            return None
+        return [round(x0, 1), round(height - y1, 1), round(x1, 1), round(height - y0, 1)]
 
     def count_color(self, color) -> None:
         hexed = _hex(color)

@@ -46,30 +46,53 @@ plt.savefig("warm.png")
 """
 
 
-def warm_up() -> None:
-    from . import trace, warmup
+def render_in_zygote(code: str) -> None:
+    """The render protocol and the trace, in this process, as a child runs them."""
+    import json
 
-    warmup.import_libraries()
-    warmup.draw_warmup_figure()
-    # One pass through the render protocol and the trace, in this process.
-    compiled = execute.compile_program(WARMUP_PROGRAM)
+    import matplotlib.pyplot as plt
+
+    from . import trace
+
+    compiled = execute.compile_program(code)
     with execute.recording() as recorder:
         execute.run_program(compiled)
         figures = recorder.figures()
         limits = execute.FigureLimits(4, 10**8, 10**9)
         drawn = trace.DrawRecorder()
         with drawn.installed():
-            execute.render_figures(recorder, figures, 100, execute.ImageFormat.PNG, limits)
-        trace.build_trace(figures, 100, 1 << 20, drawn)
-    import matplotlib.pyplot as plt
-
+            rendered = execute.render_figures(recorder, figures, 100, execute.ImageFormat.PNG, limits)
+        json.dumps({"trace": trace.build_trace(figures, 100, 1 << 20, drawn), "n": len(rendered)})
     plt.close("all")
 
 
+def warm_up() -> None:
+    from . import warmup
+
+    warmup.import_libraries()
+    warmup.draw_warmup_figure()
+    render_in_zygote(WARMUP_PROGRAM)
+
+
+def find_hot_pages() -> tuple[tuple[int, int], ...]:
+    """The pages every render writes (see prefault.py); none if this system cannot tell."""
+    from . import prefault
+
+    try:
+        ranges = prefault.probe_hot_ranges(render_in_zygote)
+    except (OSError, RuntimeError, ValueError) as exc:
+        LOG.warning("no pre-faulting: %s", exc)
+        return ()
+    LOG.info("pre-faulting %d pages in %d ranges per child", sum(n for _, n in ranges) // prefault.PAGE,
+             len(ranges))
+    return ranges
+
+
 class Zygote:
-    def __init__(self, control: socket.socket, config: dict) -> None:
+    def __init__(self, control: socket.socket, config: dict, hot_ranges: tuple = ()) -> None:
         self.control = control
         self.config = config
+        self.hot_ranges = hot_ranges
         self.proc_fd: int | None = None
         self.namespaces = False
         self.seccomp_program: bytes | None = None
@@ -110,7 +133,7 @@ class Zygote:
             max_code_bytes=cfg["max_code_bytes"], max_figures=cfg["max_figures"],
             max_figure_pixels=cfg["max_figure_pixels"], max_image_bytes=cfg["max_image_bytes"],
             max_trace_bytes=cfg["max_trace_bytes"], scratch_root=cfg["scratch_root"],
-            jail_uid=cfg["jail_uid"], jail_gid=cfg["jail_gid"])
+            jail_uid=cfg["jail_uid"], jail_gid=cfg["jail_gid"], prefault_ranges=self.hot_ranges)
         return {"namespaces": self.namespaces, "seccomp": self.seccomp_program is not None,
                 "warnings": warnings}
 
@@ -269,7 +292,8 @@ def main(argv: list[str]) -> None:
         if message["config"]["use_namespaces"]:
             probe_user_namespaces()  # fail in milliseconds, before the slow warm-up
         warm_up()
-        zygote = Zygote(control, message["config"])
+        compact_heap()
+        zygote = Zygote(control, message["config"], find_hot_pages() if message["config"]["prefault"] else ())
         isolation = zygote.set_up()
     except BaseException as exc:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -277,7 +301,6 @@ def main(argv: list[str]) -> None:
         kind = "isolation" if isinstance(exc, IsolationError) else "setup"
         wire.send_message(control, {"type": "fatal", "kind": kind, "error": detail})
         os._exit(3)
-    compact_heap()
     wire.send_message(control, {"type": "ready", "pid": os.getpid(), "isolation": isolation})
     zygote.serve()
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -93,3 +94,15 @@ def _ignore_errors(function, *args, **kwargs):
         function(*args, **kwargs)
     except grpc.RpcError:
         pass
+
+
+def test_prefaulting_children_render_the_same_images(sandbox):
+    reference = sandbox.render(corpus_program("s13_heatmap.py")).figures[0].data
+    with SandboxServer(workers=1, queue_size=0, env={"PERCEPT_SANDBOX_PREFAULT": "1"}) as server:
+        with server.client() as client:
+            response = client.render(corpus_program("s13_heatmap.py"))
+        log = server.log_text()
+    assert response.status == sandbox_pb2.RENDER_STATUS_OK, (response.detail, log[-3000:])
+    assert response.figures[0].data == reference
+    found = re.search(r"pre-faulting (\d+) pages", log)
+    assert found and int(found.group(1)) > 500, log[-3000:]  # the probes found a hot set
