@@ -9,6 +9,10 @@ import tempfile
 from .config import SandboxConfig
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+RUNTIME_PREFIX = "percept-sandbox-"
+OWNER_FILE = "owner.pid"  # the runner's pid: a directory whose owner is dead is stale
+
+
 class RuntimeDir:
     """The runner's private directory: matplotlib cache, jail mount point, scratch."""
 
@@ -80,10 +84,6 @@ class RuntimeDir:
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
-
-
-RUNTIME_PREFIX = "percept-sandbox-"
-OWNER_FILE = "owner.pid"
 
 
 def _remove_stale_runtime_dirs(base: str) -> None:

@@ -84,6 +84,8 @@ class ZygoteProcess:
         self._send_lock = threading.Lock()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.control = ours
+        # -I: no PYTHON* variables, no user site, no working directory on sys.path; the
+        # package's own parent directory is added so an uninstalled checkout works too.
         bootstrap = ("import sys; sys.path.insert(0, sys.argv[3]); "
                      "from percept_sandbox.zygote import main; main(sys.argv)")
         self.process = subprocess.Popen(
