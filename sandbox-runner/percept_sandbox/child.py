@@ -54,6 +54,7 @@ class ChildPlan:
     jail_uid: int
     jail_gid: int
     prefault_ranges: tuple = ()  # (start, length) of the pages every render writes
+    tmp_shadows: tuple = ()  # (alias, path, is_dir): jail paths under /tmp to bind back over the tmpfs
 
 
 def _reset_signals() -> None:
@@ -108,7 +109,7 @@ def _enter_insecure_scratch(plan: ChildPlan) -> str:
 def prepare(plan: ChildPlan, channel: socket.socket) -> str:
     """Finish the jail; returns the working directory. Runs before the child is offered."""
     if plan.isolated:
-        filesystem.mount_private_tmp(plan.tmpfs_bytes)
+        filesystem.mount_private_tmp(plan.tmpfs_bytes, plan.tmp_shadows)
         socket.sethostname("sandbox")
         workdir = filesystem.JAIL_TMP
     else:

@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from . import linux
 
 JAIL_MPLCONFIGDIR = "/run/mplconfig"
+# Each child mounts its private tmpfs over /tmp. Host paths the jail needs that live under
+# /tmp (a checkout or virtual environment there) get a second, read-only bind here, from
+# which the child binds them back over its fresh tmpfs.
+JAIL_TMP_SHADOWS = "/run/tmp-shadows"
 JAIL_TMP = "/tmp"
 DEVICES = ("null", "zero", "random", "urandom")
 
@@ -92,6 +96,7 @@ class JailPlan:
 
     binds: list[_Bind] = field(default_factory=list)
     symlinks: dict[str, str] = field(default_factory=dict)  # jail path -> link target
+    tmp_shadows: list[tuple[str, str, bool]] = field(default_factory=list)  # (alias, jail path, is dir)
 
     def open_sources(self) -> None:
         for bind in self.binds:
@@ -144,6 +149,11 @@ def plan_jail(layout: JailLayout) -> JailPlan:
         host = f"/dev/{name}"
         if os.path.exists(host) and stat.S_ISCHR(os.stat(host).st_mode):
             add(host, host, device=True)
+    for bind in list(plan.binds):
+        if _covered(bind.jail_path, [JAIL_TMP]):
+            alias = f"{JAIL_TMP_SHADOWS}/{len(plan.tmp_shadows)}"
+            plan.binds.append(_Bind(alias, bind.host_path, bind.is_dir, bind.locked_flags, False))
+            plan.tmp_shadows.append((alias, bind.jail_path, bind.is_dir))
     return plan
 
 
@@ -198,7 +208,20 @@ def enter_jail_root(plan: JailPlan, mountpoint: str, become_jail_identity) -> in
     return proc_fd
 
 
-def mount_private_tmp(size_bytes: int) -> None:
-    """The child's own writable, size-capped scratch space."""
+def mount_private_tmp(size_bytes: int, shadows: tuple = ()) -> None:
+    """The child's own writable, size-capped scratch space, with the read-only paths the
+    jail needs from under the host's /tmp bound back on top of it."""
     linux.mount("percept-tmp", JAIL_TMP, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC,
                 f"size={size_bytes},mode=0700,nr_inodes=4096,uid=0,gid=0")
+    for alias, path, is_dir in shadows:
+        if is_dir:
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w"):
+                pass
+        # The alias is a read-only mount of the zygote's namespace, locked read-only in this
+        # nested one, so its bind stays read-only.
+        linux.mount(alias, path, None, linux.MS_BIND | linux.MS_REC)
+        if not os.statvfs(path).f_flag & os.ST_RDONLY:
+            raise OSError(f"{path} came back writable in the jail")

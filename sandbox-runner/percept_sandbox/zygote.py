@@ -93,6 +93,7 @@ class Zygote:
         self.control = control
         self.config = config
         self.hot_ranges = hot_ranges
+        self.tmp_shadows: tuple = ()
         self.proc_fd: int | None = None
         self.namespaces = False
         self.seccomp_program: bytes | None = None
@@ -114,6 +115,7 @@ class Zygote:
         if cfg["use_namespaces"]:
             layout = filesystem.default_layout(cfg["package_dir"], cfg["mplconfigdir"])
             plan = filesystem.plan_jail(layout)
+            self.tmp_shadows = tuple(plan.tmp_shadows)
             try:
                 enter_user_namespace(cfg["jail_uid"], cfg["jail_gid"])
                 self.proc_fd = filesystem.enter_jail_root(plan, cfg["mountpoint"], become_namespace_root)
@@ -133,7 +135,8 @@ class Zygote:
             max_code_bytes=cfg["max_code_bytes"], max_figures=cfg["max_figures"],
             max_figure_pixels=cfg["max_figure_pixels"], max_image_bytes=cfg["max_image_bytes"],
             max_trace_bytes=cfg["max_trace_bytes"], scratch_root=cfg["scratch_root"],
-            jail_uid=cfg["jail_uid"], jail_gid=cfg["jail_gid"], prefault_ranges=self.hot_ranges)
+            jail_uid=cfg["jail_uid"], jail_gid=cfg["jail_gid"], prefault_ranges=self.hot_ranges,
+            tmp_shadows=self.tmp_shadows)
         return {"namespaces": self.namespaces, "seccomp": self.seccomp_program is not None,
                 "warnings": warnings}
 

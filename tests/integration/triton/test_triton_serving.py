@@ -170,18 +170,25 @@ def test_concurrent_requests_share_encoder_executions(tokenfd_artifacts, triton_
     encoder calls are merged: fewer encoder executions than encoder requests."""
     options = RepositoryOptions(locate_instances=4, encoder_queue_delay_us=500_000)
     repository = build_repository("cpu", tokenfd_artifacts.export, tmp_path / "repo", options=options)
+    seen = []
     with TritonServer(repository, http_port=0, grpc_port=0, metrics_port=0) as server, \
             grpcclient.InferenceServerClient(server.grpc_url) as client:
-        requests_before = metric(server, "nv_inference_request_success", contract.TOKENFD_ENCODER)
-        executions_before = metric(server, "nv_inference_exec_count", contract.TOKENFD_ENCODER)
-        # square images: one tile each, so any of the requests fit one encoder batch together
-        with ThreadPoolExecutor(8) as pool:
-            results = list(pool.map(lambda i: locate(client, png(200, 200, f"word {i}"), "percept"), range(8)))
-        assert len(results) == 8
-        requests = metric(server, "nv_inference_request_success", contract.TOKENFD_ENCODER) - requests_before
-        executions = metric(server, "nv_inference_exec_count", contract.TOKENFD_ENCODER) - executions_before
-    assert requests == 8
-    assert executions < requests
+        # Batching is opportunistic: on a loaded machine one burst may straggle past the
+        # window, so up to three bursts get the chance to show it.
+        for _ in range(3):
+            requests_before = metric(server, "nv_inference_request_success", contract.TOKENFD_ENCODER)
+            executions_before = metric(server, "nv_inference_exec_count", contract.TOKENFD_ENCODER)
+            # square images: one tile each, so any of the requests fit one encoder batch together
+            with ThreadPoolExecutor(8) as pool:
+                results = list(pool.map(lambda i: locate(client, png(200, 200, f"word {i}"), "percept"), range(8)))
+            assert len(results) == 8
+            requests = metric(server, "nv_inference_request_success", contract.TOKENFD_ENCODER) - requests_before
+            executions = metric(server, "nv_inference_exec_count", contract.TOKENFD_ENCODER) - executions_before
+            assert requests == 8
+            seen.append(executions)
+            if executions < requests:
+                break
+    assert min(seen) < 8, f"no burst was batched: executions per burst {seen}"
 
 
 def test_a_full_encoder_queue_is_reported_as_resource_exhausted(tokenfd_artifacts, triton_stub_site, tmp_path):
