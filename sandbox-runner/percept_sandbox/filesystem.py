@@ -88,7 +88,7 @@ class _Bind:
 class JailPlan:
     """Everything read from the host, gathered before the process gives up its host identity.
 
-    Host paths such as /root/.pyenv may only be reachable with the runner's original
+    Host paths such as an interpreter under root's home may only be reachable with the runner's original
     credentials, so the sources are opened as O_PATH descriptors (inside the new
     mount namespace, where bind mounts may take them from) and mounted via
     /proc/self/fd after the switch to the jail's unprivileged identity.

@@ -2,7 +2,7 @@
 
 As root, the test switches to uid 10001 (as in the image) with setpriv, in a
 private mount namespace where the Python installation is reachable for that user
-(it may live under a directory only root may enter, such as /root/.pyenv).
+(it may live under a directory only root may enter, such as root's home).
 """
 from __future__ import annotations
 
