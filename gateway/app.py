@@ -1,4 +1,9 @@
-"""The gateway application: thin routers over one Triton client."""
+"""The gateway application: thin routers over one Triton client.
+
+Settings are parsed and checked when the app is created (a bad value stops start-up,
+naming the variable); the Triton client is built in the lifespan. Handlers get both
+through dependencies (gateway/dependencies.py).
+"""
 from __future__ import annotations
 
 import logging
@@ -7,25 +12,28 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import errors, settings
+from . import docs_ui, errors, openapi
 from .observability import JsonLogFormatter, ObservabilityMiddleware
 from .routes import health, models, text
+from .settings import GatewaySettings
 from .triton_client import TritonClient
 
 
-def configure_logging() -> None:
+def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter())
     root = logging.getLogger("percept")
     root.handlers[:] = [handler]
-    root.setLevel(settings.LOG_LEVEL.get().upper())
+    root.setLevel(level.upper())
     root.propagate = False
 
 
-def create_app(triton_url: str | None = None) -> FastAPI:
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = GatewaySettings.from_env() if settings is None else settings
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.triton = TritonClient(triton_url)
+        app.state.triton = TritonClient.from_settings(settings)
         try:
             yield
         finally:
@@ -36,10 +44,15 @@ def create_app(triton_url: str | None = None) -> FastAPI:
         version="0.1.0",
         description="REST API of the percept platform: text location with TokenFD (served by Triton).",
         lifespan=lifespan,
+        docs_url=None,   # docs_ui serves both pages with local assets
+        redoc_url=None,
     )
+    app.state.settings = settings
     app.add_middleware(ObservabilityMiddleware)
-    errors.install(app)
+    errors.install(app, retry_after_s=settings.retry_after_s)
     app.include_router(health.router)
     app.include_router(models.router)
     app.include_router(text.router)
+    openapi.install(app)
+    docs_ui.install(app)
     return app

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from services.common.errors import ErrorCode, PerceptError
 
-from . import settings
+from .dependencies import get_settings
+from .settings import GatewaySettings
 
 
 def _presented_key(request: Request) -> str | None:
@@ -22,8 +23,8 @@ def _presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-async def require_api_key(request: Request) -> None:
-    keys = settings.API_KEYS.get()
+async def require_api_key(request: Request, settings: GatewaySettings = Depends(get_settings)) -> None:
+    keys = settings.api_keys
     if not keys:
         return
     presented = _presented_key(request)

@@ -16,8 +16,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common.errors import ErrorCode, PerceptError
 
-from . import settings
-
 log = logging.getLogger("percept.gateway")
 
 _HTTP_CODES = {
@@ -30,11 +28,19 @@ _HTTP_CODES = {
 }
 
 
-def error_response(error: PerceptError, request_id: str | None = None) -> JSONResponse:
-    headers = {}
+# Headers RFC 9110 requires with some statuses: 401 names the auth scheme; 405 keeps the
+# `Allow` list Starlette's router puts on its exception.
+_UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="percept"'}
+
+
+def error_response(error: PerceptError, request_id: str | None = None, *, retry_after_floor_s: float = 0,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    headers = dict(headers or {})
     if error.retry_after_s is not None:
-        retry_after = max(error.retry_after_s, float(settings.RETRY_AFTER_S.get()))
+        retry_after = max(error.retry_after_s, retry_after_floor_s)
         headers["Retry-After"] = str(math.ceil(retry_after))
+    if error.code is ErrorCode.UNAUTHORIZED:
+        headers.update(_UNAUTHORIZED_HEADERS)
     if request_id:
         headers["X-Request-ID"] = request_id
     body = error.to_dict()
@@ -47,30 +53,33 @@ def _request_id(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
-async def _percept_error(request: Request, exc: PerceptError) -> JSONResponse:
-    return error_response(exc, _request_id(request))
-
-
-async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+def _validation_problems(exc: RequestValidationError) -> PerceptError:
     problems = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", "")} for e in exc.errors()]
-    error = PerceptError(ErrorCode.INVALID_REQUEST, "the request does not match the schema",
-                         details={"problems": problems})
-    return error_response(error, _request_id(request))
+    return PerceptError(ErrorCode.INVALID_REQUEST, "the request does not match the schema",
+                        details={"problems": problems})
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    code = _HTTP_CODES.get(exc.status_code, ErrorCode.INVALID_REQUEST)
-    return error_response(PerceptError(code, str(exc.detail)), _request_id(request))
+def install(app: FastAPI, retry_after_s: float) -> None:
+    """Answer every error in the platform's shape; `retry_after_s` is the Retry-After floor."""
 
+    def respond(request: Request, error: PerceptError, headers: dict[str, str] | None = None) -> JSONResponse:
+        return error_response(error, _request_id(request), retry_after_floor_s=retry_after_s, headers=headers)
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", extra={"request_id": _request_id(request)})
-    return error_response(PerceptError(ErrorCode.INTERNAL, "internal error; see the gateway log"),
-                          _request_id(request))
+    async def percept_error(request: Request, exc: PerceptError) -> JSONResponse:
+        return respond(request, exc)
 
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return respond(request, _validation_problems(exc))
 
-def install(app: FastAPI) -> None:
-    app.add_exception_handler(PerceptError, _percept_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, ErrorCode.INVALID_REQUEST)
+        return respond(request, PerceptError(code, str(exc.detail)), headers=exc.headers)
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"request_id": _request_id(request)})
+        return respond(request, PerceptError(ErrorCode.INTERNAL, "internal error; see the gateway log"))
+
+    app.add_exception_handler(PerceptError, percept_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,26 +1,32 @@
-"""Reading a locate request: body cap first, then the content type, then the fields.
+"""Reading a locate request: body cap first, then the content type, then the fields, then
+the image header.
 
 The body is read with a hard cap before anything parses it (also for chunked bodies
-with no Content-Length), so an oversized upload costs at most the cap in memory.
+with no Content-Length), so an oversized upload costs at most the cap in memory. The
+image is only header-checked here (format, size, pixel cap: a fast 4xx); its one full
+decode happens in the Triton model that needs the pixels.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import time
 from dataclasses import dataclass
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from services.common import limits
 from services.common.errors import ErrorCode, PerceptError
+from services.common.images import ImageHeader, check_image_header
 from services.common.queries import validate_query
 
+from .dependencies import get_settings
 from .schemas import LocateJsonRequest, LocateOptions
+from .settings import GatewaySettings
 
 
 @dataclass(frozen=True)
@@ -29,8 +35,13 @@ class LocateInput:
     options: LocateOptions
 
 
-async def read_body_capped(request: Request, max_bytes: int | None = None) -> bytes:
-    max_bytes = limits.MAX_BODY_BYTES.get() if max_bytes is None else max_bytes
+@dataclass(frozen=True)
+class CheckedLocateInput(LocateInput):
+    header: ImageHeader
+    read_s: float  # reading and checking the request, up to the image header
+
+
+async def read_body_capped(request: Request, max_bytes: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -99,13 +110,21 @@ async def _from_multipart(request: Request) -> LocateInput:
         await form.close()
 
 
-async def read_locate_input(request: Request) -> LocateInput:
+async def read_locate_input(request: Request,
+                            settings: GatewaySettings = Depends(get_settings)) -> CheckedLocateInput:
+    """A dependency of the locate route: the parsed, checked request, or a typed 4xx."""
+    start = time.perf_counter()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("application/json", "multipart/form-data"):
         raise PerceptError(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
                            f"content type {content_type or '(none)'!r} is not supported; "
                            "send multipart/form-data or application/json")
-    body = await read_body_capped(request)
+    body = await read_body_capped(request, settings.max_body_bytes)
     parsed = _from_json(body) if content_type == "application/json" else await _from_multipart(request)
-    validate_query(parsed.options.query)
-    return parsed
+    validate_query(parsed.options.query, max_chars=settings.max_query_chars)
+    max_tiles = parsed.options.max_tiles
+    if max_tiles is not None and max_tiles > settings.max_tiles:
+        raise PerceptError(ErrorCode.INVALID_REQUEST, f"max_tiles is {max_tiles}; the limit is {settings.max_tiles}")
+    # Header only (no pixel decoded): a bad image is the client's fault, answered before Triton is asked.
+    header = check_image_header(parsed.image, max_pixels=settings.max_image_pixels)
+    return CheckedLocateInput(parsed.image, parsed.options, header, time.perf_counter() - start)

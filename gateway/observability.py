@@ -23,8 +23,10 @@ LATENCY = Histogram("percept_gateway_request_duration_seconds", "HTTP request la
                     ["method", "route", "status"], buckets=LATENCY_BUCKETS)
 IN_FLIGHT = Gauge("percept_gateway_requests_in_flight", "HTTP requests being handled.")
 UPSTREAM_LATENCY = Histogram("percept_gateway_upstream_duration_seconds",
-                             "Latency of calls from the gateway to Triton.", ["model", "outcome"],
+                             "Latency of inference calls from the gateway to Triton.", ["model", "outcome"],
                              buckets=LATENCY_BUCKETS)
+UPSTREAM_CHECKS = Counter("percept_gateway_upstream_checks_total",
+                          "Readiness and config calls from the gateway to Triton (not inferences).", ["kind"])
 UPSTREAM_RETRIES = Counter("percept_gateway_upstream_retries_total",
                            "Triton calls retried after a connection failure.", ["model"])
 

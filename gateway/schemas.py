@@ -27,6 +27,12 @@ class LocateJsonRequest(LocateOptions):
     image: str = Field(description="The image file (PNG, JPEG, WebP, BMP, TIFF, GIF), base64-encoded.")
 
 
+class LocateMultipartRequest(LocateOptions):
+    """The multipart form of a locate request (documentation only: inputs.py reads the form)."""
+
+    image: bytes = Field(description="The image file (PNG, JPEG, WebP, BMP, TIFF, GIF).")
+
+
 class ErrorBody(BaseModel):
     code: str = Field(description="Stable machine-readable error code.")
     message: str

@@ -1,31 +1,93 @@
-"""Environment variables of the gateway (component "gateway")."""
+"""Environment variables of the gateway (component "gateway"), and the one settings object
+they are parsed into when the process starts (never on the request path)."""
 from __future__ import annotations
 
-from services.common.settings import env, parse_csv
+from dataclasses import dataclass
+
+from services.common import limits
+from services.common.settings import env, load, non_negative, one_of, parse_csv, port_number, positive
+from services.models.tokenfd.config import DEFAULT_MAX_TILES
 
 COMPONENT = "gateway"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def host_and_port(value: str) -> None:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError("must be host:port")
+    port_number(int(port))
+
+
+def cosine(value: float) -> None:
+    if not -1.0 <= value <= 1.0:
+        raise ValueError("must be a cosine similarity in [-1, 1]")
+
 
 HOST = env("PERCEPT_GATEWAY_HOST", "127.0.0.1", "Address the gateway binds to (0.0.0.0 in a pod).",
            component=COMPONENT)
-PORT = env("PERCEPT_GATEWAY_PORT", 8080, "Gateway HTTP port.", component=COMPONENT)
-WORKERS = env("PERCEPT_GATEWAY_WORKERS", 1, "uvicorn worker processes.", component=COMPONENT)
+PORT = env("PERCEPT_GATEWAY_PORT", 8080, "Gateway HTTP port.", component=COMPONENT, check=port_number)
+WORKERS = env("PERCEPT_GATEWAY_WORKERS", 1, "uvicorn worker processes.", component=COMPONENT, check=positive)
 TRITON_URL = env("PERCEPT_TRITON_URL", "127.0.0.1:8001", "Triton gRPC endpoint the gateway calls (host:port).",
-                 component=COMPONENT)
+                 component=COMPONENT, check=host_and_port)
 TRITON_TIMEOUT_S = env("PERCEPT_TRITON_TIMEOUT_S", 60.0, "Deadline of one Triton inference call, in seconds.",
-                       component=COMPONENT)
+                       component=COMPONENT, check=positive)
 TRITON_RETRIES = env("PERCEPT_TRITON_RETRIES", 2,
                      "Retries of a Triton call that failed to connect (never of one that reached a model).",
-                     component=COMPONENT)
+                     component=COMPONENT, check=non_negative)
 TRITON_RETRY_BACKOFF_S = env("PERCEPT_TRITON_RETRY_BACKOFF_S", 0.2,
-                             "First retry delay in seconds; doubles on each retry.", component=COMPONENT)
+                             "First retry delay in seconds; doubles on each retry.", component=COMPONENT,
+                             check=non_negative)
 RETRY_AFTER_S = env("PERCEPT_GATEWAY_RETRY_AFTER_S", 2,
-                    "Retry-After seconds sent with 503 and 429 answers.", component=COMPONENT)
+                    "Retry-After seconds sent with 503 and 429 answers.", component=COMPONENT, check=positive)
 API_KEYS = env("PERCEPT_API_KEYS", (), "Comma-separated API keys; empty turns auth off. Sent as "
                "`Authorization: Bearer <key>` or `X-API-Key`.", component=COMPONENT, parse=parse_csv)
 HEATMAP_MAX_SIDE = env("PERCEPT_HEATMAP_MAX_SIDE", 1024,
-                       "Longest side of a returned PNG heatmap, in pixels.", component=COMPONENT)
+                       "Longest side of a returned PNG heatmap, in pixels.", component=COMPONENT, check=positive)
 BOX_THRESHOLD = env("PERCEPT_BOX_THRESHOLD", 0.2,
                     "Default cosine-similarity threshold for boxes (the upstream binarisation value).",
-                    component=COMPONENT)
-MAX_TILES = env("PERCEPT_MAX_TILES", 12, "Largest tile grid a request may ask for.", component=COMPONENT)
-LOG_LEVEL = env("PERCEPT_LOG_LEVEL", "info", "Log level of the gateway.", component=COMPONENT)
+                    component=COMPONENT, check=cosine)
+MAX_TILES = env("PERCEPT_MAX_TILES", DEFAULT_MAX_TILES, "Largest tile grid a request may ask for.", component=COMPONENT,
+                check=positive)
+LOG_LEVEL = env("PERCEPT_LOG_LEVEL", "info", "Log level of the gateway.", component=COMPONENT,
+                check=one_of(*LOG_LEVELS))
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """Everything the gateway reads from the environment, parsed and checked once."""
+
+    host: str
+    port: int
+    workers: int
+    log_level: str
+    triton_url: str
+    triton_timeout_s: float
+    triton_retries: int
+    triton_retry_backoff_s: float
+    retry_after_s: int
+    api_keys: tuple[str, ...]
+    heatmap_max_side: int
+    box_threshold: float
+    max_tiles: int
+    max_body_bytes: int
+    max_image_pixels: int
+    max_query_chars: int
+
+    @classmethod
+    def from_env(cls, **overrides) -> "GatewaySettings":
+        """Raise SettingsError naming every bad variable (the gateway's and the shared limits)."""
+        values = load(COMPONENT, limits.COMPONENT)
+        fields = {name: values[var.name] for name, var in _SOURCES.items()}
+        return cls(**{**fields, **overrides})
+
+
+# Which variable fills which field.
+_SOURCES = {
+    "host": HOST, "port": PORT, "workers": WORKERS, "log_level": LOG_LEVEL,
+    "triton_url": TRITON_URL, "triton_timeout_s": TRITON_TIMEOUT_S, "triton_retries": TRITON_RETRIES,
+    "triton_retry_backoff_s": TRITON_RETRY_BACKOFF_S, "retry_after_s": RETRY_AFTER_S, "api_keys": API_KEYS,
+    "heatmap_max_side": HEATMAP_MAX_SIDE, "box_threshold": BOX_THRESHOLD, "max_tiles": MAX_TILES,
+    "max_body_bytes": limits.MAX_BODY_BYTES, "max_image_pixels": limits.MAX_IMAGE_PIXELS,
+    "max_query_chars": limits.MAX_QUERY_CHARS,
+}

@@ -1,8 +1,9 @@
 """The gateway's one door to Triton: KServe v2 over gRPC with deadlines and bounded retries.
 
 Only failures to *reach* Triton are retried (the request never ran); a request that
-reached a model is never repeated. Triton-side client faults arrive as
-"[<error code>] message" (services/triton/contract.py) and become the same typed
+reached a model is never repeated. Readiness is cached (gateway/readiness.py): no
+readiness call on the request path while Triton answers. Triton-side client faults arrive as
+"[<error code>] message" (services/triton/errors.py) and become the same typed
 PerceptError the gateway would have raised itself.
 """
 from __future__ import annotations
@@ -17,12 +18,16 @@ import tritonclient.grpc.aio as grpcclient
 from tritonclient.utils import InferenceServerException
 
 from services.common.errors import ErrorCode, PerceptError
-from services.triton import contract
+from services.models.tokenfd.triton import contract
 
-from . import observability, settings
+from . import observability
+from .readiness import ReadinessCache
+from .settings import GatewaySettings
 
 _PREFIXED = re.compile(r"\[([a-z_]+)\]\s*(.*)", re.S)
-_CONNECTION_STATUSES = {"StatusCode.UNAVAILABLE"}
+# UNAVAILABLE: Triton unreachable (or it dropped the connection); NOT_FOUND: the model is not
+# loaded (yet), e.g. while a restarted Triton loads its repository. Both are worth a retry later.
+_CONNECTION_STATUSES = {"StatusCode.UNAVAILABLE", "StatusCode.NOT_FOUND"}
 _DEADLINE_STATUSES = {"StatusCode.DEADLINE_EXCEEDED"}
 
 
@@ -37,11 +42,10 @@ class LocateOutput:
 
 
 @dataclass(frozen=True)
-class ServedModel:
+class ModelInfo:
     triton_name: str
     model_name: str
     model_id: str
-    ready: bool
 
 
 def map_triton_error(exc: InferenceServerException) -> PerceptError:
@@ -63,41 +67,80 @@ def map_triton_error(exc: InferenceServerException) -> PerceptError:
     return PerceptError(ErrorCode.UPSTREAM_ERROR, f"the inference server failed: {message}")
 
 
+# Large inputs (images) and outputs (stitched maps) exceed gRPC's 4 MiB default. gRPC's reconnect
+# backoff grows to 120 s by default, so a channel could stay down long after Triton restarts;
+# capped at 1 s, the gateway is back within about a second of Triton.
+_CHANNEL_ARGS = [
+    ("grpc.max_send_message_length", 256 * 1024 * 1024),
+    ("grpc.max_receive_message_length", 256 * 1024 * 1024),
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+]
+_METADATA_TIMEOUT_S = 2.0  # readiness and config calls are cheap; a slow answer means trouble
+
+
 class TritonClient:
-    def __init__(self, url: str | None = None) -> None:
-        self.url = url or settings.TRITON_URL.get()
-        # Large inputs (images) and outputs (stitched maps) exceed gRPC's 4 MiB default.
-        self._client = grpcclient.InferenceServerClient(self.url, channel_args=[
-            ("grpc.max_send_message_length", 256 * 1024 * 1024),
-            ("grpc.max_receive_message_length", 256 * 1024 * 1024),
-        ])
-        self._model_info: dict[str, ServedModel] = {}
+    def __init__(self, url: str, *, timeout_s: float, retries: int, retry_backoff_s: float) -> None:
+        self.url = url
+        self._timeout_s = timeout_s
+        self._retries = retries
+        self._retry_backoff_s = retry_backoff_s
+        self._client = grpcclient.InferenceServerClient(self.url, channel_args=_CHANNEL_ARGS)
+        self._model_info: dict[str, ModelInfo] = {}
+        self.readiness = ReadinessCache(self._is_model_ready)
+
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings) -> "TritonClient":
+        return cls(settings.triton_url, timeout_s=settings.triton_timeout_s, retries=settings.triton_retries,
+                   retry_backoff_s=settings.triton_retry_backoff_s)
 
     async def close(self) -> None:
         await self._client.close()
 
-    async def _call(self, model: str, make_call):
-        """Run one call with the configured deadline; retry only connection failures."""
-        retries = settings.TRITON_RETRIES.get()
-        delay = settings.TRITON_RETRY_BACKOFF_S.get()
-        for attempt in range(retries + 1):
+    async def _infer(self, model: str, make_call):
+        """One inference with the configured deadline; retry only connection failures.
+
+        The upstream-latency histogram observes inferences only (never readiness calls)."""
+        delay = self._retry_backoff_s
+        for attempt in range(self._retries + 1):
             start = time.perf_counter()
             try:
                 result = await make_call()
             except InferenceServerException as exc:
                 error = map_triton_error(exc)
                 observability.UPSTREAM_LATENCY.labels(model, error.code.value).observe(time.perf_counter() - start)
-                if error.code is ErrorCode.UPSTREAM_UNAVAILABLE and attempt < retries:
+                if error.code is ErrorCode.UPSTREAM_UNAVAILABLE and attempt < self._retries:
                     observability.UPSTREAM_RETRIES.labels(model).inc()
                     await asyncio.sleep(delay)
                     delay *= 2
                     continue
+                if error.code is ErrorCode.UPSTREAM_UNAVAILABLE:
+                    self._mark_unready(model)
                 raise error from exc
             observability.UPSTREAM_LATENCY.labels(model, "ok").observe(time.perf_counter() - start)
+            self.readiness.record(model, True)
             return result
         raise AssertionError("unreachable")
 
+    async def _metadata(self, kind: str, make_call):
+        """A readiness or config call: one attempt, a short deadline, counted apart from inferences."""
+        observability.UPSTREAM_CHECKS.labels(kind).inc()
+        try:
+            return await make_call()
+        except InferenceServerException as exc:
+            raise map_triton_error(exc) from exc
+
+    def _mark_unready(self, model: str) -> None:
+        self.readiness.record(model, False)
+        self._model_info.pop(model, None)  # a restarted Triton may serve another version
+
+    async def _require_ready(self, model: str) -> None:
+        if not await self.readiness.ensure_ready(model):
+            raise PerceptError(ErrorCode.UPSTREAM_UNAVAILABLE, f"the inference server's {model} is not ready")
+
     async def locate(self, image: bytes, query: str, *, max_tiles: int | None, request_id: str) -> LocateOutput:
+        await self._require_ready(contract.TOKENFD_LOCATE)
         inputs = [grpcclient.InferInput(contract.LOC_IMAGE, [1], "BYTES"),
                   grpcclient.InferInput(contract.LOC_QUERY, [1], "BYTES")]
         inputs[0].set_data_from_numpy(np.array([image], dtype=np.object_))
@@ -106,9 +149,8 @@ class TritonClient:
             tiles = grpcclient.InferInput(contract.LOC_MAX_TILES, [1], "INT32")
             tiles.set_data_from_numpy(np.array([max_tiles], dtype=np.int32))
             inputs.append(tiles)
-        timeout = settings.TRITON_TIMEOUT_S.get()
-        result = await self._call(contract.TOKENFD_LOCATE, lambda: self._client.infer(
-            contract.TOKENFD_LOCATE, inputs, request_id=request_id, client_timeout=timeout))
+        result = await self._infer(contract.TOKENFD_LOCATE, lambda: self._client.infer(
+            contract.TOKENFD_LOCATE, inputs, request_id=request_id, client_timeout=self._timeout_s))
         texts = result.as_numpy(contract.LOC_TOKEN_TEXTS)
         grid = result.as_numpy(contract.LOC_GRID)
         size = result.as_numpy(contract.LOC_IMAGE_SIZE)
@@ -121,27 +163,43 @@ class TritonClient:
             image_size=(int(size[0]), int(size[1])),
         )
 
-    async def model_info(self, triton_name: str) -> ServedModel:
-        """Name, id and readiness of a served model (name and id come from its config parameters)."""
-        timeout = 5.0
-        ready = await self._call(triton_name, lambda: self._client.is_model_ready(
-            triton_name, client_timeout=timeout))
+    async def model_info(self, triton_name: str) -> ModelInfo:
+        """Name and id of a served model, from its config parameters; fetched once, then cached."""
         cached = self._model_info.get(triton_name)
-        if cached is None or not cached.ready:
-            if ready:
-                config = await self._call(triton_name, lambda: self._client.get_model_config(
-                    triton_name, as_json=True, client_timeout=timeout))
-                params = config.get("config", {}).get("parameters", {})
-                name = params.get("model_name", {}).get("string_value", triton_name)
-                model_id = params.get("model_id", {}).get("string_value", "unknown")
-                cached = ServedModel(triton_name, name, model_id, True)
-                self._model_info[triton_name] = cached
-            else:
-                return ServedModel(triton_name, triton_name, "unknown", False)
-        return ServedModel(cached.triton_name, cached.model_name, cached.model_id, bool(ready))
+        if cached is not None:
+            return cached
+        try:
+            config = await self._metadata("model_config", lambda: self._client.get_model_config(
+                triton_name, as_json=True, client_timeout=_METADATA_TIMEOUT_S))
+        except PerceptError as error:
+            if error.code is ErrorCode.UPSTREAM_UNAVAILABLE:
+                self._mark_unready(triton_name)
+            raise
+        params = config.get("config", {}).get("parameters", {})
+        info = ModelInfo(triton_name, params.get("model_name", {}).get("string_value", triton_name),
+                         params.get("model_id", {}).get("string_value", "unknown"))
+        self._model_info[triton_name] = info
+        return info
+
+    async def _is_model_ready(self, triton_name: str) -> bool:
+        try:
+            return bool(await self._metadata("model_ready", lambda: self._client.is_model_ready(
+                triton_name, client_timeout=_METADATA_TIMEOUT_S)))
+        except PerceptError:
+            return False
+
+    async def model_ready(self, triton_name: str) -> bool:
+        """A live readiness call (for probes and /v1/models); its answer refreshes the cache."""
+        ready = await self._is_model_ready(triton_name)
+        if ready:
+            self.readiness.record(triton_name, True)
+        else:
+            self._mark_unready(triton_name)
+        return ready
 
     async def server_ready(self) -> bool:
         try:
-            return bool(await self._client.is_server_ready(client_timeout=2.0))
-        except InferenceServerException:
+            return bool(await self._metadata("server_ready", lambda: self._client.is_server_ready(
+                client_timeout=_METADATA_TIMEOUT_S)))
+        except PerceptError:
             return False

@@ -1,13 +1,15 @@
 """Liveness, readiness and Prometheus metrics (no auth: probes and scrapers carry no key)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.common.errors import ErrorCode, PerceptError
-from services.triton import contract
+from services.models.tokenfd.triton import contract
 
+from ..dependencies import get_triton
 from ..schemas import ErrorResponse, Health
+from ..triton_client import TritonClient
 
 router = APIRouter(tags=["operations"])
 
@@ -21,15 +23,12 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Health, summary="Readiness: Triton reachable and its models ready",
             responses={503: {"model": ErrorResponse}})
-async def readyz(request: Request) -> Health:
-    triton = request.app.state.triton
+async def readyz(triton: TritonClient = Depends(get_triton)) -> Health:
+    # Live calls (probes are few and periodic); their answers refresh the request path's cached readiness.
     checks = {"triton": await triton.server_ready()}
     if checks["triton"]:
         for model in SERVED_MODELS:
-            try:
-                checks[model] = (await triton.model_info(model)).ready
-            except PerceptError:
-                checks[model] = False
+            checks[model] = await triton.model_ready(model)
     if not all(checks.values()):
         raise PerceptError(ErrorCode.UPSTREAM_UNAVAILABLE, "not ready: " +
                            ", ".join(name for name, ok in checks.items() if not ok), details={"checks": checks})

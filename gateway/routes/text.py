@@ -5,30 +5,22 @@ import asyncio
 import time
 
 import numpy as np
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
-from services.common.errors import ErrorCode, PerceptError
-from services.common.images import decode_image
-from services.triton import contract
+from services.models.tokenfd.triton import contract
 
-from .. import maps, settings
+from .. import maps
 from ..auth import require_api_key
-from ..inputs import read_locate_input
+from ..dependencies import get_request_id, get_settings, get_triton
+from ..inputs import CheckedLocateInput, read_locate_input
+from ..openapi import request_body
 from ..schemas import (BoxOut, ErrorResponse, GridInfo, Heatmap, HeatmapFormat, ImageInfo, LocateJsonRequest,
-                       LocateOptions, LocateResponse, ModelRef, Timings, TokenResult)
-from ..triton_client import LocateOutput
+                       LocateMultipartRequest, LocateOptions, LocateResponse, ModelRef, Timings, TokenResult)
+from ..settings import GatewaySettings
+from ..triton_client import LocateOutput, TritonClient
 
 router = APIRouter(prefix="/v1/text", tags=["text"], dependencies=[Depends(require_api_key)])
 
-_MULTIPART_SCHEMA = {
-    "type": "object",
-    "required": ["image", "query"],
-    "properties": {
-        "image": {"type": "string", "format": "binary", "description": "The image file."},
-        **{name: {k: v for k, v in field.items() if k != "title"}
-           for name, field in LocateOptions.model_json_schema()["properties"].items()},
-    },
-}
 _ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 413, 415, 422, 429, 503)}
 
 
@@ -39,32 +31,20 @@ _ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 413, 415, 4
     description="Send the image as a multipart upload (`image` file + fields) or as JSON with the image in "
                 "base64. Each token of the query gets a similarity heatmap and the boxes above the threshold.",
     responses=_ERRORS,
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "multipart/form-data": {"schema": _MULTIPART_SCHEMA},
-        "application/json": {"schema": LocateJsonRequest.model_json_schema()},
-    }}},
+    openapi_extra=request_body(form=LocateMultipartRequest, json=LocateJsonRequest),
 )
-async def locate(request: Request) -> LocateResponse:
+async def locate(parsed: CheckedLocateInput = Depends(read_locate_input),
+                 triton: TritonClient = Depends(get_triton),
+                 settings: GatewaySettings = Depends(get_settings),
+                 request_id: str = Depends(get_request_id)) -> LocateResponse:
     start = time.perf_counter()
-    parsed = await read_locate_input(request)
     options = parsed.options
-    max_tiles = options.max_tiles
-    if max_tiles is not None and max_tiles > settings.MAX_TILES.get():
-        raise PerceptError(ErrorCode.INVALID_REQUEST,
-                           f"max_tiles is {max_tiles}; the limit is {settings.MAX_TILES.get()}")
-
-    # Decode here too: a bad image is the client's fault and is answered before Triton is asked.
-    await asyncio.to_thread(decode_image, parsed.image)
-    decoded = time.perf_counter()
-
-    triton = request.app.state.triton
-    request_id = request.state.request_id
-    output = await triton.locate(parsed.image, options.query, max_tiles=max_tiles, request_id=request_id)
-    model = await triton.model_info(contract.TOKENFD_LOCATE)
+    output = await triton.locate(parsed.image, options.query, max_tiles=options.max_tiles, request_id=request_id)
+    model = await triton.model_info(contract.TOKENFD_LOCATE)  # cached after the first call
     answered = time.perf_counter()
 
-    threshold = settings.BOX_THRESHOLD.get() if options.threshold is None else options.threshold
-    tokens = await asyncio.to_thread(_token_results, output, options, threshold)
+    threshold = settings.box_threshold if options.threshold is None else options.threshold
+    tokens = await asyncio.to_thread(_token_results, output, options, threshold, settings.heatmap_max_side)
     done = time.perf_counter()
 
     cols, rows = output.grid
@@ -78,13 +58,14 @@ async def locate(request: Request) -> LocateResponse:
                       tile_size=contract.TILE_SIZE, feature_width=int(output.similarity.shape[2]),
                       feature_height=int(output.similarity.shape[1])),
         image=ImageInfo(width=output.image_size[0], height=output.image_size[1]),
-        timings=Timings(decode_s=decoded - start, upstream_s=answered - decoded,
-                        postprocess_s=done - answered, total_s=done - start),
+        timings=Timings(decode_s=parsed.read_s, upstream_s=answered - start,
+                        postprocess_s=done - answered, total_s=parsed.read_s + done - start),
     )
 
 
-def _token_results(output: LocateOutput, options: LocateOptions, threshold: float) -> list[TokenResult]:
-    size = maps.heatmap_size(output.image_size, settings.HEATMAP_MAX_SIDE.get())
+def _token_results(output: LocateOutput, options: LocateOptions, threshold: float,
+                   heatmap_max_side: int) -> list[TokenResult]:
+    size = maps.heatmap_size(output.image_size, heatmap_max_side)
     results = []
     for index, (token_id, text) in enumerate(zip(output.token_ids, output.token_texts)):
         grid = np.asarray(output.similarity[index], dtype=np.float32)

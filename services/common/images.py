@@ -2,13 +2,16 @@
 
 Every service that accepts an image decodes it here, so a hostile or broken file is
 rejected the same way everywhere: typed errors, never a crash, never an unbounded
-allocation. The pixel cap is checked from the header, before any pixel is decoded.
+allocation. The pixel cap is checked from the header, before any pixel is decoded;
+`check_image_header` does only those header checks.
 """
 from __future__ import annotations
 
 import io
 import struct
 import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -27,29 +30,21 @@ def _png_header_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def decode_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
-    """Decode bytes into an RGB PIL image, or raise a client-fault PerceptError."""
-    max_pixels = limits.MAX_IMAGE_PIXELS.get() if max_pixels is None else max_pixels
-    if not data:
-        raise PerceptError(ErrorCode.EMPTY_IMAGE, "the image is empty (0 bytes)")
-    header = _png_header_size(data)
-    if header is not None and 0 in header:
-        raise PerceptError(ErrorCode.EMPTY_IMAGE, f"the image has zero size ({header[0]}x{header[1]})")
+@dataclass(frozen=True)
+class ImageHeader:
+    format: str
+    width: int
+    height: int
+
+
+@contextmanager
+def _client_faults(max_pixels: int):
+    """PIL's ways of failing on bad bytes, as typed client-fault PerceptErrors."""
     try:
         with warnings.catch_warnings():
             # PIL warns, then errors, on bombs by its own global cap; we apply ours instead.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS)
-            width, height = image.size
-            if width <= 0 or height <= 0:
-                raise PerceptError(ErrorCode.EMPTY_IMAGE, f"the image has zero size ({width}x{height})")
-            if width * height > max_pixels:
-                raise PerceptError(
-                    ErrorCode.IMAGE_TOO_LARGE,
-                    f"the image has {width * height} pixels; the limit is {max_pixels}",
-                    details={"width": width, "height": height, "max_pixels": max_pixels},
-                )
-            image.load()
+            yield
     except PerceptError:
         raise
     except UnidentifiedImageError as exc:
@@ -67,6 +62,47 @@ def decode_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
         raise PerceptError(code, f"the image could not be decoded: {message}") from exc
     except (MemoryError, Image.DecompressionBombWarning) as exc:
         raise PerceptError(ErrorCode.IMAGE_TOO_LARGE, "the image is too large to decode") from exc
+
+
+def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
+    """Open (header only, no pixel decoded) and apply the size checks; call inside _client_faults."""
+    if not data:
+        raise PerceptError(ErrorCode.EMPTY_IMAGE, "the image is empty (0 bytes)")
+    header = _png_header_size(data)
+    if header is not None and 0 in header:
+        raise PerceptError(ErrorCode.EMPTY_IMAGE, f"the image has zero size ({header[0]}x{header[1]})")
+    image = Image.open(io.BytesIO(data), formats=SUPPORTED_FORMATS)
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise PerceptError(ErrorCode.EMPTY_IMAGE, f"the image has zero size ({width}x{height})")
+    if width * height > max_pixels:
+        raise PerceptError(
+            ErrorCode.IMAGE_TOO_LARGE,
+            f"the image has {width * height} pixels; the limit is {max_pixels}",
+            details={"width": width, "height": height, "max_pixels": max_pixels},
+        )
+    return image
+
+
+def check_image_header(data: bytes, *, max_pixels: int | None = None) -> ImageHeader:
+    """The cheap checks alone: a supported format, a non-zero size, the pixel cap.
+
+    Reads only the header; no pixel is decoded. For a boundary that answers bad input
+    fast but leaves the one full decode to the service that needs the pixels (the
+    gateway, in front of the Triton model that decodes). A truncated body passes here
+    and is caught by that decode."""
+    max_pixels = limits.MAX_IMAGE_PIXELS.get() if max_pixels is None else max_pixels
+    with _client_faults(max_pixels):
+        image = _open_checked(data, max_pixels)
+        return ImageHeader(format=str(image.format), width=image.size[0], height=image.size[1])
+
+
+def decode_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
+    """Decode bytes into an RGB PIL image, or raise a client-fault PerceptError."""
+    max_pixels = limits.MAX_IMAGE_PIXELS.get() if max_pixels is None else max_pixels
+    with _client_faults(max_pixels):
+        image = _open_checked(data, max_pixels)
+        image.load()
     return image.convert("RGB")
 
 

@@ -7,13 +7,19 @@ and a test checks that the README is current.
 """
 from __future__ import annotations
 
+import math
 import os
+import sys
 from dataclasses import dataclass
 from typing import Callable, Generic, TypeVar
 
 T = TypeVar("T")
 
 _REGISTRY: dict[str, "EnvVar"] = {}
+
+
+class SettingsError(ValueError):
+    """One or more environment variables hold values their component cannot use."""
 
 
 @dataclass(frozen=True)
@@ -23,15 +29,73 @@ class EnvVar(Generic[T]):
     parse: Callable[[str], T]
     help: str
     component: str
+    # Raises ValueError when a parsed value is out of range (e.g. a negative timeout).
+    check: Callable[[T], None] | None = None
 
     def get(self) -> T:
         raw = os.environ.get(self.name)
         if raw is None or raw == "":
             return self.default
         try:
-            return self.parse(raw)
+            value = self.parse(raw)
+            if self.check is not None:
+                self.check(value)
         except ValueError as exc:
-            raise ValueError(f"environment variable {self.name}={raw!r} is invalid: {exc}") from exc
+            raise SettingsError(f"environment variable {self.name}={raw!r} is invalid: {exc}") from exc
+        return value
+
+
+# --- range checks for `env(..., check=...)` -------------------------------------------
+
+def positive(value: float) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError("must be a finite number above 0")
+
+
+def non_negative(value: float) -> None:
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError("must be a finite number of 0 or more")
+
+
+def port_number(value: int) -> None:
+    if not 0 < value < 65536:
+        raise ValueError("must be a TCP port (1-65535)")
+
+
+def one_of(*choices: str) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        if value.lower() not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+    return check
+
+
+# --- start-up validation ---------------------------------------------------------------
+
+def load(*components: str) -> dict[str, object]:
+    """Read and check every declared variable of these components, at process start.
+
+    Returns {name: value}. Collects every bad value before raising, so one start-up
+    attempt names all of them (SettingsError, one line per variable)."""
+    values, problems = {}, []
+    for var in registered():
+        if var.component not in components:
+            continue
+        try:
+            values[var.name] = var.get()
+        except SettingsError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise SettingsError("\n".join(problems))
+    return values
+
+
+def exit_on_invalid(program: str, *components: str) -> dict[str, object]:
+    """`load()` for a process's main(): a bad value ends start-up with a message naming it."""
+    try:
+        return load(*components)
+    except SettingsError as exc:
+        print(f"{program}: invalid configuration, not starting:\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def parse_bool(raw: str) -> bool:
@@ -47,7 +111,8 @@ def parse_csv(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
-def env(name: str, default: T, help: str, *, component: str, parse: Callable[[str], T] | None = None) -> EnvVar[T]:
+def env(name: str, default: T, help: str, *, component: str, parse: Callable[[str], T] | None = None,
+        check: Callable[[T], None] | None = None) -> EnvVar[T]:
     """Declare an environment variable; re-declaring the same name must agree."""
     if parse is None:
         if isinstance(default, bool):
@@ -56,7 +121,7 @@ def env(name: str, default: T, help: str, *, component: str, parse: Callable[[st
             parse = type(default)  # type: ignore[assignment]
         else:
             raise TypeError(f"{name}: give a parser for default {default!r}")
-    var = EnvVar(name, default, parse, help, component)  # type: ignore[arg-type]
+    var = EnvVar(name, default, parse, help, component, check)  # type: ignore[arg-type]
     known = _REGISTRY.get(name)
     if known is not None and (known.default, known.component) != (default, component):
         raise ValueError(f"environment variable {name} declared twice with different defaults")

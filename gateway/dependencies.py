@@ -1,0 +1,25 @@
+"""The shared resources handlers need, as FastAPI dependencies.
+
+The application builds them once at start-up (gateway/app.py) and keeps them on its
+state; handlers declare `Depends(get_settings)` / `Depends(get_triton)`, so a test
+swaps either with `app.dependency_overrides` and no handler reads `app.state` itself.
+"""
+from __future__ import annotations
+
+from fastapi import Request
+
+from .settings import GatewaySettings
+from .triton_client import TritonClient
+
+
+def get_settings(request: Request) -> GatewaySettings:
+    return request.app.state.settings
+
+
+def get_triton(request: Request) -> TritonClient:
+    return request.app.state.triton
+
+
+def get_request_id(request: Request) -> str:
+    """The id ObservabilityMiddleware gave this request (propagated to Triton and the logs)."""
+    return request.state.request_id
