@@ -9,9 +9,10 @@ from pathlib import Path
 
 import triton_python_backend_utils as pb_utils
 
-from services.common.errors import ErrorCode
-from services.triton import contract
-from services.triton.encoder_runtime import EncoderInput, EncoderRuntime
+from services.common.errors import ErrorCode, PerceptError
+from services.models.tokenfd.triton import contract
+from services.models.tokenfd.triton.encoder_runtime import EncoderInput, EncoderRuntime
+from services.triton.errors import triton_error_message
 
 
 class TritonPythonModel:
@@ -20,8 +21,7 @@ class TritonPythonModel:
         params = {key: value["string_value"] for key, value in config.get("parameters", {}).items()}
         version_dir = Path(args["model_repository"]) / args["model_version"]
         self.runtime = EncoderRuntime.from_file(
-            version_dir / params.get("onnx_file", "encoder.onnx"),
-            intra_op_threads=int(params.get("intra_op_threads", "0")))
+            version_dir / params["onnx_file"], intra_op_threads=int(params["intra_op_threads"]))
 
     def execute(self, requests):
         inputs = [
@@ -35,8 +35,8 @@ class TritonPythonModel:
         for result in self.runtime.run_batch(inputs):
             if isinstance(result, Exception):
                 pb_utils.Logger.log_error(f"tokenfd_encoder: ONNX Runtime failed: {result!r}")
-                message = contract.ERROR_PREFIX_FORMAT.format(
-                    code=ErrorCode.INTERNAL.value, message=f"encoder failed: {type(result).__name__}: {result}")
+                message = triton_error_message(PerceptError(
+                    ErrorCode.INTERNAL, f"encoder failed: {type(result).__name__}: {result}"))
                 responses.append(pb_utils.InferenceResponse(
                     error=pb_utils.TritonError(message, pb_utils.TritonError.INTERNAL)))
             else:

@@ -1,6 +1,6 @@
 """tokenfd_locate: image + query -> per-token similarity maps (python backend, BLS).
 
-The work is services.triton.locate.LocatePipeline; this file is the Triton glue:
+The work is services.models.tokenfd.triton.locate.LocatePipeline; this file is the Triton glue:
 tensors in and out, the BLS call to tokenfd_encoder, and one error per failed
 request. Client faults come back as INVALID_ARG with "[<error code>] " in front of
 the message, so the gateway maps them to typed 4xx.
@@ -13,8 +13,9 @@ import numpy as np
 import triton_python_backend_utils as pb_utils
 
 from services.common.errors import ErrorCode, PerceptError
-from services.triton import contract
-from services.triton.locate import LocatePipeline, triton_error_message
+from services.models.tokenfd.triton import contract
+from services.models.tokenfd.triton.locate import LocatePipeline
+from services.triton.errors import triton_error_message
 
 # PerceptError's gRPC status name -> the python backend's error code (an attribute name:
 # the stub defines pb_utils.TritonError only after this module is imported).
@@ -52,16 +53,17 @@ class TritonPythonModel:
         config = json.loads(args["model_config"])
         params = {key: value["string_value"] for key, value in config.get("parameters", {}).items()}
         version_dir = Path(args["model_repository"]) / args["model_version"]
+        # The builder always writes these (from the model config's numbers): no second default here.
         self.pipeline = LocatePipeline.from_directory(
             version_dir,
-            max_tiles=int(params.get("max_tiles", "12")),
-            encoder_max_batch_size=int(params.get("encoder_max_batch_size", "16")),
-            pad_query_tokens=params.get("pad_query_tokens", "true") == "true",
+            max_tiles=int(params["max_tiles"]),
+            encoder_max_batch_size=int(params["encoder_max_batch_size"]),
+            pad_query_tokens=params["pad_query_tokens"] == "true",
         )
         # Triton rejects BLS calls until the server is ready, so a warmup request through the
         # encoder cannot run while loading; warm (and check) everything before the encoder instead.
         warmup = Path(args["model_repository"]) / "warmup"
-        if params.get("warmup", "false") == "true":
+        if params["warmup"] == "true":
             self.pipeline.prepare((warmup / "image.png").read_bytes(), (warmup / "query.txt").read_text())
 
     def execute(self, requests):

@@ -17,10 +17,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.common import limits
-from services.triton.locate import padded_length
-from services.triton.repository import (PLAN_FILE, RepositoryOptions, Target, add_option_arguments,
-                                        build_repository, options_from_args)
+from services.models.tokenfd.artifacts import ONNX_FILE, PLAN_FILE
+from services.models.tokenfd.triton.repository import (RepositoryOptions, add_option_arguments, build_repository,
+                                                       options_from_args)
+from services.triton.repository import Target
 
 TINY_NAME = "tokenfd-tiny"
 TINY_SEED = 0
@@ -34,11 +34,12 @@ class BuiltDefault:
 
 
 def build_default(out: str | Path, *, checkpoint: str | Path | None = None, target: Target | str = Target.CPU,
-                  options: RepositoryOptions = RepositoryOptions(), log=print) -> BuiltDefault:
+                  options: RepositoryOptions | None = None, log=print) -> BuiltDefault:
     from services.models.tokenfd.export_onnx import export_artifacts
 
     out = Path(out)
     target = Target(target)
+    options = options or RepositoryOptions()
     if target is Target.GPU:
         from services.models.tokenfd.export_tensorrt import TensorRTUnavailable, gpu_present
 
@@ -65,11 +66,9 @@ def build_default(out: str | Path, *, checkpoint: str | Path | None = None, targ
 
         # The engine's optimisation profile must cover every batch the dynamic batcher can
         # form (up to the encoder's max_batch_size tiles) and every (padded) query length.
-        tokens = padded_length(limits.MAX_QUERY_TOKENS.get())
-        batch = options.encoder_max_batch_size
-        profile = export_tensorrt.Profile(tiles=(1, min(4, batch), batch), tokens=(1, min(8, tokens), tokens))
-        log("building the TensorRT plan ...")
-        plan = export_tensorrt.build_plan(export_dir / "encoder.onnx", export_dir / PLAN_FILE, profile=profile)
+        profile = export_tensorrt.encoder_profile(options.encoder_max_batch_size, max_tiles=options.max_tiles)
+        log(f"building the TensorRT plan (profile {profile}) ...")
+        plan = export_tensorrt.build_plan(export_dir / ONNX_FILE, export_dir / PLAN_FILE, profile=profile)
     repository = build_repository(target, export_dir, out / "model_repository", options=options, plan=plan)
     log(f"model repository ({target.value}): {repository}")
     return BuiltDefault(checkpoint=checkpoint, export=export_dir, repository=repository)

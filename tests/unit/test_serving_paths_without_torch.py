@@ -7,8 +7,14 @@ import pytest
 
 SERVING_MODULES = [
     "gateway.app",
-    "services.triton.locate",
-    "services.triton.encoder_runtime",
+    "services.models.tokenfd.triton.contract",
+    "services.models.tokenfd.triton.locate",
+    "services.models.tokenfd.triton.encoder_runtime",
+    "services.models.tokenfd.triton.repository",
+    "services.triton.errors",
+    "services.triton.launcher",
+    "services.triton.repository",
+    "services.devstack",
     "services.models.tokenfd.preprocess",
     "services.models.tokenfd.tokenizer",
     "percept_sandbox.server",

@@ -12,13 +12,23 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from services.triton import contract
-
-TILE_SIZE = contract.TILE_SIZE          # pixels per tile side
-FEATURE_GRID = contract.FEATURE_GRID    # similarity-map side per tile
-DEFAULT_MAX_TILES = 12
+# The numbers the whole serving path is built from. Everything else (the Triton contract,
+# the repository builder, the locate pipeline, the TensorRT profile, the gateway's default)
+# imports them from here, so they cannot drift apart.
+TILE_SIZE = 448                         # pixels per tile side
+FEATURE_GRID = 128                      # similarity-map side per tile (448 / 3.5)
+DEFAULT_MAX_TILES = 12                  # largest tile grid (upstream's max_dynamic_patch)
+MAX_TILES_CEILING = 40                  # largest max_tiles a repository may be built with (a typo guard)
+THUMBNAIL_TILES = 1                     # a multi-tile image also sends its thumbnail
+ENCODER_MAX_BATCH_SIZE = 16             # tiles per encoder execution (the Triton max_batch_size)
 UPSAMPLE_FACTOR = 4                     # two stride-2 transposed convolutions
 PAD_TOKEN_ID = 2                        # InternLM2's padding index
+
+
+def encoder_tiles(max_tiles: int) -> int:
+    """Most tiles one request sends to the encoder: the grid plus its thumbnail
+    (a one-tile grid has none)."""
+    return max_tiles + THUMBNAIL_TILES if max_tiles > 1 else 1
 
 
 class CheckpointError(ValueError):

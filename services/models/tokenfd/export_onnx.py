@@ -26,13 +26,10 @@ from typing import Any
 import numpy as np
 
 from services.models.tokenfd import checkpoint as ckpt
+from services.models.tokenfd.artifacts import EMBEDDINGS_FILE, META_FILE, ONNX_FILE, TOKENIZER_FILE
 from services.models.tokenfd.config import DEFAULT_MAX_TILES, FEATURE_GRID, TILE_SIZE, TokenFDConfig
-from services.triton import contract
+from services.models.tokenfd.triton import contract
 
-ONNX_FILE = "encoder.onnx"
-EMBEDDINGS_FILE = "tok_embeddings.npy"
-TOKENIZER_FILE = "tokenizer.model"
-META_FILE = "tokenfd.json"
 OPSET = 18
 MODEL_ID_CHARS = 16
 

@@ -2,8 +2,10 @@
 
 `tensorrt` is imported lazily: the module imports anywhere, and without an NVIDIA
 GPU or the tensorrt package `build_plan` raises TensorRTUnavailable with a message
-saying so. The optimisation profile covers the tile batch (one request's tiles up to
-13 = 12 + thumbnail) and the query length.
+saying so. The optimisation profile covers every tile batch the encoder's dynamic
+batcher can form (up to the repository's max_batch_size) and every padded query length;
+`encoder_profile` derives it from those numbers, so the engine and the repository
+cannot disagree.
 """
 from __future__ import annotations
 
@@ -12,8 +14,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.models.tokenfd.config import TILE_SIZE
-from services.triton import contract
+from services.common import limits
+from services.models.tokenfd import config
+from services.models.tokenfd.triton import contract
+from services.models.tokenfd.triton.locate import padded_length
+
+TYPICAL_QUERY_TOKENS = 8   # the profile's opt query length: a few words
 
 
 class TensorRTUnavailable(RuntimeError):
@@ -23,8 +29,22 @@ class TensorRTUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class Profile:
     """(min, opt, max) of the dynamic axes."""
-    tiles: tuple[int, int, int] = (1, 4, 13)
-    tokens: tuple[int, int, int] = (1, 8, 64)
+    tiles: tuple[int, int, int]
+    tokens: tuple[int, int, int]
+
+
+def encoder_profile(encoder_max_batch_size: int | None = None, *, max_tiles: int | None = None,
+                    max_query_tokens: int | None = None) -> Profile:
+    """The profile serving a repository whose encoder has `encoder_max_batch_size`
+    (default: the model config's): max = that batch, the most tiles the dynamic batcher
+    hands the engine; opt = one request with the most tiles (max_tiles + thumbnail),
+    what a lone large image sends. Tokens: max = the query limit padded as the locate
+    pipeline pads it, opt = a few words."""
+    batch = config.ENCODER_MAX_BATCH_SIZE if encoder_max_batch_size is None else encoder_max_batch_size
+    one_request = config.encoder_tiles(config.DEFAULT_MAX_TILES if max_tiles is None else max_tiles)
+    tokens = padded_length(limits.MAX_QUERY_TOKENS.get() if max_query_tokens is None else max_query_tokens)
+    return Profile(tiles=(1, min(one_request, batch), batch),
+                   tokens=(1, min(TYPICAL_QUERY_TOKENS, tokens), tokens))
 
 
 def gpu_present() -> bool:
@@ -50,12 +70,14 @@ def _import_tensorrt():
 
 
 def build_plan(onnx_path: str | Path, plan_path: str | Path, *, feature_dim: int | None = None,
-               profile: Profile = Profile(), fp16: bool = False, tf32: bool = False,
+               profile: Profile | None = None, fp16: bool = False, tf32: bool = False,
                workspace_bytes: int = 4 << 30) -> Path:
     """Parse the ONNX graph, build a serialized engine with one optimisation profile,
     write it to plan_path. fp16 and TF32 are off by default: the cosine maps are
-    compared with the fp32 reference."""
+    compared with the fp32 reference. Without a profile: `encoder_profile()`, the
+    default repository's."""
     trt = _import_tensorrt()
+    profile = profile or encoder_profile()
     onnx_path, plan_path = Path(onnx_path), Path(plan_path)
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
@@ -76,7 +98,7 @@ def build_plan(onnx_path: str | Path, plan_path: str | Path, *, feature_dim: int
     if not tf32 and hasattr(trt.BuilderFlag, "TF32"):
         config.clear_flag(trt.BuilderFlag.TF32)
     opt = builder.create_optimization_profile()
-    opt.set_shape(contract.ENC_PIXELS, *[(n, 3, TILE_SIZE, TILE_SIZE) for n in profile.tiles])
+    opt.set_shape(contract.ENC_PIXELS, *[(n, 3, config.TILE_SIZE, config.TILE_SIZE) for n in profile.tiles])
     opt.set_shape(contract.ENC_QUERY, *[(n, t, feature_dim) for n, t in zip(profile.tiles, profile.tokens)])
     config.add_optimization_profile(opt)
     serialized = builder.build_serialized_network(network, config)

@@ -16,7 +16,7 @@ from PIL import Image
 from services.models.tokenfd.preprocess import stitch_maps, tile_image
 from services.models.tokenfd.reference import TokenFDReference
 from services.models.tokenfd.tokenizer import QueryTokenizer
-from services.triton import contract
+from services.models.tokenfd.triton import contract
 
 TOLERANCE = 1e-4
 SHAPES = [(448, 448), (300, 700), (1000, 450), (1300, 900)]  # 1 tile, then multi-tile grids

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from services.triton import contract
+from services.models.tokenfd.triton import contract
 from services.common.net import find_free_ports, port_is_free
 from services.triton.launcher import REPO_ROOT, TritonLaunchError, TritonServer, process_group_members
 

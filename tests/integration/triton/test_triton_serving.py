@@ -18,9 +18,9 @@ from PIL import Image, ImageDraw
 from tritonclient.utils import InferenceServerException
 
 from services.common.images import decode_image
-from services.triton import contract
+from services.models.tokenfd.triton import contract
 from services.triton.launcher import TritonServer
-from services.triton.repository import RepositoryOptions, build_repository
+from services.models.tokenfd.triton.repository import RepositoryOptions, build_repository
 
 OUTPUTS = (contract.LOC_SIMILARITY, contract.LOC_TOKEN_IDS, contract.LOC_TOKEN_TEXTS, contract.LOC_GRID,
            contract.LOC_NUM_TILES, contract.LOC_IMAGE_SIZE)

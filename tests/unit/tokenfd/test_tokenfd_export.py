@@ -17,7 +17,7 @@ from services.models.tokenfd.export_tensorrt import gpu_present
 from services.models.tokenfd.preprocess import stitch_maps, tile_image
 from services.models.tokenfd.reference import TokenFDReference
 from services.models.tokenfd.tokenizer import QueryTokenizer
-from services.triton import contract
+from services.models.tokenfd.triton import contract
 
 TOLERANCE = 1e-4   # fp32, max abs difference of cosine similarities
 

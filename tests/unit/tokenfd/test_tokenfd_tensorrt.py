@@ -6,14 +6,33 @@ import numpy as np
 import pytest
 
 from services.models.tokenfd import export_tensorrt
-from services.models.tokenfd.export_tensorrt import Profile, TensorRTUnavailable, build_plan, gpu_present
-from services.triton import contract
+from services.models.tokenfd.export_tensorrt import TensorRTUnavailable, build_plan, encoder_profile, gpu_present
+from services.models.tokenfd.triton import contract
+from services.models.tokenfd.triton.repository import RepositoryOptions, encoder_config
+from services.triton.repository import Target
 
 
-def test_profile_covers_a_request_and_long_queries():
-    profile = Profile()
-    assert profile.tiles == (1, 4, 13)       # 12 tiles + thumbnail
-    assert profile.tokens == (1, 8, 64)
+def test_the_default_profile_serves_the_default_repository():
+    """The engine must accept every batch Triton's dynamic batcher forms: its max tile
+    count is the encoder's max_batch_size (13 = 12 tiles + thumbnail could not serve 16)."""
+    profile = encoder_profile()
+    assert profile.tiles[2] == encoder_config(Target.GPU, 32, RepositoryOptions()).max_batch_size == 16
+    assert profile.tiles == (1, 13, 16)      # opt: one request of 12 tiles + its thumbnail
+    assert profile.tokens == (1, 8, 64)      # max: PERCEPT_MAX_QUERY_TOKENS, padded to a power of two
+
+
+@pytest.mark.parametrize("batch, max_tiles", [(4, 12), (8, 2), (32, 24), (1, 1)])
+def test_the_profile_follows_the_repository_options(batch, max_tiles):
+    options = RepositoryOptions(encoder_max_batch_size=batch, max_tiles=max_tiles)
+    profile = encoder_profile(options.encoder_max_batch_size, max_tiles=options.max_tiles)
+    assert profile.tiles[2] == encoder_config(Target.GPU, 32, options).max_batch_size
+    assert profile.tiles[0] <= profile.tiles[1] <= profile.tiles[2]
+    assert profile.tiles[1] == min(batch, max_tiles + 1 if max_tiles > 1 else 1)
+
+
+def test_the_query_axis_covers_the_padded_query_limit(monkeypatch):
+    monkeypatch.setenv("PERCEPT_MAX_QUERY_TOKENS", "100")
+    assert encoder_profile().tokens == (1, 8, 128)
 
 
 def test_without_a_gpu_build_plan_refuses_clearly(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ import pytest
 
 from services.models.build_default import TINY_NAME, main
 from services.models.tokenfd.export_tensorrt import gpu_present
-from services.triton import contract
+from services.models.tokenfd.triton import contract
 from services.triton.repository import MANIFEST
 
 
@@ -19,7 +19,7 @@ def test_the_default_build_layout(tokenfd_artifacts):
     assert repository.name == "model_repository"
     manifest = json.loads((repository / MANIFEST).read_text())
     assert manifest["target"] == "cpu"
-    assert manifest["dim"] == json.loads((tokenfd_artifacts.export / "tokenfd.json").read_text())["D"]
+    assert manifest["families"]["tokenfd"]["dim"] == json.loads((tokenfd_artifacts.export / "tokenfd.json").read_text())["D"]
     assert (repository / contract.TOKENFD_ENCODER / "1" / "encoder.onnx").is_file()
     assert (repository / contract.TOKENFD_LOCATE / "1" / "tokenizer.model").is_file()
 
@@ -34,3 +34,32 @@ def test_gpu_target_without_a_gpu_fails_before_building_anything(tmp_path, capsy
 def test_a_missing_checkpoint_directory_is_reported(tmp_path, capsys):
     assert main(["--out", str(tmp_path / "out"), "--checkpoint", str(tmp_path / "nowhere")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_gpu_build_profiles_the_engine_for_the_repository_it_builds(tmp_path, tokenfd_artifacts, monkeypatch):
+    """No GPU here: the export and the engine build are stood in for, so what is checked is
+    the profile `make models --target gpu` hands TensorRT against the repository it writes."""
+    import shutil
+
+    from services.models.build_default import build_default
+    from services.models.tokenfd import export_onnx, export_tensorrt
+    from services.models.tokenfd.triton.repository import RepositoryOptions
+    from services.triton.repository import parse
+
+    profiles = []
+
+    def build_plan(onnx_path, plan_path, *, profile, **_):
+        profiles.append(profile)
+        plan_path.write_bytes(b"placeholder plan")
+        return plan_path
+
+    monkeypatch.setattr(export_tensorrt, "gpu_present", lambda: True)
+    monkeypatch.setattr(export_tensorrt, "build_plan", build_plan)
+    monkeypatch.setattr(export_onnx, "export_artifacts",
+                        lambda _checkpoint, out: shutil.copytree(tokenfd_artifacts.export, out))
+    built = build_default(tmp_path, checkpoint=tokenfd_artifacts.checkpoint, target="gpu",
+                          options=RepositoryOptions(encoder_max_batch_size=8), log=lambda *_: None)
+    encoder = parse((built.repository / contract.TOKENFD_ENCODER / "config.pbtxt").read_text())
+    (profile,) = profiles
+    assert encoder.platform == "tensorrt_plan"
+    assert profile.tiles[2] == encoder.max_batch_size == 8

@@ -38,7 +38,7 @@ def test_stub_overlay_has_numpy_1_and_the_project(tmp_path):
     """The stub runs models in this environment: numpy 1.x (its ABI) plus everything else."""
     site = stubenv.install()
     bin_dir = stubenv.build_overlay(tmp_path, site)
-    probe = ("import numpy, onnxruntime, PIL, services.triton.contract as c; "
+    probe = ("import numpy, onnxruntime, PIL, services.models.tokenfd.triton.contract as c; "
              "print(numpy.__version__, c.TOKENFD_LOCATE)")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the stub ignores PYTHONPATH too
     result = subprocess.run([str(bin_dir / "python3"), "-I", "-c", probe], capture_output=True, text=True,

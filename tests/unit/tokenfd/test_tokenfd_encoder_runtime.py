@@ -9,8 +9,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from services.triton import contract
-from services.triton.encoder_runtime import EncoderInput, EncoderRuntime
+from services.models.tokenfd.triton import contract
+from services.models.tokenfd.triton.encoder_runtime import EncoderInput, EncoderRuntime
 
 D = 4
 

@@ -8,8 +8,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from services.common.errors import ErrorCode, PerceptError
-from services.triton import contract
-from services.triton.locate import LocatePipeline, padded_length, triton_error_message
+from services.models.tokenfd.triton import contract
+from services.models.tokenfd.triton.locate import LocatePipeline, padded_length
+from services.triton.errors import triton_error_message
 
 
 def png(width, height, text="percept"):

@@ -1,4 +1,4 @@
-"""Names and tensors of the Triton models: the one source of truth shared by the
+"""Names and tensors of TokenFD's Triton models: the one source of truth shared by the
 model-repository builder, the python-backend models and the gateway's client.
 
 TokenFD is served as two models:
@@ -27,6 +27,9 @@ TokenFD is served as two models:
 """
 from __future__ import annotations
 
+# The shapes' numbers are the model config's, re-exported for the contract's users.
+from services.models.tokenfd.config import FEATURE_GRID, TILE_SIZE  # noqa: F401
+
 TOKENFD_ENCODER = "tokenfd_encoder"
 TOKENFD_LOCATE = "tokenfd_locate"
 
@@ -45,10 +48,3 @@ LOC_TOKEN_TEXTS = "TOKEN_TEXTS"
 LOC_GRID = "GRID"
 LOC_NUM_TILES = "NUM_TILES"
 LOC_IMAGE_SIZE = "IMAGE_SIZE"
-
-TILE_SIZE = 448
-FEATURE_GRID = 128  # per-tile similarity map side (448 / 3.5)
-
-# Error codes cross Triton inside the error message as "[code] message", so the
-# gateway can map a Triton-side client fault back to its typed 4xx.
-ERROR_PREFIX_FORMAT = "[{code}] {message}"

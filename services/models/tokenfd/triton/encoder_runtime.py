@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from services.triton import contract
+from services.models.tokenfd.triton import contract
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ token embeddings -> encoder, in chunks of at most the encoder's max batch -> sti
 
 The encoder call is injected: inside Triton it is a BLS request to
 `tokenfd_encoder`, in tests it can be ONNX Runtime in-process. Client faults raise
-PerceptError with a stable code; `triton_error_message` puts the code in front of
-the message so the gateway can map it back to a typed 4xx.
+PerceptError with a stable code (services.triton.errors carries it across Triton).
+The defaults (max tiles, encoder batch) are the model config's.
 """
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from services.common import limits
 from services.common.errors import ErrorCode, PerceptError
 from services.common.images import decode_image
 from services.common.queries import validate_query
-from services.triton import contract
+from services.models.tokenfd import config
+from services.models.tokenfd.artifacts import EMBEDDINGS_FILE, META_FILE, TOKENIZER_FILE
 
 # (pixel_values (n,3,448,448), query_embeddings (n,T,D)) -> similarity (n,T,128,128)
 EncodeFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -46,37 +47,34 @@ class PreparedRequest:
     image_size: tuple[int, int]
 
 
-def triton_error_message(error: PerceptError) -> str:
-    return contract.ERROR_PREFIX_FORMAT.format(code=error.code.value, message=error.message)
-
-
 def padded_length(tokens: int) -> int:
     """Next power of two: requests with 3 and 4 tokens share an encoder batch."""
     return 1 << max(0, tokens - 1).bit_length()
 
 
 class LocatePipeline:
-    def __init__(self, tokenizer, embeddings: np.ndarray, *, max_tiles: int = 12,
-                 encoder_max_batch_size: int = 16, pad_query_tokens: bool = True) -> None:
+    def __init__(self, tokenizer, embeddings: np.ndarray, *, max_tiles: int | None = None,
+                 encoder_max_batch_size: int | None = None, pad_query_tokens: bool = True) -> None:
         self.tokenizer = tokenizer
         self.embeddings = embeddings
-        self.max_tiles = max_tiles
-        self.encoder_max_batch_size = encoder_max_batch_size
+        self.max_tiles = config.DEFAULT_MAX_TILES if max_tiles is None else max_tiles
+        self.encoder_max_batch_size = (config.ENCODER_MAX_BATCH_SIZE if encoder_max_batch_size is None
+                                       else encoder_max_batch_size)
         self.pad_query_tokens = pad_query_tokens
 
     @classmethod
     def from_directory(cls, directory: str | Path, **options) -> "LocatePipeline":
-        """Load tokenizer.model and tok_embeddings.npy (memory-mapped: instances share the pages)."""
+        """Load the tokenizer and the embedding table (memory-mapped: instances share the pages)."""
         from services.models.tokenfd.tokenizer import QueryTokenizer
 
         directory = Path(directory)
-        embeddings = np.load(directory / "tok_embeddings.npy", mmap_mode="r")
-        meta_path = directory / "tokenfd.json"
+        embeddings = np.load(directory / EMBEDDINGS_FILE, mmap_mode="r")
+        meta_path = directory / META_FILE
         if meta_path.exists():
             declared = json.loads(meta_path.read_text()).get("D")
             if declared is not None and int(declared) != embeddings.shape[1]:
-                raise ValueError(f"tokenfd.json D={declared} != embedding table D={embeddings.shape[1]}")
-        return cls(QueryTokenizer.from_file(directory / "tokenizer.model"), embeddings, **options)
+                raise ValueError(f"{META_FILE} D={declared} != embedding table D={embeddings.shape[1]}")
+        return cls(QueryTokenizer.from_file(directory / TOKENIZER_FILE), embeddings, **options)
 
     @property
     def dim(self) -> int:

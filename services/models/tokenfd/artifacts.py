@@ -1,0 +1,12 @@
+"""Names of the files a TokenFD export writes (export_onnx, export_tensorrt) and the
+repository builder, the python models and `make models` read (torch-free)."""
+from __future__ import annotations
+
+ONNX_FILE = "encoder.onnx"          # the encoder graph (+ "encoder.onnx.data" when over 2 GB)
+PLAN_FILE = "model.plan"            # the TensorRT engine; also Triton's default file name for a plan
+EMBEDDINGS_FILE = "tok_embeddings.npy"
+TOKENIZER_FILE = "tokenizer.model"
+META_FILE = "tokenfd.json"
+
+# What tokenfd_locate needs beside its model.py (the encoder has the engine).
+LOCATE_RESOURCES = (EMBEDDINGS_FILE, TOKENIZER_FILE, META_FILE)
