@@ -53,6 +53,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(models.router)
     app.include_router(text.router)
-    openapi.install(app)
+    # The document states the limits this process enforces on body fields.
+    openapi.install(app, property_limits={"max_tiles": {"maximum": settings.max_tiles},
+                                          "query": {"maxLength": settings.max_query_chars}})
     docs_ui.install(app)
     return app

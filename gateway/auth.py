@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import Depends, Request
+from fastapi import Depends
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from services.common.errors import ErrorCode, PerceptError
 
@@ -15,19 +16,18 @@ from .dependencies import get_settings
 from .settings import GatewaySettings
 
 
-def _presented_key(request: Request) -> str | None:
-    authorization = request.headers.get("authorization", "")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return request.headers.get("x-api-key")
+# Declared as security schemes, so the OpenAPI document says how to authenticate; either one works.
+_BEARER = HTTPBearer(auto_error=False, description="`Authorization: Bearer <key>`")
+_API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: <key>`")
 
 
-async def require_api_key(request: Request, settings: GatewaySettings = Depends(get_settings)) -> None:
+async def require_api_key(bearer: HTTPAuthorizationCredentials | None = Depends(_BEARER),
+                          api_key: str | None = Depends(_API_KEY),
+                          settings: GatewaySettings = Depends(get_settings)) -> None:
     keys = settings.api_keys
     if not keys:
         return
-    presented = _presented_key(request)
+    presented = bearer.credentials.strip() if bearer is not None and bearer.credentials.strip() else api_key
     # Compare against every key in constant time, so timing reveals neither key nor position.
     matched = False
     for key in keys:

@@ -76,7 +76,9 @@ def _from_json(body: bytes) -> LocateInput:
     if not isinstance(payload, dict):
         raise PerceptError(ErrorCode.MALFORMED_BODY, "the JSON body must be an object")
     try:
-        parsed = LocateJsonRequest.model_validate(payload)
+        # Strict: JSON has real numbers and booleans, so `"max_boxes": false` or "5" is a schema error
+        # (a form sends every field as text and is validated laxly).
+        parsed = LocateJsonRequest.model_validate_json(body, strict=True)
     except ValidationError as exc:
         raise _schema_error(exc) from None
     try:

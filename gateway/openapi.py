@@ -39,27 +39,40 @@ def _non_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in schema.items() if k not in ("anyOf", "default")}, **kept[0]}
 
 
-def body_schemas() -> dict[str, dict[str, Any]]:
+def _with_limits(schema: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
+    """Add keywords such as `maximum` to a property (to its non-null branch when it is nullable)."""
+    branches = schema.get("anyOf")
+    if branches:
+        return {**schema, "anyOf": [b if b.get("type") == "null" else {**b, **limits} for b in branches]}
+    return {**schema, **limits}
+
+
+def body_schemas(property_limits: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """Component schemas of the body models and of every type they refer to."""
     components: dict[str, dict[str, Any]] = {}
     for name, (model, is_form) in _BODY_MODELS.items():
         schema = model.model_json_schema(ref_template=REF_TEMPLATE)
         components.update(schema.pop("$defs", {}))
-        if is_form:
-            schema["properties"] = {key: _non_null(prop) for key, prop in schema["properties"].items()}
+        properties = {key: _with_limits(prop, (property_limits or {}).get(key, {}))
+                      for key, prop in schema["properties"].items()}
+        schema["properties"] = {key: _non_null(prop) for key, prop in properties.items()} if is_form \
+            else properties
         components[name] = schema
     return components
 
 
-def install(app: FastAPI) -> None:
-    """Serve the generated document with the body models' components added."""
+def install(app: FastAPI, property_limits: dict[str, dict[str, Any]] | None = None) -> None:
+    """Serve the generated document with the body models' components added.
+
+    `property_limits` adds the limits this process was started with to the body fields of
+    that name (e.g. {"max_tiles": {"maximum": 12}}), so the document promises what is enforced."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version, description=app.description,
                                    routes=app.routes)
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
-            for name, schema in body_schemas().items():
+            for name, schema in body_schemas(property_limits).items():
                 schemas.setdefault(name, schema)
             app.openapi_schema = document
         return app.openapi_schema

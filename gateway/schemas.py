@@ -23,7 +23,15 @@ class LocateOptions(BaseModel):
     max_boxes: int = Field(20, ge=0, le=500, description="Most boxes returned per token.")
 
 
+# A 64x48 PNG: the documented example, which Swagger UI pre-fills and the contract fuzzer sends.
+EXAMPLE_IMAGE_BASE64 = ("iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetIAAAAQUlEQVR42u3PAQkAAAgDsCv2z2wLQdgarJLMZz3PCQgICAgICAgI"
+                        "CAgICAgICAgICAgICAgICAgICAgICAgICNxZVAWQVNGbfqsAAAAASUVORK5CYII=")
+
+
 class LocateJsonRequest(LocateOptions):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"image": EXAMPLE_IMAGE_BASE64, "query": "Total amount", "heatmap_format": "none"}]})
+
     image: str = Field(description="The image file (PNG, JPEG, WebP, BMP, TIFF, GIF), base64-encoded.")
 
 

@@ -17,4 +17,8 @@ def validate_query(query: str, *, max_chars: int | None = None) -> str:
                            f"the query has {len(query)} characters; the limit is {max_chars}")
     if any(ord(ch) < 32 and ch != "\t" for ch in query):
         raise PerceptError(ErrorCode.INVALID_QUERY, "the query contains control characters")
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from JSON's "\ud800"
+        raise PerceptError(ErrorCode.INVALID_QUERY, "the query is not valid Unicode text") from None
     return query
