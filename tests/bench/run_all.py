@@ -1,8 +1,14 @@
-"""`make bench`: every benchmark, one after the other, each updating its block of docs/benchmarks.md."""
+"""`make bench`: every benchmark, one after the other, each updating its block of docs/benchmarks.md.
+
+Each runs with its own defaults; bench_tokenfd: every core as intra-op threads on every
+path, 3 repeats (median and min-max), about 4 minutes on a quiet 2-core machine. Run on
+a quiet machine: other load widens the ranges and moves the medians.
+"""
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 BENCHMARKS = (
     ["-m", "tests.bench.bench_tokenfd", "--write-docs"],
@@ -13,7 +19,9 @@ BENCHMARKS = (
 def main() -> int:
     for args in BENCHMARKS:
         print(f"== python {' '.join(args)}", flush=True)
+        started = time.monotonic()
         code = subprocess.call([sys.executable, *args])
+        print(f"== {args[1]}: exit {code} after {time.monotonic() - started:.0f} s", flush=True)
         if code != 0:
             return code
     return 0
