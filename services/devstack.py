@@ -1,9 +1,18 @@
-"""`make up` / `make down`: the whole platform as local processes.
+"""`make up` / `make down`: the whole platform as local, supervised processes.
 
 Each component runs as a real process in its own process group, so stopping it
-(Ctrl-C, `make down`, or a failed start) also stops everything it spawned. The pids
-are written to a state file, which `down` reads; ports are checked free before a
-start so a stale process is reported instead of silently shadowing the new one.
+(Ctrl-C, `make down`, a restart) also stops everything it spawned. Components start in
+dependency order, each ready before the next starts. From then on devstack supervises
+them: a component that exits is restarted after a backoff (1 s, 2 s, 4 s ... capped),
+and counts as back once its health check passes again; the others keep running (the
+gateway answers 503 while Triton is away and recovers by itself). A failure is an exit,
+or a start that does not get healthy in time; after PERCEPT_DEVSTACK_MAX_RESTARTS
+consecutive failed restarts of one component the whole stack stops and `make up` exits
+non-zero. A restarted component that stays up for PERCEPT_DEVSTACK_STABLE_S has its
+count reset. Every restart is announced on devstack's stdout and in the component's log.
+
+The pids are written to a state file, which `down` reads; ports are checked free before
+the first start so a stale process is reported instead of silently shadowing the new one.
 """
 from __future__ import annotations
 
@@ -18,25 +27,69 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.common.net import http_ok, port_is_free
-from services.common.settings import env
+from services.common.settings import env, exit_on_invalid, import_all_settings, non_negative, positive
 
 COMPONENT = "devstack"
 STATE_DIR = env("PERCEPT_DEVSTACK_DIR", ".devstack",
                 "Where `make up` keeps its pid file and component logs.", component=COMPONENT)
 START_TIMEOUT_S = env("PERCEPT_DEVSTACK_START_TIMEOUT_S", 180.0,
-                      "How long `make up` waits for each component to become healthy.", component=COMPONENT)
+                      "How long `make up` waits for a component to become healthy (after each restart too).",
+                      component=COMPONENT, check=positive)
+MAX_RESTARTS = env("PERCEPT_DEVSTACK_MAX_RESTARTS", 5,
+                   "Consecutive failed restarts of one component after which `make up` stops everything "
+                   "and exits non-zero.", component=COMPONENT, check=non_negative)
+RESTART_BACKOFF_S = env("PERCEPT_DEVSTACK_RESTART_BACKOFF_S", 1.0,
+                        "Delay before restarting a component that exited; doubles with each consecutive failure.",
+                        component=COMPONENT, check=positive)
+RESTART_BACKOFF_MAX_S = env("PERCEPT_DEVSTACK_RESTART_BACKOFF_MAX_S", 30.0,
+                            "Longest delay between two restarts of a component.", component=COMPONENT,
+                            check=positive)
+STABLE_S = env("PERCEPT_DEVSTACK_STABLE_S", 60.0,
+               "How long a restarted component must stay up for its count of failed restarts to reset.",
+               component=COMPONENT, check=positive)
 BIND_HOST = "127.0.0.1"
+POLL_S = 0.2
+PORT_RELEASE_S = 10.0   # a component that just died may hold its ports a moment longer (children exiting)
+SETTINGS_CHECKED_AT_START = (COMPONENT, "triton", "gateway", "limits")
 
 
 @dataclass
 class Component:
     name: str
     command: list[str]
-    health_url: str
+    health_url: str            # "it is up": checked after every (re)start
     ports: list[int]
     urls: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    # The first start waits for this instead (e.g. the gateway's readiness, which needs Triton);
+    # a restart only needs the component's own health, whatever its dependencies are doing.
+    ready_url: str | None = None
+    stop_grace_s: float = 10.0
     process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    max_restarts: int
+    backoff_s: float
+    backoff_max_s: float
+    stable_s: float
+    start_timeout_s: float
+
+    @classmethod
+    def from_settings(cls) -> "RestartPolicy":
+        return cls(max_restarts=MAX_RESTARTS.get(), backoff_s=RESTART_BACKOFF_S.get(),
+                   backoff_max_s=RESTART_BACKOFF_MAX_S.get(), stable_s=STABLE_S.get(),
+                   start_timeout_s=START_TIMEOUT_S.get())
+
+    def delay(self, failures: int) -> float:
+        """Seconds before restart number `failures` (1, 2, ...): doubling from backoff_s, capped."""
+        return min(self.backoff_s * 2 ** (failures - 1), self.backoff_max_s)
+
+
+class GiveUp(RuntimeError):
+    """A component kept failing: the stack stops."""
 
 
 def plan_components(artifacts: Path) -> list[Component]:
@@ -53,6 +106,7 @@ def plan_components(artifacts: Path) -> list[Component]:
     sandbox_metrics = sandbox_settings.METRICS_PORT.get()
     gateway_port = gateway_settings.PORT.get()
     repository = artifacts / "model_repository"
+    gateway_url = f"http://{BIND_HOST}:{gateway_port}"
 
     return [
         Component(
@@ -65,6 +119,8 @@ def plan_components(artifacts: Path) -> list[Component]:
                 "Triton gRPC": f"{BIND_HOST}:{triton_grpc}",
                 "Triton metrics": f"http://{BIND_HOST}:{triton_metrics}/metrics",
             },
+            # The launcher itself waits this long for tritonserver before killing it.
+            stop_grace_s=triton_settings.STOP_GRACE_S.get() + 5,
         ),
         Component(
             name="sandbox-runner",
@@ -79,17 +135,20 @@ def plan_components(artifacts: Path) -> list[Component]:
         Component(
             name="gateway",
             command=[python, "-m", "gateway"],
-            health_url=f"http://{BIND_HOST}:{gateway_port}/readyz",
+            health_url=f"{gateway_url}/healthz",
+            ready_url=f"{gateway_url}/readyz",
             ports=[gateway_port],
             urls={
-                "gateway": f"http://{BIND_HOST}:{gateway_port}",
-                "gateway OpenAPI docs": f"http://{BIND_HOST}:{gateway_port}/docs",
-                "gateway metrics": f"http://{BIND_HOST}:{gateway_port}/metrics",
+                "gateway": gateway_url,
+                "gateway OpenAPI docs": f"{gateway_url}/docs",
+                "gateway metrics": f"{gateway_url}/metrics",
             },
             env={"PERCEPT_TRITON_URL": f"{BIND_HOST}:{triton_grpc}"},
         ),
     ]
 
+
+# --- processes ----------------------------------------------------------------------------
 
 def _state_file() -> Path:
     return Path(STATE_DIR.get()) / "state.json"
@@ -124,35 +183,150 @@ def _stop_group(pid: int, grace_s: float = 10.0) -> None:
         pass
 
 
+def _stop(component: Component) -> None:
+    if component.process is not None:
+        _stop_group(component.process.pid, component.stop_grace_s)
+        component.process.wait()
+
+
 def stop_all(components: list[Component]) -> None:
     for component in reversed(components):
         if component.process is not None:
             print(f"stopping {component.name} ...", flush=True)
-            _stop_group(component.process.pid)
-            component.process.wait()
+            _stop(component)
     _state_file().unlink(missing_ok=True)
 
 
-def _start(component: Component, log_dir: Path) -> None:
-    busy = [p for p in component.ports if not port_is_free(p, BIND_HOST)]
-    if busy:
-        raise RuntimeError(f"{component.name}: port(s) {busy} already in use "
-                           "(is an earlier `make up` still running? try `make down`)")
-    log_path = log_dir / f"{component.name}.log"
-    log = open(log_path, "ab")
-    env_vars = {**os.environ, **component.env}
-    component.process = subprocess.Popen(component.command, stdout=log, stderr=subprocess.STDOUT,
-                                         env=env_vars, start_new_session=True)
-    deadline = time.monotonic() + START_TIMEOUT_S.get()
-    while not http_ok(component.health_url):
-        if component.process.poll() is not None:
-            raise RuntimeError(f"{component.name} exited with code {component.process.returncode}; "
-                               f"see {log_path}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{component.name} not healthy after {START_TIMEOUT_S.get():.0f}s; see {log_path}")
-        time.sleep(0.5)
-    print(f"  {component.name} is healthy (pid {component.process.pid}, log {log_path})", flush=True)
+def _busy_ports(component: Component) -> list[int]:
+    return [p for p in component.ports if not port_is_free(p, BIND_HOST)]
 
+
+def _spawn(component: Component, log_dir: Path) -> None:
+    component.log_path = log_dir / f"{component.name}.log"
+    with open(component.log_path, "ab") as log:
+        component.process = subprocess.Popen(component.command, stdout=log, stderr=subprocess.STDOUT,
+                                             env={**os.environ, **component.env}, start_new_session=True)
+
+
+def _note(component: Component, message: str, *, stream=sys.stdout) -> None:
+    """A supervision event, on devstack's output and in the component's own log."""
+    print(message, file=stream, flush=True)
+    if component.log_path is not None:
+        with open(component.log_path, "a") as log:
+            log.write(f"[devstack {time.strftime('%H:%M:%S')}] {message}\n")
+
+
+# --- supervision ----------------------------------------------------------------------------
+
+@dataclass
+class _Watch:
+    """Where one component stands: starting (until healthy or deadline), up, or waiting to restart."""
+    component: Component
+    failures: int = 0                 # consecutive failures since it was last stably up
+    up_since: float | None = None     # healthy since (monotonic); None while starting or waiting
+    deadline: float = 0.0             # while starting: when the start counts as failed
+    restart_at: float | None = None   # while waiting: when to start it again
+    first_start: bool = True          # until the first start is healthy: wait for ready_url
+
+
+class Supervisor:
+    def __init__(self, components: list[Component], log_dir: Path, policy: RestartPolicy) -> None:
+        self.components = components
+        self.log_dir = log_dir
+        self.policy = policy
+        self.watches: list[_Watch] = []
+        self.stopping = False
+
+    def run(self) -> None:
+        """Start in dependency order, then supervise until `stopping`; GiveUp if a component keeps failing."""
+        pending = list(self.components)
+        announced = False
+        while not self.stopping:
+            now = time.monotonic()
+            for watch in self.watches:
+                self._check(watch, now)
+            all_up = all(w.up_since is not None for w in self.watches)
+            if pending and all_up:
+                self._start_first(pending.pop(0))
+            elif not pending and all_up and not announced:
+                self._announce()
+                announced = True
+            time.sleep(POLL_S)
+
+    def _start_first(self, component: Component) -> None:
+        busy = _busy_ports(component)
+        if busy:
+            raise RuntimeError(f"{component.name}: port(s) {busy} already in use "
+                               "(is an earlier `make up` still running? try `make down`)")
+        print(f"starting {component.name} ...", flush=True)
+        watch = _Watch(component)
+        self.watches.append(watch)
+        self._launch(watch, time.monotonic())
+
+    def _launch(self, watch: _Watch, now: float) -> None:
+        _spawn(watch.component, self.log_dir)
+        watch.up_since, watch.restart_at = None, None
+        watch.deadline = now + self.policy.start_timeout_s
+        _write_state(self.components)
+
+    def _check(self, watch: _Watch, now: float) -> None:
+        component = watch.component
+        if watch.restart_at is not None:
+            if now >= watch.restart_at:
+                self._restart(watch)
+            return
+        code = component.process.poll()
+        if code is not None:
+            self._failed(watch, f"exited unexpectedly with code {code}")
+        elif watch.up_since is None:
+            url = component.ready_url if watch.first_start and component.ready_url else component.health_url
+            if http_ok(url):
+                watch.up_since, watch.first_start = now, False
+                again = f" again (restart attempt {watch.failures}/{self.policy.max_restarts})" if watch.failures else ""
+                _note(component, f"  {component.name} is healthy{again} (pid {component.process.pid}, "
+                                 f"log {component.log_path})")
+            elif now > watch.deadline:
+                self._failed(watch, f"was not healthy {self.policy.start_timeout_s:.0f}s after starting")
+        elif watch.failures and now - watch.up_since >= self.policy.stable_s:
+            _note(component, f"{component.name} has stayed up for {self.policy.stable_s:.0f}s; "
+                             "its count of failed restarts is reset")
+            watch.failures = 0
+
+    def _failed(self, watch: _Watch, reason: str) -> None:
+        component = watch.component
+        _stop(component)  # what it spawned goes too, before anything takes its ports again
+        watch.failures += 1
+        watch.up_since = None
+        limit = self.policy.max_restarts
+        if watch.failures > limit:
+            message = (f"{component.name} {reason}; it failed {limit} restart(s) in a row, giving up "
+                       f"(see {component.log_path})")
+            _note(component, f"error: {message}", stream=sys.stderr)
+            raise GiveUp(message)
+        delay = self.policy.delay(watch.failures)
+        _note(component, f"{component.name} {reason}; restarting it in {delay:.1f}s "
+                         f"(attempt {watch.failures}/{limit})")
+        watch.restart_at = time.monotonic() + delay
+
+    def _restart(self, watch: _Watch) -> None:
+        component = watch.component
+        deadline = time.monotonic() + PORT_RELEASE_S
+        while _busy_ports(component) and time.monotonic() < deadline and not self.stopping:
+            time.sleep(POLL_S)
+        if self.stopping:
+            return
+        _note(component, f"restarting {component.name} (attempt {watch.failures}/{self.policy.max_restarts}) ...")
+        self._launch(watch, time.monotonic())
+
+    def _announce(self) -> None:
+        print("\npercept is up:")
+        for component in self.components:
+            for label, url in component.urls.items():
+                print(f"  {label:28s} {url}")
+        print("\nCtrl-C (or `make down` from another shell) stops everything.", flush=True)
+
+
+# --- commands --------------------------------------------------------------------------------
 
 def up(artifacts: Path) -> int:
     state_dir = Path(STATE_DIR.get())
@@ -160,34 +334,18 @@ def up(artifacts: Path) -> int:
     if _state_file().exists():
         down()
     components = plan_components(artifacts)
-    stopping = False
+    supervisor = Supervisor(components, state_dir, RestartPolicy.from_settings())
 
     def on_signal(signum, _frame):  # Ctrl-C or `make down` from another shell
-        nonlocal stopping
-        stopping = True
-        raise KeyboardInterrupt
+        supervisor.stopping = True
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        for component in components:
-            print(f"starting {component.name} ...", flush=True)
-            _start(component, state_dir)
-            _write_state(components)
-        print("\npercept is up:")
-        for component in components:
-            for label, url in component.urls.items():
-                print(f"  {label:28s} {url}")
-        print("\nCtrl-C (or `make down` from another shell) stops everything.", flush=True)
-        while True:
-            for component in components:
-                if component.process.poll() is not None:
-                    print(f"{component.name} exited with code {component.process.returncode}; stopping",
-                          flush=True)
-                    return 1
-            time.sleep(1)
-    except KeyboardInterrupt:
+        supervisor.run()
         return 0
+    except GiveUp:
+        return 1
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
@@ -209,7 +367,7 @@ def down() -> int:
     if supervisor and supervisor != os.getpid():
         try:
             os.kill(supervisor, signal.SIGTERM)
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60
             while path.exists() and time.monotonic() < deadline:
                 time.sleep(0.2)
         except ProcessLookupError:
@@ -228,13 +386,18 @@ def down() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.devstack", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m services.devstack", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    up_parser = sub.add_parser("up", help="start every component and wait until healthy")
+    up_parser = sub.add_parser("up", help="start every component, wait until healthy, supervise")
     up_parser.add_argument("--artifacts", type=Path, default=Path("artifacts"))
     sub.add_parser("down", help="stop what `up` started")
     args = parser.parse_args(argv)
     if args.command == "up":
+        # Its own settings and those of the components it starts, checked before anything starts:
+        # a malformed value is one clear message, not a component failing its restarts.
+        import_all_settings()
+        exit_on_invalid("make up", *SETTINGS_CHECKED_AT_START)
         return up(args.artifacts)
     return down()
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Sequence
 
 from services.common.net import find_free_ports, http_ok, port_is_free
+from services.common.settings import exit_on_invalid
 from services.triton import settings, stubenv
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -405,6 +406,9 @@ def _signal_group(pgid: int, signum: int) -> None:
 # --- CLI -------------------------------------------------------------------------------
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Every PERCEPT_TRITON_* value is parsed and checked before anything starts: a malformed one
+    # ends start-up here, named, rather than as a traceback from deep inside the launch.
+    exit_on_invalid("triton launcher", settings.COMPONENT)
     parser = argparse.ArgumentParser(prog="python -m services.triton.launcher",
                                      description="Run tritonserver on a model repository until SIGTERM/Ctrl-C.")
     parser.add_argument("--model-repository", type=Path, default=Path(settings.MODEL_REPOSITORY.get()))

@@ -87,3 +87,20 @@ def test_start_refuses_a_busy_port(tmp_path):
         with pytest.raises(TritonLaunchError, match="already in use"):
             server.start()
     assert server.process is None
+
+
+@pytest.mark.parametrize("name, value, reason", [
+    ("PERCEPT_TRITON_GRPC_PORT", "abc", "invalid literal"),
+    ("PERCEPT_TRITON_HTTP_PORT", "99999", "TCP port"),
+    ("PERCEPT_TRITON_STARTUP_TIMEOUT_S", "-1", "above 0"),
+])
+def test_a_malformed_setting_stops_the_launcher_at_start_naming_it(tmp_path, name, value, reason):
+    """Checked before anything is assembled or spawned: exit 2, the variable named, no workspace made."""
+    env = {**os.environ, name: value, "PERCEPT_TRITON_WORKSPACE": str(tmp_path / "ws"),
+           "PYTHONPATH": str(launcher.REPO_ROOT)}
+    result = subprocess.run([sys.executable, "-m", "services.triton.launcher", "--model-repository", str(tmp_path)],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "invalid configuration" in result.stderr and name in result.stderr and reason in result.stderr
+    assert "tritonserver pid" not in result.stdout
+    assert not (tmp_path / "ws").exists()
