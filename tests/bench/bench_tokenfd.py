@@ -383,6 +383,14 @@ def versions(triton_client=None) -> dict[str, str]:
     return found
 
 
+def check_served_threads(client, threads: int) -> None:
+    """The served encoder's model config must carry the same intra-op thread count."""
+    config = client.get_model_config(contract.TOKENFD_ENCODER, as_json=True)["config"]
+    served = config.get("parameters", {}).get("intra_op_threads", {}).get("string_value")
+    if served != str(threads):
+        raise RuntimeError(f"{contract.TOKENFD_ENCODER} serves with intra_op_threads={served}, not {threads}")
+
+
 def reproduce_command(settings: Settings) -> str:
     args = ["--threads", settings.threads, "--repeats", settings.repeats, "--batches", *settings.batches,
             "--warmup", settings.warmup, "--iters", settings.iters]
@@ -481,7 +489,7 @@ def summarise(measurements: list[Measurement], peaks: list[dict], paired: list[d
         "- int8 is dynamic quantisation of the MatMul weights; its GFLOP/s count the same operations as fp32, "
         "so its percentage of the fp32 matmul peak is not a hardware efficiency",
     ]
-    markdown = "\n".join(header) + "\n\n" + "\n".join(rows) + "\n\n" + "\n".join(targets) + "\n\n" + "\n".join(notes)
+    markdown = "\n\n".join(header) + "\n\n" + "\n".join(rows) + "\n\n" + "\n".join(targets) + "\n\n" + "\n".join(notes)
     data = {"settings": asdict(settings), "versions": found_versions, "flops_per_tile": flops_per_tile,
             "matmul_peaks_gflops": peaks, "paired_overhead": paired, "deviations": deviations,
             "table": table_data, "targets": target_data,
@@ -532,7 +540,7 @@ def write_docs_block(path: Path, markdown: str) -> None:
 
     stamp = f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores."
     text = path.read_text()
-    block = f"{DOCS_START}\n{stamp}\n{markdown}\n{DOCS_END}"
+    block = f"{DOCS_START}\n{stamp}\n\n{markdown}\n{DOCS_END}"
     path.write_text(re.sub(re.escape(DOCS_START) + ".*?" + re.escape(DOCS_END), lambda _: block, text, flags=re.S))
 
 
@@ -597,6 +605,7 @@ def main(argv: list[str] | None = None) -> int:
                 running_gateway(triton.grpc_url) as base_url, \
                 httpx.Client(base_url=base_url, timeout=120) as http, \
                 contextlib.closing(grpcclient.InferenceServerClient(triton.grpc_url)) as grpc:
+            check_served_threads(grpc, settings.threads)
             found_versions = versions(grpc)
             for repeat in range(settings.repeats):
                 print(f"repeat {repeat + 1}/{settings.repeats} ({time.monotonic() - started:.0f} s): matmul peak, "
