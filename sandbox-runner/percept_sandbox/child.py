@@ -4,8 +4,9 @@ It finishes its own jail while it waits to be used (so none of this is on the
 critical path), tells the pool it is ready, runs exactly one program and exits:
 
     new namespaces (by clone) -> its own id maps -> stdio and descriptors
-    -> private /tmp, hostname -> clean environment -> rlimits -> drop capabilities
-    -> no_new_privs -> seccomp -> "ready" -> one request -> result -> exit
+    -> private /tmp, hostname -> clean environment, caches, logging -> rlimits
+    -> drop capabilities -> no_new_privs -> seccomp (no new processes from here on)
+    -> "ready" -> one request -> result -> exit
 
 It is PID 1 of its own PID namespace: when it exits, or is killed, everything
 the program started dies with it.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import mmap
 import os
 import resource
@@ -23,7 +25,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from . import execute, filesystem, linux, prefault, trace, wire
+from . import caches, execute, filesystem, linux, prefault, processes, trace, wire
 from .results import ImageFormat, Status
 from .userns import write_own_id_maps
 
@@ -106,6 +108,15 @@ def _enter_insecure_scratch(plan: ChildPlan) -> str:
     return scratch
 
 
+def _forget_runner_logging() -> None:
+    """The zygote's log handlers write to fd 2, now the program's stderr: a render's
+    stderr holds what the program wrote, so logging starts as in a fresh interpreter."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.setLevel(logging.WARNING)
+
+
 def prepare(plan: ChildPlan, channel: socket.socket) -> str:
     """Finish the jail; returns the working directory. Runs before the child is offered."""
     if plan.isolated:
@@ -118,7 +129,9 @@ def prepare(plan: ChildPlan, channel: socket.socket) -> str:
     os.chdir(workdir)
     os.environ.clear()
     os.environ.update(plan.env)
-    os.environ["HOME"] = os.environ["TMPDIR"] = workdir
+    os.environ.update(caches.cache_environment(workdir))
+    caches.point_matplotlib_caches(workdir)
+    _forget_runner_logging()
     sys.argv = [execute.FILENAME]
     _apply_rlimits(plan)
     if plan.isolated:
@@ -126,6 +139,7 @@ def prepare(plan: ChildPlan, channel: socket.socket) -> str:
     linux.set_no_new_privs()
     if plan.seccomp_program:
         linux.load_seccomp_bpf(plan.seccomp_program)
+    processes.refuse_process_creation()
     prefault.populate(plan.prefault_ranges)  # copy-on-write now, not while the program runs
     return workdir
 
@@ -142,8 +156,10 @@ class _Clock:
         return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
     def report(self) -> dict:
-        peak_kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                       resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        # The render is this one process (new processes are refused), so its peak
+        # resident set, threads included, is the whole render's. It counts the pages
+        # shared with the zygote too: an upper bound on what the render added.
+        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return {"wall_s": time.perf_counter() - self.wall, "cpu_s": self._cpu() - self.cpu,
                 "peak_memory_bytes": peak_kib * 1024}
 

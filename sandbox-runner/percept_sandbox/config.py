@@ -76,6 +76,12 @@ class SandboxConfig:
         config.validate()
         return config
 
+    @property
+    def address_space_bytes(self) -> int:
+        """RLIMIT_AS of a render: its memory cap less its /tmp, which is memory too (tmpfs).
+        A render is one process (new processes are refused), so this bounds all of it."""
+        return self.memory_bytes - self.tmpfs_bytes
+
     def validate(self) -> None:
         problems = []
         if self.workers < 1:
@@ -84,8 +90,9 @@ class SandboxConfig:
             problems.append("queue size must not be negative")
         if not 0 < self.default_timeout_s <= self.max_timeout_s:
             problems.append("the default timeout must be positive and at most the maximum timeout")
-        if self.memory_bytes < 256 * MIB:
-            problems.append("the memory limit must be at least 256 MiB (the libraries alone map more)")
+        if self.address_space_bytes < 256 * MIB:
+            problems.append("the memory limit less the tmpfs size must be at least 256 MiB "
+                            "(the libraries alone map more)")
         if self.jail_uid == 0 or self.jail_gid == 0:
             problems.append("the jail uid/gid must not be 0")
         if problems:

@@ -225,3 +225,53 @@ def mount_private_tmp(size_bytes: int, shadows: tuple = ()) -> None:
         linux.mount(alias, path, None, linux.MS_BIND | linux.MS_REC)
         if not os.statvfs(path).f_flag & os.ST_RDONLY:
             raise OSError(f"{path} came back writable in the jail")
+
+
+def first_unreachable(readable: list[str], enterable: list[str], uid: int, gid: int) -> str | None:
+    """The first path (or a directory above one) that `uid`/`gid` cannot reach: the
+    `readable` ones must be readable (and enterable), the `enterable` directories enterable.
+
+    Without namespaces a child runs as the jail identity straight on the host's
+    filesystem, so everything it loads lazily must be reachable by that identity.
+    Checked for real, in a throwaway child that takes the identity.
+    """
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(read_fd)
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            os.setresuid(uid, uid, uid)
+            for path, read in [(p, True) for p in readable] + [(p, False) for p in enterable]:
+                blocked = _blocked_on_the_way(path, read)
+                if blocked:
+                    os.write(write_fd, blocked.encode())
+                    break
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as reader:
+        answer = reader.read().decode()
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise OSError(f"could not check what uid {uid} can reach (status {status})")
+    return answer or None
+
+
+def _blocked_on_the_way(path: str, read: bool) -> str | None:
+    """The first directory on the way to `path` this process cannot enter, or `path` itself
+    if it cannot be entered (a directory) or read (when `read`)."""
+    path = os.path.abspath(path)
+    current = "/"
+    for part in [p for p in path.split("/") if p]:
+        if not os.access(current, os.X_OK):
+            return current
+        current = os.path.join(current, part)
+    wanted = (os.R_OK if read else 0) | (os.X_OK if os.path.isdir(path) else 0)
+    if wanted and os.path.exists(path) and not os.access(path, wanted):
+        return path
+    return None

@@ -157,6 +157,9 @@ class SandboxPool:
             zygote = ZygoteProcess(self._generation, self.config, self._runtime, self._use_namespaces)
             isolation = zygote.wait_ready(ZYGOTE_START_TIMEOUT_S)
         except ZygoteFailed as exc:
+            if exc.kind == "unreachable":
+                self._fatal = IsolationUnavailable(str(exc))
+                return False
             if exc.kind == "isolation":
                 if self.config.insecure_no_isolation and self._use_namespaces:
                     LOG.critical("ISOLATION UNAVAILABLE (%s); running WITHOUT namespaces because "

@@ -68,7 +68,7 @@ class RuntimeDir:
             "jail_uid": config.jail_uid,
             "jail_gid": config.jail_gid,
             "tmpfs_bytes": config.tmpfs_bytes,
-            "memory_bytes": config.memory_bytes,
+            "memory_bytes": config.address_space_bytes,
             "file_bytes": config.file_bytes,
             "processes": config.processes,
             "open_files": config.open_files,

@@ -2,7 +2,7 @@
 
 Default allow, with a deny list aimed at the ways out of the jail: network
 sockets, debugging other processes, mounts and namespaces, kernel-level
-interfaces, and running any other program. Denied calls fail with EPERM, so
+interfaces, running any other program, and creating processes. Denied calls fail with EPERM, so
 plotting code that merely probes (say, a library checking the network) gets an
 ordinary error instead of a dead process. Calls of a foreign architecture
 (i386, x32) kill the process, which is libseccomp's default.
@@ -18,6 +18,7 @@ import socket
 
 from . import linux
 
+PROCESS_CREATION_ERRNO = errno.EPERM  # what fork/vfork/clone of a new process answer in a render
 TIOCSTI = 0x5412  # push bytes into a terminal's input queue (CVE-2017-5226)
 TIOCLINUX = 0x541C
 
@@ -54,7 +55,17 @@ def build_filter():
     # Only AF_UNIX sockets: no network even if an interface appeared.
     flt.add_rule(deny, "socket", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
     flt.add_rule(deny, "socketpair", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
-    # fork and threads are allowed, new namespaces are not.
+    # A render is one process: threads share its address space, so RLIMIT_AS caps the
+    # memory of the whole render. New processes (fork, vfork, and clone without
+    # CLONE_THREAD, which covers glibc's posix_spawn with CLONE_VM|CLONE_VFORK) are refused.
+    refuse_process = seccomp.ERRNO(PROCESS_CREATION_ERRNO)
+    for name in ("fork", "vfork"):
+        try:
+            flt.add_rule(refuse_process, name)
+        except (ValueError, RuntimeError, OSError):
+            continue  # not a syscall on this architecture (aarch64 has only clone)
+    flt.add_rule(refuse_process, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, linux.CLONE_THREAD, 0))
+    # Threads may not create namespaces either.
     for flag in (linux.CLONE_NEWNS, linux.CLONE_NEWCGROUP, linux.CLONE_NEWUTS, linux.CLONE_NEWIPC,
                  linux.CLONE_NEWUSER, linux.CLONE_NEWPID, linux.CLONE_NEWNET):
         flt.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))

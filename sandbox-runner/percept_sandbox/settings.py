@@ -62,10 +62,12 @@ WORKERS = declare("WORKERS", 0, "Renders run at the same time; 0 means one per a
 QUEUE_SIZE = declare("QUEUE_SIZE", 16, "Requests that may wait for a worker; beyond it RESOURCE_EXHAUSTED.")
 TIMEOUT_S = declare("TIMEOUT_S", 30.0, "Default wall-clock limit of one render, in seconds.")
 MAX_TIMEOUT_S = declare("MAX_TIMEOUT_S", 120.0, "Largest wall-clock limit a request may ask for, in seconds.")
-MEMORY_MB = declare("MEMORY_MB", 2048, "Address-space limit of a jailed render (RLIMIT_AS), in MiB.")
+MEMORY_MB = declare("MEMORY_MB", 2048, "Memory of one render, its threads and its /tmp together (RLIMIT_AS is this "
+                    "less TMPFS_MB; a render cannot start processes), in MiB.")
 TMPFS_MB = declare("TMPFS_MB", 64, "Size of the private writable tmpfs each render gets at /tmp, in MiB.")
 MAX_FILE_MB = declare("MAX_FILE_MB", 32, "Largest file a render may write (RLIMIT_FSIZE), in MiB.")
-MAX_PROCESSES = declare("MAX_PROCESSES", 32, "Tasks (processes and threads) a render may run (RLIMIT_NPROC).")
+MAX_PROCESSES = declare("MAX_PROCESSES", 32, "Threads a render may run (RLIMIT_NPROC; new processes are refused "
+                        "by seccomp).")
 MAX_OPEN_FILES = declare("MAX_OPEN_FILES", 128, "Open file descriptors a render may hold (RLIMIT_NOFILE).")
 MAX_CODE_BYTES = declare("MAX_CODE_BYTES", 256 * 1024, "Largest program accepted, in bytes (INVALID_ARGUMENT above).")
 MAX_DPI = declare("MAX_DPI", 600, "Largest DPI a request may ask for.")

@@ -16,6 +16,10 @@ class IsolationError(Exception):
     pass
 
 
+class JailUnreachable(IsolationError):
+    """Insecure mode: the jail identity cannot reach files a render needs (no fallback helps)."""
+
+
 def _write(path: str, content: str, dir_fd: int | None = None) -> None:
     fd = os.open(path, os.O_WRONLY, dir_fd=dir_fd)
     try:

@@ -18,6 +18,7 @@ PRELOADED_MODULES = (
     "matplotlib.cm", "matplotlib.ticker", "matplotlib.gridspec", "matplotlib.collections",
     "matplotlib.path", "matplotlib.transforms", "matplotlib.text", "matplotlib.markers",
     "matplotlib.image", "matplotlib.dates", "matplotlib.tri", "matplotlib.table", "matplotlib.font_manager",
+    "matplotlib.texmanager", "matplotlib.dviread",
     "matplotlib.patheffects", "matplotlib.backends.backend_agg", "matplotlib.backends.backend_svg",
     "mpl_toolkits.mplot3d", "mpl_toolkits.mplot3d.art3d", "mpl_toolkits.axes_grid1",
     "scipy", "scipy.stats", "scipy.integrate", "scipy.optimize", "scipy.signal", "scipy.interpolate",

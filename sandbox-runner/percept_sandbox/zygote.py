@@ -29,12 +29,19 @@ import traceback
 
 from . import child as child_module
 from . import execute, filesystem, linux, settings, wire
-from .userns import IsolationError, become_namespace_root, enter_user_namespace, write_own_id_maps
+from .userns import (IsolationError, JailUnreachable, become_namespace_root, enter_user_namespace,
+                     write_own_id_maps)
 
 LOG = logging.getLogger("percept_sandbox.zygote")
 
 CHILD_NAMESPACES = (linux.CLONE_NEWUSER | linux.CLONE_NEWPID | linux.CLONE_NEWNS | linux.CLONE_NEWNET
                     | linux.CLONE_NEWIPC | linux.CLONE_NEWUTS)
+PROBE_OK, PROBE_NO_ID_MAPS, PROBE_NO_SECCOMP, PROBE_FORK_ALLOWED = 0, 1, 2, 3
+PROBE_FAILURES = {
+    PROBE_NO_ID_MAPS: "a child could not set up its user namespace",
+    PROBE_NO_SECCOMP: "a child could not load the seccomp filter",
+    PROBE_FORK_ALLOWED: "the seccomp filter did not refuse a new process",
+}
 WARMUP_PROGRAM = """
 import numpy as np
 import matplotlib.pyplot as plt
@@ -124,6 +131,7 @@ class Zygote:
                 raise IsolationError(f"user namespaces are unavailable: {exc}") from exc
             self.namespaces = True
         else:
+            self._check_reachable_without_namespaces()
             warnings.append("namespaces are disabled: programs see the host filesystem and network")
         env = dict(cfg["child_env"])
         if self.namespaces:
@@ -140,18 +148,49 @@ class Zygote:
         return {"namespaces": self.namespaces, "seccomp": self.seccomp_program is not None,
                 "warnings": warnings}
 
+    def _check_reachable_without_namespaces(self) -> None:
+        """Children run as the jail identity on the host's filesystem: it must reach the
+        interpreter, the package and the caches, or renders fail at their first lazy import."""
+        cfg = self.config
+        if os.geteuid() != 0:
+            return  # children keep the runner's own identity, which reached them already
+        readable = [p for p in filesystem.python_paths(cfg["package_dir"]) + [cfg["mplconfigdir"]]
+                    if os.path.exists(p)]
+        blocked = filesystem.first_unreachable(readable, [cfg["scratch_root"]], cfg["jail_uid"], cfg["jail_gid"])
+        if blocked:
+            raise JailUnreachable(
+                f"without namespaces, renders run as uid {cfg['jail_uid']}, which cannot reach {blocked} "
+                "(the interpreter, the package or the caches lie below it); make that directory enterable "
+                "and readable by that uid, set PERCEPT_SANDBOX_JAIL_UID to an identity that can reach it, "
+                "or run with namespaces")
+
     def _probe_child_namespaces(self) -> None:
-        """Create (and discard) one child the way renders will, before promising anything."""
+        """Create (and discard) one child the way renders will, before promising anything:
+        its id maps, and that the seccomp filter loads and refuses a new process."""
         pid = linux.clone(CHILD_NAMESPACES)
         if pid == 0:
+            code = PROBE_OK
             try:
                 write_own_id_maps(self.proc_fd)
             except BaseException:
-                os._exit(1)
-            os._exit(0)
+                os._exit(PROBE_NO_ID_MAPS)
+            try:
+                if self.seccomp_program:
+                    linux.set_no_new_privs()
+                    linux.load_seccomp_bpf(self.seccomp_program)
+                    code = PROBE_FORK_ALLOWED
+                    if os.fork() == 0:
+                        os._exit(0)
+            except PermissionError:
+                code = PROBE_OK  # refused, as every render's will be
+            except BaseException:
+                code = PROBE_NO_SECCOMP
+            os._exit(code)
         _, status = os.waitpid(pid, 0)
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) in PROBE_FAILURES:
+            raise IsolationError(PROBE_FAILURES[os.WEXITSTATUS(status)])
         if status != 0:
-            raise IsolationError(f"a child could not set up its user namespace (status {status})")
+            raise IsolationError(f"a probe child failed (status {status})")
 
     # -- serving ------------------------------------------------------------
     def spawn(self) -> None:
@@ -205,12 +244,26 @@ class Zygote:
                 "type": "exited", "pid": pid, "status": status,
                 "cpu_s": usage.ru_utime + usage.ru_stime, "peak_memory_bytes": usage.ru_maxrss * 1024})
 
-    def kill_children(self) -> None:
+    def kill_children(self, wait_s: float = 2.0) -> None:
+        """Kill every child and reap it, so none outlives the zygote's own exit."""
+        import time
+
         for pid in list(self.children):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        deadline = time.monotonic() + wait_s
+        while self.children and time.monotonic() < deadline:
+            for pid in list(self.children):
+                try:
+                    done, _ = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    done = pid
+                if done:
+                    self.children.discard(pid)
+            if self.children:
+                time.sleep(0.01)
 
     def serve(self) -> None:
         wake_r, wake_w = os.pipe()
@@ -301,7 +354,8 @@ def main(argv: list[str]) -> None:
     except BaseException as exc:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         LOG.error("set-up failed: %s", detail)
-        kind = "isolation" if isinstance(exc, IsolationError) else "setup"
+        kind = ("unreachable" if isinstance(exc, JailUnreachable)
+                else "isolation" if isinstance(exc, IsolationError) else "setup")
         wire.send_message(control, {"type": "fatal", "kind": kind, "error": detail})
         os._exit(3)
     wire.send_message(control, {"type": "ready", "pid": os.getpid(), "isolation": isolation})

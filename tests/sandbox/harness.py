@@ -157,3 +157,53 @@ class SandboxServer:
     def __exit__(self, *exc) -> None:
         self.stop()
         os.unlink(self.log.name)
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def blocked_ancestor(path: Path) -> Path | None:
+    """The first directory above `path` that other users may not enter (mode bits only)."""
+    for parent in reversed(Path(path).parents):
+        if parent != Path("/") and not os.stat(parent).st_mode & 0o001:
+            return parent
+    return None
+
+
+def runner_paths() -> list[Path]:
+    """What a runner started by another identity must reach: the interpreter and the checkout."""
+    paths = sorted({Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), REPO})
+    return [p for p in paths if not any(q != p and q in p.parents for q in paths)]
+
+
+def world_enterable_view_steps(scratch: Path) -> list[str]:
+    """Shell steps, for a private mount namespace, that re-expose the runner's paths below
+    world-enterable tmpfs mounts wherever a directory above them is private (a checkout
+    under a 0700 directory, an interpreter under root's home), at their usual paths."""
+    steps = []
+    by_blocker: dict[Path, list[Path]] = {}
+    for path in runner_paths():
+        blocker = blocked_ancestor(path)
+        if blocker is not None:
+            by_blocker.setdefault(blocker, []).append(path)
+    for number, (blocker, paths) in enumerate(sorted(by_blocker.items())):
+        views = []
+        for index, path in enumerate(paths):
+            view = scratch / f"view-{number}-{index}"
+            view.mkdir()
+            views.append((view, path))
+            steps.append(f"mount --bind '{path}' '{view}'")
+        steps.append(f"mount -t tmpfs -o mode=755 none '{blocker}'")
+        for view, path in views:
+            steps += [f"mkdir -p '{path}'", f"mount --move '{view}' '{path}'"]
+    return steps
+
+
+def in_world_enterable_view(command: list[str], scratch: Path, *, prefix: str = "",
+                            env: dict | None = None, timeout_s: float = 300) -> subprocess.CompletedProcess:
+    """Run `command` (after the shell words `prefix`) in a private mount namespace with that view."""
+    steps = ["set -e", *world_enterable_view_steps(scratch)]
+    steps.append(f"exec {prefix} " + " ".join(f"'{part}'" for part in command))
+    return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", "\n".join(steps)],
+                          capture_output=True, text=True, timeout=timeout_s, cwd=scratch,
+                          env=dict(os.environ, **(env or {})))

@@ -5,10 +5,13 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
-from .harness import CORPUS
+import pytest
+
+from .harness import CORPUS, in_world_enterable_view
 
 # Forbids creating user namespaces, as a container runtime's default seccomp profile does.
 WITHOUT_USER_NAMESPACES = textwrap.dedent("""
@@ -71,6 +74,17 @@ def test_bad_invocations_exit_two(tmp_path):
     assert done.returncode == 2 and "dpi" in done.stderr
 
 
+def _insecure_render(program: str, tmp_path: Path, *extra: str, env: dict | None = None):
+    """The insecure CLI where user namespaces are forbidden. As root its children run as the
+    jail uid straight on the host's filesystem, so it runs in a mount namespace where the
+    interpreter and the checkout are reachable by that uid even below a private directory."""
+    if os.geteuid() != 0:
+        return run_cli("render", program, *extra, cwd=tmp_path, env=env, restricted=True)
+    scratch = Path(tempfile.mkdtemp(prefix="view-", dir=tmp_path))
+    return in_world_enterable_view([sys.executable, "-c", WITHOUT_USER_NAMESPACES, "render", program, *extra],
+                                   scratch, env=env)
+
+
 def test_refuses_to_run_without_user_namespaces_unless_told_to(tmp_path):
     program = str(CORPUS / "s01_sine_cosine.py")
     refused = run_cli("render", program, cwd=tmp_path, restricted=True)
@@ -78,11 +92,26 @@ def test_refuses_to_run_without_user_namespaces_unless_told_to(tmp_path):
     assert "PERCEPT_SANDBOX_INSECURE_NO_ISOLATION" in refused.stderr
     assert not list(tmp_path.glob("*.png"))
 
-    allowed = run_cli("render", program, "--insecure-no-isolation", cwd=tmp_path, restricted=True)
+    allowed = _insecure_render(program, tmp_path, "--insecure-no-isolation", "--out", str(tmp_path))
     assert allowed.returncode == 0, allowed.stderr
     assert json.loads(allowed.stdout)["isolation"] == {"namespaces": False, "seccomp": True}
     assert "INSECURE" in allowed.stderr
 
-    by_env = run_cli("render", program, cwd=tmp_path, restricted=True,
-                     env={"PERCEPT_SANDBOX_INSECURE_NO_ISOLATION": "1"})
+    by_env = _insecure_render(program, tmp_path, "--out", str(tmp_path),
+                              env={"PERCEPT_SANDBOX_INSECURE_NO_ISOLATION": "1"})
     assert by_env.returncode == 0, by_env.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the jail uid differs from the runner's only when run as root")
+def test_insecure_mode_refuses_at_start_when_the_jail_uid_cannot_reach_its_files(tmp_path):
+    # Renders without namespaces run as the jail uid on the host's filesystem: a private
+    # directory on the way to what they load (here the runtime directory) must stop the start.
+    with tempfile.TemporaryDirectory(prefix="percept-insecure-") as scratch:  # pytest's own is private
+        os.chmod(scratch, 0o755)
+        private = Path(scratch, "private")
+        private.mkdir(mode=0o700)
+        refused = _insecure_render(str(CORPUS / "s01_sine_cosine.py"), tmp_path, "--insecure-no-isolation",
+                                   env={"PERCEPT_SANDBOX_RUNTIME_DIR": str(private / "runtime")})
+    assert refused.returncode == 3, refused.stderr
+    assert f"cannot reach {private}" in refused.stderr and "uid 65534" in refused.stderr
+    assert refused.stdout == ""

@@ -1,8 +1,9 @@
 """The jail as the Kubernetes pod runs it: started by an unprivileged user.
 
 As root, the test switches to uid 10001 (as in the image) with setpriv, in a
-private mount namespace where the Python installation is reachable for that user
-(it may live under a directory only root may enter, such as root's home).
+private mount namespace where the Python installation and the checkout are
+reachable for that user (either may live under a directory only root may enter:
+root's home, a checkout under a 0700 `mktemp -d` directory).
 """
 from __future__ import annotations
 
@@ -16,33 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from .harness import CORPUS
+from .harness import CORPUS, REPO, in_world_enterable_view
 
 UID = 10001
 
 
-def _blocked_ancestor(path: Path) -> Path | None:
-    """The first directory above `path` that other users may not enter."""
-    for parent in reversed(path.parents):
-        if parent != Path("/") and not os.stat(parent).st_mode & 0o001:
-            return parent
-    return None
-
-
 def _as_unprivileged_user(command: list[str], scratch: Path) -> subprocess.CompletedProcess:
-    prefix = Path(sys.base_prefix).resolve()
-    steps = ["set -e"]
-    blocked = _blocked_ancestor(prefix)
-    if blocked is not None:  # re-expose the interpreter under a world-enterable tmpfs
-        view = scratch / "python-view"
-        view.mkdir()
-        steps += [f"mount --bind '{prefix}' '{view}'", f"mount -t tmpfs -o mode=755 none '{blocked}'",
-                  f"mkdir -p '{prefix}'", f"mount --move '{view}' '{prefix}'"]
-    env = (f"HOME={scratch} XDG_CACHE_HOME={scratch}/cache PYTHONPATH={Path(__file__).resolve().parents[2]}")
-    steps.append(f"exec setpriv --reuid {UID} --regid {UID} --clear-groups --inh-caps=-all -- env {env} "
-                 + " ".join(f"'{part}'" for part in command))
-    return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", "\n".join(steps)],
-                          capture_output=True, text=True, timeout=300, cwd=scratch)
+    env = f"HOME={scratch} XDG_CACHE_HOME={scratch}/cache PYTHONPATH={REPO}"
+    prefix = f"setpriv --reuid {UID} --regid {UID} --clear-groups --inh-caps=-all -- env {env}"
+    return in_world_enterable_view(command, scratch, prefix=prefix)
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv") or not shutil.which("unshare"),

@@ -21,6 +21,7 @@ from percept_sandbox.api import sandbox_pb2
 from tests.sandbox.harness import corpus_program
 
 from .conftest import REFERENCE_PROGRAM, TMPFS_MB
+from .host_probes import MIB, Sampler, tree_tasks
 
 OK = sandbox_pb2.RENDER_STATUS_OK
 EXEC_ERROR = sandbox_pb2.RENDER_STATUS_EXEC_ERROR
@@ -199,7 +200,8 @@ print("raw:", len(raw), all("SECRET" not in entry for entry in raw))
     report = lines(response)
     assert "PERCEPT_TEST_SECRET" not in report["names"]
     assert set(report["names"].split(",")) <= {"MPLBACKEND", "MPLCONFIGDIR", "LANG", "OPENBLAS_NUM_THREADS",
-                                               "OMP_NUM_THREADS", "MKL_NUM_THREADS", "HOME", "TMPDIR"}
+                                               "OMP_NUM_THREADS", "MKL_NUM_THREADS", "HOME", "TMPDIR",
+                                               "XDG_CACHE_HOME"}
     assert report["raw"].endswith("True")
 
 
@@ -301,17 +303,36 @@ except OSError as exc:
 # -- resource exhaustion -----------------------------------------------------------
 
 
-def test_fork_bomb_is_contained(hostile):
-    response = run(hostile, """
-import os
-while True:
+FORK_BOMB = """
+import ctypes, os, time
+libc = ctypes.CDLL(None, use_errno=True)  # past the interpreter's own checks, straight to the kernel
+made = refused = 0
+deadline = time.monotonic() + 2.5
+while time.monotonic() < deadline:
     try:
-        os.fork()
+        pid = os.fork() if refused % 2 else libc.fork()
     except OSError:
-        pass
-""", timeout_s=3)
-    assert response.status == TIMEOUT
-    assert response.usage.wall_seconds < 3 + 2.5
+        pid = -1
+    if pid > 0:
+        made += 1
+    elif pid < 0:
+        refused += 1
+    time.sleep(0.001)
+print(f"forks: {made} {refused}")
+"""
+
+
+def test_fork_bomb_is_contained(hostile):
+    server = hostile.server
+    with Sampler(lambda: tree_tasks(server.process.pid)) as sampler:
+        response = run(hostile, FORK_BOMB, timeout_s=10)
+    made, refused = map(int, lines(response)["forks"].split())
+    assert made == 0 and refused > 100
+    # The zygote, its pre-forked workers, the render (and a finishing one): every task is one of
+    # them; no process of the program's ever existed.
+    bound = 1 + 2 * server.workers
+    assert max(processes for processes, _ in sampler.values) <= bound, sampler.values
+    assert max(tasks for _, tasks in sampler.values) <= bound, sampler.values
 
 
 def test_memory_bomb_hits_the_memory_limit(hostile):
@@ -441,18 +462,17 @@ import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
 def ptrace(request, pid):
     return libc.ptrace(request, pid, None, None), ctypes.get_errno()
+import threading, time
 attempt("traceme", lambda: ptrace(0, 0))
-child = os.fork()
-if child == 0:
-    import time
-    time.sleep(5)
-    os._exit(0)
-attempt("attach_child", lambda: ptrace(16, child))
+stop = threading.Event()
+thread = threading.Thread(target=stop.wait)
+thread.start()
+attempt("attach_thread", lambda: ptrace(16, thread.native_id))
 attempt("attach_init", lambda: ptrace(16, 1))
-os.kill(child, 9)
+stop.set()
 """)
     report = lines(response)
-    assert report == {"traceme": "ok (-1, 1)", "attach_child": "ok (-1, 1)", "attach_init": "ok (-1, 1)"}
+    assert report == {"traceme": "ok (-1, 1)", "attach_thread": "ok (-1, 1)", "attach_init": "ok (-1, 1)"}
 
 
 def test_signals_cannot_reach_the_runner(hostile):
@@ -538,19 +558,21 @@ import os, threading, time
 def linger():
     while True:
         time.sleep(0.05)
+def escape_later():
+    time.sleep(3)
+    open("/tmp/late", "w").write("still here")
+    open("{marker}", "w").write("escaped")
 threading.Thread(target=linger, daemon=False).start()
-if os.fork() == 0:
-    os.setsid()
-    if os.fork() == 0:
-        time.sleep(3)
-        open("/tmp/late", "w").write("still here")
-        open("{marker}", "w").write("escaped")
-        os._exit(0)
-    os._exit(0)
+threading.Thread(target=escape_later, daemon=True).start()
+try:
+    os.fork()
+except OSError as exc:
+    print("fork:", type(exc).__name__)
 import matplotlib.pyplot as plt
 plt.plot([1, 2])
 """)
     assert response.status == OK
+    assert lines(response)["fork"] == "PermissionError"
     time.sleep(3.5)
     assert not marker.exists()
     tree = hostile.server.tree()
@@ -579,3 +601,118 @@ os._exit(0)
 """)
     assert forged.status == EXEC_ERROR and not forged.figures
     assert hostile.server.health() is not None
+
+
+# -- one process per render -------------------------------------------------------------
+
+
+def test_python_ways_of_starting_processes_fail_cleanly(hostile):
+    response = run(hostile, TRY + """
+import multiprocessing, os, subprocess
+attempt("fork", os.fork)
+attempt("system", lambda: os.system("true"))
+attempt("subprocess", lambda: subprocess.run(["/bin/true"]))
+attempt("multiprocessing", lambda: multiprocessing.Process(target=print).start())
+attempt("posix_spawn", lambda: os.posix_spawn("/bin/true", ["true"], {}))
+attempt("spawnv", lambda: os.spawnv(os.P_WAIT, "/bin/true", ["true"]))
+os.fork()  # unguarded: the render's own result says why
+""")
+    report = lines(response)
+    assert set(report) == {"fork", "system", "subprocess", "multiprocessing", "posix_spawn", "spawnv"}
+    for name, outcome in report.items():
+        assert outcome.startswith("PermissionError [Errno 1] the sandbox does not permit creating processes"), (
+            name, outcome)
+    assert response.status == EXEC_ERROR and response.error.type == "PermissionError"
+    assert "does not permit creating processes (os.fork)" in response.error.message
+    following = hostile.client.render(corpus_program(REFERENCE_PROGRAM))
+    assert following.status == OK and following.figures[0].data == hostile.reference_png
+
+
+def test_the_kernel_refuses_new_processes_however_they_are_asked_for(hostile):
+    # ctypes skips the interpreter's checks: what answers here is the seccomp filter.
+    response = run(hostile, TRY + """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+def call(result):
+    if result == 0:
+        os._exit(0)  # only reached if a child was created
+    return result, ctypes.get_errno()
+attempt("libc_fork", lambda: call(libc.fork()))
+attempt("clone_plain", lambda: call(libc.syscall(56, 17, 0, 0, 0, 0)))   # clone(SIGCHLD), as fork
+attempt("fork_syscall", lambda: call(libc.syscall(57)))
+# glibc's posix_spawn clones with CLONE_VM|CLONE_VFORK; the file action fails in a child
+# (ENOENT), so EPERM means no child was ever made.
+actions = ctypes.create_string_buffer(256)
+libc.posix_spawn_file_actions_init(actions)
+libc.posix_spawn_file_actions_addopen(actions, 0, b"/nonexistent/file", os.O_RDONLY, 0)
+pid = ctypes.c_int(0)
+argv = (ctypes.c_char_p * 2)(b"x", None)
+attempt("posix_spawn", lambda: libc.posix_spawn(ctypes.byref(pid), b"/nonexistent", actions, None, argv, None))
+import threading
+ran = []
+thread = threading.Thread(target=lambda: ran.append(1))
+thread.start()
+thread.join()
+print("thread:", len(ran))
+""")
+    assert lines(response) == {"libc_fork": "ok (-1, 1)", "clone_plain": "ok (-1, 1)", "fork_syscall": "ok (-1, 1)",
+                               "posix_spawn": "ok 1", "thread": "1"}
+
+
+PEAK_PROGRAMS = {
+    "main": "data = bytearray(300 << 20)\nfor i in range(0, len(data), 4096):\n    data[i] = 1\n",
+    "thread": ("import threading\nkept = []\ndef grow():\n    data = bytearray(300 << 20)\n"
+               "    for i in range(0, len(data), 4096):\n        data[i] = 1\n    kept.append(data)\n"
+               "t = threading.Thread(target=grow)\nt.start()\nt.join()\n"),
+}
+
+
+@pytest.mark.parametrize("where", ["main", "thread"])
+def test_peak_memory_is_the_whole_renders(hostile, where):
+    idle = run(hostile, "x = 1\n")
+    grown = run(hostile, PEAK_PROGRAMS[where])
+    assert idle.status == grown.status == NO_FIGURE
+    assert idle.usage.peak_memory_bytes < 300 * MIB
+    assert grown.usage.peak_memory_bytes >= 300 * MIB
+    # A render that dies without reporting is measured by its reaper (the zygote's wait4).
+    died = run(hostile, PEAK_PROGRAMS[where] + "import os\nos._exit(3)\n")
+    assert died.status == EXEC_ERROR and died.usage.peak_memory_bytes >= 300 * MIB
+
+
+def test_matplotlib_caches_are_private_and_writable(hostile):
+    response = run(hostile, TRY + """
+import os
+import matplotlib
+from matplotlib.texmanager import TexManager
+def write(directory):
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "probe"), "w") as handle:
+        handle.write("x")
+    return str(directory)
+attempt("cachedir", lambda: write(matplotlib.get_cachedir()))
+attempt("texcache", lambda: write(TexManager._cache_dir))
+attempt("xdg", lambda: write(os.environ["XDG_CACHE_HOME"]))
+attempt("home", lambda: write(os.path.expanduser("~/.cache")))
+""")
+    report = lines(response)
+    assert report["cachedir"] == "ok '/tmp/.cache/matplotlib'"
+    assert report["texcache"] == "ok '/tmp/.cache/matplotlib/tex.cache'"
+    assert report["xdg"] == "ok '/tmp/.cache'" and report["home"] == "ok '/tmp/.cache'"
+
+
+def test_the_runners_logging_never_reaches_a_renders_stderr(hostile):
+    response = run(hostile, """
+import logging, sys
+import matplotlib.pyplot as plt
+logging.getLogger("matplotlib").info("informational-marker")
+logging.getLogger("matplotlib.font_manager").info("findfont: another-marker")
+plt.rcParams["font.family"] = ["no-such-font-family"]
+plt.title("fallback")
+plt.plot([1, 2])
+sys.stderr.write("the program's own line\\n")
+""")
+    assert response.status == OK
+    stderr = response.stderr.text
+    assert "zygote" not in stderr and "marker" not in stderr and " INFO " not in stderr
+    assert "the program's own line" in stderr
