@@ -62,9 +62,10 @@ class TritonPythonModel:
         )
         # Triton rejects BLS calls until the server is ready, so a warmup request through the
         # encoder cannot run while loading; warm (and check) everything before the encoder instead.
-        warmup = Path(args["model_repository"]) / "warmup"
+        warmup = Path(args["model_repository"]) / contract.LOC_WARMUP_DIR
         if params["warmup"] == "true":
-            self.pipeline.prepare((warmup / "image.png").read_bytes(), (warmup / "query.txt").read_text())
+            self.pipeline.prepare((warmup / contract.LOC_WARMUP_IMAGE).read_bytes(),
+                                  (warmup / contract.LOC_WARMUP_QUERY).read_text())
 
     def execute(self, requests):
         return [self._respond(request) for request in requests]

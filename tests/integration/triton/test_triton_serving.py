@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 from tritonclient.utils import InferenceServerException
 
 from services.common.images import decode_image
+from services.models.tokenfd.config import DEFAULT_MAX_TILES
 from services.models.tokenfd.triton import contract
 from services.triton.launcher import TritonServer
 from services.models.tokenfd.triton.repository import RepositoryOptions, build_repository
@@ -75,7 +76,7 @@ def reference(tokenfd_artifacts):
     embeddings = np.load(export / "tok_embeddings.npy")
     session = ort.InferenceSession(str(export / "encoder.onnx"), providers=["CPUExecutionProvider"])
 
-    def compute(image: bytes, query: str, max_tiles: int = 12):
+    def compute(image: bytes, query: str, max_tiles: int = DEFAULT_MAX_TILES):
         ids, pieces = tokenizer.encode_query(query)
         tiled = tile_image(decode_image(image), max_tiles=max_tiles)
         queries = np.broadcast_to(embeddings[np.asarray(ids)], (tiled.num_tiles, len(ids), embeddings.shape[1]))

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from services.common.errors import ErrorCode, PerceptError
+from services.models.tokenfd.config import DEFAULT_MAX_TILES
 from services.models.tokenfd.triton import contract
 from services.models.tokenfd.triton.locate import LocatePipeline, padded_length
 from services.triton.errors import triton_error_message
@@ -99,7 +100,7 @@ def test_bad_images_are_client_faults(export, encode, image, code):
         assert _code(caught) is code
 
 
-@pytest.mark.parametrize("max_tiles", [0, -1, 13])
+@pytest.mark.parametrize("max_tiles", [0, -1, DEFAULT_MAX_TILES + 1])
 def test_max_tiles_out_of_range(export, encode, max_tiles):
     with pytest.raises(PerceptError) as caught:
         pipeline(export).run(png(64, 64), "percept", encode, max_tiles=max_tiles)

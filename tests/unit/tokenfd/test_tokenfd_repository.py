@@ -12,6 +12,7 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2 as mc
 
 from services.common.images import decode_image
+from services.models.tokenfd.config import DEFAULT_MAX_TILES, ENCODER_MAX_BATCH_SIZE
 from services.models.tokenfd.triton import contract
 from services.models.tokenfd.triton.repository import (RepositoryOptions, WARMUP_QUERY, build_repository,
                                                        main)
@@ -45,7 +46,7 @@ def test_encoder_config(tmp_path, export_dir, target):
     repository = build_repository(target, export_dir, tmp_path / "repo")
     config = _config(repository, contract.TOKENFD_ENCODER)
     assert config.name == contract.TOKENFD_ENCODER
-    assert config.max_batch_size == 16
+    assert config.max_batch_size == ENCODER_MAX_BATCH_SIZE
     assert _tensors(config.input) == {
         contract.ENC_PIXELS: (mc.TYPE_FP32, [3, contract.TILE_SIZE, contract.TILE_SIZE]),
         contract.ENC_QUERY: (mc.TYPE_FP32, [-1, DIM]),
@@ -103,8 +104,8 @@ def test_locate_config_is_the_same_on_both_targets(tmp_path, export_dir, target)
     }
     (group,) = config.instance_group
     assert group.kind == mc.ModelInstanceGroup.KIND_CPU and group.count == 2
-    assert config.parameters["max_tiles"].string_value == "12"
-    assert config.parameters["encoder_max_batch_size"].string_value == "16"
+    assert config.parameters["max_tiles"].string_value == str(DEFAULT_MAX_TILES)
+    assert config.parameters["encoder_max_batch_size"].string_value == str(ENCODER_MAX_BATCH_SIZE)
 
     # BLS is rejected until the server is ready, so locate warms up in initialize() instead
     # of through model_warmup; the builder ships the sample it uses.

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from services.models.tokenfd import export_tensorrt
+from services.models.tokenfd.config import DEFAULT_MAX_TILES, ENCODER_MAX_BATCH_SIZE
 from services.models.tokenfd.export_tensorrt import TensorRTUnavailable, build_plan, encoder_profile, gpu_present
 from services.models.tokenfd.triton import contract
 from services.models.tokenfd.triton.repository import RepositoryOptions, encoder_config
@@ -16,8 +17,9 @@ def test_the_default_profile_serves_the_default_repository():
     """The engine must accept every batch Triton's dynamic batcher forms: its max tile
     count is the encoder's max_batch_size (13 = 12 tiles + thumbnail could not serve 16)."""
     profile = encoder_profile()
-    assert profile.tiles[2] == encoder_config(Target.GPU, 32, RepositoryOptions()).max_batch_size == 16
-    assert profile.tiles == (1, 13, 16)      # opt: one request of 12 tiles + its thumbnail
+    assert profile.tiles[2] == encoder_config(Target.GPU, 32, RepositoryOptions()).max_batch_size
+    # (1, 13, 16) today; opt: one request of max tiles + its thumbnail
+    assert profile.tiles == (1, DEFAULT_MAX_TILES + 1, ENCODER_MAX_BATCH_SIZE)
     assert profile.tokens == (1, 8, 64)      # max: PERCEPT_MAX_QUERY_TOKENS, padded to a power of two
 
 

@@ -48,3 +48,8 @@ LOC_TOKEN_TEXTS = "TOKEN_TEXTS"
 LOC_GRID = "GRID"
 LOC_NUM_TILES = "NUM_TILES"
 LOC_IMAGE_SIZE = "IMAGE_SIZE"
+
+# tokenfd_locate's load-time sample (beside its version directory), run by initialize()
+LOC_WARMUP_DIR = "warmup"
+LOC_WARMUP_IMAGE = "image.png"
+LOC_WARMUP_QUERY = "query.txt"

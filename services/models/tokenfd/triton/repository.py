@@ -198,8 +198,8 @@ def model_entries(target: Target | str, artifacts: str | os.PathLike, *,
     locate_files: dict[str, Path | bytes] = {f"{VERSION}/model.py": model_source(contract.TOKENFD_LOCATE)}
     locate_files.update({f"{VERSION}/{name}": artifacts / name for name in LOCATE_RESOURCES})
     if options.warmup:
-        locate_files["warmup/image.png"] = warmup_image_png()
-        locate_files["warmup/query.txt"] = WARMUP_QUERY.encode()
+        locate_files[f"{contract.LOC_WARMUP_DIR}/{contract.LOC_WARMUP_IMAGE}"] = warmup_image_png()
+        locate_files[f"{contract.LOC_WARMUP_DIR}/{contract.LOC_WARMUP_QUERY}"] = WARMUP_QUERY.encode()
     model_info = json.loads((artifacts / META_FILE).read_text())
     return FamilyEntries(
         family=FAMILY,
