@@ -1,9 +1,11 @@
 """Request and response models: the OpenAPI document is generated from these."""
 from __future__ import annotations
 
+import typing
 from enum import Enum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
 
 
 class HeatmapFormat(str, Enum):
@@ -33,6 +35,19 @@ class LocateJsonRequest(LocateOptions):
         {"image": EXAMPLE_IMAGE_BASE64, "query": "Total amount", "heatmap_format": "none"}]})
 
     image: str = Field(description="The image file (PNG, JPEG, WebP, BMP, TIFF, GIF), base64-encoded.")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _integral_numbers_are_integers(cls, value, info: ValidationInfo):
+        """JSON Schema counts 12.0 as an integer; the strict validation of JSON bodies (which
+        refuses "5" or true for a number) would not, so such values become ints first."""
+        if isinstance(value, float) and value.is_integer() and int in _types(cls.model_fields[info.field_name]):
+            return int(value)
+        return value
+
+
+def _types(field: FieldInfo) -> tuple:
+    return typing.get_args(field.annotation) or (field.annotation,)
 
 
 class LocateMultipartRequest(LocateOptions):
