@@ -5,6 +5,7 @@ import base64
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.integration.gateway.support import png
@@ -15,10 +16,18 @@ def _locate_json(client, image: bytes, **fields):
 
 
 def test_multipart_upload_returns_tokens_heatmaps_and_geometry(client):
-    response = client.post("/v1/text/locate", files={"image": ("page.png", png(900, 500), "image/png")},
-                           data={"query": "invoice total"})
+    image = png(900, 500)
+    # First learn each token's best similarity, then ask again with a threshold below all of
+    # them: every token must then have at least one box, so the box checks below cannot be vacuous.
+    probe = client.post("/v1/text/locate", files={"image": ("page.png", image, "image/png")},
+                        data={"query": "invoice total", "heatmap_format": "none"})
+    assert probe.status_code == 200, probe.text
+    threshold = min(token["max_similarity"] for token in probe.json()["tokens"]) - 1e-3
+    response = client.post("/v1/text/locate", files={"image": ("page.png", image, "image/png")},
+                           data={"query": "invoice total", "threshold": str(threshold)})
     assert response.status_code == 200, response.text
     body = response.json()
+    assert body["threshold"] == pytest.approx(threshold)
     assert body["query"] == "invoice total"
     assert body["model"]["name"] and body["model"]["id"] and body["model"]["triton_model"] == "tokenfd_locate"
     assert body["image"] == {"width": 900, "height": 500}
@@ -32,6 +41,8 @@ def test_multipart_upload_returns_tokens_heatmaps_and_geometry(client):
         assert heatmap["format"] == "png"
         picture = Image.open(io.BytesIO(base64.b64decode(heatmap["png_base64"])))
         assert picture.size == (heatmap["width"], heatmap["height"]) == (900, 500)
+        assert len(token["boxes"]) > 0, token["max_similarity"]
+        assert token["boxes"][0]["score"] == pytest.approx(token["max_similarity"])
         for box in token["boxes"]:
             assert 0 <= box["x0"] < box["x1"] <= 900 and 0 <= box["y0"] < box["y1"] <= 500
             assert box["score"] > body["threshold"]
