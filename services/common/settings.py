@@ -4,6 +4,11 @@ Every variable a component reads is declared with `env(...)` in that component's
 settings module. The declarations are the single source of truth: the README's
 configuration table is generated from them (`python -m services.common.settings`)
 and a test checks that the README is current.
+
+A declaration may carry a range `check`. Each process reads and checks all of its
+components' variables when it starts (`load(...)`, or `exit_on_invalid(...)` in a main),
+so a malformed value stops start-up with a message naming the variable instead of
+failing a request later.
 """
 from __future__ import annotations
 
