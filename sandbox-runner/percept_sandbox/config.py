@@ -1,10 +1,18 @@
-"""The runner's configuration, resolved once from the environment (and CLI flags)."""
+"""The runner's configuration, resolved once from the environment (and CLI flags).
+
+One frozen object for every layer: the pool reads it, the zygote receives it whole
+(`to_message` / `from_message` over the control channel) and each jailed child reads
+its limits from it; derived values are properties here, computed in one place.
+"""
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 from dataclasses import dataclass, replace
 
 from . import settings
+from .render.protocol import RenderLimits
 
 MIB = 1024 * 1024
 
@@ -75,6 +83,25 @@ class SandboxConfig:
         config = replace(config, **overrides)
         config.validate()
         return config
+
+    @classmethod
+    def from_message(cls, message: dict) -> "SandboxConfig":
+        return cls(**message)
+
+    def to_message(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def render_limits(self) -> RenderLimits:
+        return RenderLimits(self.max_figures, self.max_figure_pixels, self.max_image_bytes, self.max_trace_bytes)
+
+    @property
+    def max_cpu_s(self) -> int:
+        """RLIMIT_CPU of a waiting child: enough for the longest timeout a request may ask for."""
+        return int(math.ceil(self.max_timeout_s)) + 1
+
+    def cpu_limit_s(self, timeout_s: float) -> int:
+        """RLIMIT_CPU of one render: its timeout plus a second, never above max_cpu_s."""
+        return min(self.max_cpu_s, int(timeout_s) + 1)
 
     @property
     def address_space_bytes(self) -> int:

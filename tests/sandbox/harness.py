@@ -130,7 +130,7 @@ class SandboxServer:
     def zygote_pid(self) -> int | None:
         table = process_table()
         for pid, (parent, _uid, cmd) in table.items():
-            if parent == self.process.pid and "percept_sandbox.zygote" in cmd:
+            if parent == self.process.pid and "percept_sandbox.pool.zygote" in cmd:
                 return pid
         return None
 

@@ -39,7 +39,7 @@ def test_render_prints_one_json_object_and_writes_the_images(tmp_path):
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["status"] == "OK"
-    assert report["isolation"] == {"namespaces": True, "seccomp": True}
+    assert report["isolation"] == {"namespaces": True, "seccomp": True, "rlimits": True}
     assert [Path(p).name for p in report["images"]] == ["s15_two_figures-0.png", "s15_two_figures-1.png"]
     for path, figure in zip(report["images"], report["figures"]):
         assert Path(path).read_bytes().startswith(b"\x89PNG")
@@ -94,7 +94,7 @@ def test_refuses_to_run_without_user_namespaces_unless_told_to(tmp_path):
 
     allowed = _insecure_render(program, tmp_path, "--insecure-no-isolation", "--out", str(tmp_path))
     assert allowed.returncode == 0, allowed.stderr
-    assert json.loads(allowed.stdout)["isolation"] == {"namespaces": False, "seccomp": True}
+    assert json.loads(allowed.stdout)["isolation"] == {"namespaces": False, "seccomp": True, "rlimits": True}
     assert "INSECURE" in allowed.stderr
 
     by_env = _insecure_render(program, tmp_path, "--out", str(tmp_path),

@@ -51,7 +51,7 @@ def _check_unprivileged_render(tmp_path: Path) -> None:
                                   "--out", str(tmp_path / "out")], tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)
-    assert report["isolation"] == {"namespaces": True, "seccomp": True}
+    assert report["isolation"] == {"namespaces": True, "seccomp": True, "rlimits": True}
     assert report["status"] == "OK" and len(report["images"]) == 1
     lines = report["stdout_tail"].splitlines()
     assert lines[0] == "uid: 0 pid: 1"  # root of its own namespaces only

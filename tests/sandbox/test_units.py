@@ -1,6 +1,7 @@
 """In-process checks of the runner's pure parts (no jail, no server)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import struct
@@ -8,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from percept_sandbox import execute, settings, trace, wire
+from percept_sandbox import settings
 from percept_sandbox.config import SandboxConfig
-from percept_sandbox.results import ImageFormat, Status
+from percept_sandbox.render import protocol, sequence, wire
+from percept_sandbox.render.protocol import RenderLimits
+from percept_sandbox.render.results import ImageFormat, RenderOptions, Status
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "sandbox.md"
 
@@ -52,41 +55,39 @@ def test_frames_round_trip():
     assert wire.split_frames(b"".join(wire.frame(p) for p in payloads), max_frames=3) == payloads
 
 
-def render_here(code: str, max_trace: int = 1 << 20):
-    compiled = execute.compile_program(code)
-    with execute.recording() as recorder:
-        outcome = execute.run_program(compiled)
-        figures = recorder.figures()
-        drawn = trace.DrawRecorder()
-        with drawn.installed():
-            images = execute.render_figures(recorder, figures, 100, ImageFormat.PNG,
-                                            execute.FigureLimits(4, 10**7, 10**8))
-        text = trace.build_trace(figures, 100, max_trace, drawn)
-    import matplotlib.pyplot as plt
+LIMITS = RenderLimits(max_figures=4, max_figure_pixels=10**7, max_image_bytes=10**8, max_trace_bytes=1 << 20)
 
-    plt.close("all")
-    return outcome, images, json.loads(text)
+
+def render_here(code: str, max_trace: int = 1 << 20):
+    output = sequence.render_in_process(code, RenderOptions(), dataclasses.replace(LIMITS, max_trace_bytes=max_trace))
+    return output.outcome, output.figures, json.loads(output.trace_json) if output.trace_json else None
 
 
 def test_closed_figures_are_kept_and_empty_ones_skipped():
     outcome, images, tr = render_here(
         "import matplotlib.pyplot as plt\nplt.figure()\nfig = plt.figure(figsize=(2, 1))\n"
         "plt.plot([1, 2])\nplt.close(fig)\nplt.savefig('/nowhere.png')\n")
-    assert outcome.status is None
+    assert outcome.status is Status.OK
     assert [(i.width_px, i.height_px) for i in images] == [(200, 100)]
     assert tr["figures"][0]["axes"][0]["counts"]["lines"] == 1
 
 
 def test_giant_figures_are_refused_before_drawing():
-    compiled = execute.compile_program("import matplotlib.pyplot as plt\nplt.figure(figsize=(500, 500))\nplt.plot([1])\n")
-    with execute.recording() as recorder:
-        execute.run_program(compiled)
-        with pytest.raises(execute.OutputLimitExceeded, match="px"):
-            execute.render_figures(recorder, recorder.figures(), 100, ImageFormat.PNG,
-                                   execute.FigureLimits(4, 10**7, 10**8))
+    outcome, images, _ = render_here("import matplotlib.pyplot as plt\nplt.figure(figsize=(500, 500))\nplt.plot([1])\n")
+    assert outcome.status is Status.OUTPUT_LIMIT and "px" in outcome.error_message and not images
+
+
+def test_the_in_process_render_leaves_matplotlib_as_it_was():
+    import matplotlib
+    import matplotlib.figure
     import matplotlib.pyplot as plt
 
-    plt.close("all")
+    savefig, color = matplotlib.figure.Figure.savefig, matplotlib.rcParams["lines.color"]
+    outcome, _, _ = render_here("import matplotlib\nimport matplotlib.pyplot as plt\n"
+                                "matplotlib.rcParams['lines.color'] = 'red'\nplt.plot([1, 2])\n")
+    assert outcome.status is Status.OK
+    assert matplotlib.figure.Figure.savefig is savefig and matplotlib.rcParams["lines.color"] == color
+    assert plt.get_fignums() == []
 
 
 def test_an_oversized_trace_is_trimmed_but_valid():
@@ -100,14 +101,12 @@ def test_an_oversized_trace_is_trimmed_but_valid():
 
 
 def test_exceptions_with_hostile_str_are_reported():
-    compiled = execute.compile_program(
+    outcome, _, _ = render_here(
         "class Evil(Exception):\n    def __str__(self):\n        raise RuntimeError('no')\nraise Evil()\n")
-    with execute.recording():
-        outcome = execute.run_program(compiled)
     assert outcome.status is Status.EXEC_ERROR
     assert (outcome.error_type, outcome.error_message) == ("Evil", "<unprintable>")
 
 
 def test_syntax_errors_and_null_bytes_are_rejected():
-    assert execute.compile_program("def (:\n").status is Status.REJECTED
-    assert execute.compile_program("x = 1\x00").status is Status.REJECTED
+    assert protocol.compile_program("def (:\n").status is Status.REJECTED
+    assert protocol.compile_program("x = 1\x00").status is Status.REJECTED

@@ -13,7 +13,7 @@ import pytest
 
 from percept_sandbox.config import SandboxConfig
 from percept_sandbox.pool import SandboxPool
-from percept_sandbox.results import RenderOptions, Status
+from percept_sandbox.render.results import RenderOptions, Status
 
 from .host_probes import MIB, Sampler, baseline_mem_available, mem_available_bytes
 

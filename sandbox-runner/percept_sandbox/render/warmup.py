@@ -8,6 +8,11 @@ from __future__ import annotations
 import importlib
 import io
 
+# The environment of every render (the zygote's and each child's), and of the benchmark's
+# in-process floor: one BLAS thread, the Agg backend.
+RENDER_ENV = {"MPLBACKEND": "Agg", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+              "MKL_NUM_THREADS": "1"}
+
 # The libraries the jail offers and their commonly used parts. A program may
 # import anything else from them; that import just costs it time.
 PRELOADED_MODULES = (

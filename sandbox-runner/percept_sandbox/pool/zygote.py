@@ -27,10 +27,17 @@ import socket
 import sys
 import traceback
 
+from .. import settings
+from ..config import SandboxConfig
+from ..jail import filesystem, linux
+from ..jail.confine import ChildPlan
+from ..jail.userns import (IsolationError, JailUnreachable, become_namespace_root, enter_user_namespace,
+                           write_own_id_maps)
+from ..render import sequence, wire
+from ..render.results import RenderOptions
+from ..render.warmup import RENDER_ENV
 from . import child as child_module
-from . import execute, filesystem, linux, settings, wire
-from .userns import (IsolationError, JailUnreachable, become_namespace_root, enter_user_namespace,
-                     write_own_id_maps)
+from .runtime import JailPaths
 
 LOG = logging.getLogger("percept_sandbox.zygote")
 
@@ -53,40 +60,23 @@ plt.savefig("warm.png")
 """
 
 
-def render_in_zygote(code: str) -> None:
-    """The render protocol and the trace, in this process, as a child runs them."""
-    import json
-
-    import matplotlib.pyplot as plt
-
-    from . import trace
-
-    compiled = execute.compile_program(code)
-    with execute.recording() as recorder:
-        execute.run_program(compiled)
-        figures = recorder.figures()
-        limits = execute.FigureLimits(4, 10**8, 10**9)
-        drawn = trace.DrawRecorder()
-        with drawn.installed():
-            rendered = execute.render_figures(recorder, figures, 100, execute.ImageFormat.PNG, limits)
-        json.dumps({"trace": trace.build_trace(figures, 100, 1 << 20, drawn), "n": len(rendered)})
-    plt.close("all")
-
-
 def warm_up() -> None:
-    from . import warmup
+    from ..render import warmup
 
     warmup.import_libraries()
     warmup.draw_warmup_figure()
-    render_in_zygote(WARMUP_PROGRAM)
+    sequence.render_in_process(WARMUP_PROGRAM)
 
 
-def find_hot_pages() -> tuple[tuple[int, int], ...]:
+def find_hot_pages(config: SandboxConfig) -> tuple[tuple[int, int], ...]:
     """The pages every render writes (see prefault.py); none if this system cannot tell."""
-    from . import prefault
+    from ..jail import prefault
+
+    def render_as_a_child(code: str) -> None:  # in a probe child, discarded after
+        sequence.render(code, RenderOptions(), config.render_limits())
 
     try:
-        ranges = prefault.probe_hot_ranges(render_in_zygote)
+        ranges = prefault.probe_hot_ranges(render_as_a_child)
     except (OSError, RuntimeError, ValueError) as exc:
         LOG.warning("no pre-faulting: %s", exc)
         return ()
@@ -96,36 +86,38 @@ def find_hot_pages() -> tuple[tuple[int, int], ...]:
 
 
 class Zygote:
-    def __init__(self, control: socket.socket, config: dict, hot_ranges: tuple = ()) -> None:
+    def __init__(self, control: socket.socket, config: SandboxConfig, paths: JailPaths,
+                 hot_ranges: tuple = ()) -> None:
         self.control = control
         self.config = config
+        self.paths = paths
         self.hot_ranges = hot_ranges
         self.tmp_shadows: tuple = ()
         self.proc_fd: int | None = None
         self.namespaces = False
         self.seccomp_program: bytes | None = None
         self.children: set[int] = set()
-        self.plan: child_module.ChildPlan | None = None
+        self.plan: ChildPlan | None = None
 
     # -- set-up -------------------------------------------------------------
     def set_up(self) -> dict:
-        cfg = self.config
+        cfg, paths = self.config, self.paths
         warnings = []
         try:
-            from . import seccomp_policy
+            from ..jail import seccomp_policy
 
             self.seccomp_program = seccomp_policy.compile_program()
         except Exception as exc:  # libseccomp missing or unusable
-            if not cfg["allow_insecure"]:
+            if not cfg.insecure_no_isolation:
                 raise IsolationError(f"seccomp is unavailable: {exc}") from exc
             warnings.append(f"seccomp is unavailable: {exc}")
-        if cfg["use_namespaces"]:
-            layout = filesystem.default_layout(cfg["package_dir"], cfg["mplconfigdir"])
+        if paths.use_namespaces:
+            layout = filesystem.default_layout(paths.package_dir, paths.mplconfigdir)
             plan = filesystem.plan_jail(layout)
             self.tmp_shadows = tuple(plan.tmp_shadows)
             try:
-                enter_user_namespace(cfg["jail_uid"], cfg["jail_gid"])
-                self.proc_fd = filesystem.enter_jail_root(plan, cfg["mountpoint"], become_namespace_root)
+                enter_user_namespace(cfg.jail_uid, cfg.jail_gid)
+                self.proc_fd = filesystem.enter_jail_root(plan, paths.mountpoint, become_namespace_root)
                 self._probe_child_namespaces()
             except OSError as exc:
                 raise IsolationError(f"user namespaces are unavailable: {exc}") from exc
@@ -133,33 +125,27 @@ class Zygote:
         else:
             self._check_reachable_without_namespaces()
             warnings.append("namespaces are disabled: programs see the host filesystem and network")
-        env = dict(cfg["child_env"])
+        env = dict(RENDER_ENV)
         if self.namespaces:
             env["MPLCONFIGDIR"] = filesystem.JAIL_MPLCONFIGDIR
-        self.plan = child_module.ChildPlan(
-            isolated=self.namespaces, seccomp_program=self.seccomp_program, env=env,
-            tmpfs_bytes=cfg["tmpfs_bytes"], memory_bytes=cfg["memory_bytes"], file_bytes=cfg["file_bytes"],
-            processes=cfg["processes"], open_files=cfg["open_files"], max_cpu_s=cfg["max_cpu_s"],
-            max_code_bytes=cfg["max_code_bytes"], max_figures=cfg["max_figures"],
-            max_figure_pixels=cfg["max_figure_pixels"], max_image_bytes=cfg["max_image_bytes"],
-            max_trace_bytes=cfg["max_trace_bytes"], scratch_root=cfg["scratch_root"],
-            jail_uid=cfg["jail_uid"], jail_gid=cfg["jail_gid"], prefault_ranges=self.hot_ranges,
-            tmp_shadows=self.tmp_shadows)
-        return {"namespaces": self.namespaces, "seccomp": self.seccomp_program is not None,
+        self.plan = ChildPlan(config=cfg, isolated=self.namespaces, seccomp_program=self.seccomp_program, env=env,
+                              scratch_root=paths.scratch_root, prefault_ranges=self.hot_ranges,
+                              tmp_shadows=self.tmp_shadows)
+        # The layers every child gets (rlimits always; seccomp includes refusing new processes).
+        return {"namespaces": self.namespaces, "seccomp": self.seccomp_program is not None, "rlimits": True,
                 "warnings": warnings}
 
     def _check_reachable_without_namespaces(self) -> None:
         """Children run as the jail identity on the host's filesystem: it must reach the
         interpreter, the package and the caches, or renders fail at their first lazy import."""
-        cfg = self.config
+        cfg, paths = self.config, self.paths
         if os.geteuid() != 0:
             return  # children keep the runner's own identity, which reached them already
-        readable = [p for p in filesystem.python_paths(cfg["package_dir"]) + [cfg["mplconfigdir"]]
-                    if os.path.exists(p)]
-        blocked = filesystem.first_unreachable(readable, [cfg["scratch_root"]], cfg["jail_uid"], cfg["jail_gid"])
+        readable = [p for p in filesystem.python_paths(paths.package_dir) + [paths.mplconfigdir] if os.path.exists(p)]
+        blocked = filesystem.first_unreachable(readable, [paths.scratch_root], cfg.jail_uid, cfg.jail_gid)
         if blocked:
             raise JailUnreachable(
-                f"without namespaces, renders run as uid {cfg['jail_uid']}, which cannot reach {blocked} "
+                f"without namespaces, renders run as uid {cfg.jail_uid}, which cannot reach {blocked} "
                 "(the interpreter, the package or the caches lie below it); make that directory enterable "
                 "and readable by that uid, set PERCEPT_SANDBOX_JAIL_UID to an identity that can reach it, "
                 "or run with namespaces")
@@ -239,7 +225,7 @@ class Zygote:
                 return
             self.children.discard(pid)
             if not self.namespaces:  # without a private tmpfs the child's scratch is on disk
-                shutil.rmtree(os.path.join(self.config["scratch_root"], str(pid)), ignore_errors=True)
+                shutil.rmtree(os.path.join(self.paths.scratch_root, str(pid)), ignore_errors=True)
             wire.send_message(self.control, {
                 "type": "exited", "pid": pid, "status": status,
                 "cpu_s": usage.ru_utime + usage.ru_stime, "peak_memory_bytes": usage.ru_maxrss * 1024})
@@ -344,12 +330,14 @@ def main(argv: list[str]) -> None:
     message, _ = wire.recv_message(control)
     if not message or message.get("type") != "configure":
         os._exit(2)
+    config = SandboxConfig.from_message(message["config"])
+    paths = JailPaths(**message["paths"])
     try:
-        if message["config"]["use_namespaces"]:
+        if paths.use_namespaces:
             probe_user_namespaces()  # fail in milliseconds, before the slow warm-up
         warm_up()
         compact_heap()
-        zygote = Zygote(control, message["config"], find_hot_pages() if message["config"]["prefault"] else ())
+        zygote = Zygote(control, config, paths, find_hot_pages(config) if config.prefault else ())
         isolation = zygote.set_up()
     except BaseException as exc:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()

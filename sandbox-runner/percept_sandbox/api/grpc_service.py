@@ -5,9 +5,10 @@ import logging
 
 import grpc
 
-from .api import ERROR_CODE_KEY, RETRY_AFTER_KEY, sandbox_pb2, sandbox_pb2_grpc
-from .pool import InvalidRequest, QueueFull, SandboxPool, SandboxUnavailable
-from .results import ImageFormat, RenderOptions, RenderResult, Status
+from ..errors import InvalidRequest, QueueFull, SandboxUnavailable
+from ..pool import SandboxPool
+from ..render.results import ImageFormat, RenderOptions, RenderResult, Status
+from .protos import ERROR_CODE_KEY, RETRY_AFTER_KEY, sandbox_pb2, sandbox_pb2_grpc
 
 LOG = logging.getLogger("percept_sandbox.grpc")
 

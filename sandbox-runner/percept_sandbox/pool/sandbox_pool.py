@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import logging
 import math
@@ -17,12 +18,12 @@ import os
 import threading
 import time
 
-from . import wire
-from .config import SandboxConfig
-from .errors import InvalidRequest, IsolationUnavailable, QueueFull, SandboxUnavailable
+from ..api.metrics import Metrics
+from ..config import SandboxConfig
+from ..errors import InvalidRequest, IsolationUnavailable, QueueFull, SandboxUnavailable
+from ..render import wire
+from ..render.results import ImageFormat, RenderOptions, RenderResult
 from .exchange import run_render
-from .metrics import Metrics
-from .results import ImageFormat, RenderOptions, RenderResult
 from .runtime import RuntimeDir
 from .zygote_handle import JailedChild, ZygoteFailed, ZygoteProcess
 
@@ -32,7 +33,7 @@ CHILD_READY_TIMEOUT_S = 20.0
 MAX_SPAWN_FAILURES = 3  # then the zygote is presumed stuck and replaced
 ZYGOTE_START_TIMEOUT_S = 300.0
 
-__all__ = ["SandboxPool", "InvalidRequest", "IsolationUnavailable", "QueueFull", "SandboxUnavailable"]
+__all__ = ["SandboxPool"]
 
 
 class SandboxPool:
@@ -53,6 +54,7 @@ class SandboxPool:
         self._started = threading.Event()
         self._maintainer: threading.Thread | None = None
         self._recent_s: collections.deque[float] = collections.deque(maxlen=64)
+        self._prefork_pauses = 0
         self.isolation: dict = {}
 
     # -- life cycle -----------------------------------------------------------
@@ -127,7 +129,7 @@ class SandboxPool:
                     backoff = min(backoff * 2, 10.0)
                 continue
             with self._cond:
-                need = len(self._ready) < self.config.workers
+                need = len(self._ready) < self.config.workers and not self._prefork_pauses
                 if not need:
                     self._cond.wait(timeout=1.0)
                     continue
@@ -207,6 +209,32 @@ class SandboxPool:
             child.close()
             raise RuntimeError(f"child {child.pid} could not enter its jail: "
                                f"{reply.get('error', 'no reply')} {stderr}".strip())
+
+    # -- measurement: the pool's background work held back ----------------------
+    @contextlib.contextmanager
+    def prefork_paused(self):
+        """No replacement child is forked inside the block (children already waiting still
+        serve renders); pre-forking resumes on leaving. For measurements that must not share
+        the machine with the pool's background work, such as the benchmark's floor."""
+        with self._cond:
+            self._prefork_pauses += 1
+        try:
+            yield self
+        finally:
+            with self._cond:
+                self._prefork_pauses -= 1
+                self._cond.notify_all()
+
+    def wait_until_refilled(self, timeout_s: float = CHILD_READY_TIMEOUT_S) -> bool:
+        """Wait until `workers` children are waiting (the pool is idle again); False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while len(self._ready) < self.config.workers:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._closing:
+                    return False
+                self._cond.wait(min(remaining, 0.5))
+        return True
 
     # -- renders --------------------------------------------------------------
     def validate(self, code: str, options: RenderOptions) -> float:

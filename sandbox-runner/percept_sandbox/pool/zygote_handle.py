@@ -12,12 +12,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from . import wire
-from .config import SandboxConfig
+from .. import PACKAGE_DIR
+from ..config import SandboxConfig
+from ..render import wire
 from .runtime import RuntimeDir
 
 LOG = logging.getLogger("percept_sandbox.pool")
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 @dataclass
@@ -87,15 +87,15 @@ class ZygoteProcess:
         # -I: no PYTHON* variables, no user site, no working directory on sys.path; the
         # package's own parent directory is added so an uninstalled checkout works too.
         bootstrap = ("import sys; sys.path.insert(0, sys.argv[3]); "
-                     "from percept_sandbox.zygote import main; main(sys.argv)")
+                     "from percept_sandbox.pool.zygote import main; main(sys.argv)")
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-c", bootstrap, str(theirs.fileno()), str(os.getpid()),
              os.path.dirname(PACKAGE_DIR)],
             pass_fds=[theirs.fileno()], env=runtime.zygote_env(config), cwd="/",
             stdin=subprocess.DEVNULL, start_new_session=True)
         theirs.close()
-        wire.send_message(self.control, {"type": "configure",
-                                         "config": runtime.zygote_config(config, use_namespaces)})
+        wire.send_message(self.control, {"type": "configure", "config": config.to_message(),
+                                         "paths": runtime.jail_paths(use_namespaces).to_message()})
 
     def wait_ready(self, timeout_s: float) -> dict:
         self.control.settimeout(timeout_s)

@@ -6,8 +6,7 @@ do nothing (so any path, a multi-line call, or a call before `plt.close()` is
 fine); after the code finishes, each non-empty figure is rendered once, in its
 final state, at the DPI the request chose. Figure size is the code's.
 
-This module runs inside the jailed child, and in-process in the benchmark floor;
-it does no isolation of its own.
+The sequence that uses it is sequence.py; this module does no isolation of its own.
 """
 from __future__ import annotations
 
@@ -17,7 +16,6 @@ import os
 import struct
 import sys
 import traceback
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .results import ImageFormat, RenderedFigure, Status
@@ -43,10 +41,13 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class FigureLimits:
+class RenderLimits:
+    """What one render may return (SandboxConfig.render_limits() gives the configured ones)."""
+
     max_figures: int
-    max_pixels: int
-    max_bytes: int
+    max_figure_pixels: int
+    max_image_bytes: int
+    max_trace_bytes: int
 
 
 class FigureRecorder:
@@ -118,20 +119,6 @@ class FigureRecorder:
         return result
 
 
-@contextmanager
-def recording():
-    """The render protocol around a block; restores matplotlib afterwards (for in-process use)."""
-    import matplotlib
-
-    recorder = FigureRecorder()
-    with matplotlib.rc_context():
-        recorder.install()
-        try:
-            yield recorder
-        finally:
-            recorder.uninstall()
-
-
 def compile_program(code: str):
     """Compiled code, or an Outcome saying why it was not run."""
     try:
@@ -200,7 +187,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 def render_figures(recorder: FigureRecorder, figures: list, dpi: int, fmt: ImageFormat,
-                   limits: FigureLimits) -> list[RenderedFigure]:
+                   limits: RenderLimits) -> list[RenderedFigure]:
     """Save each figure at `dpi`; raises OutputLimitExceeded past the limits."""
     if len(figures) > limits.max_figures:
         raise OutputLimitExceeded(f"the program made {len(figures)} figures; the limit is {limits.max_figures}")
@@ -211,10 +198,10 @@ def render_figures(recorder: FigureRecorder, figures: list, dpi: int, fmt: Image
         width, height = int(round(width_in * dpi)), int(round(height_in * dpi))
         if width < 1 or height < 1:
             raise OutputLimitExceeded(f"figure {index} has no area ({width_in:g}x{height_in:g} in)")
-        if width * height > limits.max_pixels or max(width, height) > AGG_MAX_SIDE:
+        if width * height > limits.max_figure_pixels or max(width, height) > AGG_MAX_SIDE:
             raise OutputLimitExceeded(
                 f"figure {index} would be {width}x{height} px at {dpi} dpi; the limit is "
-                f"{limits.max_pixels} px and {AGG_MAX_SIDE} px a side")
+                f"{limits.max_figure_pixels} px and {AGG_MAX_SIDE} px a side")
         # Draw at the output DPI itself, so the trace's pixel positions match the image.
         fig.set_dpi(dpi)
         buffer = io.BytesIO()
@@ -222,30 +209,9 @@ def render_figures(recorder: FigureRecorder, figures: list, dpi: int, fmt: Image
         recorder.original_savefig(fig, buffer, format=fmt.value, dpi=dpi, bbox_inches=None, **kwargs)
         data = buffer.getvalue()
         total += len(data)
-        if total > limits.max_bytes:
-            raise OutputLimitExceeded(f"the images exceed {limits.max_bytes} bytes")
+        if total > limits.max_image_bytes:
+            raise OutputLimitExceeded(f"the images exceed {limits.max_image_bytes} bytes")
         if fmt is ImageFormat.PNG:
             width, height = _png_size(data)
         rendered.append(RenderedFigure(index, fmt, data, width, height))
     return rendered
-
-
-def render_in_process(code: str, dpi: int = 100, fmt: ImageFormat = ImageFormat.PNG) -> list[bytes]:
-    """Run and save in this process, without any isolation (the benchmark's floor)."""
-    import matplotlib.pyplot as plt
-
-    compiled = compile_program(code)
-    if isinstance(compiled, Outcome):
-        raise SyntaxError(compiled.error_message)
-    cwd = os.getcwd()
-    try:
-        with recording() as recorder:
-            outcome = run_program(compiled)
-            if outcome.status is not None:
-                raise RuntimeError(f"{outcome.error_type}: {outcome.error_message}")
-            limits = FigureLimits(max_figures=64, max_pixels=10**9, max_bytes=10**10)
-            images = [f.data for f in render_figures(recorder, recorder.figures(), dpi, fmt, limits)]
-    finally:
-        os.chdir(cwd)
-        plt.close("all")
-    return images

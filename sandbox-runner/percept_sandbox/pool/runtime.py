@@ -1,16 +1,31 @@
 """The runner's private directory: matplotlib cache, the jail's mount point, scratch space."""
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import tempfile
+from dataclasses import asdict, dataclass
 
-from .config import SandboxConfig
+from .. import PACKAGE_DIR
+from ..config import SandboxConfig
+from ..render.warmup import RENDER_ENV
 
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 RUNTIME_PREFIX = "percept-sandbox-"
 OWNER_FILE = "owner.pid"  # the runner's pid: a directory whose owner is dead is stale
+
+
+@dataclass(frozen=True)
+class JailPaths:
+    """Where a zygote finds what it builds the jail from (with the SandboxConfig, all it is told)."""
+
+    use_namespaces: bool
+    package_dir: str
+    mplconfigdir: str
+    mountpoint: str
+    scratch_root: str  # insecure mode only: the children's private working directories
+
+    def to_message(self) -> dict:
+        return asdict(self)
 
 
 class RuntimeDir:
@@ -24,7 +39,7 @@ class RuntimeDir:
         os.chmod(self.path, 0o711)  # traversable by the jail identity in insecure mode
         with open(os.path.join(self.path, OWNER_FILE), "w") as handle:
             handle.write(str(os.getpid()))
-        self.mplconfigdir = self._prepare_mplconfigdir(config.mplconfigdir or _default_mpl_cache())
+        self.mplconfigdir = self._prepare_mplconfigdir(prepared_mplconfigdir(config.mplconfigdir))
         self.mountpoint = os.path.join(self.path, "jail-root")
         os.makedirs(self.mountpoint)
         self.scratch = os.path.join(self.path, "scratch")
@@ -52,35 +67,11 @@ class RuntimeDir:
 
     def zygote_env(self, config: SandboxConfig) -> dict:
         # Nothing of the runner's environment: secrets never reach the zygote.
-        return {"MPLBACKEND": "Agg", "MPLCONFIGDIR": self.mplconfigdir, "LANG": "C.UTF-8",
-                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                "PYTHONDONTWRITEBYTECODE": "1", "PERCEPT_SANDBOX_LOG_LEVEL": config.log_level}
+        return {**RENDER_ENV, "MPLCONFIGDIR": self.mplconfigdir, "PYTHONDONTWRITEBYTECODE": "1",
+                "PERCEPT_SANDBOX_LOG_LEVEL": config.log_level}
 
-    def zygote_config(self, config: SandboxConfig, use_namespaces: bool) -> dict:
-        return {
-            "use_namespaces": use_namespaces,
-            "prefault": config.prefault,
-            "allow_insecure": config.insecure_no_isolation,
-            "package_dir": PACKAGE_DIR,
-            "mplconfigdir": self.mplconfigdir,
-            "mountpoint": self.mountpoint,
-            "scratch_root": self.scratch,
-            "jail_uid": config.jail_uid,
-            "jail_gid": config.jail_gid,
-            "tmpfs_bytes": config.tmpfs_bytes,
-            "memory_bytes": config.address_space_bytes,
-            "file_bytes": config.file_bytes,
-            "processes": config.processes,
-            "open_files": config.open_files,
-            "max_cpu_s": int(math.ceil(config.max_timeout_s)) + 1,
-            "max_code_bytes": config.max_code_bytes,
-            "max_figures": config.max_figures,
-            "max_figure_pixels": config.max_figure_pixels,
-            "max_image_bytes": config.max_image_bytes,
-            "max_trace_bytes": config.max_trace_bytes,
-            "child_env": {"MPLBACKEND": "Agg", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
-                          "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
-        }
+    def jail_paths(self, use_namespaces: bool) -> JailPaths:
+        return JailPaths(use_namespaces, PACKAGE_DIR, self.mplconfigdir, self.mountpoint, self.scratch)
 
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
@@ -105,6 +96,9 @@ def _remove_stale_runtime_dirs(base: str) -> None:
             pass
 
 
-def _default_mpl_cache() -> str:
+def prepared_mplconfigdir(configured: str = "") -> str:
+    """The prepared matplotlib config and font cache (PERCEPT_SANDBOX_MPLCONFIGDIR, or a default)."""
+    if configured:
+        return configured
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "percept-sandbox", "mplconfig")

@@ -8,16 +8,15 @@ classified from its exit status (reported by the zygote).
 from __future__ import annotations
 
 import json
-import math
 import os
 import selectors
 import signal
 import time
 
-from . import wire
-from .config import SandboxConfig
-from .errors import SandboxUnavailable
-from .results import ImageFormat, RenderedFigure, RenderOptions, RenderResult, Status
+from ..config import SandboxConfig
+from ..errors import SandboxUnavailable
+from ..render import wire
+from ..render.results import ImageFormat, RenderedFigure, RenderOptions, RenderResult, Status
 from .zygote_handle import ExitInfo, JailedChild
 
 KILL_GRACE_S = 1.0  # after the child's own timer, before the pool kills it
@@ -148,7 +147,7 @@ def classify_exit(info: ExitInfo, result: RenderResult, timeout_s: float, cfg: S
     """Status of a child that died without a result."""
     result.cpu_s, result.peak_memory_bytes = info.cpu_s, info.peak_memory_bytes
     kind, description = info.describe()
-    cpu_limit = min(int(math.ceil(cfg.max_timeout_s)) + 1, int(timeout_s) + 1)
+    cpu_limit = cfg.cpu_limit_s(timeout_s)
     if kind in ("SIGXCPU",) or (kind == "SIGKILL" and info.cpu_s >= cpu_limit - 0.05):
         result.status, result.error_type = Status.TIMEOUT, "TimeoutError"
         result.error_message = f"the program used more than {cpu_limit} s of CPU time"

@@ -1,0 +1,84 @@
+"""`percept-sandbox serve`: the gRPC server, health, reflection and /metrics."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent import futures
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import REGISTRY, disable_created_metrics, start_http_server
+
+from ..config import SandboxConfig
+from ..pool import SandboxPool
+from .grpc_service import SandboxServicer
+from .metrics import Metrics
+from .protos import SERVICE_NAME, sandbox_pb2, sandbox_pb2_grpc
+
+LOG = logging.getLogger("percept_sandbox.server")
+HEALTH_POLL_S = 1.0
+STOP_GRACE_S = 10.0
+
+
+def _watch_health(pool: SandboxPool, servicer: health.HealthServicer, stop: threading.Event) -> None:
+    """Mirror the pool's state into grpc.health.v1 (NOT_SERVING while the zygote restarts)."""
+    last = None
+    while not stop.is_set():
+        status = health_pb2.HealthCheckResponse.SERVING if pool.healthy else health_pb2.HealthCheckResponse.NOT_SERVING
+        if status != last:
+            for name in ("", SERVICE_NAME):
+                servicer.set(name, status)
+            last = status
+        stop.wait(HEALTH_POLL_S)
+
+
+def serve(config: SandboxConfig, host: str, port: int, metrics_host: str, metrics_port: int) -> int:
+    """Run until SIGTERM or SIGINT; returns the process exit status."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    disable_created_metrics()  # only the series that are asked for
+    metrics = Metrics(REGISTRY)
+    pool = SandboxPool(config, metrics)
+    pool.start()  # raises IsolationUnavailable: the caller reports it and exits non-zero
+    http_server = None
+    server = None
+    try:
+        http_server, _thread = start_http_server(metrics_port, addr=metrics_host, registry=REGISTRY)
+        message_limit = config.max_image_bytes + config.max_trace_bytes + 4 * 1024 * 1024
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=config.workers + config.queue_size + 8,
+                                       thread_name_prefix="grpc"),
+            options=[("grpc.max_receive_message_length", max(16 * 1024 * 1024, 2 * config.max_code_bytes)),
+                     ("grpc.max_send_message_length", message_limit)])
+        sandbox_pb2_grpc.add_SandboxServiceServicer_to_server(SandboxServicer(pool), server)
+        health_servicer = health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+        bound = server.add_insecure_port(f"{host}:{port}")
+        if bound == 0:
+            raise OSError(f"could not bind the gRPC port {host}:{port}")
+        server.start()
+        threading.Thread(target=_watch_health, args=(pool, health_servicer, stop), daemon=True,
+                         name="health").start()
+        LOG.info("serving percept.sandbox.v1 on %s:%d, metrics on http://%s:%d/metrics (workers=%d, queue=%d)",
+                 host, bound, metrics_host, metrics_port, config.workers, config.queue_size)
+        stop.wait()
+        LOG.info("shutting down")
+        health_servicer.enter_graceful_shutdown()
+        server.stop(STOP_GRACE_S).wait()
+        server = None
+        return 0
+    finally:
+        if server is not None:
+            server.stop(0)
+        pool.close()  # kills the zygote and, through it, every jailed child
+        if http_server is not None:
+            http_server.shutdown()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+__all__ = ["serve", "sandbox_pb2"]

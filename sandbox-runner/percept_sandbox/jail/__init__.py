@@ -1,0 +1,1 @@
+"""The jail: what isolates a render (namespaces, filesystem view, seccomp, limits)."""

@@ -1,0 +1,1 @@
+"""The render: one sequence from program text to figures, trace and status."""
