@@ -1,41 +1,65 @@
 """Sandbox render latency: the jail against rendering in-process and a process per render.
 
-Renders the 20 STEM-style programs of tests/sandbox/corpus (varied complexity:
-line plots to 3D surfaces, contour maps, ODE solutions, pandas tables), all in
-one run, four ways, and takes every ratio against baselines measured in that
-same run:
+Renders the 20 STEM-style programs of tests/sandbox/corpus (varied complexity: line
+plots to 3D surfaces, contour maps, ODE solutions, pandas tables) four ways, and takes
+every ratio against baselines measured in the same run:
 
-  (a) in-process warm render, the floor: a long-lived process that has drawn before
-      runs each program and saves its figures (the same render protocol, no jail);
-  (b) a fresh `python` per render, as the STEM2Code-Eval and ChartMimic harnesses run
-      code: interpreter start, imports, the same render, exit;
+  (a) the in-process floor: this process, warmed up exactly as the zygote is, runs each
+      program through the same render sequence a jailed child runs
+      (percept_sandbox.render.sequence.render), with the children's environment (one BLAS
+      thread, Agg, the same rcParams); what a child skips is skipped here too, and what the
+      child never does (restoring matplotlib, plt.close, garbage collection) happens
+      outside the timed part;
+  (b) a fresh `python` per render, as the STEM2Code-Eval and ChartMimic harnesses run code:
+      interpreter start, imports, the same render, exit;
   (c) the sandbox through the `percept-sandbox render` code path (cli.render_file on a
       started pool: CLI start-up excluded), images written to disk as the CLI does;
-  (d) the sandbox over gRPC (a real `percept-sandbox serve` process) at concurrency 1
-      and 4, for latency and throughput.
+  (d) the sandbox over gRPC (a real `percept-sandbox serve` process) at concurrency 1 and
+      4, for latency and throughput.
 
-(a) and (c) alternate program by program, so load from anything else on the machine
-falls on both alike. Targets: (c) p50 <= 1.3x (a) p50; (b) p50 >= 6x (c) p50;
-throughput at concurrency 4 >= 1.7x concurrency 1 (on 2 cores).
+Fairness. (a) and (c) alternate program by program inside one pause of the pool's
+pre-forking (SandboxPool.prefork_paused): neither shares the machine with the pool's
+background work; before each pair the pool is refilled (wait_until_refilled).
 
-Run: `python -m tests.bench.bench_sandbox [--rounds N] [--update-docs]`; it prints a
-markdown table, writes docs/img/bench_sandbox.png, and with --update-docs replaces
-the results block of docs/benchmarks.md's "Sandbox render latency" section.
+Repeats. Everything runs k times in turn (`--repeats`, k >= 3); each repeat gives one
+value of each ratio, and the report shows the median with its min-max over the k repeats
+(tests/bench/stats.py). A target is met only when the median meets it. Targets: (c) p50
+<= 1.3x (a) p50; (b) p50 >= 6x (c) p50; gRPC throughput at concurrency 4 >= 1.7x
+concurrency 1 (on 2 cores). The table also lists the isolation layers the runner reported.
+
+Run: `python -m tests.bench.bench_sandbox [--repeats K] [--rounds N] [--update-docs]`
+(a few minutes on a quiet 2-core machine with the defaults); `--quick` is a smoke run on a few programs
+(never written into the docs). It prints a markdown table, writes docs/img/bench_sandbox.png
+and, with --update-docs, replaces the results block of docs/benchmarks.md's "Sandbox render
+latency" section.
 """
 from __future__ import annotations
 
-import argparse
 import os
-import platform
-import statistics
-import subprocess
-import sys
-import tempfile
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+
+from percept_sandbox import settings
+from percept_sandbox.pool.runtime import prepared_mplconfigdir
+from percept_sandbox.render.warmup import RENDER_ENV
+
+# The children's environment and matplotlib config dir, before numpy loads its BLAS and
+# matplotlib reads its rc (the imports above load neither).
+os.environ.update(RENDER_ENV)
+os.environ["MPLCONFIGDIR"] = prepared_mplconfigdir(settings.MPLCONFIGDIR.get())
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from tests.bench.stats import Summary, summarize, yes_no  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "sandbox" / "corpus"
@@ -43,18 +67,18 @@ DOCS = REPO / "docs" / "benchmarks.md"
 PLOT = REPO / "docs" / "img" / "bench_sandbox.png"
 MARK_START, MARK_END = "<!-- bench-sandbox:start -->", "<!-- bench-sandbox:end -->"
 DPI = 100
+QUICK_PROGRAMS = 4
 
 # The fresh-process baseline (b): a new interpreter that renders one file the same way.
 FRESH_PROCESS_DRIVER = """
 import sys
-import matplotlib
-matplotlib.use("Agg")
-from percept_sandbox.execute import render_in_process
+from percept_sandbox.render.results import RenderOptions
+from percept_sandbox.render.sequence import render_in_process
 with open(sys.argv[1]) as handle:
-    images = render_in_process(handle.read(), dpi=int(sys.argv[2]))
-for i, data in enumerate(images):
-    with open(f"figure-{i}.png", "wb") as out:
-        out.write(data)
+    output = render_in_process(handle.read(), RenderOptions(dpi=int(sys.argv[2])))
+for figure in output.figures:
+    with open(f"figure-{figure.index}.png", "wb") as out:
+        out.write(figure.data)
 """
 
 
@@ -72,60 +96,79 @@ class Series:
         return statistics.median(self.latencies_s)
 
 
-def programs() -> list[tuple[Path, str]]:
-    return [(path, path.read_text()) for path in sorted(CORPUS.glob("*.py"))]
+@dataclass
+class Repeat:
+    """One repeat: a series per path and both throughputs."""
+
+    floor: Series
+    fresh: Series
+    cli: Series
+    grpc_one: Series
+    grpc_four: Series
+    throughput: tuple[float, float]
+
+    def ratios(self) -> dict[str, float]:
+        return {"cli_over_floor": self.cli.p50 / self.floor.p50,
+                "grpc_over_floor": self.grpc_one.p50 / self.floor.p50,
+                "fresh_over_cli": self.fresh.p50 / self.cli.p50,
+                "throughput_four_over_one": self.throughput[1] / self.throughput[0]}
 
 
-def warm_in_process() -> None:
-    from percept_sandbox import warmup
-
-    warmup.import_libraries()
-    warmup.draw_warmup_figure()
+def programs(limit: int | None = None) -> list[tuple[Path, str]]:
+    found = [(path, path.read_text()) for path in sorted(CORPUS.glob("*.py"))]
+    return found[:limit] if limit else found
 
 
-def measure_floor_and_cli(rounds: int, scratch: Path) -> tuple[Series, Series]:
-    """(a) and (c), alternating program by program."""
+def warm_like_the_zygote() -> None:
+    """What the zygote does before it forks its first child (pool/zygote.py: warm_up, compact_heap)."""
+    from percept_sandbox.pool.zygote import compact_heap, warm_up
+
+    warm_up()
+    compact_heap()
+
+
+def floor_render(code: str, limits) -> float:
+    """(a): the child's render sequence, timed; the in-process clean-up after it, not timed."""
+    from percept_sandbox.render import sequence
+    from percept_sandbox.render.results import RenderOptions, Status
+
+    with sequence.restored_matplotlib() as recorder:
+        started = time.perf_counter()
+        output = sequence.render(code, RenderOptions(dpi=DPI), limits, recorder)
+        took = time.perf_counter() - started
+    gc.collect()  # each child starts from the zygote's collected heap
+    if output.outcome.status is not Status.OK:
+        raise RuntimeError(f"floor: {output.outcome.status.value} {output.outcome.error_message}")
+    return took
+
+
+def measure_floor_and_cli(pool, corpus, rounds: int, scratch: Path) -> tuple[Series, Series]:
+    """(a) and (c), alternating program by program, each pair inside one pre-fork pause."""
     from percept_sandbox.cli import render_file
-    from percept_sandbox.config import SandboxConfig
-    from percept_sandbox.execute import render_in_process
-    from percept_sandbox.pool import SandboxPool
-    from percept_sandbox.results import RenderOptions, Status
+    from percept_sandbox.render.results import RenderOptions, Status
 
     floor, cli = Series("(a) in-process floor"), Series("(c) sandbox, render CLI path")
-    corpus = programs()
-    config = SandboxConfig.from_env(workers=1, queue_size=0)  # what `percept-sandbox render` uses
-    with SandboxPool(config) as pool:
-        warm_in_process()
-        cwd = os.getcwd()
-        os.chdir(scratch)
-        try:
-            for _, code in corpus:  # one untimed pass each: both sides warm
-                render_in_process(code, dpi=DPI)
-            for path, _ in corpus:
-                render_file(pool, path, RenderOptions(dpi=DPI), scratch / "cli")
-            for _ in range(rounds):
-                for path, code in corpus:
-                    started = time.perf_counter()
-                    render_in_process(code, dpi=DPI)
-                    floor.latencies_s.append(time.perf_counter() - started)
-                    time.sleep(0.02)  # let the pool's pre-fork of the next child finish
-                    started = time.perf_counter()
-                    report = render_file(pool, path, RenderOptions(dpi=DPI), scratch / "cli")
-                    cli.latencies_s.append(time.perf_counter() - started)
-                    if report["status"] != Status.OK.value:
-                        raise RuntimeError(f"{path.name}: {report['status']} {report['error_message']}")
-        finally:
-            os.chdir(cwd)
+    for _ in range(rounds):
+        for path, code in corpus:
+            if not pool.wait_until_refilled():
+                raise RuntimeError("the pool did not refill")
+            with pool.prefork_paused():
+                floor.latencies_s.append(floor_render(code, pool.config.render_limits()))
+                started = time.perf_counter()
+                report = render_file(pool, path, RenderOptions(dpi=DPI), scratch / "cli")
+                cli.latencies_s.append(time.perf_counter() - started)
+            if report["status"] != Status.OK.value:
+                raise RuntimeError(f"{path.name}: {report['status']} {report['error_message']}")
     return floor, cli
 
 
-def measure_fresh_process(rounds: int, scratch: Path) -> Series:
+def measure_fresh_process(corpus, rounds: int, scratch: Path) -> Series:
     """(b) a new interpreter per render."""
     series = Series("(b) fresh python per render")
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join(
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(REPO / "sandbox-runner"), os.environ.get("PYTHONPATH", "")]))
     for _ in range(rounds):
-        for path, _ in programs():
+        for path, _ in corpus:
             started = time.perf_counter()
             subprocess.run([sys.executable, "-c", FRESH_PROCESS_DRIVER, str(path), str(DPI)], cwd=scratch,
                            env=env, check=True, capture_output=True)
@@ -133,37 +176,69 @@ def measure_fresh_process(rounds: int, scratch: Path) -> Series:
     return series
 
 
-def measure_grpc(rounds: int) -> tuple[Series, Series, float, float]:
+def measure_grpc(client, corpus, rounds: int) -> tuple[Series, Series, tuple[float, float]]:
     """(d) a real server: latency at concurrency 1 and 4, and both throughputs."""
-    from tests.sandbox.harness import SandboxServer
-
-    corpus = [code for _, code in programs()]
+    codes = [code for _, code in corpus]
     one, four = Series("(d) sandbox over gRPC, concurrency 1"), Series("(d) sandbox over gRPC, concurrency 4")
     elapsed = {1: 0.0, 4: 0.0}
     counts = {1: 0, 4: 0}
-    with SandboxServer(queue_size=8) as server:  # workers: one per core, the default
-        with server.client() as client:
-            for code in corpus:
+    lock = threading.Lock()
+
+    def render(code: str, series: Series) -> None:
+        started = time.perf_counter()
+        response = client.render(code, dpi=DPI, retries=50)
+        took = time.perf_counter() - started
+        if response.status != 1:
+            raise RuntimeError(f"render failed: {response.detail}")
+        with lock:
+            series.latencies_s.append(took)
+
+    for _ in range(rounds):  # alternate the two phases so both see the same conditions
+        for concurrency, series in ((1, one), (4, four)):
+            started = time.perf_counter()
+            with ThreadPoolExecutor(concurrency) as executor:
+                list(executor.map(lambda c: render(c, series), codes))
+            elapsed[concurrency] += time.perf_counter() - started
+            counts[concurrency] += len(codes)
+    return one, four, (counts[1] / elapsed[1], counts[4] / elapsed[4])
+
+
+def run(repeats: int, rounds: int, fresh_rounds: int, limit: int | None) -> tuple[list[Repeat], dict]:
+    from percept_sandbox.cli import render_file
+    from percept_sandbox.config import SandboxConfig
+    from percept_sandbox.pool import SandboxPool
+    from percept_sandbox.render.results import RenderOptions
+    from tests.sandbox.harness import SandboxServer
+
+    corpus = programs(limit)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        config = SandboxConfig.from_env(workers=1, queue_size=0)  # what `percept-sandbox render` uses
+        with SandboxPool(config) as pool, SandboxServer(queue_size=8) as server, server.client() as client:
+            isolation = {k: v for k, v in pool.isolation.items() if k != "warnings"}
+            warm_like_the_zygote()
+            for path, code in corpus:  # one untimed pass each: every side warm
+                floor_render(code, config.render_limits())
+                render_file(pool, path, RenderOptions(dpi=DPI), scratch / "cli")
                 client.render(code, dpi=DPI)
+            for index in range(repeats):
+                print(f"repeat {index + 1}/{repeats}: (a)+(c), (d), (b) ...", file=sys.stderr)
+                floor, cli = measure_floor_and_cli(pool, corpus, rounds, scratch)
+                one, four, throughput = measure_grpc(client, corpus, rounds)
+                fresh = measure_fresh_process(corpus, fresh_rounds, scratch)
+                results.append(Repeat(floor, fresh, cli, one, four, throughput))
+    return results, isolation
 
-            def render(code: str, series: Series, lock: threading.Lock) -> None:
-                started = time.perf_counter()
-                response = client.render(code, dpi=DPI, retries=50)
-                took = time.perf_counter() - started
-                if response.status != 1:
-                    raise RuntimeError(f"render failed: {response.detail}")
-                with lock:
-                    series.latencies_s.append(took)
 
-            lock = threading.Lock()
-            for _ in range(rounds):  # alternate the two phases so both see the same conditions
-                for concurrency, series in ((1, one), (4, four)):
-                    started = time.perf_counter()
-                    with ThreadPoolExecutor(concurrency) as executor:
-                        list(executor.map(lambda c: render(c, series, lock), corpus))
-                    elapsed[concurrency] += time.perf_counter() - started
-                    counts[concurrency] += len(corpus)
-    return one, four, counts[1] / elapsed[1], counts[4] / elapsed[4]
+def summaries(results: list[Repeat]) -> dict[str, Summary]:
+    keys = results[0].ratios().keys()
+    return {key: summarize(r.ratios()[key] for r in results) for key in keys}
+
+
+def merged(results: list[Repeat], attribute: str) -> Series:
+    series = [getattr(r, attribute) for r in results]
+    return Series(series[0].name, [x for s in series for x in s.latencies_s])
 
 
 def plot(series: list[Series], throughput: tuple[float, float], path: Path) -> None:
@@ -179,66 +254,80 @@ def plot(series: list[Series], throughput: tuple[float, float], path: Path) -> N
                  showfliers=False)
     left.set_xscale("log")
     left.set_xlabel("latency per render (ms, log scale)")
-    left.set_title(f"Render latency, 20 STEM programs at {DPI} dpi")
+    left.set_title(f"Render latency, STEM programs at {DPI} dpi (all repeats)")
     left.invert_yaxis()
     right.bar(["c=1", "c=4"], throughput, color=["#4c72b0", "#dd8452"])
-    right.set_ylabel("renders / s")
+    right.set_ylabel("renders / s (median of repeats)")
     right.set_title(f"gRPC throughput ({os.cpu_count()} cores)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
-def markdown(series: list[Series], ratios: dict[str, tuple[float, str, bool]], throughput: tuple[float, float],
-             rounds: int) -> str:
-    rows = ["| path | renders | p50 (ms) | p90 (ms) |", "|---|---|---|---|"]
-    for s in series:
-        rows.append(f"| {s.name} | {len(s.latencies_s)} | {s.p50 * 1000:.1f} | {s.pct(0.9) * 1000:.1f} |")
-    rows.append("")
-    rows.append("| ratio | measured | target | met |")
-    rows.append("|---|---|---|---|")
-    for name, (value, target, met) in ratios.items():
-        rows.append(f"| {name} | {value:.2f}x | {target} | {'yes' if met else 'NO'} |")
-    rows.append("")
-    rows.append(f"gRPC throughput: {throughput[0]:.2f} renders/s at concurrency 1, "
-                f"{throughput[1]:.2f} renders/s at concurrency 4.")
-    rows.append("")
-    rows.append(f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, "
-                f"Python {platform.python_version()}; {rounds} rounds over the 20 programs.")
+TARGETS = (  # (key, label, target text, threshold, higher is better)
+    ("cli_over_floor", "(c) sandbox p50 / (a) in-process p50", "<= 1.3x", 1.3, False),
+    ("grpc_over_floor", "(d) gRPC c=1 p50 / (a) in-process p50", "(for reference)", None, False),
+    ("fresh_over_cli", "(b) fresh process p50 / (c) sandbox p50", ">= 6x", 6.0, True),
+    ("throughput_four_over_one", "gRPC throughput c=4 / c=1", ">= 1.7x", 1.7, True),
+)
+
+
+def markdown(results: list[Repeat], isolation: dict, rounds: int, fresh_rounds: int, corpus_size: int) -> str:
+    ratios = summaries(results)
+    rows = ["| path | renders | p50 (ms), median of repeats (min–max) | p90 (ms), all renders |", "|---|---|---|---|"]
+    for attribute in ("floor", "fresh", "cli", "grpc_one", "grpc_four"):
+        all_renders = merged(results, attribute)
+        p50 = summarize(getattr(r, attribute).p50 * 1000 for r in results)
+        rows.append(f"| {all_renders.name} | {len(all_renders.latencies_s)} | {p50.format('', 1)} | "
+                    f"{all_renders.pct(0.9) * 1000:.1f} |")
+    rows += ["", "| ratio | median (min–max) over repeats | target | met (median) |", "|---|---|---|---|"]
+    for key, label, target_text, threshold, higher in TARGETS:
+        summary = ratios[key]
+        met = "—" if threshold is None else yes_no(summary.meets(threshold, higher_is_better=higher))
+        rows.append(f"| {label} | {summary.format('x')} | {target_text} | {met} |")
+    one = summarize(r.throughput[0] for r in results)
+    four = summarize(r.throughput[1] for r in results)
+    layers = ", ".join(f"{name} {'on' if active else 'OFF'}" for name, active in isolation.items())
+    rows += ["", f"gRPC throughput: {one.format(' renders/s')} at concurrency 1, {four.format(' renders/s')} at "
+                 "concurrency 4.", "",
+             f"Isolation layers active (the runner's own report): {layers}.", "",
+             f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python "
+             f"{platform.python_version()}; {len(results)} repeats, each {rounds} rounds over the {corpus_size} "
+             f"programs ((b): {fresh_rounds})."]
     return "\n".join(rows)
 
 
-def update_docs(table: str) -> None:
-    text = DOCS.read_text()
+def replace_block(text: str, table: str) -> str:
     start, end = text.index(MARK_START), text.index(MARK_END)
-    DOCS.write_text(text[:start + len(MARK_START)] + "\n" + table + "\n" + text[end:])
+    return text[:start + len(MARK_START)] + "\n" + table + "\n" + text[end:]
+
+
+def update_docs(table: str, path: Path = DOCS) -> None:
+    path.write_text(replace_block(path.read_text(), table))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5, help="passes over the corpus for (a), (c), (d)")
-    parser.add_argument("--fresh-rounds", type=int, default=2, help="passes for (b), which is slow")
+    parser.add_argument("--repeats", type=int, default=3, help="times the whole set runs (k >= 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the corpus per repeat for (a), (c), (d)")
+    parser.add_argument("--fresh-rounds", type=int, default=1, help="passes per repeat for (b), which is slow")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"smoke run: {QUICK_PROGRAMS} programs, one round; never written into the docs")
     parser.add_argument("--update-docs", action="store_true", help="write the results into docs/benchmarks.md")
     args = parser.parse_args(argv)
-
-    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as scratch:
-        scratch_path = Path(scratch)
-        print("measuring (a) in-process and (c) the render CLI path ...", file=sys.stderr)
-        floor, cli = measure_floor_and_cli(args.rounds, scratch_path)
-        print("measuring (d) gRPC at concurrency 1 and 4 ...", file=sys.stderr)
-        grpc_one, grpc_four, thr_one, thr_four = measure_grpc(args.rounds)
-        print("measuring (b) a fresh python per render ...", file=sys.stderr)
-        fresh = measure_fresh_process(args.fresh_rounds, scratch_path)
-
-    series = [floor, fresh, cli, grpc_one, grpc_four]
-    ratios = {
-        "(c) sandbox p50 / (a) in-process p50": (cli.p50 / floor.p50, "<= 1.3x", cli.p50 / floor.p50 <= 1.3),
-        "(d) gRPC c=1 p50 / (a) in-process p50": (grpc_one.p50 / floor.p50, "(for reference)", True),
-        "(b) fresh process p50 / (c) sandbox p50": (fresh.p50 / cli.p50, ">= 6x", fresh.p50 / cli.p50 >= 6),
-        "gRPC throughput c=4 / c=1": (thr_four / thr_one, ">= 1.7x", thr_four / thr_one >= 1.7),
-    }
-    table = markdown(series, ratios, (thr_one, thr_four), args.rounds)
-    plot(series, (thr_one, thr_four), PLOT)
+    if args.repeats < 3:
+        parser.error("--repeats must be at least 3 (a median with its range)")
+    if args.quick and args.update_docs:
+        parser.error("--quick results are not written into the docs")
+    rounds, fresh_rounds = (1, 1) if args.quick else (args.rounds, args.fresh_rounds)
+    limit = QUICK_PROGRAMS if args.quick else None
+    results, isolation = run(args.repeats, rounds, fresh_rounds, limit)
+    table = markdown(results, isolation, rounds, fresh_rounds, len(programs(limit)))
+    series = [merged(results, a) for a in ("floor", "fresh", "cli", "grpc_one", "grpc_four")]
+    throughput = (statistics.median(r.throughput[0] for r in results),
+                  statistics.median(r.throughput[1] for r in results))
+    if not args.quick:
+        plot(series, throughput, PLOT)
     print(table)
     if args.update_docs:
         update_docs(table)
