@@ -92,9 +92,16 @@ def test_refuses_to_run_without_user_namespaces_unless_told_to(tmp_path):
     assert "PERCEPT_SANDBOX_INSECURE_NO_ISOLATION" in refused.stderr
     assert not list(tmp_path.glob("*.png"))
 
-    allowed = _insecure_render(program, tmp_path, "--insecure-no-isolation", "--out", str(tmp_path))
-    assert allowed.returncode == 0, allowed.stderr
-    assert json.loads(allowed.stdout)["isolation"] == {"namespaces": False, "seccomp": True, "rlimits": True}
+    # Modules nobody imported before the program: the interpreter's, the environment's and the project's own
+    # files must be reachable by the identity renders run as.
+    lazy = tmp_path / "lazy_imports.py"
+    lazy.write_text("import xml.dom.minidom, matplotlib.sankey, percept_sandbox.jail.prefault\n"
+                    "print('lazy imports: ok')\n" + (CORPUS / "s01_sine_cosine.py").read_text())
+    allowed = _insecure_render(str(lazy), tmp_path, "--insecure-no-isolation", "--out", str(tmp_path))
+    assert allowed.returncode == 0, allowed.stderr + allowed.stdout[-2000:]
+    report = json.loads(allowed.stdout)
+    assert report["isolation"] == {"namespaces": False, "seccomp": True, "rlimits": True}
+    assert "lazy imports: ok" in report["stdout_tail"]
     assert "INSECURE" in allowed.stderr
 
     by_env = _insecure_render(program, tmp_path, "--out", str(tmp_path),
