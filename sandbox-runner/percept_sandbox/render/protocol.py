@@ -150,7 +150,7 @@ def run_program(code_object) -> Outcome:
             exec(code_object, namespace)
         finally:
             if os.getpid() != runner_pid:
-                os._exit(0)  # a process the program forked must never act as the runner
+                os._exit(0)  # a forked process (possible only without seccomp) must never act as the runner
     except RenderTimeout:
         return Outcome(Status.TIMEOUT, "TimeoutError", "the program ran past its time limit")
     except MemoryError as exc:
