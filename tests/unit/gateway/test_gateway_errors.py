@@ -10,6 +10,9 @@ from services.common.errors import ErrorCode, PerceptError
     ("[invalid_image] not a decodable image", "StatusCode.INVALID_ARGUMENT", ErrorCode.INVALID_IMAGE),
     ("[resource_exhausted] encoder queue full", "StatusCode.UNAVAILABLE", ErrorCode.RESOURCE_EXHAUSTED),
     ("failed to connect to all addresses", "StatusCode.UNAVAILABLE", ErrorCode.UPSTREAM_UNAVAILABLE),
+    # a restarted Triton that has not loaded the model yet: retry later, not a 502
+    ("Request for unknown model: 'tokenfd_locate' is not found", "StatusCode.NOT_FOUND",
+     ErrorCode.UPSTREAM_UNAVAILABLE),
     ("Deadline Exceeded", "StatusCode.DEADLINE_EXCEEDED", ErrorCode.UPSTREAM_TIMEOUT),
     ("something odd", "StatusCode.INTERNAL", ErrorCode.UPSTREAM_ERROR),
     ("[not_a_code] text", "StatusCode.INTERNAL", ErrorCode.UPSTREAM_ERROR),
