@@ -26,8 +26,9 @@ class LocateOptions(BaseModel):
 
 
 # A 64x48 PNG: the documented example, which Swagger UI pre-fills and the contract fuzzer sends.
-EXAMPLE_IMAGE_BASE64 = ("iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetIAAAAQUlEQVR42u3PAQkAAAgDsCv2z2wLQdgarJLMZz3PCQgICAgICAgI"
-                        "CAgICAgICAgICAgICAgICAgICAgICAgICNxZVAWQVNGbfqsAAAAASUVORK5CYII=")
+EXAMPLE_IMAGE_BASE64 = ("iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetIAAAAQUlEQVR42u3PAQkAAAgDsCv2z2wLQdga"
+                        "rJLMZz3PCQgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICNxZVAWQVNGbfqsAAAAASUVORK5C"
+                        "YII=")
 
 
 class LocateJsonRequest(LocateOptions):
