@@ -1,11 +1,15 @@
 """The OpenAPI document is fully resolvable, and RFC 9110's required headers are sent."""
 from __future__ import annotations
 
+import base64
+
 import pytest
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
+from gateway.schemas import LocateJsonRequest
 from gateway.settings import GatewaySettings
+from services.common.images import decode_image
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +83,11 @@ def test_405_carries_allow(http):
     assert response.headers["allow"] == "POST"
     wrong = http.post("/readyz")
     assert wrong.status_code == 405 and set(wrong.headers["allow"].replace(" ", "").split(",")) >= {"GET"}
+
+
+def test_the_documented_example_is_a_real_request(http):
+    """The example body (Swagger UI pre-fills it; the fuzzer sends it) must reach the model."""
+    document = http.get("/openapi.json").json()
+    (example,) = document["components"]["schemas"]["LocateJsonRequest"]["examples"]
+    decode_image(base64.b64decode(example["image"]))
+    LocateJsonRequest.model_validate(example)
