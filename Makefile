@@ -70,7 +70,7 @@ test-security: setup
 
 # The jail's tests alone: what .ci/private-checkout runs from a clone under a 0700 directory.
 test-sandbox: setup
-	$(PY) -m pytest -q tests/sandbox tests/security
+	$(PY) -m pytest -q tests/sandbox tests/security tests/integration/test_sandbox_faults.py
 
 bench: setup models
 	$(PY) -m tests.bench.run_all
