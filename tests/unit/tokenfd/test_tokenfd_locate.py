@@ -76,6 +76,24 @@ def test_too_many_tokens_is_a_client_fault(export, encode, monkeypatch):
     assert _code(caught) is ErrorCode.QUERY_TOO_LONG
 
 
+def test_input_limits_are_read_once_when_the_pipeline_is_built(export, encode, monkeypatch):
+    monkeypatch.setenv("PERCEPT_MAX_QUERY_TOKENS", "1")
+    built = pipeline(export)
+    monkeypatch.setenv("PERCEPT_MAX_QUERY_TOKENS", "64")  # a later change is not seen per request
+    with pytest.raises(PerceptError) as caught:
+        built.run(png(64, 64), "percept perception perceptive", encode)
+    assert _code(caught) is ErrorCode.QUERY_TOO_LONG
+
+
+@pytest.mark.parametrize("name", ["PERCEPT_MAX_QUERY_TOKENS", "PERCEPT_MAX_IMAGE_PIXELS", "PERCEPT_MAX_QUERY_CHARS"])
+def test_a_malformed_limit_fails_the_build_naming_the_variable(export, monkeypatch, name):
+    from services.common.settings import SettingsError
+
+    monkeypatch.setenv(name, "-3")
+    with pytest.raises(SettingsError, match=name):
+        pipeline(export)
+
+
 def test_a_query_without_tokens_is_a_client_fault(export, encode):
     class NoTokens:
         def encode_query(self, text):

@@ -6,7 +6,8 @@ token embeddings -> encoder, in chunks of at most the encoder's max batch -> sti
 The encoder call is injected: inside Triton it is a BLS request to
 `tokenfd_encoder`, in tests it can be ONNX Runtime in-process. Client faults raise
 PerceptError with a stable code (services.triton.errors carries it across Triton).
-The defaults (max tiles, encoder batch) are the model config's.
+The defaults (max tiles, encoder batch) are the model config's; the input limits
+are read once, when the pipeline is built (the model's initialize), never per request.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from services.common import limits
+from services.common import limits, settings
 from services.common.errors import ErrorCode, PerceptError
 from services.common.images import decode_image
 from services.common.queries import validate_query
@@ -54,9 +55,15 @@ def padded_length(tokens: int) -> int:
 
 class LocatePipeline:
     def __init__(self, tokenizer, embeddings: np.ndarray, *, max_tiles: int | None = None,
-                 encoder_max_batch_size: int | None = None, pad_query_tokens: bool = True) -> None:
+                 encoder_max_batch_size: int | None = None, pad_query_tokens: bool = True,
+                 input_limits: dict[str, object] | None = None) -> None:
         self.tokenizer = tokenizer
         self.embeddings = embeddings
+        # {variable name: value} as services.common.settings.load("limits") returns it.
+        input_limits = settings.load(limits.COMPONENT) if input_limits is None else input_limits
+        self.max_query_chars = int(input_limits[limits.MAX_QUERY_CHARS.name])
+        self.max_query_tokens = int(input_limits[limits.MAX_QUERY_TOKENS.name])
+        self.max_image_pixels = int(input_limits[limits.MAX_IMAGE_PIXELS.name])
         self.max_tiles = config.DEFAULT_MAX_TILES if max_tiles is None else max_tiles
         self.encoder_max_batch_size = (config.ENCODER_MAX_BATCH_SIZE if encoder_max_batch_size is None
                                        else encoder_max_batch_size)
@@ -87,7 +94,7 @@ class LocatePipeline:
                 raw = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise PerceptError(ErrorCode.INVALID_QUERY, "the query is not valid UTF-8") from exc
-        return validate_query(raw)
+        return validate_query(raw, max_chars=self.max_query_chars)
 
     def parse_max_tiles(self, value: int | None) -> int:
         if value is None:
@@ -103,7 +110,7 @@ class LocatePipeline:
         if ids.size == 0:
             raise PerceptError(ErrorCode.INVALID_QUERY, "the query has no tokens (only whitespace or "
                                                         "characters the tokenizer drops)")
-        max_tokens = limits.MAX_QUERY_TOKENS.get()
+        max_tokens = self.max_query_tokens
         if ids.size > max_tokens:
             raise PerceptError(ErrorCode.QUERY_TOO_LONG,
                                f"the query has {ids.size} tokens; the limit is {max_tokens}")
@@ -128,7 +135,7 @@ class LocatePipeline:
         text = self.parse_query(query)
         tiles_limit = self.parse_max_tiles(max_tiles)
         ids, pieces = self.tokenize(text)
-        image = decode_image(image_bytes)
+        image = decode_image(image_bytes, max_pixels=self.max_image_pixels)
         return PreparedRequest(tiled=tile_image(image, max_tiles=tiles_limit), token_ids=ids, token_texts=pieces,
                                query_embeddings=self.query_embeddings(ids),
                                image_size=(int(image.width), int(image.height)))
