@@ -1,0 +1,108 @@
+"""Image metrics: how alike two pictures are, from their pixels alone.
+
+Resolution policy (one for both metrics): the candidate is compared at the *reference's*
+geometry, because the reference is what is to be reproduced. The common size is the
+reference's size scaled down so that its longer side is at most COMPARE_MAX_SIDE (cost
+bounded whatever the DPI: a 300-dpi benchmark render and a 100-dpi sandbox render meet
+at the same size) and up so that its shorter side is at least COMPARE_MIN_SIDE (SSIM's
+Gaussian window needs 11 pixels). The candidate is resized to exactly that size, so a
+wrong aspect ratio shows as distortion and is penalised rather than hidden. Both are
+resized with an antialiasing filter and compared as RGB on white (transparency is
+composited over white, matplotlib's default face colour).
+
+- ssim: the mean over R, G and B of SSIM (scikit-image, Gaussian window sigma 1.5, the
+  parameters of Wang et al. 2004). Per channel rather than grayscale, because in
+  image-only mode no other metric sees colour: blue and green bars of the same
+  luminance look identical in grey. Negative SSIM (anti-correlated structure) is 0.
+- edge: F1 of Canny edge pixels (of the grey images) with a tolerance of EDGE_TOLERANCE_PX
+  at the common size: a candidate edge counts as correct when a reference edge lies within
+  the tolerance (precision), and vice versa (recall). It ignores colour and flat areas, so
+  it reacts to moved, missing or extra strokes, which SSIM dilutes over a white page.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from services.common.images import decode_image
+
+COMPARE_MAX_SIDE = 512
+COMPARE_MIN_SIDE = 16  # > SSIM's 11-pixel Gaussian window, with room for its border
+SSIM_SIGMA = 1.5
+CANNY_SIGMA = 1.0
+EDGE_TOLERANCE_PX = 2
+_BACKGROUND = (255, 255, 255)
+
+
+def decode_on_white(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
+    """Decode with the platform's limits and typed errors; transparency over white.
+
+    services.common.images drops alpha (transparent pixels keep whatever colour they
+    store, often black), so images that carry alpha are composited here; their header is
+    read a second time, which the first, validated decode makes safe."""
+    rgb = decode_image(data, max_pixels=max_pixels)
+    with Image.open(io.BytesIO(data)) as original:
+        has_alpha = original.mode in ("RGBA", "LA", "PA") or "transparency" in original.info
+        if not has_alpha:
+            return rgb
+        rgba = original.convert("RGBA")
+    page = Image.new("RGBA", rgba.size, _BACKGROUND + (255,))
+    return Image.alpha_composite(page, rgba).convert("RGB")
+
+
+def common_size(reference_size: tuple[int, int]) -> tuple[int, int]:
+    """(width, height) both images are compared at (see the module's policy)."""
+    width, height = reference_size
+    scale = min(1.0, COMPARE_MAX_SIDE / max(width, height))
+    width, height = max(1, round(width * scale)), max(1, round(height * scale))
+    return max(width, COMPARE_MIN_SIDE), max(height, COMPARE_MIN_SIDE)
+
+
+def to_common_array(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
+    """(H, W, 3) float RGB in [0, 1] at `size`."""
+    if image.size != size:
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    return np.asarray(image, dtype=np.float64) / 255.0
+
+
+def ssim_similarity(reference: np.ndarray, candidate: np.ndarray) -> float:
+    from skimage.metrics import structural_similarity
+
+    value = structural_similarity(reference, candidate, channel_axis=2, data_range=1.0,
+                                  gaussian_weights=True, sigma=SSIM_SIGMA, use_sample_covariance=False)
+    return float(np.clip(value, 0.0, 1.0))
+
+
+def _edges(rgb: np.ndarray) -> np.ndarray:
+    from skimage.color import rgb2gray
+    from skimage.feature import canny
+
+    return canny(rgb2gray(rgb), sigma=CANNY_SIGMA)
+
+
+def edge_similarity(reference: np.ndarray, candidate: np.ndarray) -> float:
+    from scipy.ndimage import binary_dilation
+    from skimage.morphology import disk
+
+    ref_edges, cand_edges = _edges(reference), _edges(candidate)
+    ref_count, cand_count = int(ref_edges.sum()), int(cand_edges.sum())
+    if ref_count == 0 and cand_count == 0:
+        return 1.0  # two flat images: nothing differs
+    if ref_count == 0 or cand_count == 0:
+        return 0.0
+    near = disk(EDGE_TOLERANCE_PX)
+    precision = float((cand_edges & binary_dilation(ref_edges, near)).sum()) / cand_count
+    recall = float((ref_edges & binary_dilation(cand_edges, near)).sum()) / ref_count
+    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+
+
+def image_metrics(reference_bytes: bytes, candidate_bytes: bytes, *,
+                  max_pixels: int | None = None) -> dict[str, float]:
+    """{"ssim": ..., "edge": ...} of two encoded images (PNG, JPEG, ...)."""
+    reference = decode_on_white(reference_bytes, max_pixels=max_pixels)
+    candidate = decode_on_white(candidate_bytes, max_pixels=max_pixels)
+    size = common_size(reference.size)
+    ref, cand = to_common_array(reference, size), to_common_array(candidate, size)
+    return {"ssim": ssim_similarity(ref, cand), "edge": edge_similarity(ref, cand)}
