@@ -10,14 +10,18 @@ wrong aspect ratio shows as distortion and is penalised rather than hidden. Both
 resized with an antialiasing filter and compared as RGB on white (transparency is
 composited over white, matplotlib's default face colour).
 
-- ssim: the mean over R, G and B of SSIM (scikit-image, Gaussian window sigma 1.5, the
-  parameters of Wang et al. 2004). Per channel rather than grayscale, because in
-  image-only mode no other metric sees colour: blue and green bars of the same
-  luminance look identical in grey. Negative SSIM (anti-correlated structure) is 0.
+- ssim: SSIM (scikit-image, Gaussian window sigma 1.5, the parameters of Wang et al.
+  2004) per R, G, B channel, its map averaged over the channels and then over the *drawn
+  region*: the pixels where either image differs from the reference's page colour (its
+  most frequent colour), widened by INK_MARGIN_PX. A plot is mostly empty page, where
+  SSIM is 1 whatever was drawn: averaged over the whole image, a blank candidate scores
+  0.67-0.94 against the pair programs (0.07-0.51 over the drawn region). Per channel, because
+  in image-only mode no other metric sees colour (blue and green of the same luminance
+  look identical in grey). Two blank pages score 1; negative SSIM is 0.
 - edge: F1 of Canny edge pixels (of the grey images) with a tolerance of EDGE_TOLERANCE_PX
   at the common size: a candidate edge counts as correct when a reference edge lies within
   the tolerance (precision), and vice versa (recall). It ignores colour and flat areas, so
-  it reacts to moved, missing or extra strokes, which SSIM dilutes over a white page.
+  it reacts to moved, missing or extra strokes.
 """
 from __future__ import annotations
 
@@ -29,8 +33,11 @@ from PIL import Image
 from services.common.images import decode_image
 
 COMPARE_MAX_SIDE = 512
-COMPARE_MIN_SIDE = 16  # > SSIM's 11-pixel Gaussian window, with room for its border
+COMPARE_MIN_SIDE = 16  # > SSIM's Gaussian window, with room for its border
 SSIM_SIGMA = 1.5
+SSIM_WINDOW = 2 * int(3.5 * SSIM_SIGMA + 0.5) + 1  # scikit-image's Gaussian window (truncate 3.5): 11
+INK_THRESHOLD = 24 / 255  # a channel this far from the page colour is drawn on (above JPEG noise)
+INK_MARGIN_PX = 3
 CANNY_SIGMA = 1.0
 EDGE_TOLERANCE_PX = 2
 _BACKGROUND = (255, 255, 255)
@@ -67,12 +74,37 @@ def to_common_array(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(image, dtype=np.float64) / 255.0
 
 
+def page_color(rgb: np.ndarray) -> np.ndarray:
+    """The most frequent colour of an image (the figure's face colour, for a plot)."""
+    codes = np.round(rgb * 255).astype(np.int32) @ np.array([1 << 16, 1 << 8, 1], dtype=np.int32)
+    values, counts = np.unique(codes.ravel(), return_counts=True)
+    code = int(values[np.argmax(counts)])
+    return np.array([(code >> 16) & 255, (code >> 8) & 255, code & 255], dtype=np.float64) / 255.0
+
+
+def ink_mask(reference: np.ndarray, candidate: np.ndarray) -> np.ndarray:
+    """Pixels either image drew on: away from the reference's page colour, widened by
+    INK_MARGIN_PX so that SSIM's window sees each stroke with its surroundings."""
+    from scipy.ndimage import binary_dilation
+    from skimage.morphology import disk
+
+    page = page_color(reference)
+    ink = ((np.abs(reference - page).max(axis=2) > INK_THRESHOLD)
+           | (np.abs(candidate - page).max(axis=2) > INK_THRESHOLD))
+    return binary_dilation(ink, disk(INK_MARGIN_PX))
+
+
 def ssim_similarity(reference: np.ndarray, candidate: np.ndarray) -> float:
     from skimage.metrics import structural_similarity
 
-    value = structural_similarity(reference, candidate, channel_axis=2, data_range=1.0,
-                                  gaussian_weights=True, sigma=SSIM_SIGMA, use_sample_covariance=False)
-    return float(np.clip(value, 0.0, 1.0))
+    _, ssim_map = structural_similarity(reference, candidate, channel_axis=2, data_range=1.0, full=True,
+                                        gaussian_weights=True, sigma=SSIM_SIGMA, use_sample_covariance=False)
+    pad = SSIM_WINDOW // 2  # as scikit-image's own mean: no value from the padded border
+    ssim_map = ssim_map.mean(axis=2)[pad:-pad, pad:-pad]
+    mask = ink_mask(reference, candidate)[pad:-pad, pad:-pad]
+    if not mask.any():
+        return 1.0  # two blank pages of the same colour
+    return float(np.clip(ssim_map[mask].mean(dtype=np.float64), 0.0, 1.0))
 
 
 def _edges(rgb: np.ndarray) -> np.ndarray:
