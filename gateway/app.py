@@ -1,8 +1,9 @@
-"""The gateway application: thin routers over one Triton client.
+"""The gateway application: thin routers over two upstream clients, Triton (text) and the
+code-perception service (STEM).
 
 Settings are parsed and checked when the app is created (a bad value stops start-up,
-naming the variable); the Triton client is built in the lifespan. Handlers get both
-through dependencies (gateway/dependencies.py).
+naming the variable); the clients are built in the lifespan. Handlers get them through
+dependencies (gateway/dependencies.py).
 """
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from fastapi import FastAPI
 
 from . import docs_ui, errors, openapi
 from .observability import JsonLogFormatter, ObservabilityMiddleware
-from .routes import health, models, text
+from services.codeperception.client import CodePerceptionClient
+
+from .routes import health, models, stem, text
 from .settings import GatewaySettings
 from .triton_client import TritonClient
 
@@ -34,15 +37,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.triton = TritonClient.from_settings(settings)
+        app.state.codeperception = CodePerceptionClient(settings.codeperception_url)
         try:
             yield
         finally:
+            await app.state.codeperception.close()
             await app.state.triton.close()
 
     app = FastAPI(
         title="percept gateway",
         version="0.1.0",
-        description="REST API of the percept platform: text location with TokenFD (served by Triton).",
+        description="REST API of the percept platform: text location with TokenFD (served by Triton) and STEM "
+                    "images as code (the code-perception service).",
         lifespan=lifespan,
         docs_url=None,   # docs_ui serves both pages with local assets
         redoc_url=None,
@@ -53,8 +59,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(models.router)
     app.include_router(text.router)
+    app.include_router(stem.router)
     # The document states the limits this process enforces on body fields.
     openapi.install(app, property_limits={"max_tiles": {"maximum": settings.max_tiles},
-                                          "query": {"maxLength": settings.max_query_chars}})
+                                          "query": {"maxLength": settings.max_query_chars},
+                                          "candidates": {"maximum": settings.max_candidates},
+                                          **{field: {"maxLength": settings.max_code_bytes}
+                                             for field in ("code", "candidate_code", "reference_code")}})
     docs_ui.install(app)
     return app

@@ -1,12 +1,15 @@
 """The shared resources handlers need, as FastAPI dependencies.
 
 The application builds them once at start-up (gateway/app.py) and keeps them on its
-state; handlers declare `Depends(get_settings)` / `Depends(get_triton)`, so a test
-swaps either with `app.dependency_overrides` and no handler reads `app.state` itself.
+state; handlers declare `Depends(get_settings)` / `Depends(get_triton)` /
+`Depends(get_codeperception)`, so a test swaps any of them with `app.dependency_overrides`
+and no handler reads `app.state` itself.
 """
 from __future__ import annotations
 
 from fastapi import Request
+
+from services.codeperception.client import CodePerceptionClient
 
 from .settings import GatewaySettings
 from .triton_client import TritonClient
@@ -18,6 +21,10 @@ def get_settings(request: Request) -> GatewaySettings:
 
 def get_triton(request: Request) -> TritonClient:
     return request.app.state.triton
+
+
+def get_codeperception(request: Request) -> CodePerceptionClient:
+    return request.app.state.codeperception
 
 
 def get_request_id(request: Request) -> str:

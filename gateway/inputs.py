@@ -1,4 +1,4 @@
-"""Reading a locate request: body cap first, then the content type, then the fields, then
+"""Reading a request body (locate, STEM): body cap first, then the content type, then the fields, then
 the image header.
 
 The body is read with a hard cap before anything parses it (also for chunked bodies
@@ -12,10 +12,11 @@ import base64
 import binascii
 import json
 import time
+import typing
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -68,7 +69,27 @@ def _schema_error(exc: ValidationError) -> PerceptError:
                         details={"problems": problems})
 
 
-def _from_json(body: bytes) -> LocateInput:
+@dataclass(frozen=True)
+class BodyShape:
+    """How a route's body looks, in both encodings.
+
+    `json_model` validates a whole JSON body strictly, with each binary field as a base64
+    string; `fields_model` validates the other fields (laxly, as a form sends text).
+    `binary` names the binary fields: files in a multipart form, base64 in JSON."""
+
+    json_model: type[BaseModel]
+    fields_model: type[BaseModel]
+    binary: tuple[str, ...] = ()
+    required_binary: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParsedBody:
+    binary: dict[str, bytes]  # the binary fields that were sent
+    fields: BaseModel
+
+
+def _from_json(body: bytes, shape: BodyShape) -> ParsedBody:
     try:
         payload = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -78,19 +99,49 @@ def _from_json(body: bytes) -> LocateInput:
     try:
         # Strict: JSON has real numbers and booleans, so `"max_boxes": false` or "5" is a schema error
         # (a form sends every field as text and is validated laxly).
-        parsed = LocateJsonRequest.model_validate_json(body, strict=True)
+        parsed = shape.json_model.model_validate_json(body, strict=True)
     except ValidationError as exc:
         raise _schema_error(exc) from None
-    try:
-        image = base64.b64decode(parsed.image, validate=True)
-    except (binascii.Error, ValueError):
-        raise PerceptError(ErrorCode.INVALID_IMAGE, "`image` is not valid base64") from None
-    return LocateInput(image, LocateOptions.model_validate(parsed.model_dump(exclude={"image"})))
+    binary = {}
+    for name in shape.binary:
+        encoded = getattr(parsed, name)
+        if encoded is None:
+            continue
+        try:
+            binary[name] = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise PerceptError(ErrorCode.INVALID_IMAGE, f"`{name}` is not valid base64") from None
+    fields = shape.fields_model.model_validate(parsed.model_dump(exclude=set(shape.binary)))
+    return ParsedBody(binary, fields)
 
 
-async def _from_multipart(request: Request) -> LocateInput:
+async def _form_text(name: str, value: str | UploadFile) -> str:
+    """A text field of a form; a program may also come as a file upload (`-F code=@plot.py`)."""
+    if isinstance(value, str):
+        return value
     try:
-        form = await request.form(max_files=1, max_fields=16)
+        return (await value.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise PerceptError(ErrorCode.INVALID_REQUEST, f"multipart field `{name}` is not UTF-8 text") from None
+
+
+def _form_value(model: type[BaseModel], name: str, text: str):
+    """Form fields are text; an object-valued field (e.g. backend_options) is sent as JSON text."""
+    field = model.model_fields.get(name)
+    if field is None or dict not in (typing.get_origin(field.annotation), field.annotation):
+        return text
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        raise PerceptError(ErrorCode.INVALID_REQUEST, f"multipart field `{name}` must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise PerceptError(ErrorCode.INVALID_REQUEST, f"multipart field `{name}` must be a JSON object")
+    return value
+
+
+async def _from_multipart(request: Request, shape: BodyShape) -> ParsedBody:
+    try:
+        form = await request.form(max_files=len(shape.binary) + 4, max_fields=32)
     except HTTPException as exc:  # Starlette turns its MultiPartException into a 400 inside an app
         raise PerceptError(ErrorCode.MALFORMED_BODY, f"malformed multipart body: {exc.detail}") from None
     except (MultiPartException, ValueError, AssertionError, KeyError) as exc:
@@ -98,35 +149,58 @@ async def _from_multipart(request: Request) -> LocateInput:
     try:
         if not form:  # RFC 2046: a multipart body has at least one part
             raise PerceptError(ErrorCode.MALFORMED_BODY, "malformed multipart body: no parts found")
-        upload = form.get("image")
-        if not isinstance(upload, UploadFile):
-            raise PerceptError(ErrorCode.INVALID_REQUEST, "multipart field `image` (a file) is required")
-        image = await upload.read()
-        fields = {k: v for k, v in form.items() if k != "image" and isinstance(v, str)}
+        binary = {}
+        for name in shape.binary:
+            upload = form.get(name)
+            if isinstance(upload, UploadFile):
+                binary[name] = await upload.read()
+            elif name in shape.required_binary or upload is not None:
+                raise PerceptError(ErrorCode.INVALID_REQUEST, f"multipart field `{name}` (a file) is required")
+        fields = {}
+        for name, value in form.multi_items():
+            if name not in shape.binary:
+                fields[name] = _form_value(shape.fields_model, name, await _form_text(name, value))
         try:
-            options = LocateOptions.model_validate(fields)
+            options = shape.fields_model.model_validate(fields)
         except ValidationError as exc:
             raise _schema_error(exc) from None
-        return LocateInput(image, options)
+        return ParsedBody(binary, options)
     finally:
         await form.close()
+
+
+def request_content_type(request: Request) -> str:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("application/json", "multipart/form-data"):
+        raise PerceptError(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                           f"content type {content_type or '(none)'!r} is not supported; "
+                           "send multipart/form-data or application/json")
+    return content_type
+
+
+async def read_body(request: Request, shape: BodyShape, max_bytes: int) -> ParsedBody:
+    """The content type, the body under its cap, then the fields in either encoding, or a typed 4xx."""
+    content_type = request_content_type(request)
+    body = await read_body_capped(request, max_bytes)
+    if content_type == "application/json":
+        return _from_json(body, shape)
+    return await _from_multipart(request, shape)
+
+
+_LOCATE_BODY = BodyShape(json_model=LocateJsonRequest, fields_model=LocateOptions, binary=("image",),
+                         required_binary=("image",))
 
 
 async def read_locate_input(request: Request,
                             settings: GatewaySettings = Depends(get_settings)) -> CheckedLocateInput:
     """A dependency of the locate route: the parsed, checked request, or a typed 4xx."""
     start = time.perf_counter()
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in ("application/json", "multipart/form-data"):
-        raise PerceptError(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                           f"content type {content_type or '(none)'!r} is not supported; "
-                           "send multipart/form-data or application/json")
-    body = await read_body_capped(request, settings.max_body_bytes)
-    parsed = _from_json(body) if content_type == "application/json" else await _from_multipart(request)
-    validate_query(parsed.options.query, max_chars=settings.max_query_chars)
-    max_tiles = parsed.options.max_tiles
+    parsed = await read_body(request, _LOCATE_BODY, settings.max_body_bytes)
+    image, options = parsed.binary["image"], parsed.fields
+    validate_query(options.query, max_chars=settings.max_query_chars)
+    max_tiles = options.max_tiles
     if max_tiles is not None and max_tiles > settings.max_tiles:
         raise PerceptError(ErrorCode.INVALID_REQUEST, f"max_tiles is {max_tiles}; the limit is {settings.max_tiles}")
     # Header only (no pixel decoded): a bad image is the client's fault, answered before Triton is asked.
-    header = check_image_header(parsed.image, max_pixels=settings.max_image_pixels)
-    return CheckedLocateInput(parsed.image, parsed.options, header, time.perf_counter() - start)
+    header = check_image_header(image, max_pixels=settings.max_image_pixels)
+    return CheckedLocateInput(image, options, header, time.perf_counter() - start)

@@ -31,11 +31,8 @@ EXAMPLE_IMAGE_BASE64 = ("iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetIAAAAQUlEQVR
                         "YII=")
 
 
-class LocateJsonRequest(LocateOptions):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"image": EXAMPLE_IMAGE_BASE64, "query": "Total amount", "heatmap_format": "none"}]})
-
-    image: str = Field(description="The image file (PNG, JPEG, WebP, BMP, TIFF, GIF), base64-encoded.")
+class JsonBody(BaseModel):
+    """Base of the models that validate a whole JSON body strictly (gateway/inputs.py)."""
 
     @field_validator("*", mode="before")
     @classmethod
@@ -49,6 +46,13 @@ class LocateJsonRequest(LocateOptions):
 
 def _types(field: FieldInfo) -> tuple:
     return typing.get_args(field.annotation) or (field.annotation,)
+
+
+class LocateJsonRequest(LocateOptions, JsonBody):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"image": EXAMPLE_IMAGE_BASE64, "query": "Total amount", "heatmap_format": "none"}]})
+
+    image: str = Field(description="The image file (PNG, JPEG, WebP, BMP, TIFF, GIF), base64-encoded.")
 
 
 class LocateMultipartRequest(LocateOptions):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from percept_sandbox import settings as sandbox_settings
+from services.codeperception import settings as codeperception_settings
 from services.common import limits
-from services.common.settings import env, load, non_negative, one_of, parse_csv, port_number, positive
+from services.common.settings import (EnvVar, SettingsError, env, load, non_negative, one_of, parse_csv, port_number,
+                                      positive)
 from services.models.tokenfd.config import DEFAULT_MAX_TILES
 
 COMPONENT = "gateway"
@@ -49,6 +52,17 @@ BOX_THRESHOLD = env("PERCEPT_BOX_THRESHOLD", 0.2,
                     component=COMPONENT, check=cosine)
 MAX_TILES = env("PERCEPT_MAX_TILES", DEFAULT_MAX_TILES, "Largest tile grid a request may ask for.", component=COMPONENT,
                 check=positive)
+CODEPERCEPTION_TIMEOUT_S = env("PERCEPT_GATEWAY_CODEPERCEPTION_TIMEOUT_S", 300.0,
+                               "Deadline of one call to the code-perception service (generation, renders and "
+                               "scoring together), in seconds.", component=COMPONENT, check=positive)
+# The defaults are the downstream limits, imported rather than written again: a request the gateway
+# lets through is one the service and the sandbox accept.
+MAX_CODE_BYTES = env("PERCEPT_GATEWAY_MAX_CODE_BYTES", sandbox_settings.MAX_CODE_BYTES.default,
+                     "Largest program a STEM request may carry, in UTF-8 bytes (413 above it); the default is the "
+                     "sandbox's PERCEPT_SANDBOX_MAX_CODE_BYTES.", component=COMPONENT, check=positive)
+MAX_CANDIDATES = env("PERCEPT_GATEWAY_MAX_CANDIDATES", codeperception_settings.MAX_CANDIDATES.default,
+                     "Most candidates (best-of-N) an image-to-code request may ask for; the default is the "
+                     "service's PERCEPT_CODEPERCEPTION_MAX_CANDIDATES.", component=COMPONENT, check=positive)
 LOG_LEVEL = env("PERCEPT_LOG_LEVEL", "info", "Log level of the gateway.", component=COMPONENT,
                 check=one_of(*LOG_LEVELS))
 
@@ -73,13 +87,36 @@ class GatewaySettings:
     max_body_bytes: int
     max_image_pixels: int
     max_query_chars: int
+    codeperception_url: str
+    codeperception_timeout_s: float
+    max_code_bytes: int
+    max_candidates: int
 
     @classmethod
     def from_env(cls, **overrides) -> "GatewaySettings":
-        """Raise SettingsError naming every bad variable (the gateway's and the shared limits)."""
-        values = load(COMPONENT, limits.COMPONENT)
+        """Raise SettingsError naming every bad variable (the gateway's, the shared limits, and the
+        code-perception client's URL)."""
+        values = _load_sources()
         fields = {name: values[var.name] for name, var in _SOURCES.items()}
         return cls(**{**fields, **overrides})
+
+
+def _load_sources() -> dict[str, object]:
+    """Every variable in _SOURCES, all bad ones named at once; the code-perception URL is declared
+    by that service's settings (the client side), so it is read alone, not its whole component."""
+    problems, values = [], {}
+    try:
+        values = load(COMPONENT, limits.COMPONENT)
+    except SettingsError as exc:
+        problems.append(str(exc))
+    for var in _FOREIGN:
+        try:
+            values[var.name] = var.get()
+        except SettingsError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise SettingsError("\n".join(problems))
+    return values
 
 
 # Which variable fills which field.
@@ -90,4 +127,7 @@ _SOURCES = {
     "heatmap_max_side": HEATMAP_MAX_SIDE, "box_threshold": BOX_THRESHOLD, "max_tiles": MAX_TILES,
     "max_body_bytes": limits.MAX_BODY_BYTES, "max_image_pixels": limits.MAX_IMAGE_PIXELS,
     "max_query_chars": limits.MAX_QUERY_CHARS,
+    "codeperception_url": codeperception_settings.URL, "codeperception_timeout_s": CODEPERCEPTION_TIMEOUT_S,
+    "max_code_bytes": MAX_CODE_BYTES, "max_candidates": MAX_CANDIDATES,
 }
+_FOREIGN: tuple[EnvVar, ...] = (codeperception_settings.URL,)

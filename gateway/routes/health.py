@@ -1,13 +1,24 @@
-"""Liveness, readiness and Prometheus metrics (no auth: probes and scrapers carry no key)."""
+"""Liveness, readiness and Prometheus metrics (no auth: probes and scrapers carry no key).
+
+The gateway serves two domains with separate upstreams: text (Triton) and STEM (the
+code-perception service). Neither depends on the other, so one upstream's outage must not
+take the other domain out of the load balancer: `/readyz` is 200 while at least one
+domain is ready (`status` "ready" when both are, "degraded" otherwise, `checks` naming
+each), and 503 only when none is. `/readyz?domain=text|stem` asks about one domain, for a
+deployment that serves only that one.
+"""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from enum import Enum
+
+from fastapi import APIRouter, Depends, Query, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.codeperception.client import CodePerceptionClient
 from services.common.errors import ErrorCode, PerceptError
 from services.models.tokenfd.triton import contract
 
-from ..dependencies import get_triton
+from ..dependencies import get_codeperception, get_triton
 from ..schemas import ErrorResponse, Health
 from ..triton_client import TritonClient
 
@@ -16,23 +27,42 @@ router = APIRouter(tags=["operations"])
 SERVED_MODELS = (contract.TOKENFD_LOCATE, contract.TOKENFD_ENCODER)
 
 
+class Domain(str, Enum):
+    text = "text"
+    stem = "stem"
+
+
 @router.get("/healthz", response_model=Health, summary="Liveness: the process answers")
 async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, summary="Readiness: Triton reachable and its models ready",
-            responses={503: {"model": ErrorResponse}})
-async def readyz(triton: TritonClient = Depends(get_triton)) -> Health:
+async def _text_checks(triton: TritonClient) -> dict[str, bool]:
     # Live calls (probes are few and periodic); their answers refresh the request path's cached readiness.
     checks = {"triton": await triton.server_ready()}
     if checks["triton"]:
         for model in SERVED_MODELS:
             checks[model] = await triton.model_ready(model)
-    if not all(checks.values()):
+    return checks
+
+
+@router.get("/readyz", response_model=Health,
+            summary="Readiness: each domain's upstream reachable (Triton for text, code-perception for STEM)",
+            responses={503: {"model": ErrorResponse}})
+async def readyz(domain: Domain | None = Query(None, description="Ask about one domain only."),
+                 triton: TritonClient = Depends(get_triton),
+                 codeperception: CodePerceptionClient = Depends(get_codeperception)) -> Health:
+    by_domain: dict[Domain, dict[str, bool]] = {}
+    if domain in (None, Domain.text):
+        by_domain[Domain.text] = await _text_checks(triton)
+    if domain in (None, Domain.stem):
+        by_domain[Domain.stem] = {"codeperception": await codeperception.serving()}
+    checks = {name: ok for domain_checks in by_domain.values() for name, ok in domain_checks.items()}
+    ready = [d for d, domain_checks in by_domain.items() if all(domain_checks.values())]
+    if not ready:
         raise PerceptError(ErrorCode.UPSTREAM_UNAVAILABLE, "not ready: " +
                            ", ".join(name for name, ok in checks.items() if not ok), details={"checks": checks})
-    return Health(status="ready", checks=checks)
+    return Health(status="ready" if len(ready) == len(by_domain) else "degraded", checks=checks)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -1,0 +1,244 @@
+"""Request and response models of the STEM routes (gateway/routes/stem.py).
+
+Enumerations are built from the gRPC contract's enums (protos/percept/codeperception/v1),
+so a status added there appears here without being written twice: CANDIDATE_STATUS_OK
+becomes "ok", RENDER_STATUS_EXEC_ERROR becomes "exec_error".
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from percept_sandbox import settings as sandbox_settings
+from services.codeperception import settings as codeperception_settings
+from services.codeperception.protos import codeperception_pb2, sandbox_pb2
+
+from .schemas import EXAMPLE_IMAGE_BASE64, JsonBody
+
+
+def _enum_from_proto(name: str, descriptor, prefix: str) -> type[Enum]:
+    members = {value.name[len(prefix):].lower(): value.name[len(prefix):].lower()
+               for value in descriptor.values if value.number != 0}
+    return Enum(name, members, type=str)  # type: ignore[return-value]
+
+
+CandidateStatus = _enum_from_proto("CandidateStatus", codeperception_pb2.CandidateStatus.DESCRIPTOR,
+                                   "CANDIDATE_STATUS_")
+RenderStatus = _enum_from_proto("RenderStatus", sandbox_pb2.RenderStatus.DESCRIPTOR, "RENDER_STATUS_")
+FidelityMode = _enum_from_proto("FidelityMode", codeperception_pb2.FidelityMode.DESCRIPTOR, "FIDELITY_MODE_")
+ProgressStage = _enum_from_proto("ProgressStage", codeperception_pb2.ProgressStage.DESCRIPTOR, "PROGRESS_STAGE_")
+
+
+class ImageFormat(str, Enum):
+    png = "png"
+    svg = "svg"
+
+
+# The downstream ceilings (their defaults), imported: the sandbox and the service own these numbers.
+MAX_DPI = sandbox_settings.MAX_DPI.default
+MAX_RENDER_TIMEOUT_S = sandbox_settings.MAX_TIMEOUT_S.default
+MAX_TOKENS = codeperception_settings.MAX_TOKENS.default
+
+_DPI = dict(ge=1, le=MAX_DPI, description="Resolution of the renders (default: the service's).")
+_TIMEOUT = dict(gt=0, le=MAX_RENDER_TIMEOUT_S,
+                description="Wall-clock limit of one render, in seconds (default: the service's).")
+# A program has at least one non-blank character (a blank one is refused as empty downstream too).
+_NOT_BLANK = r"\S"
+_CODE = dict(min_length=1, pattern=_NOT_BLANK, description="A Python program that draws with matplotlib; at "
+                                                         "most `PERCEPT_GATEWAY_MAX_CODE_BYTES` UTF-8 bytes.")
+
+EXAMPLE_PROGRAM = ("import matplotlib.pyplot as plt\nimport numpy as np\nx = np.linspace(0, 6.3, 100)\n"
+                   "plt.plot(x, np.sin(x))\nplt.title('sine')\n")
+
+
+# --- image-to-code ----------------------------------------------------------------------
+
+class ImageToCodeOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    candidates: int = Field(1, ge=1, description="Candidates to generate and render (best-of-N); at most "
+                                                 "`PERCEPT_GATEWAY_MAX_CANDIDATES`.")
+    max_tokens: int | None = Field(None, ge=1, le=MAX_TOKENS,
+                                   description="Most tokens one candidate may generate (default: the backend's).")
+    temperature: float | None = Field(None, ge=0, le=2, description="Sampling temperature (default: the backend's).")
+    top_p: float | None = Field(None, gt=0, le=1, description="Nucleus sampling (default: the backend's).")
+    seed: int | None = Field(None, ge=-2**63, le=2**63 - 1,
+                             description="Seed of candidate 0; candidate i uses seed + i (default: unseeded).")
+    dpi: int | None = Field(None, **_DPI)
+    render_timeout_s: float | None = Field(None, **_TIMEOUT)
+    backend_options: dict[str, str] = Field(
+        default_factory=dict, description="Backend-specific settings (e.g. `top_k` for the `openai` backend); "
+                                          "a key the configured backend does not know is a 400. In a multipart "
+                                          "form: a JSON object as text.")
+    stream: bool = Field(False, description="Send progress as server-sent events, then the result "
+                                            "(see docs/api.md).")
+
+
+class ImageToCodeJsonRequest(ImageToCodeOptions, JsonBody):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"image": EXAMPLE_IMAGE_BASE64, "candidates": 1}]})
+
+    image: str = Field(description="The STEM image (PNG, JPEG, WebP, BMP, GIF), base64-encoded.")
+
+
+class ImageToCodeMultipartRequest(ImageToCodeOptions):
+    """The multipart form of an image-to-code request (documentation only: inputs.py reads the form)."""
+
+    image: bytes = Field(description="The STEM image (PNG, JPEG, WebP, BMP, GIF).")
+    backend_options: str = Field("{}", description="Backend-specific settings as a JSON object of strings.")
+
+
+class Fidelity(BaseModel):
+    """Deterministic fidelity of a render against the reference, each in [0, 1] (1 = identical);
+    a metric that was not computed is null and absent from `computed`."""
+
+    aggregate: float
+    mode: FidelityMode  # type: ignore[valid-type]
+    computed: list[str] = Field(description="Names of the metrics that were computed.")
+    ssim: float | None = None
+    edge: float | None = None
+    text_f1: float | None = None
+    layout_f1: float | None = None
+    type_f1: float | None = None
+    color_f1: float | None = None
+
+
+class StemTimings(BaseModel):
+    generation_s: float
+    render_s: float
+    score_s: float
+
+
+class TokenUsage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class CandidateOut(BaseModel):
+    index: int
+    status: CandidateStatus  # type: ignore[valid-type]
+    code: str = Field(description="The extracted program (empty with `no_code` or `generation_error`).")
+    detail: str = Field(description="Why the status is what it is, for people.")
+    fidelity: Fidelity | None = Field(None, description="Only for rendered candidates.")
+    timings: StemTimings
+    finish_reason: str = ""
+    usage: TokenUsage | None = None
+
+
+class ImageToCodeResponse(BaseModel):
+    request_id: str
+    code: str = Field(description="The chosen program (may be empty when no candidate rendered).")
+    render_png_base64: str | None = Field(None, description="The chosen program's first figure (PNG).")
+    fidelity: Fidelity | None = None
+    caption: str = Field(description="Facts the chosen program drew, from its execution trace (no LLM).")
+    best_index: int
+    candidates: list[CandidateOut]
+    backend: str
+    model: str
+    total_s: float
+
+
+class ProgressEvent(BaseModel):
+    """The `data` of a `progress` server-sent event."""
+
+    type: str = "progress"
+    stage: ProgressStage  # type: ignore[valid-type]
+    completed: int
+    total: int
+    candidate_index: int
+    candidate_status: CandidateStatus | None = None  # type: ignore[valid-type]
+
+
+# --- render -----------------------------------------------------------------------------
+
+class RenderOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(**_CODE)
+    dpi: int | None = Field(None, **_DPI)
+    format: ImageFormat = ImageFormat.png
+    timeout_s: float | None = Field(None, **_TIMEOUT)
+    trace: bool = Field(True, description="Return the execution trace (costs about a millisecond).")
+
+
+class RenderJsonRequest(RenderOptions, JsonBody):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"code": EXAMPLE_PROGRAM}]})
+
+
+class RenderMultipartRequest(RenderOptions):
+    """The multipart form of a render request; `code` may be a text field or a file."""
+
+
+class RenderedImage(BaseModel):
+    index: int
+    format: ImageFormat
+    width: int
+    height: int
+    data_base64: str
+
+
+class OutputTail(BaseModel):
+    text: str = Field(description="The last bytes written (UTF-8, invalid bytes replaced).")
+    total_bytes: int
+
+
+class ExecError(BaseModel):
+    type: str
+    message: str
+
+
+class RenderUsage(BaseModel):
+    wall_s: float
+    cpu_s: float
+    peak_memory_bytes: int
+
+
+class RenderResponse(BaseModel):
+    request_id: str
+    status: RenderStatus  # type: ignore[valid-type]
+    detail: str
+    images: list[RenderedImage]
+    trace: dict | None = Field(None, description="The execution trace (figures, axes, artists), parsed; "
+                                                 "only with status `ok` and `trace` on.")
+    stdout: OutputTail
+    stderr: OutputTail
+    error: ExecError | None = None
+    usage: RenderUsage
+
+
+# --- score ------------------------------------------------------------------------------
+
+class ScoreOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    candidate_code: str = Field(**_CODE)
+    reference_code: str | None = Field(None, min_length=1, pattern=_NOT_BLANK,
+                                       description="The program that drew the reference; enables the trace "
+                                                   "metrics.")
+    dpi: int | None = Field(None, **_DPI)
+    render_timeout_s: float | None = Field(None, **_TIMEOUT)
+
+
+class ScoreJsonRequest(ScoreOptions, JsonBody):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"reference_image": EXAMPLE_IMAGE_BASE64, "candidate_code": EXAMPLE_PROGRAM}]})
+
+    reference_image: str = Field(description="The image to reproduce (PNG, JPEG, WebP, BMP, GIF), base64.")
+
+
+class ScoreMultipartRequest(ScoreOptions):
+    """The multipart form of a score request; the programs may be text fields or files."""
+
+    reference_image: bytes = Field(description="The image to reproduce.")
+
+
+class ScoreResponse(BaseModel):
+    request_id: str
+    fidelity: Fidelity
+    candidate_status: CandidateStatus  # type: ignore[valid-type]
+    candidate_detail: str
+    candidate_render_png_base64: str | None = None
+    reference_status: CandidateStatus | None = Field(  # type: ignore[valid-type]
+        None, description="How the reference code's render went (null without reference code).")
+    timings: StemTimings
