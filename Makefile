@@ -42,6 +42,7 @@ $(DEPS_STAMP): requirements/serving.txt requirements/dev.txt requirements/triton
 	touch $@
 
 include sandbox-runner/sandbox.mk
+include services/codeperception/codeperception.mk
 
 models: $(MODELS_STAMP)
 
@@ -50,19 +51,19 @@ $(MODELS_STAMP): $(DEPS_STAMP) $(shell find services/models services/triton mode
 	$(PY) -m services.models.build_default --out $(ARTIFACTS) $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
 	touch $@
 
-up: setup models
+up: setup models stem2code-sample
 	$(PY) -m services.devstack up --artifacts $(ARTIFACTS)
 
 down:
 	@test -x $(PY) && $(PY) -m services.devstack down || true
 
-test: setup models
+test: setup models stem2code-sample
 	$(PY) -m pytest -q tests
 
 test-unit: setup
 	$(PY) -m pytest -q tests/unit
 
-test-integration: setup models
+test-integration: setup models stem2code-sample
 	$(PY) -m pytest -q tests/integration
 
 test-security: setup

@@ -32,6 +32,8 @@ class ErrorCode(str, Enum):
     UPSTREAM_UNAVAILABLE = "upstream_unavailable"
     UPSTREAM_TIMEOUT = "upstream_timeout"
     UPSTREAM_ERROR = "upstream_error"
+    # the caller's deadline passed before the work was done (the work is cancelled)
+    DEADLINE_EXCEEDED = "deadline_exceeded"
     INTERNAL = "internal"
 
 
@@ -59,6 +61,7 @@ _STATUS: dict[ErrorCode, _Status] = {
     ErrorCode.UPSTREAM_UNAVAILABLE: _Status(503, "UNAVAILABLE"),
     ErrorCode.UPSTREAM_TIMEOUT: _Status(503, "UNAVAILABLE"),
     ErrorCode.UPSTREAM_ERROR: _Status(502, "INTERNAL"),
+    ErrorCode.DEADLINE_EXCEEDED: _Status(504, "DEADLINE_EXCEEDED"),
     ErrorCode.INTERNAL: _Status(500, "INTERNAL"),
 }
 

@@ -71,6 +71,20 @@ def tensor(cls, name: str, data_type: int, dims, *, optional: bool = False):
     return message
 
 
+def apply_contract(config: mc.ModelConfig, contract) -> mc.ModelConfig:
+    """Declare a model contract's tensors (a services.triton.generation.ModelContract) on a
+    config: its inputs and outputs, and the decoupled transaction policy when it streams."""
+    def data_type(name: str) -> int:
+        return mc.DataType.Value(f"TYPE_{name}")
+
+    config.input.extend(tensor(mc.ModelInput, t.name, data_type(t.data_type), t.dims, optional=t.optional)
+                        for t in contract.inputs)
+    config.output.extend(tensor(mc.ModelOutput, t.name, data_type(t.data_type), t.dims) for t in contract.outputs)
+    if contract.decoupled:
+        config.model_transaction_policy.decoupled = True
+    return config
+
+
 def set_parameters(config: mc.ModelConfig, values: Mapping[str, object]) -> None:
     """Config parameters (strings in Triton's schema; booleans as true/false)."""
     for key, value in values.items():

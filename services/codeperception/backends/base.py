@@ -1,0 +1,87 @@
+"""What every generation backend offers the pipeline, and what it returns."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol
+
+from PIL import Image
+
+from services.common.errors import ErrorCode, PerceptError
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """The request's image: its bytes and its decoded RGB pixels (decoded once, with limits)."""
+    data: bytes
+    image: Image.Image
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    """One request's decoding options; None means the backend's default."""
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)  # parsed backend_options
+
+    def for_candidate(self, index: int) -> "GenerationOptions":
+        """Candidate i samples with seed + i, so N seeded candidates differ and are reproducible."""
+        if self.seed is None:
+            return self
+        return GenerationOptions(self.max_tokens, self.temperature, self.top_p, self.seed + index, self.extra)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One candidate's raw answer as the backend gave it."""
+    text: str
+    finish_reason: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class GenerationFailed(Exception):
+    """The backend answered, but with an error for this one candidate (its status: GENERATION_ERROR)."""
+
+
+class BackendUnavailable(RuntimeError):
+    """The configured backend cannot serve (found at start-up): the service does not start."""
+
+
+class Backend(Protocol):
+    name: str
+    model: str
+    max_concurrency: int   # candidates of one request generated at the same time
+
+    async def start(self) -> None:
+        """Check the backend can serve; raise BackendUnavailable with a clear message if not."""
+
+    def parse_options(self, raw: Mapping[str, str]) -> dict[str, Any]:
+        """backend_options of a request; an unknown key or a bad value is INVALID_ARGUMENT."""
+
+    def prepare(self, image: InputImage) -> Any:
+        """Per-request work shared by its candidates (e.g. the JPEG data URI); may raise PerceptError."""
+
+    async def generate(self, prepared: Any, options: GenerationOptions, timeout_s: float) -> Generation:
+        """One candidate. Raises GenerationFailed for a per-candidate error, PerceptError for a
+        fault of the whole call (backend unreachable, deadline)."""
+
+    async def close(self) -> None: ...
+
+
+def parse_typed_options(raw: Mapping[str, str], known: Mapping[str, type]) -> dict[str, Any]:
+    """backend_options by a {key: type} table; the stable code of any fault is invalid_request."""
+    parsed = {}
+    for key, value in raw.items():
+        kind = known.get(key)
+        if kind is None:
+            allowed = ", ".join(sorted(known)) or "none"
+            raise PerceptError(ErrorCode.INVALID_REQUEST, f"unknown backend option {key!r} (this backend "
+                               f"accepts: {allowed})", details={"option": key})
+        try:
+            parsed[key] = kind(value)
+        except ValueError:
+            raise PerceptError(ErrorCode.INVALID_REQUEST, f"backend option {key}={value!r} is not a "
+                               f"{kind.__name__}", details={"option": key}) from None
+    return parsed

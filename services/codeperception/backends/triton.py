@@ -1,0 +1,135 @@
+"""`triton`: a generation model served by this platform's Triton, through the generation
+contract (services/triton/generation.py): PROMPT and IMAGES in, a stream of TEXT_DELTA
+out, FINISH_REASON and token counts on the last response.
+
+At start-up the backend asks Triton for a ready model whose config implements the
+contract (the configured one, or the only one there is); without one the service does
+not start. No such model is built yet (the TokenVL issue adds it), so with today's
+repository selecting this backend fails at start-up, saying so.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Mapping
+
+import numpy as np
+
+from services.common.errors import ErrorCode, PerceptError
+from services.triton import generation as contract
+
+from ..prompt import resolve_prompt
+from ..settings import CodePerceptionSettings
+from ..vlm_image import protocol_jpeg
+from .base import (BackendUnavailable, Generation, GenerationFailed, GenerationOptions, InputImage,
+                   parse_typed_options)
+
+OPTIONS = {"stop": str}
+STARTUP_TIMEOUT_S = 10.0
+
+
+class TritonGenerationBackend:
+    name = "triton"
+
+    def __init__(self, settings: CodePerceptionSettings) -> None:
+        self.settings = settings
+        self.model = settings.triton_model
+        self.max_concurrency = settings.generation_concurrency
+        self.prompt = ""
+        self.client = None
+
+    async def _implementing_models(self, client) -> dict[str, list[str]]:
+        """{model: why it does not implement the contract} for every ready model ([] = it does)."""
+        index = await client.get_model_repository_index(client_timeout=STARTUP_TIMEOUT_S)
+        verdicts = {}
+        for model in index.models:
+            if self.settings.triton_model and model.name != self.settings.triton_model:
+                continue
+            if model.state != "READY":
+                verdicts[model.name] = [f"not ready ({model.state or 'unloaded'})"]
+                continue
+            response = await client.get_model_config(model.name, client_timeout=STARTUP_TIMEOUT_S)
+            verdicts[model.name] = contract.problems(response.config)
+        return verdicts
+
+    async def start(self) -> None:
+        import tritonclient.grpc.aio as triton_aio
+        from tritonclient.utils import InferenceServerException
+
+        url = self.settings.triton_url
+        self.client = triton_aio.InferenceServerClient(url)
+        try:
+            verdicts = await self._implementing_models(self.client)
+        except InferenceServerException as exc:
+            raise BackendUnavailable(f"the triton backend cannot reach Triton at {url}: {exc.message()}") from None
+        good = sorted(name for name, found in verdicts.items() if not found)
+        wanted = self.settings.triton_model
+        if wanted and wanted not in verdicts:
+            raise BackendUnavailable(f"the triton backend: Triton at {url} has no model {wanted!r}")
+        if not good:
+            reasons = "; ".join(f"{name}: {', '.join(found)}" for name, found in sorted(verdicts.items()))
+            raise BackendUnavailable(
+                f"the triton backend: no model served by Triton at {url} implements the generation contract "
+                f"(services/triton/generation.py){' -- ' + reasons if reasons else ''}. No generation model is "
+                "built into the model repository yet; use the `openai` or `reference` backend.")
+        if len(good) > 1:
+            raise BackendUnavailable(f"the triton backend: several models implement the generation contract "
+                                     f"({', '.join(good)}); set PERCEPT_CODEPERCEPTION_TRITON_MODEL")
+        self.model = good[0]
+        try:
+            self.prompt = resolve_prompt(self.settings.prompt, self.settings.prompt_file)
+        except (OSError, ValueError) as exc:
+            raise BackendUnavailable(f"the triton backend cannot read its prompt: {exc}") from exc
+
+    def parse_options(self, raw: Mapping[str, str]) -> dict[str, Any]:
+        return parse_typed_options(raw, OPTIONS)
+
+    def prepare(self, image: InputImage) -> bytes:
+        return protocol_jpeg(image.image)
+
+    def _inputs(self, jpeg: bytes, options: GenerationOptions):
+        import tritonclient.grpc.aio as triton_aio
+
+        def tensor(spec: contract.TensorSpec, array: np.ndarray):
+            value = triton_aio.InferInput(spec.name, list(array.shape), spec.data_type.replace("STRING", "BYTES"))
+            value.set_data_from_numpy(array)
+            return value
+
+        inputs = [tensor(contract.PROMPT, np.array([self.prompt.encode()], dtype=object)),
+                  tensor(contract.IMAGES, np.array([jpeg], dtype=object)),
+                  tensor(contract.MAX_TOKENS, np.array([options.max_tokens or self.settings.sampling.max_tokens],
+                                                       dtype=np.int32)),
+                  tensor(contract.TEMPERATURE, np.array([self.settings.sampling.temperature if options.temperature
+                                                         is None else options.temperature], dtype=np.float32)),
+                  tensor(contract.TOP_P, np.array([self.settings.sampling.top_p if options.top_p is None
+                                                   else options.top_p], dtype=np.float32))]
+        if options.seed is not None:
+            inputs.append(tensor(contract.SEED, np.array([options.seed], dtype=np.int64)))
+        if "stop" in options.extra:
+            inputs.append(tensor(contract.STOP, np.array([options.extra["stop"].encode()], dtype=object)))
+        return inputs
+
+    async def generate(self, prepared: bytes, options: GenerationOptions, timeout_s: float) -> Generation:
+        from tritonclient.utils import InferenceServerException
+
+        async def requests():
+            yield {"model_name": self.model, "inputs": self._inputs(prepared, options)}
+
+        parts, finish, prompt_tokens, completion_tokens = [], "", 0, 0
+        try:
+            stream = self.client.stream_infer(requests(), stream_timeout=timeout_s)
+            async for result, error in stream:
+                if error is not None:
+                    raise GenerationFailed(f"the generation model failed: {error}")
+                parts.append(result.as_numpy(contract.TEXT_DELTA.name)[0].decode("utf-8", "replace"))
+                finish = result.as_numpy(contract.FINISH_REASON.name)[0].decode() or finish
+                prompt_tokens = int(result.as_numpy(contract.PROMPT_TOKENS.name)[0])
+                completion_tokens = int(result.as_numpy(contract.COMPLETION_TOKENS.name)[0])
+                if finish:
+                    break
+        except InferenceServerException as exc:
+            raise PerceptError(ErrorCode.UPSTREAM_UNAVAILABLE, f"Triton: {exc.message()}") from None
+        return Generation("".join(parts), finish, prompt_tokens, completion_tokens)
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await asyncio.shield(self.client.close())

@@ -1,0 +1,202 @@
+"""Render-verified best-of-N: generate N candidates, render each, score each render against
+the input, choose the best.
+
+Each candidate runs as its own task -- generate, extract the program, render, score --
+so renders start as soon as their candidate is generated; generation is bounded by the
+backend's concurrency (per request) and the service's (all requests together), renders
+by the sandbox's pool (which queues, or refuses with a retry hint). Progress events come
+out in the order things happen: per candidate GENERATED before RENDERED; SCORED once every
+candidate is done, then BEST_CHOSEN, then the result. Cancelling the consumer (the caller
+went away, or its deadline passed) cancels every task, and with them the in-flight backend
+requests and sandbox RPCs.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import AsyncIterator
+
+from services.common.errors import PerceptError
+
+from .backends import Backend, GenerationFailed, GenerationOptions, InputImage
+from .captions import caption_from_trace
+from .convert import CANDIDATE_STATUS_OF_RENDER, fidelity_to_proto
+from .deadline import Deadline
+from .extraction import extract_code
+from .fidelity import FidelityReport, score, zero_report
+from .metrics import Metrics
+from .protos import codeperception_pb2 as pb
+from .protos import sandbox_pb2
+from .sandbox import SandboxRenderer
+from .selection import choose_best
+
+LOG = logging.getLogger("percept.codeperception.pipeline")
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    dpi: int
+    timeout_s: float
+    max_code_bytes: int
+
+
+@dataclass
+class CandidateOutcome:
+    candidate: pb.Candidate
+    render_png: bytes = b""
+    trace: dict | None = None
+    report: FidelityReport | None = None
+
+    @property
+    def rendered(self) -> bool:
+        return self.candidate.status == pb.CANDIDATE_STATUS_OK
+
+
+@dataclass
+class _Done:
+    index: int
+    outcome: CandidateOutcome | None = None
+    error: BaseException | None = None
+
+
+@dataclass
+class BestOfN:
+    backend: Backend
+    renderer: SandboxRenderer
+    metrics: Metrics
+    generation_slots: asyncio.Semaphore   # shared by every request of the process
+    max_image_pixels: int
+    request_slots: asyncio.Semaphore | None = field(default=None)
+
+    async def run(self, image: InputImage, prepared, options: GenerationOptions, n: int, plan: RenderPlan,
+                  deadline: Deadline, request_id: str) -> AsyncIterator[pb.Progress | pb.ImageToCodeResponse]:
+        started = time.monotonic()
+        self.metrics.candidates.observe(n)
+        per_request = asyncio.Semaphore(max(1, min(n, self.backend.max_concurrency)))
+        events: asyncio.Queue = asyncio.Queue()
+        tasks = [asyncio.create_task(self._candidate(i, image, prepared, options, plan, deadline, request_id,
+                                                     per_request, events)) for i in range(n)]
+        outcomes: list[CandidateOutcome | None] = [None] * n
+        try:
+            generated = rendered = finished = 0
+            while finished < n:
+                event = await events.get()
+                if isinstance(event, _Done):
+                    if event.error is not None:
+                        raise event.error
+                    outcomes[event.index] = event.outcome
+                    finished += 1
+                    continue
+                stage, index, status = event
+                if stage == pb.PROGRESS_STAGE_GENERATED:
+                    generated += 1
+                    completed = generated
+                else:
+                    rendered += 1
+                    completed = rendered
+                yield pb.Progress(stage=stage, completed=completed, total=n, candidate_index=index,
+                                  candidate_status=status)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        yield pb.Progress(stage=pb.PROGRESS_STAGE_SCORED, completed=sum(o.rendered for o in outcomes), total=n)
+        best = choose_best([o.report.aggregate if o.rendered else None for o in outcomes])
+        yield pb.Progress(stage=pb.PROGRESS_STAGE_BEST_CHOSEN, completed=n, total=n, candidate_index=best,
+                          candidate_status=outcomes[best].candidate.status)
+        yield self._response(outcomes, best, time.monotonic() - started)
+
+    def _response(self, outcomes: list[CandidateOutcome], best: int, total_s: float) -> pb.ImageToCodeResponse:
+        chosen = outcomes[best]
+        response = pb.ImageToCodeResponse(
+            best_index=best, code=chosen.candidate.code, render_png=chosen.render_png,
+            candidates=[o.candidate for o in outcomes], backend=self.backend.name, model=self.backend.model,
+            total_seconds=total_s)
+        response.fidelity.CopyFrom(chosen.candidate.fidelity if chosen.rendered
+                                   else fidelity_to_proto(zero_report(with_trace=False)))
+        if chosen.trace is not None:
+            response.caption = caption_from_trace(chosen.trace)
+        return response
+
+    async def _candidate(self, index, image, prepared, options, plan, deadline, request_id, per_request,
+                         events: asyncio.Queue) -> None:
+        try:
+            outcome = await self._run_candidate(index, image, prepared, options, plan, deadline, request_id,
+                                                per_request, events)
+            events.put_nowait(_Done(index, outcome=outcome))
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            events.put_nowait(_Done(index, error=exc))
+
+    async def _run_candidate(self, index, image, prepared, options, plan: RenderPlan, deadline: Deadline,
+                             request_id: str, per_request: asyncio.Semaphore,
+                             events: asyncio.Queue) -> CandidateOutcome:
+        candidate = pb.Candidate(index=index)
+        outcome = CandidateOutcome(candidate)
+
+        def progress(stage):
+            events.put_nowait((stage, index, candidate.status))
+
+        # 1. generate
+        started = time.monotonic()
+        async with per_request, self.generation_slots:
+            try:
+                generation = await self.backend.generate(prepared, options.for_candidate(index),
+                                                         deadline.require("generating"))
+            except GenerationFailed as exc:
+                generation = None
+                candidate.status, candidate.detail = pb.CANDIDATE_STATUS_GENERATION_ERROR, str(exc)
+        candidate.timings.generation_seconds = time.monotonic() - started
+        self.metrics.generation_seconds.labels(self.backend.name).observe(candidate.timings.generation_seconds)
+        if generation is not None:
+            candidate.finish_reason = generation.finish_reason
+            candidate.usage.prompt_tokens = generation.prompt_tokens
+            candidate.usage.completion_tokens = generation.completion_tokens
+            code = extract_code(generation.text)
+            if code is None:
+                candidate.status, candidate.detail = pb.CANDIDATE_STATUS_NO_CODE, "the answer holds no code block"
+            else:
+                candidate.code = code
+        progress(pb.PROGRESS_STAGE_GENERATED)
+
+        # 2. render
+        if candidate.code and len(candidate.code.encode()) > plan.max_code_bytes:
+            candidate.status = pb.CANDIDATE_STATUS_REJECTED
+            candidate.detail = f"the program is larger than {plan.max_code_bytes} bytes; not run"
+        elif candidate.code:
+            started = time.monotonic()
+            response = await self.renderer.render(sandbox_pb2.RenderRequest(
+                code=candidate.code, request_id=f"{request_id}/{index}" if request_id else "",
+                options=sandbox_pb2.RenderOptions(dpi=plan.dpi, timeout_seconds=plan.timeout_s)), deadline)
+            candidate.timings.render_seconds = time.monotonic() - started
+            candidate.status = CANDIDATE_STATUS_OF_RENDER.get(response.status, pb.CANDIDATE_STATUS_EXEC_ERROR)
+            candidate.detail = response.detail or (f"{response.error.type}: {response.error.message}"
+                                                   if response.error.type else "")
+            if candidate.status == pb.CANDIDATE_STATUS_OK and response.figures:
+                outcome.render_png = response.figures[0].data
+                outcome.trace = json.loads(response.trace_json) if response.trace_json else None
+            elif candidate.status == pb.CANDIDATE_STATUS_OK:
+                candidate.status = pb.CANDIDATE_STATUS_NO_FIGURE
+        progress(pb.PROGRESS_STAGE_RENDERED)
+
+        # 3. score (CPU work: off the event loop)
+        if outcome.render_png:
+            started = time.monotonic()
+            try:
+                outcome.report = await asyncio.to_thread(score, image.data, outcome.render_png,
+                                                         max_pixels=self.max_image_pixels)
+            except PerceptError as exc:  # the render itself is not a decodable image: the candidate's fault
+                candidate.status, candidate.detail = pb.CANDIDATE_STATUS_OUTPUT_LIMIT, exc.message
+                outcome.render_png, outcome.trace = b"", None
+            else:
+                candidate.timings.score_seconds = time.monotonic() - started
+                candidate.fidelity.CopyFrom(fidelity_to_proto(outcome.report))
+                self.metrics.fidelity.labels(outcome.report.mode).observe(outcome.report.aggregate)
+        LOG.info("candidate request_id=%s index=%d status=%s aggregate=%s", request_id or "-", index,
+                 pb.CandidateStatus.Name(candidate.status),
+                 f"{outcome.report.aggregate:.4f}" if outcome.report else "-")
+        return outcome

@@ -1,0 +1,23 @@
+"""Real processes for the code-perception tests: one sandbox-runner for the session, the
+embedded STEM2Code sample built through it, and the service started per test module."""
+from __future__ import annotations
+
+import pytest
+
+from services.codeperception.sample_dataset import build_sample, client_renderer
+from services.codeperception.settings import RENDER_DPI
+from tests.sandbox.harness import SandboxServer
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    server = SandboxServer(workers=2, queue_size=16)
+    with server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def sample_dataset(sandbox, tmp_path_factory):
+    """What `make models` builds (artifacts/stem2code-sample), built fresh through the session's sandbox."""
+    with sandbox.client() as client:
+        return build_sample(tmp_path_factory.mktemp("stem2code") / "sample", client_renderer(client, RENDER_DPI.default))
