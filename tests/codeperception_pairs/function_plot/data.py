@@ -1,0 +1,16 @@
+# Variant: the same plot of other data (amplitudes, phases, frequencies).
+import numpy as np
+import matplotlib.pyplot as plt
+
+x = np.linspace(0, 2 * np.pi, 400)
+fig, ax = plt.subplots(figsize=(6.4, 4.8))
+ax.plot(x, 0.6 * np.sin(x + 1.0), color="tab:blue", label="sin x")
+ax.plot(x, np.cos(1.5 * x), "--", color="tab:red", label="cos x")
+ax.plot(x, 0.9 * np.sin(3 * x), color="tab:green", label="0.5 sin 2x")
+ax.axhline(0, color="black", linewidth=0.8)
+ax.set_title("Trigonometric functions")
+ax.set_xlabel("x (rad)")
+ax.set_ylabel("y")
+ax.legend(loc="upper right")
+ax.grid(True, alpha=0.3)
+plt.show()

@@ -1,0 +1,18 @@
+# Variant: the second series (its bars and value labels) is missing.
+import numpy as np
+import matplotlib.pyplot as plt
+
+subjects = ["Physics", "Chemistry", "Biology", "Maths"]
+y2022 = [23, 17, 35, 29]
+y2023 = [25, 21, 31, 34]
+x = np.arange(len(subjects))
+width = 0.38
+fig, ax = plt.subplots(figsize=(7, 4))
+bars = ax.bar(x - width / 2, y2022, width, color="#1f77b4", label="2022")
+ax.bar_label(bars, padding=2, fontsize=9)
+ax.set_xticks(x, subjects)
+ax.set_ylim(0, 40)
+ax.set_ylabel("students")
+ax.set_title("Enrolment by subject")
+ax.legend(loc="upper left")
+plt.show()

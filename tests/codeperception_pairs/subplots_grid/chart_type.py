@@ -1,0 +1,20 @@
+# Variant: the scatter and the bars drawn as line plots of the same data.
+import numpy as np
+import matplotlib.pyplot as plt
+
+rng = np.random.default_rng(3)
+fig, axes = plt.subplots(2, 2, figsize=(8, 6))
+t = np.linspace(0, 10, 200)
+axes[0, 0].plot(t, np.exp(-t / 3) * np.sin(2 * t), color="C0")
+axes[0, 0].set_title("damped oscillation")
+px, py = rng.normal(size=60), rng.normal(size=60)
+axes[0, 1].plot(np.sort(px), py[np.argsort(px)], color="#d62728")
+axes[0, 1].set_title("scatter")
+axes[1, 0].plot(["A", "B", "C"], [3, 7, 5], "o-", color="#4c72b0")
+axes[1, 0].set_title("bars")
+axes[1, 1].pie([40, 35, 25], labels=["x", "y", "z"], colors=["#8172b3", "#937860", "#da8bc3"],
+               autopct="%1.0f%%")
+axes[1, 1].set_title("pie")
+fig.suptitle("Four panels")
+fig.tight_layout()
+plt.show()

@@ -1,0 +1,20 @@
+# Variant: the same four panels in one row (1x4) instead of a 2x2 grid.
+import numpy as np
+import matplotlib.pyplot as plt
+
+rng = np.random.default_rng(3)
+fig, axes = plt.subplots(1, 4, figsize=(8, 6), squeeze=False)
+t = np.linspace(0, 10, 200)
+axes[0, 0].plot(t, np.exp(-t / 3) * np.sin(2 * t), color="C0")
+axes[0, 0].set_title("damped oscillation")
+px, py = rng.normal(size=60), rng.normal(size=60)
+axes[0, 1].scatter(px, py, color="#d62728", s=18)
+axes[0, 1].set_title("scatter")
+axes[0, 2].bar(["A", "B", "C"], [3, 7, 5], color=["#4c72b0", "#dd8452", "#55a868"])
+axes[0, 2].set_title("bars")
+axes[0, 3].pie([40, 35, 25], labels=["x", "y", "z"], colors=["#8172b3", "#937860", "#da8bc3"],
+               autopct="%1.0f%%")
+axes[0, 3].set_title("pie")
+fig.suptitle("Four panels")
+fig.tight_layout()
+plt.show()
