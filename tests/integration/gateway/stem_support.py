@@ -63,30 +63,52 @@ def health(target: str) -> int | None:
             return None
 
 
+class CodePerceptionProcess:
+    """`python -m services.codeperception` on its own ports; start() waits for SERVING."""
+
+    def __init__(self, sandbox_target: str, dataset: Path, *, grpc_port: int | None = None,
+                 **env_overrides: str) -> None:
+        grpc_port = grpc_port or find_free_ports(1)[0]
+        (metrics_port,) = find_free_ports(1)
+        self.target = f"127.0.0.1:{grpc_port}"
+        self.env = {**os.environ, "PERCEPT_CODEPERCEPTION_GRPC_PORT": str(grpc_port),
+                    "PERCEPT_CODEPERCEPTION_METRICS_PORT": str(metrics_port),
+                    "PERCEPT_CODEPERCEPTION_SANDBOX_URL": sandbox_target,
+                    "PERCEPT_CODEPERCEPTION_BACKEND": "reference",
+                    "PERCEPT_CODEPERCEPTION_DATASET_DIR": str(dataset), **env_overrides}
+        self.process: subprocess.Popen | None = None
+        self.log = tempfile.TemporaryFile()
+
+    def start(self) -> "CodePerceptionProcess":
+        self.process = subprocess.Popen([sys.executable, "-m", "services.codeperception"], env=self.env,
+                                        start_new_session=True, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while health(self.target) != health_pb2.HealthCheckResponse.SERVING:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                self.log.seek(0)
+                raise RuntimeError(f"the code-perception service did not start:\n"
+                                   f"{self.log.read().decode(errors='replace')[-3000:]}")
+            time.sleep(0.2)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_group(self.process)
+
+    def __enter__(self) -> "CodePerceptionProcess":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+        self.log.close()
+
+
 @contextmanager
 def running_codeperception(sandbox_target: str, dataset: Path, **env_overrides: str):
     """Start the service; yield its gRPC target once it reports SERVING; stop its process group."""
-    grpc_port, metrics_port = find_free_ports(2)
-    env = {**os.environ, "PERCEPT_CODEPERCEPTION_GRPC_PORT": str(grpc_port),
-           "PERCEPT_CODEPERCEPTION_METRICS_PORT": str(metrics_port),
-           "PERCEPT_CODEPERCEPTION_SANDBOX_URL": sandbox_target, "PERCEPT_CODEPERCEPTION_BACKEND": "reference",
-           "PERCEPT_CODEPERCEPTION_DATASET_DIR": str(dataset), **env_overrides}
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen([sys.executable, "-m", "services.codeperception"], env=env, start_new_session=True,
-                               stdout=log, stderr=subprocess.STDOUT)
-    target = f"127.0.0.1:{grpc_port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while health(target) != health_pb2.HealthCheckResponse.SERVING:
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"the code-perception service did not start:\n"
-                                   f"{log.read().decode(errors='replace')[-3000:]}")
-            time.sleep(0.2)
-        yield target
-    finally:
-        stop_group(process)
-        log.close()
+    with CodePerceptionProcess(sandbox_target, dataset, **env_overrides) as service:
+        yield service.target
 
 
 def stop_group(process: subprocess.Popen) -> None:
