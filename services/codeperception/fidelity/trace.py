@@ -85,8 +85,14 @@ def grid_position(figure_index: int, ax: dict) -> tuple:
     return (figure_index, role, "free" if "grid" in ax else "unknown")
 
 
-def grid_positions(trace: dict) -> list[tuple]:
-    return [grid_position(i, ax) for i, fig in enumerate(figures(trace)) for ax in axes_of(fig)]
+def has_axes_detail(trace: dict) -> bool:
+    """False when the sandbox trimmed some figure's axes to a mere count (its last stage)."""
+    return not any(isinstance(fig.get("axes"), int) for fig in figures(trace))
+
+
+def grid_positions(trace: dict, *, detailed: bool = True) -> list[tuple]:
+    """Each axes' grid_position, or only (figure,) per axes when not `detailed`."""
+    return [grid_position(i, ax) if detailed else (i,) for i, fig in enumerate(figures(trace)) for ax in axes_of(fig)]
 
 
 def has_artist_types(trace: dict) -> bool:

@@ -8,7 +8,8 @@ reference has 3 times and the candidate 2 times matches twice):
   When either trace was trimmed (tick texts are the first detail the sandbox drops),
   tick labels are left out of both, so trimming does not read as a difference.
 - layout_f1: each axes' place: figure, role (axes or colorbar), subplot grid geometry
-  and the rows and columns it spans (free-placed axes: only "free").
+  and the rows and columns it spans (free-placed axes: only "free"); only the number of
+  axes per figure when either trace was trimmed to axes counts.
 - type_f1: the drawn data artists by class (Line2D, Rectangle, PathCollection, ...)
   summed over all axes; by the coarse `counts` kinds when either trace lost its
   artist classes to trimming.
@@ -46,7 +47,9 @@ def text_f1(reference: dict, candidate: dict) -> float:
 
 
 def layout_f1(reference: dict, candidate: dict) -> float:
-    return multiset_f1(tr.grid_positions(reference), tr.grid_positions(candidate))
+    detailed = tr.has_axes_detail(reference) and tr.has_axes_detail(candidate)
+    return multiset_f1(tr.grid_positions(reference, detailed=detailed),
+                       tr.grid_positions(candidate, detailed=detailed))
 
 
 def type_f1(reference: dict, candidate: dict) -> float:
