@@ -36,6 +36,12 @@ from .selection import choose_best
 LOG = logging.getLogger("percept.codeperception.pipeline")
 
 
+def render_detail(response: sandbox_pb2.RenderResponse) -> str:
+    """Why a render went as it did, with the program's own exception when it raised."""
+    error = f"{response.error.type}: {response.error.message}" if response.error.type else ""
+    return "; ".join(part for part in (response.detail, error) if part)
+
+
 @dataclass(frozen=True)
 class RenderPlan:
     dpi: int
@@ -174,8 +180,7 @@ class BestOfN:
                 options=sandbox_pb2.RenderOptions(dpi=plan.dpi, timeout_seconds=plan.timeout_s)), deadline)
             candidate.timings.render_seconds = time.monotonic() - started
             candidate.status = CANDIDATE_STATUS_OF_RENDER.get(response.status, pb.CANDIDATE_STATUS_EXEC_ERROR)
-            candidate.detail = response.detail or (f"{response.error.type}: {response.error.message}"
-                                                   if response.error.type else "")
+            candidate.detail = render_detail(response)
             if candidate.status == pb.CANDIDATE_STATUS_OK and response.figures:
                 outcome.render_png = response.figures[0].data
                 outcome.trace = json.loads(response.trace_json) if response.trace_json else None

@@ -28,7 +28,7 @@ from .convert import CANDIDATE_STATUS_OF_RENDER, fidelity_to_proto
 from .deadline import Deadline
 from .fidelity import score, zero_report
 from .metrics import Metrics
-from .pipeline import BestOfN, RenderPlan
+from .pipeline import BestOfN, RenderPlan, render_detail
 from .protos import codeperception_pb2 as pb
 from .protos import codeperception_pb2_grpc, sandbox_pb2
 from .sandbox import SandboxRenderer
@@ -178,7 +178,7 @@ class CodePerceptionServicer(codeperception_pb2_grpc.CodePerceptionServiceServic
         candidate, *reference = await asyncio.gather(*renders)
         reference = reference[0] if reference else None
         response = pb.ScoreResponse(candidate_status=CANDIDATE_STATUS_OF_RENDER[candidate.status],
-                                    candidate_detail=candidate.detail)
+                                    candidate_detail=render_detail(candidate))
         response.timings.render_seconds = time.monotonic() - started
         if reference is not None:
             response.reference_status = CANDIDATE_STATUS_OF_RENDER[reference.status]

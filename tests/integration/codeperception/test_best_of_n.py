@@ -1,0 +1,127 @@
+"""Render-verified best-of-N over real gRPC and a real sandbox, and the progress stream.
+
+The candidates come from a scripted OpenAI-compatible HTTP server (fake_vlm.FakeVLM),
+standing in for a GPU VLM that cannot run here: candidate i of a seeded request is
+answered by the script entry for seed + i, so each test knows every candidate's quality
+(the right program, a degraded one, a broken one, no code) and which must win.
+"""
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from services.codeperception.protos import codeperception_pb2 as pb
+from tests.sandbox.harness import corpus_program
+
+from .fake_vlm import Answer, FakeVLM, python_block
+from .harness import CodePerceptionServer
+
+RIGHT = corpus_program("s01_sine_cosine.py")
+# The same figure with the cosine curve missing and another title: renders, scores lower.
+DEGRADED = RIGHT.replace('plt.plot(x, np.cos(x), "--", label="cos x", color="tab:red")\n', "") \
+                .replace("Trigonometric functions", "Sine")
+BROKEN = "import matplotlib.pyplot as plt\nplt.plot([0, 1])\nraise ValueError('half-drawn')\n"
+NOTHING = "x = 1 + 1\n"
+
+
+@pytest.fixture(scope="module")
+def vlm():
+    with FakeVLM() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def service(sandbox, vlm):
+    with CodePerceptionServer(sandbox.target, PERCEPT_CODEPERCEPTION_BACKEND="openai",
+                              PERCEPT_CODEPERCEPTION_OPENAI_BASE_URL=vlm.base_url,
+                              PERCEPT_CODEPERCEPTION_OPENAI_MODEL="scripted",
+                              PERCEPT_CODEPERCEPTION_MAX_CANDIDATES="4") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def image(sample_dataset) -> bytes:
+    return (sample_dataset / "images" / "s01_sine_cosine.png").read_bytes()
+
+
+def _request(image: bytes, n: int) -> pb.ImageToCodeRequest:
+    return pb.ImageToCodeRequest(image=image, options=pb.ImageToCodeOptions(candidates=n, seed=100),
+                                 request_id="best-of-n")
+
+
+def test_the_best_candidate_wins(service, vlm, image):
+    vlm.script(seed100=Answer(python_block(DEGRADED)), seed101=Answer(python_block(BROKEN)),
+               seed102=Answer(python_block(RIGHT)), seed103=Answer("no code"))
+    with service.channel() as channel:
+        response = service.stub(channel).ImageToCode(_request(image, 4), timeout=120)
+    statuses = [c.status for c in response.candidates]
+    assert statuses == [pb.CANDIDATE_STATUS_OK, pb.CANDIDATE_STATUS_EXEC_ERROR, pb.CANDIDATE_STATUS_OK,
+                        pb.CANDIDATE_STATUS_NO_CODE]
+    assert sorted(r.body["seed"] for r in vlm.received) == [100, 101, 102, 103]  # N requests, seed + i
+    degraded, right = response.candidates[0].fidelity.aggregate, response.candidates[2].fidelity.aggregate
+    assert right >= 0.99 and degraded < right
+    assert response.best_index == 2 and response.code.strip() == RIGHT.strip()
+    assert response.fidelity == response.candidates[2].fidelity
+    assert "Trigonometric functions" in response.caption
+    assert [c.index for c in response.candidates] == [0, 1, 2, 3]
+
+
+def test_a_candidate_that_does_not_render_never_wins(service, vlm, image):
+    # Candidate 0 fails every way but its fidelity would be 0 anyway; the degraded one renders and must win
+    # even though it is not first.
+    vlm.script(seed100=Answer(python_block(BROKEN)), seed101=Answer(python_block(NOTHING)),
+               seed102=Answer(python_block(DEGRADED)))
+    with service.channel() as channel:
+        response = service.stub(channel).ImageToCode(_request(image, 3), timeout=120)
+    assert [c.status for c in response.candidates] == [pb.CANDIDATE_STATUS_EXEC_ERROR, pb.CANDIDATE_STATUS_NO_FIGURE,
+                                                       pb.CANDIDATE_STATUS_OK]
+    assert response.best_index == 2 and response.render_png
+
+
+def test_ties_go_to_the_lowest_index(service, vlm, image):
+    vlm.script(seed100=Answer(python_block(DEGRADED)), seed101=Answer(python_block(RIGHT)),
+               seed102=Answer(python_block(RIGHT)))
+    with service.channel() as channel:
+        response = service.stub(channel).ImageToCode(_request(image, 3), timeout=120)
+    assert response.candidates[1].fidelity.aggregate == response.candidates[2].fidelity.aggregate
+    assert response.best_index == 1
+
+
+def test_when_nothing_renders_the_first_is_returned_with_zero_fidelity(service, vlm, image):
+    vlm.script(Answer("no code at all"))
+    with service.channel() as channel:
+        response = service.stub(channel).ImageToCode(_request(image, 2), timeout=60)
+    assert response.best_index == 0 and response.fidelity.aggregate == 0.0 and not response.render_png
+
+
+def test_the_stream_reports_progress_in_order_then_the_result(service, vlm, image):
+    vlm.script(seed100=Answer(python_block(DEGRADED)), seed101=Answer(python_block(RIGHT)),
+               seed102=Answer(python_block(BROKEN)))
+    with service.channel() as channel:
+        events = list(service.stub(channel).ImageToCodeStream(_request(image, 3), timeout=120))
+    *progress, last = events
+    assert last.WhichOneof("event") == "result" and all(e.WhichOneof("event") == "progress" for e in progress)
+    stages = [e.progress for e in progress]
+    generated = [p for p in stages if p.stage == pb.PROGRESS_STAGE_GENERATED]
+    rendered = [p for p in stages if p.stage == pb.PROGRESS_STAGE_RENDERED]
+    assert [p.completed for p in generated] == [1, 2, 3] and [p.completed for p in rendered] == [1, 2, 3]
+    assert all(p.total == 3 for p in generated + rendered)
+    for index in range(3):  # each candidate is generated before it is rendered
+        order = [i for i, p in enumerate(stages) if p.candidate_index == index and p.stage in
+                 (pb.PROGRESS_STAGE_GENERATED, pb.PROGRESS_STAGE_RENDERED)]
+        assert [stages[i].stage for i in order] == [pb.PROGRESS_STAGE_GENERATED, pb.PROGRESS_STAGE_RENDERED]
+    assert [p.stage for p in stages[-2:]] == [pb.PROGRESS_STAGE_SCORED, pb.PROGRESS_STAGE_BEST_CHOSEN]
+    assert stages[-2].completed == 2  # two rendered and were scored
+    assert stages[-1].candidate_index == 1 == last.result.best_index
+    statuses = {p.candidate_index: p.candidate_status for p in rendered}
+    assert statuses == {0: pb.CANDIDATE_STATUS_OK, 1: pb.CANDIDATE_STATUS_OK, 2: pb.CANDIDATE_STATUS_EXEC_ERROR}
+    with service.channel() as channel:
+        unary = service.stub(channel).ImageToCode(_request(image, 3), timeout=120)
+    assert unary.best_index == last.result.best_index and unary.code == last.result.code
+
+
+def test_candidates_above_the_cap_are_invalid_argument(service, image):
+    with service.channel() as channel, pytest.raises(grpc.RpcError) as caught:
+        service.stub(channel).ImageToCode(_request(image, 5), timeout=30)
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert ("percept-error-code", "invalid_request") in tuple(caught.value.trailing_metadata())
