@@ -20,6 +20,7 @@ from services.codeperception.fidelity.colors import color_name
 MAX_LISTED_TICKS = 8  # more ticks are summarised as "N ticks from first to last"
 MAX_LISTED_TEXTS = 10  # annotations and free texts listed per axes, then "and N more"
 MAX_LISTED_COLORS = 6
+PLAIN_FACECOLOR = "#ffffff"  # matplotlib's default figure background: not worth a mention
 FREE_TEXT_ROLES = ("text", "annotation")
 
 # Readable names for the artist classes matplotlib draws most; others keep their class name.
@@ -40,6 +41,8 @@ ARTIST_NAMES = {
     "AxesImage": ("image", "images"), "Text": ("text", "texts"),
     "Annotation": ("annotation", "annotations"), "Table": ("table", "tables"),
 }
+# What the x and y of an axes are called where they are not plain x and y.
+AXIS_NAMES = {"polar": {"x": "angular (θ) axis", "y": "radial (r) axis"}}
 COUNT_NAMES = {"lines": ("line", "lines"), "patches": ("patch", "patches"),
                "collections": ("collection", "collections"), "texts": ("text", "texts"),
                "images": ("image", "images")}
@@ -71,14 +74,14 @@ def _placement(ax: dict) -> str:
     if len(position) == 6:
         _, _, rows, cols, row_span, col_span = position
         if rows == 1 and cols == 1:
-            return "filling a 1×1 grid"
+            return "the only subplot"
         if len(row_span) == 2 and len(col_span) == 2:
             return (f"at {_span(row_span[0], row_span[1], 'row')}, {_span(col_span[0], col_span[1], 'column')} "
                     f"of a {rows}×{cols} grid")
     return "placed freely (no subplot grid)" if position[-1] == "free" else ""
 
 
-def _axis_facts(ax: dict, name: str) -> str:
+def _axis_facts(ax: dict, name: str, kind: str) -> str:
     parts = []
     label = tr.text_field(ax, f"{name}label")
     if label.strip():
@@ -94,7 +97,8 @@ def _axis_facts(ax: dict, name: str) -> str:
         parts.append(f"{len(ticks)} tick labels from {quote(ticks[0])} to {quote(ticks[-1])}")
     elif ticks:
         parts.append(f"tick labels {_quoted_list(ticks, MAX_LISTED_TICKS)}")
-    return f"{name}-axis " + ", ".join(parts) if parts else ""
+    called = AXIS_NAMES.get(kind, {}).get(name, f"{name}-axis")
+    return f"{called} " + ", ".join(parts) if parts else ""
 
 
 def _elements(ax: dict) -> str:
@@ -123,7 +127,7 @@ def _axes_sentence(number: int, ax: dict, free_texts: list[str]) -> str:
     if ax.get("axis_on") is False and kind != "3d":
         facts.append("axis lines and ticks hidden")
     names = ("x", "y", "z") if kind == "3d" else ("x", "y")
-    facts += [_axis_facts(ax, name) for name in names]
+    facts += [_axis_facts(ax, name, kind) for name in names]
     elements = _elements(ax)
     facts.append(f"draws {elements}" if elements else "draws no data artists")
     legend = [s for s in tr.string_list(ax, "legend") if s.strip()]
@@ -162,6 +166,9 @@ def _figure_sentences(number: int, fig: dict) -> list[str]:
     suptitle = tr.text_field(fig, "suptitle")
     if suptitle.strip():
         head += f", titled {quote(suptitle)}"
+    facecolor = tr.text_field(fig, "facecolor").lower()
+    if facecolor and facecolor != PLAIN_FACECOLOR:
+        head += f", on a {color_name(facecolor) or 'coloured'} ({facecolor}) background"
     sentences = [head + "."]
     figure_texts = [t["text"] for t in tr.texts_of(fig) if t.get("role") == "figure_text" and t["text"].strip()]
     if figure_texts:

@@ -18,6 +18,8 @@ SERVING_MODULES = [
     "services.models.tokenfd.preprocess",
     "services.models.tokenfd.tokenizer",
     "percept_sandbox.server",
+    "services.codeperception.fidelity",
+    "services.codeperception.captions",
 ]
 
 

@@ -21,6 +21,9 @@ import functools
 from collections import Counter
 
 import numpy as np
+from matplotlib.colors import CSS4_COLORS
+from scipy.optimize import linear_sum_assignment
+from skimage.color import deltaE_ciede2000, rgb2lab
 
 DELTA_E_SCALE = 100.0
 MAX_COLORS_COMPARED = 64  # the most used ones; bounds the assignment's cost
@@ -43,15 +46,11 @@ def hex_to_rgb(color: str) -> tuple[float, float, float] | None:
 
 def to_lab(rgb: np.ndarray) -> np.ndarray:
     """(..., 3) RGB in [0, 1] -> CIELAB."""
-    from skimage.color import rgb2lab
-
     return rgb2lab(np.asarray(rgb, dtype=np.float64).reshape(-1, 1, 3)).reshape(np.shape(rgb))
 
 
 def similarity_matrix(lab_a: np.ndarray, lab_b: np.ndarray) -> np.ndarray:
     """(len(a), len(b)) colour similarities in [0, 1] of two (n, 3) CIELAB arrays."""
-    from skimage.color import deltaE_ciede2000
-
     delta = deltaE_ciede2000(lab_a[:, None, :], lab_b[None, :, :])
     return np.clip(1.0 - delta / DELTA_E_SCALE, 0.0, 1.0)
 
@@ -71,8 +70,6 @@ def _palette(usage: Counter) -> tuple[np.ndarray, np.ndarray]:
 
 def color_f1(reference: Counter, candidate: Counter) -> float:
     """Weighted colour F1 of two {hex: usage count} palettes (see the module's docstring)."""
-    from scipy.optimize import linear_sum_assignment
-
     ref_lab, ref_weight = _palette(reference)
     cand_lab, cand_weight = _palette(candidate)
     if len(ref_weight) == 0 and len(cand_weight) == 0:
@@ -88,8 +85,6 @@ def color_f1(reference: Counter, candidate: Counter) -> float:
 
 @functools.lru_cache(maxsize=1)
 def _css4_table() -> tuple[tuple[str, ...], np.ndarray]:
-    from matplotlib.colors import CSS4_COLORS
-
     names = tuple(sorted(CSS4_COLORS))  # sorted: ties resolve the same way everywhere
     return names, to_lab(np.array([hex_to_rgb(CSS4_COLORS[name]) for name in names]))
 
@@ -101,7 +96,5 @@ def color_name(color: str) -> str | None:
     if rgb is None:
         return None
     names, table = _css4_table()
-    from skimage.color import deltaE_ciede2000
-
     delta = deltaE_ciede2000(to_lab(np.array([rgb]))[0][None, :], table)
     return names[int(np.argmin(delta))]

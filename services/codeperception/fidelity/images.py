@@ -29,6 +29,11 @@ import io
 
 import numpy as np
 from PIL import Image
+from scipy.ndimage import binary_dilation
+from skimage.color import rgb2gray
+from skimage.feature import canny
+from skimage.metrics import structural_similarity
+from skimage.morphology import disk
 
 from services.common.images import decode_image
 
@@ -85,9 +90,6 @@ def page_color(rgb: np.ndarray) -> np.ndarray:
 def ink_mask(reference: np.ndarray, candidate: np.ndarray) -> np.ndarray:
     """Pixels either image drew on: away from the reference's page colour, widened by
     INK_MARGIN_PX so that SSIM's window sees each stroke with its surroundings."""
-    from scipy.ndimage import binary_dilation
-    from skimage.morphology import disk
-
     page = page_color(reference)
     ink = ((np.abs(reference - page).max(axis=2) > INK_THRESHOLD)
            | (np.abs(candidate - page).max(axis=2) > INK_THRESHOLD))
@@ -95,8 +97,6 @@ def ink_mask(reference: np.ndarray, candidate: np.ndarray) -> np.ndarray:
 
 
 def ssim_similarity(reference: np.ndarray, candidate: np.ndarray) -> float:
-    from skimage.metrics import structural_similarity
-
     _, ssim_map = structural_similarity(reference, candidate, channel_axis=2, data_range=1.0, full=True,
                                         gaussian_weights=True, sigma=SSIM_SIGMA, use_sample_covariance=False)
     pad = SSIM_WINDOW // 2  # as scikit-image's own mean: no value from the padded border
@@ -108,16 +108,10 @@ def ssim_similarity(reference: np.ndarray, candidate: np.ndarray) -> float:
 
 
 def _edges(rgb: np.ndarray) -> np.ndarray:
-    from skimage.color import rgb2gray
-    from skimage.feature import canny
-
     return canny(rgb2gray(rgb), sigma=CANNY_SIGMA)
 
 
 def edge_similarity(reference: np.ndarray, candidate: np.ndarray) -> float:
-    from scipy.ndimage import binary_dilation
-    from skimage.morphology import disk
-
     ref_edges, cand_edges = _edges(reference), _edges(candidate)
     ref_count, cand_count = int(ref_edges.sum()), int(cand_edges.sum())
     if ref_count == 0 and cand_count == 0:
