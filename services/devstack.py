@@ -50,7 +50,8 @@ STABLE_S = env("PERCEPT_DEVSTACK_STABLE_S", 60.0,
 BIND_HOST = "127.0.0.1"
 POLL_S = 0.2
 PORT_RELEASE_S = 10.0   # a component that just died may hold its ports a moment longer (children exiting)
-SETTINGS_CHECKED_AT_START = (COMPONENT, "triton", "gateway", "limits")
+SETTINGS_CHECKED_AT_START = (COMPONENT, "triton", "gateway", "limits", "codeperception")
+SAMPLE_DATASET = "stem2code-sample"   # under --artifacts: the reference backend's data (`make models` builds it)
 
 
 @dataclass
@@ -96,6 +97,7 @@ def plan_components(artifacts: Path) -> list[Component]:
     """The processes `make up` starts, in dependency order, with ports from the settings."""
     from gateway import settings as gateway_settings
     from percept_sandbox import settings as sandbox_settings
+    from services.codeperception import settings as codeperception_settings
     from services.triton import settings as triton_settings
 
     python = sys.executable
@@ -104,6 +106,9 @@ def plan_components(artifacts: Path) -> list[Component]:
     triton_metrics = triton_settings.METRICS_PORT.get()
     sandbox_grpc = sandbox_settings.GRPC_PORT.get()
     sandbox_metrics = sandbox_settings.METRICS_PORT.get()
+    codeperception_grpc = codeperception_settings.GRPC_PORT.get()
+    codeperception_metrics = codeperception_settings.METRICS_PORT.get()
+    codeperception_url = f"{BIND_HOST}:{codeperception_grpc}"
     gateway_port = gateway_settings.PORT.get()
     repository = artifacts / "model_repository"
     gateway_url = f"http://{BIND_HOST}:{gateway_port}"
@@ -133,6 +138,21 @@ def plan_components(artifacts: Path) -> list[Component]:
             },
         ),
         Component(
+            name="codeperception",
+            command=[python, "-m", "services.codeperception"],
+            # /metrics is served once the backend is checked and the gRPC port is bound.
+            health_url=f"http://{BIND_HOST}:{codeperception_metrics}/metrics",
+            ports=[codeperception_grpc, codeperception_metrics],
+            urls={
+                "code-perception gRPC": codeperception_url,
+                "code-perception metrics": f"http://{BIND_HOST}:{codeperception_metrics}/metrics",
+            },
+            env={"PERCEPT_CODEPERCEPTION_SANDBOX_URL": f"{BIND_HOST}:{sandbox_grpc}",
+                 # the embedded dataset of this --artifacts, unless one is configured
+                 "PERCEPT_CODEPERCEPTION_DATASET_DIR": os.environ.get(
+                     codeperception_settings.DATASET_DIR.name) or str(artifacts / SAMPLE_DATASET)},
+        ),
+        Component(
             name="gateway",
             command=[python, "-m", "gateway"],
             health_url=f"{gateway_url}/healthz",
@@ -143,7 +163,7 @@ def plan_components(artifacts: Path) -> list[Component]:
                 "gateway OpenAPI docs": f"{gateway_url}/docs",
                 "gateway metrics": f"{gateway_url}/metrics",
             },
-            env={"PERCEPT_TRITON_URL": f"{BIND_HOST}:{triton_grpc}"},
+            env={"PERCEPT_TRITON_URL": f"{BIND_HOST}:{triton_grpc}", "PERCEPT_CODEPERCEPTION_URL": codeperception_url},
         ),
     ]
 

@@ -176,6 +176,7 @@ SETTINGS_MODULES = (
     "services.triton.settings",
     "gateway.settings",
     "services.devstack",
+    "services.codeperception.settings",
 )
 SELF_CONTAINED_SETTINGS = (("percept_sandbox.settings", "sandbox-runner"),)
 

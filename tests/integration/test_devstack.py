@@ -15,13 +15,15 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from PIL import Image, ImageDraw
 
 from services.common.net import find_free_ports, port_is_free
 from services.triton.launcher import process_group_members
 
 PORT_SETTINGS = ["PERCEPT_TRITON_HTTP_PORT", "PERCEPT_TRITON_GRPC_PORT", "PERCEPT_TRITON_METRICS_PORT",
-                 "PERCEPT_SANDBOX_GRPC_PORT", "PERCEPT_SANDBOX_METRICS_PORT", "PERCEPT_GATEWAY_PORT"]
+                 "PERCEPT_SANDBOX_GRPC_PORT", "PERCEPT_SANDBOX_METRICS_PORT", "PERCEPT_CODEPERCEPTION_GRPC_PORT",
+                 "PERCEPT_CODEPERCEPTION_METRICS_PORT", "PERCEPT_GATEWAY_PORT"]
 
 
 class Stack:
@@ -116,10 +118,31 @@ def _locate_until_ok(gateway: str, timeout_s: float) -> httpx.Response:
         time.sleep(0.5)
 
 
-def test_up_serves_restarts_a_killed_triton_then_ctrl_c_stops_everything(tokenfd_artifacts, triton_stub_site,
+@pytest.fixture(scope="module")
+def stack_artifacts(tokenfd_artifacts) -> Path:
+    """What `make models` leaves in artifacts/: the model repository and the reference backend's
+    dataset (built by its own CLI, through the real sandbox)."""
+    artifacts = tokenfd_artifacts.repository.parent
+    if not (artifacts / "stem2code-sample" / "data.jsonl").exists():
+        subprocess.run([sys.executable, "-m", "services.codeperception.sample_dataset", "--out",
+                        str(artifacts / "stem2code-sample")], check=True, capture_output=True, timeout=300)
+    return artifacts
+
+
+def _image_to_code(target: str, image: bytes):
+    import grpc
+
+    from services.codeperception.protos import codeperception_pb2, codeperception_pb2_grpc
+
+    with grpc.insecure_channel(target) as channel:
+        return codeperception_pb2_grpc.CodePerceptionServiceStub(channel).ImageToCode(
+            codeperception_pb2.ImageToCodeRequest(image=image), timeout=60)
+
+
+def test_up_serves_restarts_a_killed_triton_then_ctrl_c_stops_everything(stack_artifacts, triton_stub_site,
                                                                          tmp_path):
     state_dir = tmp_path / "devstack"
-    stack = Stack(tokenfd_artifacts.repository.parent, state_dir, PERCEPT_DEVSTACK_RESTART_BACKOFF_S="1",
+    stack = Stack(stack_artifacts, state_dir, PERCEPT_DEVSTACK_RESTART_BACKOFF_S="1",
                   PERCEPT_DEVSTACK_STABLE_S="3")
     gateway = stack.url("PERCEPT_GATEWAY_PORT")
     killed: list[int] = []
@@ -129,7 +152,14 @@ def test_up_serves_restarts_a_killed_triton_then_ctrl_c_stops_everything(tokenfd
         assert httpx.get(stack.url("PERCEPT_SANDBOX_METRICS_PORT") + "/metrics", timeout=10).status_code == 200
         assert _locate(gateway).status_code == 200
         groups = _state(stack)
-        assert set(groups) == {"triton", "sandbox-runner", "gateway"}
+        assert set(groups) == {"triton", "sandbox-runner", "codeperception", "gateway"}
+        # The code-perception service, after the sandbox, serving the reference backend out of the box.
+        codeperception = f"127.0.0.1:{stack.ports['PERCEPT_CODEPERCEPTION_GRPC_PORT']}"
+        assert re.search(r"code-perception gRPC\s+" + re.escape(codeperception), stack.output), stack.output
+        assert stack.output.index("starting sandbox-runner") < stack.output.index("starting codeperception")
+        answer = _image_to_code(codeperception,
+                                (stack_artifacts / "stem2code-sample" / "images" / "s01_sine_cosine.png").read_bytes())
+        assert answer.backend == "reference" and answer.fidelity.aggregate >= 0.99
 
         # tritonserver dies hard, stubs and all: devstack restarts its launcher, the rest stays up.
         (server_pid,) = _tritonserver_pids(state_dir)
@@ -287,9 +317,9 @@ def test_the_restart_delay_doubles_up_to_its_cap():
     assert [policy.delay(n) for n in range(1, 7)] == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
 
 
-def test_make_down_from_another_shell_stops_everything(tokenfd_artifacts, triton_stub_site, tmp_path):
+def test_make_down_from_another_shell_stops_everything(stack_artifacts, triton_stub_site, tmp_path):
     state_dir = tmp_path / "devstack"
-    stack = Stack(tokenfd_artifacts.repository.parent, state_dir)
+    stack = Stack(stack_artifacts, state_dir)
     groups: dict[str, int] = {}
     try:
         stack.wait_for("percept is up", 300)

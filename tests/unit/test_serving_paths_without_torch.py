@@ -20,6 +20,13 @@ SERVING_MODULES = [
     "percept_sandbox.server",
     "services.codeperception.fidelity",
     "services.codeperception.captions",
+    "services.codeperception.server",
+    "services.codeperception.client",
+    "services.codeperception.backends.openai_chat",
+    "services.codeperception.backends.reference",
+    "services.codeperception.backends.triton",
+    "services.common.grpc_errors",
+    "services.triton.generation",
 ]
 
 

@@ -27,6 +27,11 @@ OPTIONS = {"stop": str}
 STARTUP_TIMEOUT_S = 10.0
 
 
+def _summary(problems: list[str], shown: int = 3) -> str:
+    more = f", and {len(problems) - shown} more" if len(problems) > shown else ""
+    return ", ".join(problems[:shown]) + more
+
+
 class TritonGenerationBackend:
     name = "triton"
 
@@ -66,7 +71,7 @@ class TritonGenerationBackend:
         if wanted and wanted not in verdicts:
             raise BackendUnavailable(f"the triton backend: Triton at {url} has no model {wanted!r}")
         if not good:
-            reasons = "; ".join(f"{name}: {', '.join(found)}" for name, found in sorted(verdicts.items()))
+            reasons = "; ".join(f"{name}: {_summary(found)}" for name, found in sorted(verdicts.items()))
             raise BackendUnavailable(
                 f"the triton backend: no model served by Triton at {url} implements the generation contract "
                 f"(services/triton/generation.py){' -- ' + reasons if reasons else ''}. No generation model is "
