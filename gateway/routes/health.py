@@ -48,7 +48,7 @@ async def _text_checks(triton: TritonClient) -> dict[str, bool]:
 
 @router.get("/readyz", response_model=Health,
             summary="Readiness: each domain's upstream reachable (Triton for text, code-perception for STEM)",
-            responses={503: {"model": ErrorResponse}})
+            responses={400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
 async def readyz(domain: Domain | None = Query(None, description="Ask about one domain only."),
                  triton: TritonClient = Depends(get_triton),
                  codeperception: CodePerceptionClient = Depends(get_codeperception)) -> Health:

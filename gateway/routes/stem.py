@@ -40,7 +40,8 @@ _EVENT_STREAM = {200: {"content": {sse.MEDIA_TYPE: {"schema": {
                 "render against the image with deterministic metrics and returns the best, its render, its "
                 "scores and a caption built from its execution trace. With `stream: true` the answer is a "
                 "server-sent event stream of progress events ending with the result.",
-    responses={**_ERRORS, **_EVENT_STREAM},
+    responses={**_ERRORS, **_EVENT_STREAM, 404: {"model": ErrorResponse, "description": "The `reference` backend "
+                                                                               "does not hold this image."}},
     openapi_extra=request_body(form=ImageToCodeMultipartRequest, json=ImageToCodeJsonRequest),
 )
 async def image_to_code(parsed: ImageToCodeInput = Depends(read_image_to_code_input),

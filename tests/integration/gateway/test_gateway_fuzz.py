@@ -1,5 +1,6 @@
-"""Contract fuzzing: schemathesis against a real gateway process with the real Triton behind
-it; every operation in the document, every check, no failure.
+"""Contract fuzzing: schemathesis against a real gateway process with the real Triton and the
+real STEM chain (code-perception service, reference backend, and sandbox) behind it; every
+operation in the document, every check, no failure.
 
 Generic on purpose: the operations come from the served document, so a route added later is
 fuzzed too. Auth is on and the fuzzer sends the key, so the `ignored_auth` check also runs.
@@ -25,8 +26,9 @@ METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
 
 @pytest.fixture(scope="module")
-def fuzzed_gateway(triton_server):
-    with running_gateway(triton_server.grpc_url, PERCEPT_API_KEYS=API_KEY) as url:
+def fuzzed_gateway(triton_server, stem):
+    with running_gateway(triton_server.grpc_url, PERCEPT_API_KEYS=API_KEY,
+                         PERCEPT_CODEPERCEPTION_URL=stem.codeperception_url) as url:
         yield url
 
 
@@ -39,7 +41,8 @@ def _operations(document: dict) -> set[str]:
 def test_every_operation_passes_every_check(fuzzed_gateway, tmp_path):
     document = httpx.get(f"{fuzzed_gateway}/openapi.json", timeout=10).json()
     operations = _operations(document)
-    assert "POST /v1/text/locate" in operations
+    assert {"POST /v1/text/locate", "POST /v1/stem/image-to-code", "POST /v1/stem/render",
+            "POST /v1/stem/score"} <= operations
     junit = tmp_path / "junit.xml"
     command = [str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(CONFIG), "run",
                f"{fuzzed_gateway}/openapi.json", "--checks", "all", "--max-examples", str(MAX_EXAMPLES),
