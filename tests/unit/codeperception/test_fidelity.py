@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from services.codeperception.fidelity import (IMAGE_METRICS, METRICS, FidelityReport, score,
                                               zero_report)
-from services.codeperception.fidelity.images import COMPARE_MAX_SIDE, common_size
+from services.codeperception.fidelity.images import EDGE_MAX_SIDE, SSIM_MAX_SIDE, common_size
 from services.codeperception.fidelity.report import build_report
 from services.common.errors import ErrorCode, PerceptError
 
@@ -102,10 +102,12 @@ def test_size_mismatch_compares_at_the_reference_geometry():
 
 
 def test_common_size_caps_the_longer_side_and_keeps_the_aspect():
-    assert common_size((320, 240)) == (320, 240)
-    assert common_size((1920, 1440)) == (COMPARE_MAX_SIDE, 384)
-    assert common_size((5, 3)) == (16, 16)  # SSIM's window fits
-    assert common_size((10_000, 10)) == (COMPARE_MAX_SIDE, 16)
+    assert (SSIM_MAX_SIDE, EDGE_MAX_SIDE) == (256, 512)
+    assert common_size((320, 240), 512) == (320, 240)
+    assert common_size((1920, 1440), 512) == (512, 384)
+    assert common_size((1920, 1440), 256) == (256, 192)
+    assert common_size((5, 3), 256) == (16, 16)  # SSIM's window fits
+    assert common_size((10_000, 10), 512) == (512, 16)
 
 
 @pytest.mark.parametrize("mode", ["L", "RGBA", "P", "LA"])
