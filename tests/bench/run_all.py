@@ -1,7 +1,8 @@
 """`make bench`: every benchmark, one after the other, each updating its block of docs/benchmarks.md.
 
 Each runs with its own defaults; bench_tokenfd: every core as intra-op threads on every
-path, 3 repeats (median and min-max), about 4 minutes on a quiet 2-core machine. Run on
+path, 3 repeats (median and min-max), about 4 minutes on a quiet 2-core machine;
+bench_codeperception: 3 repeats, 2 rounds, about 3-4 minutes. Run on
 a quiet machine: other load widens the ranges and moves the medians.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 BENCHMARKS = (
     ["-m", "tests.bench.bench_tokenfd", "--write-docs"],
     ["-m", "tests.bench.bench_sandbox", "--update-docs"],
+    ["-m", "tests.bench.bench_codeperception", "--update-docs"],
 )
 
 
