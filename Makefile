@@ -51,19 +51,19 @@ $(MODELS_STAMP): $(DEPS_STAMP) $(shell find services/models services/triton mode
 	$(PY) -m services.models.build_default --out $(ARTIFACTS) $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
 	touch $@
 
-up: setup models stem2code-sample
+up: setup models
 	$(PY) -m services.devstack up --artifacts $(ARTIFACTS)
 
 down:
 	@test -x $(PY) && $(PY) -m services.devstack down || true
 
-test: setup models stem2code-sample
+test: setup models
 	$(PY) -m pytest -q tests
 
 test-unit: setup
 	$(PY) -m pytest -q tests/unit
 
-test-integration: setup models stem2code-sample
+test-integration: setup models
 	$(PY) -m pytest -q tests/integration
 
 test-security: setup

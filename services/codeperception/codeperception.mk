@@ -20,8 +20,12 @@ $(CODEPERCEPTION_PROTO_STAMP): $(CODEPERCEPTION_PROTO_SRC) $(SANDBOX_PROTO_STAMP
 		--grpc_python_out=$(CODEPERCEPTION_PROTO_OUT) --pyi_out=$(CODEPERCEPTION_PROTO_OUT) \
 		$(CODEPERCEPTION_PROTO_SRC)
 
+# Part of `make models` (which `make up` and `make test` run).
+models: stem2code-sample
+
 stem2code-sample: $(STEM2CODE_SAMPLE_STAMP)
 
-$(STEM2CODE_SAMPLE_STAMP): $(DEPS_STAMP) $(SANDBOX_PROTO_STAMP) $(wildcard tests/sandbox/corpus/*.py) services/codeperception/sample_dataset.py
+$(STEM2CODE_SAMPLE_STAMP): $(DEPS_STAMP) $(SANDBOX_PROTO_STAMP) $(wildcard tests/sandbox/corpus/*.py) services/codeperception/sample_dataset.py \
+		services/codeperception/dataset.py services/codeperception/prompt.py
 	$(PY) -m services.codeperception.sample_dataset --out $(STEM2CODE_SAMPLE)
 	touch $@
