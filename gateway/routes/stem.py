@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
 from services.codeperception.client import CodePerceptionClient
+from services.common.errors import ErrorCode, PerceptError
 
 from .. import sse, stem_convert
 from ..auth import require_api_key
@@ -53,7 +54,7 @@ async def image_to_code(parsed: ImageToCodeInput = Depends(read_image_to_code_in
     if not parsed.options.stream:
         return stem_convert.image_to_code_response(await client.image_to_code(request, timeout_s=timeout_s),
                                                    request_id)
-    events = client.image_to_code_stream(request, timeout_s=timeout_s).__aiter__()
+    events = _ending_with_a_result(client.image_to_code_stream(request, timeout_s=timeout_s))
     # The first event is awaited before the status line goes out, so a request the service refuses
     # (bad image, full pool, service down) still gets its typed 4xx/429/503 instead of a stream.
     try:
@@ -64,6 +65,19 @@ async def image_to_code(parsed: ImageToCodeInput = Depends(read_image_to_code_in
     chunks = (_as_sse(event, request_id) async for event in events)
     return StreamingResponse(sse.relay(first, chunks, request_id, lambda: _close(events)),
                              media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)
+
+
+async def _ending_with_a_result(events):
+    """The service's events; a stream that ends without its result is an upstream fault, not a 500."""
+    finished = False
+    try:
+        async for event in events:
+            finished = event.WhichOneof("event") == "result"
+            yield event
+    finally:
+        await _close(events)
+    if not finished:
+        raise PerceptError(ErrorCode.UPSTREAM_ERROR, "the code-perception service ended the stream without a result")
 
 
 def _as_sse(event, request_id: str) -> bytes:

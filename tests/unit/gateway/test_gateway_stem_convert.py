@@ -120,3 +120,25 @@ def test_relay_ends_with_a_typed_error_event_and_always_closes():
     error = _parse(chunks[-1])[1]["error"]
     assert error["code"] == "resource_exhausted" and error["retry_after_s"] == 0.5 and error["request_id"] == "rid"
     assert closed == [True]
+
+
+def test_a_stream_without_its_result_is_an_upstream_error():
+    from gateway.routes.stem import _ending_with_a_result
+
+    async def service(events):
+        for event in events:
+            yield event
+
+    async def collect(events):
+        return [e async for e in _ending_with_a_result(service(events))]
+
+    progress = pb.ImageToCodeEvent(progress=pb.Progress(stage=pb.PROGRESS_STAGE_GENERATED))
+    result = pb.ImageToCodeEvent(result=pb.ImageToCodeResponse(code="x"))
+    assert len(asyncio.run(collect([progress, result]))) == 2
+    for cut_short in ([progress], []):
+        try:
+            asyncio.run(collect(cut_short))
+        except PerceptError as error:
+            assert error.code is ErrorCode.UPSTREAM_ERROR and error.http_status == 502
+        else:
+            raise AssertionError("a stream without a result passed")
