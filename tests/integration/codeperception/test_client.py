@@ -102,3 +102,12 @@ def test_metrics_follow_the_conventions(service, image):
 async def _drain(stream):
     async for _ in stream:
         pass
+
+
+def test_health_and_reflection_name_the_service(service):
+    import grpc
+    from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+
+    with grpc.insecure_channel(service.target) as channel:
+        services = set(ProtoReflectionDescriptorDatabase(channel).get_services())
+    assert {"percept.codeperception.v1.CodePerceptionService", "grpc.health.v1.Health"} <= services
