@@ -4,7 +4,9 @@ The sandbox's trace (docs/sandbox.md, "Execution trace") records what the runner
 figures, axes and their grid, titles, labels, ticks, legends, every drawn text, artist
 kinds and counts, colours. A caption built from it states only those facts: no LLM, no
 guess about what the picture *means*, and nothing for what is absent (a program without
-a title gets no "titled"). Deterministic: the same trace gives the same caption.
+a title gets no "titled"; a title that was set but not drawn is absent too, checked
+against the drawn texts unless the trace was trimmed). Deterministic: the same trace
+gives the same caption.
 
 Quoted strings (“...”) are the trace's own strings, whitespace collapsed to single
 spaces; colour names are the nearest CSS4 name (approximate, the hex follows). For the
@@ -12,7 +14,7 @@ code-perception service (the caption of the chosen candidate) and the data engin
 """
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Callable
 
 from services.codeperception.fidelity import trace as tr
 from services.codeperception.fidelity.colors import color_name
@@ -81,10 +83,23 @@ def _placement(ax: dict) -> str:
     return "placed freely (no subplot grid)" if position[-1] == "free" else ""
 
 
-def _axis_facts(ax: dict, name: str, kind: str) -> str:
+# Whether (role, axes index, string) was drawn: the trace's axes fields hold what was *set*
+# (a title can be set and hidden), its texts what was drawn.
+Drawn = Callable[[str, "int | None", str], bool]
+
+
+def _drawn_check(fig: dict, trimmed: bool) -> Drawn:
+    """A trimmed trace lost texts, so there every recorded field counts as drawn."""
+    if trimmed:
+        return lambda role, axes, text: True
+    drawn = {(t.get("role"), t.get("axes"), t["text"]) for t in tr.texts_of(fig)}
+    return lambda role, axes, text: (role, axes, text) in drawn
+
+
+def _axis_facts(ax: dict, name: str, kind: str, drawn: Drawn) -> str:
     parts = []
     label = tr.text_field(ax, f"{name}label")
-    if label.strip():
+    if label.strip() and drawn(f"{name}label", ax.get("index"), label):
         parts.append(f"labelled {quote(label)}")
     scale = tr.text_field(ax, f"{name}scale")
     if scale and scale != "linear":
@@ -110,27 +125,28 @@ def _elements(ax: dict) -> str:
     return ", ".join(_plural(counts[kind], names) for kind, names in COUNT_NAMES.items() if counts[kind])
 
 
-def _axes_sentence(number: int, ax: dict, free_texts: list[str]) -> str:
+def _axes_sentence(number: int, ax: dict, free_texts: list[str], drawn: Drawn) -> str:
     if not ax:
         return f"Axes {number}: details not recorded."
     kind = tr.text_field(ax, "kind")
     role = tr.text_field(ax, "role")
     head = f"Axes {number}" + (" (a colorbar)" if role == "colorbar" else "")
     facts = [f"{kind} projection" if kind and kind != "rectilinear" else "", _placement(ax)]
+    index = ax.get("index")
     title = tr.text_field(ax, "title")
-    if title.strip():
+    if title.strip() and drawn("title", index, title):
         facts.append(f"titled {quote(title)}")
     for side in ("left", "right"):
         side_title = tr.text_field(ax, f"title_{side}")
-        if side_title.strip():
+        if side_title.strip() and drawn("title", index, side_title):
             facts.append(f"{side} title {quote(side_title)}")
     if ax.get("axis_on") is False and kind != "3d":
         facts.append("axis lines and ticks hidden")
     names = ("x", "y", "z") if kind == "3d" else ("x", "y")
-    facts += [_axis_facts(ax, name, kind) for name in names]
+    facts += [_axis_facts(ax, name, kind, drawn) for name in names]
     elements = _elements(ax)
     facts.append(f"draws {elements}" if elements else "draws no data artists")
-    legend = [s for s in tr.string_list(ax, "legend") if s.strip()]
+    legend = [s for s in tr.string_list(ax, "legend") if s.strip() and drawn("legend", index, s)]
     if legend:
         facts.append(f"legend entries {_quoted_list(legend, MAX_LISTED_TEXTS)}")
     if free_texts:
@@ -153,8 +169,9 @@ def _colors_sentence(fig: dict) -> str:
     return "Main colours (approximate names): " + ", ".join(listed) + (f" and {more} more" if more > 0 else "") + "."
 
 
-def _figure_sentences(number: int, fig: dict) -> list[str]:
+def _figure_sentences(number: int, fig: dict, trimmed: bool) -> list[str]:
     axes = tr.axes_of(fig)
+    drawn = _drawn_check(fig, trimmed)
     head = f"Figure {number}"
     size = tr.number_pair(fig, "size_inches")
     px = tr.number_pair(fig, "size_px")
@@ -164,7 +181,7 @@ def _figure_sentences(number: int, fig: dict) -> list[str]:
         head += f" ({_number(px[0])}×{_number(px[1])} px)"
     head += f", with {_plural(len(axes), ('axes', 'axes'))}"
     suptitle = tr.text_field(fig, "suptitle")
-    if suptitle.strip():
+    if suptitle.strip() and drawn("suptitle", None, suptitle):
         head += f", titled {quote(suptitle)}"
     facecolor = tr.text_field(fig, "facecolor").lower()
     if facecolor and facecolor != PLAIN_FACECOLOR:
@@ -173,7 +190,7 @@ def _figure_sentences(number: int, fig: dict) -> list[str]:
     figure_texts = [t["text"] for t in tr.texts_of(fig) if t.get("role") == "figure_text" and t["text"].strip()]
     if figure_texts:
         sentences.append(f"Figure texts: {_quoted_list(figure_texts, MAX_LISTED_TEXTS)}.")
-    legend = [s for s in tr.string_list(fig, "legend") if s.strip()]
+    legend = [s for s in tr.string_list(fig, "legend") if s.strip() and drawn("legend", None, s)]
     if legend:
         sentences.append(f"Figure legend entries: {_quoted_list(legend, MAX_LISTED_TEXTS)}.")
     free: dict[int, list[str]] = {}
@@ -181,7 +198,7 @@ def _figure_sentences(number: int, fig: dict) -> list[str]:
         if text.get("role") in FREE_TEXT_ROLES and isinstance(text.get("axes"), int) and text["text"].strip():
             free.setdefault(text["axes"], []).append(text["text"])
     for i, ax in enumerate(axes):
-        sentences.append(_axes_sentence(i + 1, ax, free.get(ax.get("index", i), [])))
+        sentences.append(_axes_sentence(i + 1, ax, free.get(ax.get("index", i), []), drawn))
     colors = _colors_sentence(fig)
     if colors:
         sentences.append(colors)
@@ -193,11 +210,10 @@ def caption_from_trace(trace: dict) -> str:
     figures = tr.figures(trace)
     if not figures:
         return "No figure was recorded." if not tr.is_truncated(trace) else "The trace was truncated to nothing."
-    kinds = Counter(tr.text_field(ax, "kind") for fig in figures for ax in tr.axes_of(fig))
-    sentences = [f"{_plural(len(figures), ('figure', 'figures'))}, "
-                 f"{_plural(sum(kinds.values()), ('axes', 'axes'))} in all."]
+    axes_count = sum(len(tr.axes_of(fig)) for fig in figures)
+    sentences = [f"{_plural(len(figures), ('figure', 'figures'))}, {_plural(axes_count, ('axes', 'axes'))} in all."]
     for i, fig in enumerate(figures):
-        sentences += _figure_sentences(i + 1, fig)
+        sentences += _figure_sentences(i + 1, fig, tr.is_truncated(trace))
     if tr.is_truncated(trace):
         sentences.append("(The trace was trimmed to its size limit; some details are not stated.)")
     return " ".join(sentences)

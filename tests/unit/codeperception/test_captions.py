@@ -152,6 +152,19 @@ def test_invisible_texts_and_empty_labels_are_not_mentioned():
     assert "draws no data artists" in text and "background" not in text
 
 
+def test_set_but_undrawn_strings_are_not_stated():
+    """The axes fields hold what the code set; a hidden title or legend was not drawn."""
+    ax = {"index": 0, "kind": "rectilinear", "role": "axes", "title": "hidden", "xlabel": "shown",
+          "legend": ["a", "b"]}
+    drawn = [{"text": "shown", "role": "xlabel", "axes": 0}, {"text": "a", "role": "legend", "axes": 0}]
+    text = caption_from_trace({"figures": [{"suptitle": "gone", "axes": [ax], "texts": drawn}]})
+    assert "hidden" not in text and "gone" not in text and "“b”" not in text
+    assert "labelled “shown”" in text and "legend entries “a”" in text
+    # a trimmed trace lost texts: there the set fields are all that is known
+    trimmed = caption_from_trace({"truncated": True, "figures": [{"axes": [ax], "texts": []}]})
+    assert "titled “hidden”" in trimmed
+
+
 def test_a_coloured_figure_background_is_stated():
     trace = {"figures": [{"facecolor": "#000000", "axes": [], "texts": [], "colors": []}]}
     assert "on a black (#000000) background" in caption_from_trace(trace)
