@@ -67,20 +67,8 @@ def _quoted_list(items: list[str], limit: int) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def _span(start: int, stop: int, word: str) -> str:
-    return f"{word} {start + 1}" if stop - start <= 1 else f"{word}s {start + 1}–{stop}"
-
-
-def _placement(ax: dict) -> str:
-    position = tr.grid_position(0, ax)
-    if len(position) == 6:
-        _, _, rows, cols, row_span, col_span = position
-        if rows == 1 and cols == 1:
-            return "the only subplot"
-        if len(row_span) == 2 and len(col_span) == 2:
-            return (f"at {_span(row_span[0], row_span[1], 'row')}, {_span(col_span[0], col_span[1], 'column')} "
-                    f"of a {rows}×{cols} grid")
-    return "placed freely (no subplot grid)" if position[-1] == "free" else ""
+def _visible(strings) -> list[str]:
+    return [s for s in strings if s.strip()]
 
 
 # Whether (role, axes index, string) was drawn: the trace's axes fields hold what was *set*
@@ -88,117 +76,113 @@ def _placement(ax: dict) -> str:
 Drawn = Callable[[str, "int | None", str], bool]
 
 
-def _drawn_check(fig: dict, trimmed: bool) -> Drawn:
+def _drawn_check(fig: tr.Figure, trimmed: bool) -> Drawn:
     """A trimmed trace lost texts, so there every recorded field counts as drawn."""
     if trimmed:
         return lambda role, axes, text: True
-    drawn = {(t.get("role"), t.get("axes"), t["text"]) for t in tr.texts_of(fig)}
+    drawn = {(t.role, t.axes, t.text) for t in fig.texts}
     return lambda role, axes, text: (role, axes, text) in drawn
 
 
-def _axis_facts(ax: dict, name: str, kind: str, drawn: Drawn) -> str:
+def _span(span: tuple[int, int], word: str) -> str:
+    start, stop = span
+    return f"{word} {start + 1}" if stop - start <= 1 else f"{word}s {start + 1}–{stop}"
+
+
+def _placement(ax: tr.Axes) -> str:
+    if ax.grid is not None:
+        if ax.grid.rows == 1 and ax.grid.cols == 1:
+            return "the only subplot"
+        return f"at {_span(ax.grid.row_span, 'row')}, {_span(ax.grid.col_span, 'column')} " \
+               f"of a {ax.grid.rows}×{ax.grid.cols} grid"
+    return "placed freely (no subplot grid)" if ax.free else ""
+
+
+def _axis_facts(ax: tr.Axes, name: str, axis: tr.Axis, drawn: Drawn) -> str:
     parts = []
-    label = tr.text_field(ax, f"{name}label")
-    if label.strip() and drawn(f"{name}label", ax.get("index"), label):
-        parts.append(f"labelled {quote(label)}")
-    scale = tr.text_field(ax, f"{name}scale")
-    if scale and scale != "linear":
-        parts.append(f"{scale} scale")
-    limits = tr.number_pair(ax, f"{name}lim")
-    if limits is not None:
-        parts.append(f"from {_number(limits[0])} to {_number(limits[1])}")
-    ticks = [t for t in tr.string_list(ax, f"{name}ticklabels") if t.strip()]
+    if axis.label.strip() and drawn(f"{name}label", ax.index, axis.label):
+        parts.append(f"labelled {quote(axis.label)}")
+    if axis.scale and axis.scale != "linear":
+        parts.append(f"{axis.scale} scale")
+    if axis.limits is not None:
+        parts.append(f"from {_number(axis.limits[0])} to {_number(axis.limits[1])}")
+    ticks = _visible(axis.ticklabels)
     if len(ticks) > MAX_LISTED_TICKS:
         parts.append(f"{len(ticks)} tick labels from {quote(ticks[0])} to {quote(ticks[-1])}")
     elif ticks:
         parts.append(f"tick labels {_quoted_list(ticks, MAX_LISTED_TICKS)}")
-    called = AXIS_NAMES.get(kind, {}).get(name, f"{name}-axis")
+    called = AXIS_NAMES.get(ax.kind, {}).get(name, f"{name}-axis")
     return f"{called} " + ", ".join(parts) if parts else ""
 
 
-def _elements(ax: dict) -> str:
-    types = tr.int_counts(ax.get("artist_types"))
-    if types:
-        items = sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))
+def _elements(ax: tr.Axes) -> str:
+    if ax.artist_types:
+        items = sorted(ax.artist_types.items(), key=lambda kv: (-kv[1], kv[0]))
         return ", ".join(_plural(n, ARTIST_NAMES.get(cls, (cls, cls))) for cls, n in items)
-    counts = tr.int_counts(ax.get("counts"))
-    return ", ".join(_plural(counts[kind], names) for kind, names in COUNT_NAMES.items() if counts[kind])
+    return ", ".join(_plural(ax.counts[kind], names) for kind, names in COUNT_NAMES.items() if ax.counts[kind])
 
 
-def _axes_sentence(number: int, ax: dict, free_texts: list[str], drawn: Drawn) -> str:
-    if not ax:
+def _axes_sentence(number: int, ax: tr.Axes, free_texts: list[str], drawn: Drawn) -> str:
+    if not ax.detailed:
         return f"Axes {number}: details not recorded."
-    kind = tr.text_field(ax, "kind")
-    role = tr.text_field(ax, "role")
-    head = f"Axes {number}" + (" (a colorbar)" if role == "colorbar" else "")
-    facts = [f"{kind} projection" if kind and kind != "rectilinear" else "", _placement(ax)]
-    index = ax.get("index")
-    title = tr.text_field(ax, "title")
-    if title.strip() and drawn("title", index, title):
-        facts.append(f"titled {quote(title)}")
-    for side in ("left", "right"):
-        side_title = tr.text_field(ax, f"title_{side}")
-        if side_title.strip() and drawn("title", index, side_title):
+    head = f"Axes {number}" + (" (a colorbar)" if ax.role == "colorbar" else "")
+    facts = [f"{ax.kind} projection" if ax.kind and ax.kind != "rectilinear" else "", _placement(ax)]
+    if ax.title.strip() and drawn("title", ax.index, ax.title):
+        facts.append(f"titled {quote(ax.title)}")
+    for side, side_title in ax.side_titles:
+        if side_title.strip() and drawn("title", ax.index, side_title):
             facts.append(f"{side} title {quote(side_title)}")
-    if ax.get("axis_on") is False and kind != "3d":
+    if not ax.axis_on and ax.kind != "3d":  # mplot3d turns the 2D axis off and draws its own
         facts.append("axis lines and ticks hidden")
-    names = ("x", "y", "z") if kind == "3d" else ("x", "y")
-    facts += [_axis_facts(ax, name, kind, drawn) for name in names]
+    facts += [_axis_facts(ax, name, axis, drawn) for name, axis in ax.axis]
     elements = _elements(ax)
     facts.append(f"draws {elements}" if elements else "draws no data artists")
-    legend = [s for s in tr.string_list(ax, "legend") if s.strip() and drawn("legend", index, s)]
+    legend = [s for s in _visible(ax.legend) if drawn("legend", ax.index, s)]
     if legend:
         facts.append(f"legend entries {_quoted_list(legend, MAX_LISTED_TEXTS)}")
     if free_texts:
         facts.append(f"texts {_quoted_list(free_texts, MAX_LISTED_TEXTS)}")
-    colormaps = tr.string_list(ax, "colormaps")
-    if colormaps:
-        facts.append("colormap " + ", ".join(colormaps))
+    if ax.colormaps:
+        facts.append("colormap " + ", ".join(ax.colormaps))
     return f"{head}: " + "; ".join(f for f in facts if f) + "."
 
 
-def _colors_sentence(fig: dict) -> str:
-    usage = tr.color_usage({"figures": [fig]})
-    if not usage:
+def _colors_sentence(fig: tr.Figure) -> str:
+    if not fig.colors:
         return ""
     listed = []
-    for color, count in usage.most_common(MAX_LISTED_COLORS):
+    for color, count in fig.colors.most_common(MAX_LISTED_COLORS):
         name = color_name(color)
         listed.append(f"{name} ({color}, {count}×)" if name else f"{color} ({count}×)")
-    more = len(usage) - len(listed)
+    more = len(fig.colors) - len(listed)
     return "Main colours (approximate names): " + ", ".join(listed) + (f" and {more} more" if more > 0 else "") + "."
 
 
-def _figure_sentences(number: int, fig: dict, trimmed: bool) -> list[str]:
-    axes = tr.axes_of(fig)
+def _figure_sentences(number: int, fig: tr.Figure, trimmed: bool) -> list[str]:
     drawn = _drawn_check(fig, trimmed)
     head = f"Figure {number}"
-    size = tr.number_pair(fig, "size_inches")
-    px = tr.number_pair(fig, "size_px")
-    if size is not None:
-        head += f", {_number(size[0])}×{_number(size[1])} in"
-    if px is not None:
-        head += f" ({_number(px[0])}×{_number(px[1])} px)"
-    head += f", with {_plural(len(axes), ('axes', 'axes'))}"
-    suptitle = tr.text_field(fig, "suptitle")
-    if suptitle.strip() and drawn("suptitle", None, suptitle):
-        head += f", titled {quote(suptitle)}"
-    facecolor = tr.text_field(fig, "facecolor").lower()
-    if facecolor and facecolor != PLAIN_FACECOLOR:
-        head += f", on a {color_name(facecolor) or 'coloured'} ({facecolor}) background"
+    if fig.size_inches is not None:
+        head += f", {_number(fig.size_inches[0])}×{_number(fig.size_inches[1])} in"
+    if fig.size_px is not None:
+        head += f" ({_number(fig.size_px[0])}×{_number(fig.size_px[1])} px)"
+    head += f", with {_plural(len(fig.axes), ('axes', 'axes'))}"
+    if fig.suptitle.strip() and drawn("suptitle", None, fig.suptitle):
+        head += f", titled {quote(fig.suptitle)}"
+    if fig.facecolor and fig.facecolor != PLAIN_FACECOLOR:
+        head += f", on a {color_name(fig.facecolor) or 'coloured'} ({fig.facecolor}) background"
     sentences = [head + "."]
-    figure_texts = [t["text"] for t in tr.texts_of(fig) if t.get("role") == "figure_text" and t["text"].strip()]
+    figure_texts = _visible(t.text for t in fig.texts if t.role == "figure_text")
     if figure_texts:
         sentences.append(f"Figure texts: {_quoted_list(figure_texts, MAX_LISTED_TEXTS)}.")
-    legend = [s for s in tr.string_list(fig, "legend") if s.strip() and drawn("legend", None, s)]
+    legend = [s for s in _visible(fig.legend) if drawn("legend", None, s)]
     if legend:
         sentences.append(f"Figure legend entries: {_quoted_list(legend, MAX_LISTED_TEXTS)}.")
-    free: dict[int, list[str]] = {}
-    for text in tr.texts_of(fig):
-        if text.get("role") in FREE_TEXT_ROLES and isinstance(text.get("axes"), int) and text["text"].strip():
-            free.setdefault(text["axes"], []).append(text["text"])
-    for i, ax in enumerate(axes):
-        sentences.append(_axes_sentence(i + 1, ax, free.get(ax.get("index", i), []), drawn))
+    free: dict[int | None, list[str]] = {}
+    for text in fig.texts:
+        if text.role in FREE_TEXT_ROLES and text.axes is not None and text.text.strip():
+            free.setdefault(text.axes, []).append(text.text)
+    for i, ax in enumerate(fig.axes):
+        sentences.append(_axes_sentence(i + 1, ax, free.get(i if ax.index is None else ax.index, []), drawn))
     colors = _colors_sentence(fig)
     if colors:
         sentences.append(colors)
@@ -207,13 +191,14 @@ def _figure_sentences(number: int, fig: dict, trimmed: bool) -> list[str]:
 
 def caption_from_trace(trace: dict) -> str:
     """Facts the code drew, from a sandbox execution trace (parsed trace_json), without any LLM."""
-    figures = tr.figures(trace)
-    if not figures:
-        return "No figure was recorded." if not tr.is_truncated(trace) else "The trace was truncated to nothing."
-    axes_count = sum(len(tr.axes_of(fig)) for fig in figures)
-    sentences = [f"{_plural(len(figures), ('figure', 'figures'))}, {_plural(axes_count, ('axes', 'axes'))} in all."]
-    for i, fig in enumerate(figures):
-        sentences += _figure_sentences(i + 1, fig, tr.is_truncated(trace))
-    if tr.is_truncated(trace):
+    view = tr.read(trace)
+    if not view.figures:
+        return "The trace was truncated to nothing." if view.truncated else "No figure was recorded."
+    axes_count = sum(len(fig.axes) for fig in view.figures)
+    sentences = [f"{_plural(len(view.figures), ('figure', 'figures'))}, "
+                 f"{_plural(axes_count, ('axes', 'axes'))} in all."]
+    for i, fig in enumerate(view.figures):
+        sentences += _figure_sentences(i + 1, fig, view.truncated)
+    if view.truncated:
         sentences.append("(The trace was trimmed to its size limit; some details are not stated.)")
     return " ".join(sentences)

@@ -1,17 +1,92 @@
 """The sandbox's execution trace (docs/sandbox.md, "Execution trace"), read in one place.
 
-Everything the fidelity metrics and the captions take from a trace goes through these
-accessors, so the keys are named once. They are tolerant: a missing key, a wrong type or
-a trace the sandbox trimmed to fit its size limit (`truncated`: tick texts, then texts,
-artist types, and at the last stage the axes themselves are dropped, leaving a count)
-reads as "nothing there", never as an error.
+`read(trace_dict)` turns the parsed `trace_json` into typed, immutable views; the fidelity
+metrics and the captions use only those, so every key of the schema is named here once.
+Reading is tolerant: a missing key, a value of the wrong type, or detail the sandbox
+trimmed to fit its size limit (`truncated`: tick texts first, then texts, then artist
+classes, at the last stage the axes themselves, leaving only their number) reads as
+"nothing there", never as an error.
 """
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 
-TICK_ROLES = ("xtick", "ytick", "ztick")
-GRID_AXES = ("rows", "cols", "row_span", "col_span")
+TICK_ROLES = frozenset({"xtick", "ytick", "ztick"})
+AXIS_NAMES_2D = ("x", "y")
+AXIS_NAMES_3D = ("x", "y", "z")
+
+
+@dataclass(frozen=True)
+class DrawnText:
+    text: str
+    role: str  # suptitle, figure_text, title, x/y/zlabel, x/y/ztick, legend, legend_title, text, annotation, other
+    axes: int | None  # index of the axes it belongs to; None for figure-level texts
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A subplot's place in its grid spec; spans are [start, stop) row and column indices."""
+    rows: int
+    cols: int
+    row_span: tuple[int, int]
+    col_span: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One of an axes' x, y (and z) axes."""
+    label: str = ""
+    scale: str = ""
+    limits: tuple[float, float] | None = None
+    ticklabels: tuple[str, ...] = ()  # the drawn major tick labels
+
+
+@dataclass(frozen=True)
+class Axes:
+    index: int | None = None
+    detailed: bool = True  # False: the trace kept only the number of axes
+    kind: str = ""  # rectilinear, polar, 3d
+    role: str = "axes"  # axes or colorbar
+    grid: Grid | None = None
+    free: bool = False  # placed outside any subplot grid
+    title: str = ""
+    side_titles: tuple[tuple[str, str], ...] = ()  # (("left", text), ("right", text)) where set
+    axis_on: bool = True
+    axis: tuple[tuple[str, Axis], ...] = ()  # (("x", Axis), ("y", Axis)[, ("z", Axis)])
+    legend: tuple[str, ...] = ()
+    counts: Counter = field(default_factory=Counter)  # lines, patches, collections, texts, images, artists_3d
+    artist_types: Counter = field(default_factory=Counter)  # class name -> count
+    colormaps: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Figure:
+    index: int
+    size_inches: tuple[float, float] | None = None
+    size_px: tuple[float, float] | None = None
+    facecolor: str = ""
+    suptitle: str = ""
+    legend: tuple[str, ...] = ()  # figure-level legend entries
+    axes: tuple[Axes, ...] = ()
+    texts: tuple[DrawnText, ...] = ()  # every drawn text, in drawing order
+    colors: Counter = field(default_factory=Counter)  # hex colour -> artists/elements using it
+
+
+@dataclass(frozen=True)
+class Trace:
+    figures: tuple[Figure, ...] = ()
+    truncated: bool = False
+
+    @property
+    def has_axes_detail(self) -> bool:
+        """False when some figure's axes were trimmed to a mere count."""
+        return all(ax.detailed for fig in self.figures for ax in fig.axes)
+
+    @property
+    def has_artist_types(self) -> bool:
+        """False when some axes lost its artist classes to trimming (its counts remain)."""
+        return all(ax.detailed and (ax.artist_types or not ax.counts) for fig in self.figures for ax in fig.axes)
 
 
 def _list(value) -> list:
@@ -22,106 +97,143 @@ def _dict(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def is_truncated(trace: dict) -> bool:
-    return bool(_dict(trace).get("truncated"))
-
-
-def figures(trace: dict) -> list[dict]:
-    return [fig for fig in _list(_dict(trace).get("figures")) if isinstance(fig, dict)]
-
-
-def axes_of(figure: dict) -> list[dict]:
-    """The figure's axes; a trace trimmed to a count gives that many empty dicts."""
-    axes = figure.get("axes")
-    if isinstance(axes, int) and not isinstance(axes, bool):
-        return [{} for _ in range(max(0, axes))]
-    return [ax if isinstance(ax, dict) else {} for ax in _list(axes)]
-
-
-def texts_of(figure: dict) -> list[dict]:
-    """The figure's drawn texts with a non-empty string."""
-    return [t for t in _list(figure.get("texts"))
-            if isinstance(t, dict) and isinstance(t.get("text"), str) and t["text"]]
-
-
-def text_field(record: dict, key: str) -> str:
-    """A string field (title, xlabel, suptitle, ...); "" when absent or not a string."""
-    value = record.get(key)
+def _str(value) -> str:
     return value if isinstance(value, str) else ""
 
 
-def string_list(record: dict, key: str) -> list[str]:
-    """A list-of-strings field (legend, ticklabels), non-strings dropped."""
-    return [s for s in _list(record.get(key)) if isinstance(s, str)]
+def _int(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def number_pair(record: dict, key: str) -> tuple[float, float] | None:
-    value = _list(record.get(key))
-    if len(value) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-        return float(value[0]), float(value[1])
+def _strings(value) -> tuple[str, ...]:
+    return tuple(s for s in _list(value) if isinstance(s, str))
+
+
+def _pair(value) -> tuple[float, float] | None:
+    items = _list(value)
+    if len(items) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
+        return float(items[0]), float(items[1])
     return None
 
 
-def int_counts(mapping) -> Counter:
-    """A {name: count} field as a Counter of its positive integer counts."""
-    return Counter({str(k): int(v) for k, v in _dict(mapping).items()
+def _counts(value) -> Counter:
+    return Counter({str(k): int(v) for k, v in _dict(value).items()
                     if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0})
 
 
-def drawn_texts(trace: dict, *, include_ticks: bool = True) -> list[str]:
-    """Every drawn string (a multiset, in drawing order), optionally without tick labels."""
-    return [t["text"] for fig in figures(trace) for t in texts_of(fig)
-            if include_ticks or t.get("role") not in TICK_ROLES]
+def _grid(value) -> Grid | None:
+    grid = _dict(value)
+    rows, cols = _int(grid.get("rows")), _int(grid.get("cols"))
+    row_span, col_span = _pair(grid.get("row_span")), _pair(grid.get("col_span"))
+    if rows is None or cols is None or row_span is None or col_span is None:
+        return None
+    return Grid(rows, cols, (int(row_span[0]), int(row_span[1])), (int(col_span[0]), int(col_span[1])))
 
 
-def grid_position(figure_index: int, ax: dict) -> tuple:
+def _axes(raw: dict) -> Axes:
+    kind = _str(raw.get("kind"))
+    names = AXIS_NAMES_3D if kind == "3d" or "zlabel" in raw else AXIS_NAMES_2D
+    return Axes(
+        index=_int(raw.get("index")),
+        kind=kind,
+        role=_str(raw.get("role")) or "axes",
+        grid=_grid(raw.get("grid")),
+        free="grid" in raw and raw["grid"] is None,
+        title=_str(raw.get("title")),
+        side_titles=tuple((side, _str(raw.get(f"title_{side}"))) for side in ("left", "right")
+                          if _str(raw.get(f"title_{side}"))),
+        axis_on=raw.get("axis_on") is not False,
+        axis=tuple((name, Axis(label=_str(raw.get(f"{name}label")), scale=_str(raw.get(f"{name}scale")),
+                               limits=_pair(raw.get(f"{name}lim")), ticklabels=_strings(raw.get(f"{name}ticklabels"))))
+                   for name in names),
+        legend=_strings(raw.get("legend")),
+        counts=_counts(raw.get("counts")),
+        artist_types=_counts(raw.get("artist_types")),
+        colormaps=_strings(raw.get("colormaps")),
+    )
+
+
+def _texts(value) -> tuple[DrawnText, ...]:
+    return tuple(DrawnText(t["text"], _str(t.get("role")) or "other", _int(t.get("axes")))
+                 for t in _list(value) if isinstance(t, dict) and isinstance(t.get("text"), str) and t["text"])
+
+
+def _colors(value) -> Counter:
+    usage: Counter = Counter()
+    for entry in _list(value):
+        if isinstance(entry, dict) and isinstance(entry.get("color"), str):
+            count = entry.get("count", 1)
+            valid = isinstance(count, (int, float)) and not isinstance(count, bool) and count > 0
+            usage[entry["color"].lower()] += int(count) if valid else 1
+    return usage
+
+
+def _figure(position: int, raw: dict) -> Figure:
+    raw_axes = raw.get("axes")
+    count = _int(raw_axes)
+    if count is not None:  # the last trimming stage: only how many axes there were
+        axes = tuple(Axes(detailed=False) for _ in range(max(0, count)))
+    else:
+        axes = tuple(_axes(ax) for ax in _list(raw_axes) if isinstance(ax, dict))
+    index = _int(raw.get("index"))
+    return Figure(
+        index=position if index is None else index,
+        size_inches=_pair(raw.get("size_inches")),
+        size_px=_pair(raw.get("size_px")),
+        facecolor=_str(raw.get("facecolor")).lower(),
+        suptitle=_str(raw.get("suptitle")),
+        legend=_strings(raw.get("legend")),
+        axes=axes,
+        texts=_texts(raw.get("texts")),
+        colors=_colors(raw.get("colors")),
+    )
+
+
+def read(trace: dict) -> Trace:
+    """Typed views of a parsed execution trace; anything unreadable is left out."""
+    trace = _dict(trace)
+    figures = [fig for fig in _list(trace.get("figures")) if isinstance(fig, dict)]
+    return Trace(figures=tuple(_figure(i, fig) for i, fig in enumerate(figures)),
+                 truncated=bool(trace.get("truncated")))
+
+
+# The multisets the trace metrics compare.
+
+def drawn_texts(trace: Trace, *, include_ticks: bool = True) -> list[str]:
+    """Every drawn string (with multiplicity), optionally without tick labels."""
+    return [t.text for fig in trace.figures for t in fig.texts if include_ticks or t.role not in TICK_ROLES]
+
+
+def grid_position(figure: int, ax: Axes) -> tuple:
     """Where one axes sits: (figure, role, rows, cols, row span, col span); free-placed axes
-    (no subplot grid) and axes whose detail was trimmed keep only what is known."""
-    role = text_field(ax, "role") or "axes"
-    grid = _dict(ax.get("grid"))
-    if all(key in grid for key in GRID_AXES):
-        return (figure_index, role, grid["rows"], grid["cols"],
-                tuple(_list(grid["row_span"])), tuple(_list(grid["col_span"])))
-    return (figure_index, role, "free" if "grid" in ax else "unknown")
+    and axes without recorded placement keep only what is known."""
+    if not ax.detailed:
+        return (figure,)
+    if ax.grid is not None:
+        return (figure, ax.role, ax.grid.rows, ax.grid.cols, ax.grid.row_span, ax.grid.col_span)
+    return (figure, ax.role, "free" if ax.free else "unknown")
 
 
-def has_axes_detail(trace: dict) -> bool:
-    """False when the sandbox trimmed some figure's axes to a mere count (its last stage)."""
-    return not any(isinstance(fig.get("axes"), int) for fig in figures(trace))
-
-
-def grid_positions(trace: dict, *, detailed: bool = True) -> list[tuple]:
+def grid_positions(trace: Trace, *, detailed: bool = True) -> list[tuple]:
     """Each axes' grid_position, or only (figure,) per axes when not `detailed`."""
-    return [grid_position(i, ax) if detailed else (i,) for i, fig in enumerate(figures(trace)) for ax in axes_of(fig)]
+    return [grid_position(i, ax) if detailed else (i,) for i, fig in enumerate(trace.figures) for ax in fig.axes]
 
 
-def has_artist_types(trace: dict) -> bool:
-    """False when some axes lost its artist types to trimming (counts remain)."""
-    return all(isinstance(ax.get("artist_types"), dict) and (ax["artist_types"] or not int_counts(ax.get("counts")))
-               for fig in figures(trace) for ax in axes_of(fig))
-
-
-def artist_type_counts(trace: dict, *, by_class: bool = True) -> Counter:
-    """Drawn data artists over all axes: by class name (`artist_types`), or by the coarse
-    kinds of `counts` (lines, patches, collections, texts, images, artists_3d)."""
+def artist_type_counts(trace: Trace, *, by_class: bool = True) -> Counter:
+    """Drawn data artists over all axes: by class name, or by the coarse kinds of `counts`."""
     total: Counter = Counter()
-    for fig in figures(trace):
-        for ax in axes_of(fig):
+    for fig in trace.figures:
+        for ax in fig.axes:
             if by_class:
-                total.update(int_counts(ax.get("artist_types")))
+                total.update(ax.artist_types)
             else:
-                counts = int_counts(ax.get("counts"))
-                counts.pop("artists_3d", None)  # a subset of the others, not a kind of its own
-                total.update(counts)
+                total.update({kind: n for kind, n in ax.counts.items() if kind != "artists_3d"})  # a subset
     return total
 
 
-def color_usage(trace: dict) -> Counter:
+def color_usage(trace: Trace) -> Counter:
     """Hex colour -> number of artists/elements using it, summed over figures."""
     usage: Counter = Counter()
-    for fig in figures(trace):
-        for entry in _list(fig.get("colors")):
-            if isinstance(entry, dict) and isinstance(entry.get("color"), str):
-                count = entry.get("count", 1)
-                usage[entry["color"].lower()] += int(count) if isinstance(count, (int, float)) and count > 0 else 1
+    for fig in trace.figures:
+        usage.update(fig.colors)
     return usage

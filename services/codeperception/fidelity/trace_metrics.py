@@ -40,29 +40,30 @@ def multiset_f1(reference: Iterable | Counter, candidate: Iterable | Counter) ->
     return 2 * precision * recall / (precision + recall)
 
 
-def text_f1(reference: dict, candidate: dict) -> float:
-    with_ticks = not (tr.is_truncated(reference) or tr.is_truncated(candidate))
+def text_f1(reference: tr.Trace, candidate: tr.Trace) -> float:
+    with_ticks = not (reference.truncated or candidate.truncated)
     return multiset_f1(tr.drawn_texts(reference, include_ticks=with_ticks),
                        tr.drawn_texts(candidate, include_ticks=with_ticks))
 
 
-def layout_f1(reference: dict, candidate: dict) -> float:
-    detailed = tr.has_axes_detail(reference) and tr.has_axes_detail(candidate)
+def layout_f1(reference: tr.Trace, candidate: tr.Trace) -> float:
+    detailed = reference.has_axes_detail and candidate.has_axes_detail
     return multiset_f1(tr.grid_positions(reference, detailed=detailed),
                        tr.grid_positions(candidate, detailed=detailed))
 
 
-def type_f1(reference: dict, candidate: dict) -> float:
-    by_class = tr.has_artist_types(reference) and tr.has_artist_types(candidate)
+def type_f1(reference: tr.Trace, candidate: tr.Trace) -> float:
+    by_class = reference.has_artist_types and candidate.has_artist_types
     return multiset_f1(tr.artist_type_counts(reference, by_class=by_class),
                        tr.artist_type_counts(candidate, by_class=by_class))
 
 
 def trace_metrics(reference: dict, candidate: dict) -> dict[str, float]:
-    """{"text_f1", "layout_f1", "type_f1", "color_f1"} of two parsed traces."""
+    """{"text_f1", "layout_f1", "type_f1", "color_f1"} of two parsed traces (trace_json)."""
+    ref, cand = tr.read(reference), tr.read(candidate)
     return {
-        "text_f1": text_f1(reference, candidate),
-        "layout_f1": layout_f1(reference, candidate),
-        "type_f1": type_f1(reference, candidate),
-        "color_f1": color_f1(tr.color_usage(reference), tr.color_usage(candidate)),
+        "text_f1": text_f1(ref, cand),
+        "layout_f1": layout_f1(ref, cand),
+        "type_f1": type_f1(ref, cand),
+        "color_f1": color_f1(tr.color_usage(ref), tr.color_usage(cand)),
     }

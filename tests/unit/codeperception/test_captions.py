@@ -38,14 +38,12 @@ def caption(traces, name: str) -> str:
 def trace_strings(trace: dict) -> set[str]:
     """Every string the trace holds, whitespace collapsed as the caption quotes them."""
     found: set[str] = set()
-    for fig in tr.figures(trace):
-        found.add(tr.text_field(fig, "suptitle"))
-        found.update(tr.string_list(fig, "legend"))
-        found.update(t["text"] for t in tr.texts_of(fig))
-        for ax in tr.axes_of(fig):
-            found.update(tr.text_field(ax, key) for key in ax if isinstance(ax[key], str))
-            found.update(s for key in ax if key.endswith("ticklabels") or key == "legend"
-                         for s in tr.string_list(ax, key))
+    for fig in tr.read(trace).figures:
+        found.update([fig.suptitle, *fig.legend, *(t.text for t in fig.texts)])
+        for ax in fig.axes:
+            found.update([ax.title, *ax.legend, *(text for _, text in ax.side_titles)])
+            for _, axis in ax.axis:
+                found.update([axis.label, *axis.ticklabels])
     return {" ".join(s.split()) for s in found if s.strip()}
 
 
@@ -117,15 +115,15 @@ def test_every_quoted_string_is_in_the_trace(traces, name):
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_counts_are_the_traces_counts(traces, name):
     text = caption(traces, name)
-    trace = traces[name]
-    assert f"{len(tr.figures(trace))} figure" in text
-    for fig in tr.figures(trace):
-        for ax in tr.axes_of(fig):
-            for cls, count in tr.int_counts(ax.get("artist_types")).items():
+    view = tr.read(traces[name])
+    assert text.startswith(f"{len(view.figures)} figure")
+    for fig in view.figures:
+        for ax in fig.axes:
+            for cls, count in ax.artist_types.items():
                 singular, plural = ARTIST_NAMES.get(cls, (cls, cls))
                 assert f"{count} {singular if count == 1 else plural}" in text, (cls, count)
-    if not any(tr.text_field(ax, "title").strip() for fig in tr.figures(trace) for ax in tr.axes_of(fig)) \
-            and not any(tr.text_field(fig, "suptitle").strip() for fig in tr.figures(trace)):
+    titles = [ax.title for fig in view.figures for ax in fig.axes] + [fig.suptitle for fig in view.figures]
+    if not any(t.strip() for t in titles):
         assert "titled" not in text
 
 
