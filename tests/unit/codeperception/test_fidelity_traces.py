@@ -135,3 +135,28 @@ def test_broken_and_trimmed_traces_read_as_empty_not_as_errors():
     assert metric(layout_f1, full, last_stage) == 1.0  # three axes each: all that is known
     assert metric(layout_f1, trace(figure([axes()])), last_stage) == pytest.approx(0.5)
     assert all(0.0 <= v <= 1.0 for v in trace_metrics(full, last_stage).values())
+
+
+def test_read_gives_typed_views_of_the_documented_schema():
+    raw = {"version": 1, "dpi": 100, "truncated": False, "figures": [{
+        "index": 0, "size_inches": [6.4, 4.8], "size_px": [640, 480], "facecolor": "#FFFFFF",
+        "suptitle": None, "legend": [],
+        "axes": [{"index": 0, "kind": "3d", "role": "axes",
+                  "grid": {"rows": 1, "cols": 2, "row_span": [0, 1], "col_span": [1, 2]},
+                  "title": "T", "xlabel": "x", "ylabel": "y", "zlabel": "z", "xlim": [0, 1], "zlim": [None, 1],
+                  "xscale": "log", "xticklabels": ["1", 2, "10"], "legend": ["a"],
+                  "counts": {"lines": 2, "artists_3d": 1}, "artist_types": {"Line3D": 2, "Bad": "x"},
+                  "colormaps": ["viridis"]}],
+        "texts": [{"text": "T", "role": "title", "axes": 0}, {"text": "", "role": "text"}],
+        "colors": [{"color": "#1F77B4", "count": 3}]}]}
+    fig = tr.read(raw).figures[0]
+    assert (fig.size_px, fig.facecolor, fig.suptitle) == ((640.0, 480.0), "#ffffff", "")
+    ax = fig.axes[0]
+    assert ax.grid == tr.Grid(1, 2, (0, 1), (1, 2)) and ax.kind == "3d" and ax.detailed
+    axis = dict(ax.axis)
+    assert list(axis) == ["x", "y", "z"]
+    assert axis["x"] == tr.Axis(label="x", scale="log", limits=(0.0, 1.0), ticklabels=("1", "10"))
+    assert axis["z"].limits is None  # a non-finite limit is null in the trace
+    assert ax.artist_types == Counter(Line3D=2) and ax.counts == Counter(lines=2, artists_3d=1)
+    assert fig.texts == (tr.DrawnText("T", "title", 0),)
+    assert fig.colors == Counter({"#1f77b4": 3})
