@@ -42,6 +42,25 @@ def jail_uid_processes(uid: int = 65534) -> set[int]:
     return {pid for pid, (_parent, owner, _cmd) in process_table().items() if owner == uid}
 
 
+def orphaned_jail_processes(uid: int = 65534) -> set[int]:
+    """Jail-uid processes that no live runner owns: the nearest ancestor of another uid is init.
+
+    Another runner on the same host (a `make up`, a second test run) owns its own zygote
+    and workers; they are not this suite's leftovers, and a process that escaped a render
+    would have been re-parented to init."""
+    table = process_table()
+    orphans = set()
+    for pid, (_parent, owner, _cmd) in table.items():
+        if owner != uid:
+            continue
+        ancestor = pid
+        while ancestor in table and table[ancestor][1] == uid:
+            ancestor = table[ancestor][0]
+        if ancestor <= 1 or ancestor not in table:
+            orphans.add(pid)
+    return orphans
+
+
 @pytest.fixture(scope="session")
 def hostile(tmp_path_factory):
     secret = "percept-secret-" + secrets.token_hex(8)

@@ -11,7 +11,7 @@ from grpc_health.v1 import health_pb2
 from percept_sandbox.api import sandbox_pb2
 from tests.sandbox.harness import corpus_program, process_table
 
-from .conftest import REFERENCE_PROGRAM, jail_uid_processes
+from .conftest import REFERENCE_PROGRAM, orphaned_jail_processes
 
 
 def test_the_runner_is_healthy(hostile):
@@ -36,7 +36,7 @@ def test_no_stray_processes_remain(hostile):
         time.sleep(0.2)
     # Only the zygote and its pre-forked workers: no program's process or thread survived.
     assert settled, {pid: table.get(pid) for pid in tree}
-    strays = jail_uid_processes() - hostile.baseline_jail_processes - set(tree)
+    strays = orphaned_jail_processes() - hostile.baseline_jail_processes - set(tree)
     assert not strays, {pid: table.get(pid) for pid in strays}
 
 
