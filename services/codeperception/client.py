@@ -1,6 +1,7 @@
 """A small async client of the code-perception service (what the gateway uses).
 
-Methods mirror the RPCs and take / return the proto messages; a refused call raises
+Methods mirror the RPCs and take / return the proto messages (a request's `request_id`
+field carries the caller's id into the service's log lines); a refused call raises
 `PerceptError` with the server's stable code and retry hint (services.common.grpc_errors),
 so a caller maps it to HTTP through the one error table.
 
@@ -30,13 +31,9 @@ class CodePerceptionClient:
             ("grpc.max_send_message_length", max_message_bytes)])
         self.stub = codeperception_pb2_grpc.CodePerceptionServiceStub(self.channel)
 
-    @staticmethod
-    def _metadata(request_id: str) -> tuple[tuple[str, str], ...] | None:
-        return (("x-request-id", request_id),) if request_id else None
-
     async def _unary(self, method, request, timeout_s: float | None):
         try:
-            return await method(request, timeout=timeout_s, metadata=self._metadata(getattr(request, "request_id", "")))
+            return await method(request, timeout=timeout_s)
         except grpc.aio.AioRpcError as error:
             raise grpc_errors.from_rpc_error(error, upstream=UPSTREAM) from None
 
@@ -44,10 +41,11 @@ class CodePerceptionClient:
                             timeout_s: float | None = None) -> codeperception_pb2.ImageToCodeResponse:
         return await self._unary(self.stub.ImageToCode, request, timeout_s)
 
-    async def image_to_code_stream(self, request: codeperception_pb2.ImageToCodeRequest, *,
-                                   timeout_s: float | None = None) -> AsyncIterator[codeperception_pb2.ImageToCodeEvent]:
+    async def image_to_code_stream(
+            self, request: codeperception_pb2.ImageToCodeRequest, *,
+            timeout_s: float | None = None) -> AsyncIterator[codeperception_pb2.ImageToCodeEvent]:
         """Progress events, then one event holding the result. Closing the iterator cancels the call."""
-        call = self.stub.ImageToCodeStream(request, timeout=timeout_s, metadata=self._metadata(request.request_id))
+        call = self.stub.ImageToCodeStream(request, timeout=timeout_s)
         try:
             async for event in call:
                 yield event

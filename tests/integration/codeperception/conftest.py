@@ -20,4 +20,5 @@ def sandbox():
 def sample_dataset(sandbox, tmp_path_factory):
     """What `make models` builds (artifacts/stem2code-sample), built fresh through the session's sandbox."""
     with sandbox.client() as client:
-        return build_sample(tmp_path_factory.mktemp("stem2code") / "sample", client_renderer(client, RENDER_DPI.default))
+        out = tmp_path_factory.mktemp("stem2code") / "sample"
+        return build_sample(out, client_renderer(client, RENDER_DPI.default))
