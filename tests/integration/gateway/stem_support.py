@@ -71,6 +71,7 @@ class CodePerceptionProcess:
         grpc_port = grpc_port or find_free_ports(1)[0]
         (metrics_port,) = find_free_ports(1)
         self.target = f"127.0.0.1:{grpc_port}"
+        self.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         self.env = {**os.environ, "PERCEPT_CODEPERCEPTION_GRPC_PORT": str(grpc_port),
                     "PERCEPT_CODEPERCEPTION_METRICS_PORT": str(metrics_port),
                     "PERCEPT_CODEPERCEPTION_SANDBOX_URL": sandbox_target,
