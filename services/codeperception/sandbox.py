@@ -24,6 +24,19 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 DEFAULT_RETRY_S = 0.1  # when a RESOURCE_EXHAUSTED carries no hint
 
 
+def bounded(request: sandbox_pb2.RenderRequest, deadline: Deadline,
+            default_timeout_s: float) -> sandbox_pb2.RenderRequest:
+    """The request with its wall-clock limit cut to the time the call has left (a copy when cut)."""
+    left = deadline.require("rendering")
+    asked = request.options.timeout_seconds or default_timeout_s
+    if left >= asked:
+        return request
+    cut = sandbox_pb2.RenderRequest()
+    cut.CopyFrom(request)
+    cut.options.timeout_seconds = left
+    return cut
+
+
 class SandboxRenderer:
     def __init__(self, url: str, *, default_timeout_s: float, retry_budget_s: float, metrics: Metrics) -> None:
         self.channel = grpc.aio.insecure_channel(url, options=[
@@ -34,24 +47,13 @@ class SandboxRenderer:
         self.retry_budget_s = retry_budget_s
         self.metrics = metrics
 
-    def bounded(self, request: sandbox_pb2.RenderRequest, deadline: Deadline) -> sandbox_pb2.RenderRequest:
-        """The request with its wall-clock limit cut to the time the call has left."""
-        left = deadline.require("rendering")
-        asked = request.options.timeout_seconds or self.default_timeout_s
-        if left >= asked:
-            return request
-        bounded = sandbox_pb2.RenderRequest()
-        bounded.CopyFrom(request)
-        bounded.options.timeout_seconds = left
-        return bounded
-
     async def render(self, request: sandbox_pb2.RenderRequest, deadline: Deadline) -> sandbox_pb2.RenderResponse:
         started = time.monotonic()
         retry_until = started + self.retry_budget_s
         status = "refused"
         try:
             while True:
-                attempt = self.bounded(request, deadline)
+                attempt = bounded(request, deadline, self.default_timeout_s)
                 try:
                     response = await self.stub.Render(attempt, timeout=deadline.remaining())
                     status = sandbox_pb2.RenderStatus.Name(response.status).removeprefix("RENDER_STATUS_").lower()
