@@ -8,6 +8,8 @@ from services.codeperception.sample_dataset import build_sample, client_renderer
 from services.codeperception.settings import RENDER_DPI
 from tests.sandbox.harness import SandboxServer
 
+from .fake_vlm import FakeVLM
+
 
 @pytest.fixture(scope="session")
 def sandbox():
@@ -22,3 +24,10 @@ def sample_dataset(sandbox, tmp_path_factory):
     with sandbox.client() as client:
         out = tmp_path_factory.mktemp("stem2code") / "sample"
         return build_sample(out, client_renderer(client, RENDER_DPI.default))
+
+
+@pytest.fixture(scope="module")
+def vlm():
+    """The scripted OpenAI-compatible server (stands in for a GPU VLM), one per test module."""
+    with FakeVLM() as server:
+        yield server

@@ -13,7 +13,7 @@ import pytest
 from services.codeperception.protos import codeperception_pb2 as pb
 from tests.sandbox.harness import corpus_program
 
-from .fake_vlm import Answer, FakeVLM, python_block
+from .fake_vlm import Answer, python_block
 from .harness import CodePerceptionServer
 
 RIGHT = corpus_program("s01_sine_cosine.py")
@@ -22,12 +22,6 @@ DEGRADED = RIGHT.replace('plt.plot(x, np.cos(x), "--", label="cos x", color="tab
                 .replace("Trigonometric functions", "Sine")
 BROKEN = "import matplotlib.pyplot as plt\nplt.plot([0, 1])\nraise ValueError('half-drawn')\n"
 NOTHING = "x = 1 + 1\n"
-
-
-@pytest.fixture(scope="module")
-def vlm():
-    with FakeVLM() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from services.codeperception.protos import codeperception_pb2 as pb
 from services.codeperception.protos import sandbox_pb2
 from tests.sandbox.harness import SandboxServer
 
-from .fake_vlm import Answer, FakeVLM, python_block
+from .fake_vlm import Answer, python_block
 from .harness import CodePerceptionServer
 
 SLEEPER = "import time\nimport matplotlib.pyplot as plt\nplt.plot([0, 1])\ntime.sleep(60)\n"
@@ -39,12 +39,6 @@ def _wait_for(predicate, timeout_s: float) -> bool:
             return True
         time.sleep(0.1)
     return predicate()
-
-
-@pytest.fixture(scope="module")
-def vlm():
-    with FakeVLM() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -19,18 +19,12 @@ from PIL import Image
 from services.codeperception.protos import codeperception_pb2 as pb
 from services.codeperception.vlm_image import FACTOR, MAX_PIXELS
 
-from .fake_vlm import Answer, FakeVLM, python_block
+from .fake_vlm import Answer, python_block
 from .harness import CodePerceptionServer
 
 API_KEY = "sk-test-secret-4242"
 MODEL = "CodePercept-8B-R1"
 GOOD = "s01_sine_cosine"
-
-
-@pytest.fixture(scope="module")
-def vlm():
-    with FakeVLM() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
