@@ -26,7 +26,7 @@ from .captions import caption_from_trace
 from .convert import CANDIDATE_STATUS_OF_RENDER, fidelity_to_proto
 from .deadline import Deadline
 from .extraction import extract_code
-from .fidelity import FidelityReport, score, zero_report
+from .fidelity import FidelityReport, PreparedReference, prepare_reference, score, zero_report
 from .metrics import Metrics
 from .protos import codeperception_pb2 as pb
 from .protos import sandbox_pb2
@@ -83,8 +83,11 @@ class BestOfN:
         self.metrics.candidates.observe(n)
         per_request = asyncio.Semaphore(max(1, min(n, self.backend.max_concurrency)))
         events: asyncio.Queue = asyncio.Queue()
-        tasks = [asyncio.create_task(self._candidate(i, image, prepared, options, plan, deadline, request_id,
-                                                     per_request, events)) for i in range(n)]
+        # The input's half of every comparison, done once while the candidates are generated.
+        reference = asyncio.create_task(asyncio.to_thread(prepare_reference, image.data,
+                                                          max_pixels=self.max_image_pixels))
+        tasks = [asyncio.create_task(self._candidate(i, image, prepared, reference, options, plan, deadline,
+                                                     request_id, per_request, events)) for i in range(n)]
         outcomes: list[CandidateOutcome | None] = [None] * n
         try:
             generated = rendered = finished = 0
@@ -106,9 +109,9 @@ class BestOfN:
                 yield pb.Progress(stage=stage, completed=completed, total=n, candidate_index=index,
                                   candidate_status=status)
         finally:
-            for task in tasks:
+            for task in (*tasks, reference):
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, reference, return_exceptions=True)
         yield pb.Progress(stage=pb.PROGRESS_STAGE_SCORED, completed=sum(o.rendered for o in outcomes), total=n)
         best = choose_best([o.report.aggregate if o.rendered else None for o in outcomes])
         yield pb.Progress(stage=pb.PROGRESS_STAGE_BEST_CHOSEN, completed=n, total=n, candidate_index=best,
@@ -127,18 +130,19 @@ class BestOfN:
             response.caption = caption_from_trace(chosen.trace)
         return response
 
-    async def _candidate(self, index, image, prepared, options, plan, deadline, request_id, per_request,
-                         events: asyncio.Queue) -> None:
+    async def _candidate(self, index, image, prepared, reference, options, plan, deadline, request_id,
+                         per_request, events: asyncio.Queue) -> None:
         try:
-            outcome = await self._run_candidate(index, image, prepared, options, plan, deadline, request_id,
-                                                per_request, events)
+            outcome = await self._run_candidate(index, image, prepared, reference, options, plan, deadline,
+                                                request_id, per_request, events)
             events.put_nowait(_Done(index, outcome=outcome))
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
             events.put_nowait(_Done(index, error=exc))
 
-    async def _run_candidate(self, index, image, prepared, options, plan: RenderPlan, deadline: Deadline,
+    async def _run_candidate(self, index, image, prepared, reference: "asyncio.Task[PreparedReference]",
+                             options, plan: RenderPlan, deadline: Deadline,
                              request_id: str, per_request: asyncio.Semaphore,
                              events: asyncio.Queue) -> CandidateOutcome:
         candidate = pb.Candidate(index=index)
@@ -191,8 +195,9 @@ class BestOfN:
         # 3. score (CPU work: off the event loop)
         if outcome.render_png:
             started = time.monotonic()
+            prepared_reference = await reference  # the input was validated: a failure here is the request's
             try:
-                outcome.report = await asyncio.to_thread(score, image.data, outcome.render_png,
+                outcome.report = await asyncio.to_thread(score, prepared_reference, outcome.render_png,
                                                          max_pixels=self.max_image_pixels)
             except PerceptError as exc:  # the render itself is not a decodable image: the candidate's fault
                 candidate.status, candidate.detail = pb.CANDIDATE_STATUS_OUTPUT_LIMIT, exc.message

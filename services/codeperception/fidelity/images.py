@@ -31,6 +31,7 @@ still show.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -93,51 +94,77 @@ def page_color(rgb: np.ndarray) -> np.ndarray:
     return np.array([(code >> 16) & 255, (code >> 8) & 255, code & 255], dtype=np.float64) / 255.0
 
 
-def ink_mask(reference: np.ndarray, candidate: np.ndarray) -> np.ndarray:
+def ink_mask(reference: np.ndarray, candidate: np.ndarray, page: np.ndarray | None = None) -> np.ndarray:
     """Pixels either image drew on: away from the reference's page colour, widened by
     INK_MARGIN_PX so that SSIM's window sees each stroke with its surroundings."""
-    page = page_color(reference)
+    page = page_color(reference) if page is None else page
     ink = ((np.abs(reference - page).max(axis=2) > INK_THRESHOLD)
            | (np.abs(candidate - page).max(axis=2) > INK_THRESHOLD))
     return binary_dilation(ink, disk(INK_MARGIN_PX))
-
-
-def ssim_similarity(reference: np.ndarray, candidate: np.ndarray) -> float:
-    _, ssim_map = structural_similarity(reference, candidate, channel_axis=2, data_range=1.0, full=True,
-                                        gaussian_weights=True, sigma=SSIM_SIGMA, use_sample_covariance=False)
-    pad = SSIM_WINDOW // 2  # as scikit-image's own mean: no value from the padded border
-    ssim_map = ssim_map.mean(axis=2)[pad:-pad, pad:-pad]
-    mask = ink_mask(reference, candidate)[pad:-pad, pad:-pad]
-    if not mask.any():
-        return 1.0  # two blank pages of the same colour
-    return float(np.clip(ssim_map[mask].mean(dtype=np.float64), 0.0, 1.0))
 
 
 def _edges(rgb: np.ndarray) -> np.ndarray:
     return canny(rgb2gray(rgb), sigma=CANNY_SIGMA)
 
 
-def edge_similarity(reference: np.ndarray, candidate: np.ndarray) -> float:
-    ref_edges, cand_edges = _edges(reference), _edges(candidate)
+@dataclass(frozen=True)
+class PreparedReference:
+    """A reference image decoded, resized and edge-detected once: best-of-N scores N
+    candidates against the same input, and half of each comparison is the reference's."""
+    ssim_rgb: np.ndarray    # at common_size(size, SSIM_MAX_SIDE)
+    page: np.ndarray        # its page colour
+    edge_rgb_size: tuple[int, int]
+    edges: np.ndarray       # Canny edges at common_size(size, EDGE_MAX_SIDE)
+    edges_near: np.ndarray  # the same, widened by EDGE_TOLERANCE_PX
+
+    @property
+    def ssim_size(self) -> tuple[int, int]:
+        return self.ssim_rgb.shape[1], self.ssim_rgb.shape[0]
+
+
+def prepare_reference(data: bytes, *, max_pixels: int | None = None) -> PreparedReference:
+    reference = decode_on_white(data, max_pixels=max_pixels)
+    ssim_rgb = to_common_array(reference, common_size(reference.size, SSIM_MAX_SIDE))
+    edge_size = common_size(reference.size, EDGE_MAX_SIDE)
+    edges = _edges(to_common_array(reference, edge_size))
+    return PreparedReference(ssim_rgb=ssim_rgb, page=page_color(ssim_rgb), edge_rgb_size=edge_size,
+                             edges=edges, edges_near=binary_dilation(edges, disk(EDGE_TOLERANCE_PX)))
+
+
+def ssim_similarity(reference: np.ndarray, candidate: np.ndarray, page: np.ndarray | None = None) -> float:
+    _, ssim_map = structural_similarity(reference, candidate, channel_axis=2, data_range=1.0, full=True,
+                                        gaussian_weights=True, sigma=SSIM_SIGMA, use_sample_covariance=False)
+    pad = SSIM_WINDOW // 2  # as scikit-image's own mean: no value from the padded border
+    ssim_map = ssim_map.mean(axis=2)[pad:-pad, pad:-pad]
+    mask = ink_mask(reference, candidate, page)[pad:-pad, pad:-pad]
+    if not mask.any():
+        return 1.0  # two blank pages of the same colour
+    return float(np.clip(ssim_map[mask].mean(dtype=np.float64), 0.0, 1.0))
+
+
+def edge_f1(ref_edges: np.ndarray, cand_edges: np.ndarray, ref_near: np.ndarray | None = None) -> float:
     ref_count, cand_count = int(ref_edges.sum()), int(cand_edges.sum())
     if ref_count == 0 and cand_count == 0:
         return 1.0  # two flat images: nothing differs
     if ref_count == 0 or cand_count == 0:
         return 0.0
     near = disk(EDGE_TOLERANCE_PX)
-    precision = float((cand_edges & binary_dilation(ref_edges, near)).sum()) / cand_count
+    ref_near = binary_dilation(ref_edges, near) if ref_near is None else ref_near
+    precision = float((cand_edges & ref_near).sum()) / cand_count
     recall = float((ref_edges & binary_dilation(cand_edges, near)).sum()) / ref_count
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
 
-def image_metrics(reference_bytes: bytes, candidate_bytes: bytes, *,
+def image_metrics(reference: bytes | PreparedReference, candidate_bytes: bytes, *,
                   max_pixels: int | None = None) -> dict[str, float]:
-    """{"ssim": ..., "edge": ...} of two encoded images (PNG, JPEG, ...)."""
-    reference = decode_on_white(reference_bytes, max_pixels=max_pixels)
+    """{"ssim": ..., "edge": ...} of an encoded (PNG, JPEG, ...) or prepared reference and
+    an encoded candidate."""
+    if not isinstance(reference, PreparedReference):
+        reference = prepare_reference(reference, max_pixels=max_pixels)
     candidate = decode_on_white(candidate_bytes, max_pixels=max_pixels)
-    metrics = {}
-    for name, similarity, max_side in (("ssim", ssim_similarity, SSIM_MAX_SIDE),
-                                       ("edge", edge_similarity, EDGE_MAX_SIDE)):
-        size = common_size(reference.size, max_side)
-        metrics[name] = similarity(to_common_array(reference, size), to_common_array(candidate, size))
-    return metrics
+    return {
+        "ssim": ssim_similarity(reference.ssim_rgb, to_common_array(candidate, reference.ssim_size),
+                                reference.page),
+        "edge": edge_f1(reference.edges, _edges(to_common_array(candidate, reference.edge_rgb_size)),
+                        reference.edges_near),
+    }

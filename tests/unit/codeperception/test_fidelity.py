@@ -204,3 +204,11 @@ def test_scoring_and_captioning_never_import_torch():
             "print(','.join(bad)); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"imports {result.stdout.strip()} {result.stderr[-500:]}"
+
+
+@pytest.mark.parametrize("candidate", [encode(drawing(bar_height=160)), encode(drawing(color=(200, 40, 40))),
+                                       blank(), encode(drawing(size=(200, 300)))])
+def test_a_prepared_reference_scores_exactly_like_its_bytes(candidate):
+    from services.codeperception.fidelity import prepare_reference
+
+    assert score(prepare_reference(REFERENCE), candidate) == score(REFERENCE, candidate)
