@@ -18,6 +18,7 @@ import tritonclient.grpc.aio as grpcclient
 from tritonclient.utils import InferenceServerException
 
 from services.common.errors import ErrorCode, PerceptError
+from services.common.grpc_channels import channel_options
 from services.models.tokenfd.triton import contract
 
 from . import observability
@@ -67,16 +68,10 @@ def map_triton_error(exc: InferenceServerException) -> PerceptError:
     return PerceptError(ErrorCode.UPSTREAM_ERROR, f"the inference server failed: {message}")
 
 
-# Large inputs (images) and outputs (stitched maps) exceed gRPC's 4 MiB default. gRPC's reconnect
-# backoff grows to 120 s by default, so a channel could stay down long after Triton restarts;
-# capped at 1 s, the gateway is back within about a second of Triton.
-_CHANNEL_ARGS = [
-    ("grpc.max_send_message_length", 256 * 1024 * 1024),
-    ("grpc.max_receive_message_length", 256 * 1024 * 1024),
-    ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 100),
-    ("grpc.max_reconnect_backoff_ms", 1000),
-]
+# Large inputs (images) and outputs (stitched maps) exceed gRPC's 4 MiB default; the reconnect
+# backoff is capped (services/common/grpc_channels.py), so the gateway is back within about a
+# second of a restarted Triton.
+_CHANNEL_ARGS = channel_options(256 * 1024 * 1024)
 _METADATA_TIMEOUT_S = 2.0  # readiness and config calls are cheap; a slow answer means trouble
 
 

@@ -16,6 +16,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common import grpc_errors
+from services.common.grpc_channels import channel_options
 
 from .protos import SERVICE_NAME, codeperception_pb2, codeperception_pb2_grpc, sandbox_pb2
 
@@ -26,9 +27,7 @@ UPSTREAM = "code-perception"
 class CodePerceptionClient:
     def __init__(self, url: str, *, max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
         self.url = url
-        self.channel = grpc.aio.insecure_channel(url, options=[
-            ("grpc.max_receive_message_length", max_message_bytes),
-            ("grpc.max_send_message_length", max_message_bytes)])
+        self.channel = grpc.aio.insecure_channel(url, options=channel_options(max_message_bytes))
         self.stub = codeperception_pb2_grpc.CodePerceptionServiceStub(self.channel)
 
     async def _unary(self, method, request, timeout_s: float | None):

@@ -14,6 +14,7 @@ import time
 import grpc
 
 from services.common import grpc_errors
+from services.common.grpc_channels import channel_options
 from services.common.errors import ErrorCode, PerceptError
 
 from .deadline import Deadline
@@ -39,9 +40,7 @@ def bounded(request: sandbox_pb2.RenderRequest, deadline: Deadline,
 
 class SandboxRenderer:
     def __init__(self, url: str, *, default_timeout_s: float, retry_budget_s: float, metrics: Metrics) -> None:
-        self.channel = grpc.aio.insecure_channel(url, options=[
-            ("grpc.max_receive_message_length", MAX_RESPONSE_BYTES),
-            ("grpc.max_send_message_length", MAX_RESPONSE_BYTES)])
+        self.channel = grpc.aio.insecure_channel(url, options=channel_options(MAX_RESPONSE_BYTES))
         self.stub = sandbox_pb2_grpc.SandboxServiceStub(self.channel)
         self.default_timeout_s = default_timeout_s
         self.retry_budget_s = retry_budget_s

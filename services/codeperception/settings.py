@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from percept_sandbox import settings as sandbox_settings
+
 from services.common import limits
 from services.common.settings import env, load, non_negative, one_of, port_number, positive
 
@@ -61,7 +63,7 @@ BACKEND = env("PERCEPT_CODEPERCEPTION_BACKEND", "reference",
               check=one_of(*BACKENDS))
 MAX_CANDIDATES = env("PERCEPT_CODEPERCEPTION_MAX_CANDIDATES", 8,
                      "Most candidates (best-of-N) one request may ask for.", component=COMPONENT, check=positive)
-MAX_CODE_BYTES = env("PERCEPT_CODEPERCEPTION_MAX_CODE_BYTES", 262144,
+MAX_CODE_BYTES = env("PERCEPT_CODEPERCEPTION_MAX_CODE_BYTES", sandbox_settings.MAX_CODE_BYTES.default,
                      "Largest program Render and Score accept, in bytes (keep at most the sandbox's limit).",
                      component=COMPONENT, check=positive)
 RENDER_DPI = env("PERCEPT_CODEPERCEPTION_RENDER_DPI", 100,
