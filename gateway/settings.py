@@ -7,21 +7,11 @@ from dataclasses import dataclass
 from percept_sandbox import settings as sandbox_settings
 from services.codeperception import settings as codeperception_settings
 from services.common import limits
-from services.common.settings import (EnvVar, SettingsError, env, load, non_negative, one_of, parse_csv, port_number,
-                                      positive)
+from services.common.settings import (LOG_LEVELS, EnvVar, env, host_and_port, load, non_negative,
+                                      one_of, parse_csv, port_number, positive)
 from services.models.tokenfd.config import DEFAULT_MAX_TILES
 
 COMPONENT = "gateway"
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
-
-
-def host_and_port(value: str) -> None:
-    host, _, port = value.rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError("must be host:port")
-    port_number(int(port))
-
-
 def cosine(value: float) -> None:
     if not -1.0 <= value <= 1.0:
         raise ValueError("must be a cosine similarity in [-1, 1]")
@@ -104,19 +94,7 @@ class GatewaySettings:
 def _load_sources() -> dict[str, object]:
     """Every variable in _SOURCES, all bad ones named at once; the code-perception URL is declared
     by that service's settings (the client side), so it is read alone, not its whole component."""
-    problems, values = [], {}
-    try:
-        values = load(COMPONENT, limits.COMPONENT)
-    except SettingsError as exc:
-        problems.append(str(exc))
-    for var in _FOREIGN:
-        try:
-            values[var.name] = var.get()
-        except SettingsError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise SettingsError("\n".join(problems))
-    return values
+    return load(COMPONENT, limits.COMPONENT, also=_FOREIGN)
 
 
 # Which variable fills which field.

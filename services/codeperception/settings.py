@@ -13,20 +13,10 @@ from pathlib import Path
 from percept_sandbox import settings as sandbox_settings
 
 from services.common import limits
-from services.common.settings import env, load, non_negative, one_of, port_number, positive
+from services.common.settings import LOG_LEVELS, env, host_and_port, load, non_negative, one_of, port_number, positive
 
 COMPONENT = "codeperception"
 BACKENDS = ("reference", "openai", "triton")
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
-
-
-def host_and_port(value: str) -> None:
-    host, _, port = value.rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError("must be host:port")
-    port_number(int(port))
-
-
 def http_url(value: str) -> None:
     if value and not value.startswith(("http://", "https://")):
         raise ValueError("must start with http:// or https://")

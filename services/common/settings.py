@@ -74,17 +74,26 @@ def one_of(*choices: str) -> Callable[[str], None]:
     return check
 
 
+def host_and_port(value: str) -> None:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError("must be host:port")
+    port_number(int(port))
+
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
 # --- start-up validation ---------------------------------------------------------------
 
-def load(*components: str) -> dict[str, object]:
+def load(*components: str, also: tuple[EnvVar, ...] = ()) -> dict[str, object]:
     """Read and check every declared variable of these components, at process start.
 
-    Returns {name: value}. Collects every bad value before raising, so one start-up
-    attempt names all of them (SettingsError, one line per variable)."""
+    `also` adds single variables of other components (a client reading one setting a
+    service declares). Returns {name: value}. Collects every bad value before raising, so
+    one start-up attempt names all of them (SettingsError, one line per variable)."""
     values, problems = {}, []
-    for var in registered():
-        if var.component not in components:
-            continue
+    for var in [*(var for var in registered() if var.component in components), *also]:
         try:
             values[var.name] = var.get()
         except SettingsError as exc:
