@@ -12,13 +12,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from percept_sandbox.client import SandboxClient
+from tests.prometheus_text import sample_total, scrape
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 START_TIMEOUT_S = 180.0
@@ -117,15 +117,13 @@ class SandboxServer:
         return SandboxClient(self.target)
 
     def metrics(self) -> str:
-        with urllib.request.urlopen(self.metrics_url, timeout=5) as response:
-            return response.read().decode()
+        return scrape(self.metrics_url)
 
     def metric_value(self, name: str, labels: str = "") -> float:
-        wanted = f"{name}{{{labels}}}" if labels else name
-        for line in self.metrics().splitlines():
-            if line.startswith(wanted + " "):
-                return float(line.split()[-1])
-        raise KeyError(wanted)
+        value = sample_total(self.metrics(), name, labels)
+        if value is None:
+            raise KeyError(f"{name}{{{labels}}}")
+        return value
 
     def zygote_pid(self) -> int | None:
         table = process_table()

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import grpc
@@ -16,6 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.codeperception.protos import codeperception_pb2_grpc
 from services.common.net import find_free_ports
+from tests.prometheus_text import sample_total, scrape
 
 START_TIMEOUT_S = 60.0
 
@@ -60,15 +60,11 @@ class CodePerceptionServer:
                                                            ("grpc.max_send_message_length", 64 << 20)])
 
     def metrics(self) -> str:
-        with urllib.request.urlopen(self.metrics_url, timeout=5) as response:
-            return response.read().decode()
+        return scrape(self.metrics_url)
 
     def metric_value(self, name: str, labels: str = "") -> float:
-        wanted = f"{name}{{{labels}}}" if labels else name
-        for line in self.metrics().splitlines():
-            if line.startswith(wanted + " "):
-                return float(line.split()[-1])
-        return 0.0
+        """0 for a labelled sample that was never incremented (prometheus-client omits it)."""
+        return sample_total(self.metrics(), name, labels) or 0.0
 
     def log_text(self) -> str:
         return Path(self.log.name).read_text(errors="replace")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import threading
-import urllib.request
 
 import httpx
 import numpy as np
@@ -20,6 +19,7 @@ from services.models.tokenfd.triton.repository import RepositoryOptions, build_r
 from services.triton.launcher import TritonServer
 from services.triton.repository import Target
 from tests.integration.gateway.support import png, running_gateway
+from tests.prometheus_text import sample_total, scrape
 
 REQUESTS = 4
 TOLERANCE = 1e-4
@@ -40,13 +40,9 @@ def batching_gateway(tokenfd_artifacts, triton_stub_site, tmp_path_factory):
 
 def _encoder_counters(metrics_url: str) -> tuple[float, float]:
     """(inferences, executions) of tokenfd_encoder, from Triton's metrics endpoint."""
-    text = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
-    values = {}
-    for line in text.splitlines():
-        for name in ("nv_inference_count", "nv_inference_exec_count"):
-            if line.startswith(name + "{") and 'model="tokenfd_encoder"' in line:
-                values[name] = values.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
-    return values["nv_inference_count"], values["nv_inference_exec_count"]
+    text = scrape(metrics_url)
+    model = {"model": "tokenfd_encoder"}
+    return sample_total(text, "nv_inference_count", model), sample_total(text, "nv_inference_exec_count", model)
 
 
 def _locate(http: httpx.Client, image: bytes) -> np.ndarray:

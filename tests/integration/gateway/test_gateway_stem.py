@@ -15,6 +15,7 @@ from PIL import Image
 from tests.integration.gateway.conftest import DEAD_TRITON
 from tests.integration.gateway.stem_support import PROGRAMS, CodePerceptionProcess
 from tests.integration.gateway.support import running_gateway
+from tests.prometheus_text import sample_total, scrape
 
 NAMES = [name.removesuffix(".py") for name in PROGRAMS]
 
@@ -154,19 +155,16 @@ def test_api_key_applies_to_the_stem_routes(stem):
         assert allowed.status_code == 200, allowed.text
 
 
-def _counter(metrics_url: str, line_prefix: str) -> float:
-    for line in httpx.get(metrics_url, timeout=5).text.splitlines():
-        if line.startswith(line_prefix):
-            return float(line.split()[-1])
-    return 0.0
+def _counter(metrics_url: str, name: str, labels: str) -> float:
+    return sample_total(scrape(metrics_url), name, labels) or 0.0
 
 
 @pytest.mark.timeout(120)
 def test_a_client_leaving_the_stream_cancels_the_call(stem):
     """The gateway passes the disconnect on: the service's ImageToCodeStream ends at once (its own
     metrics) and none of the 8 candidates' renders completes, instead of running for nobody."""
-    finished = 'percept_codeperception_request_duration_seconds_count{rpc="ImageToCodeStream"}'
-    rendered_ok = 'percept_codeperception_render_duration_seconds_count{status="ok"}'
+    finished = ("percept_codeperception_request_duration_seconds_count", 'rpc="ImageToCodeStream"')
+    rendered_ok = ("percept_codeperception_render_duration_seconds_count", 'status="ok"')
     with CodePerceptionProcess(stem.sandbox.target, stem.dataset) as service, \
             running_gateway(DEAD_TRITON, PERCEPT_CODEPERCEPTION_URL=service.target) as gateway:
         body = {"image": _b64(stem.images()[NAMES[2]]), "candidates": 8, "stream": True}
@@ -176,8 +174,8 @@ def test_a_client_leaving_the_stream_cancels_the_call(stem):
             assert next(response.iter_lines()) == "event: progress"
         # The connection is closed here, long before 8 candidates are rendered (about 2 s on 2 cores).
         deadline = time.monotonic() + 10
-        while _counter(service.metrics_url, finished) < 1:
+        while _counter(service.metrics_url, *finished) < 1:
             assert time.monotonic() < deadline, "the service's call did not end"
             time.sleep(0.1)
         time.sleep(3)  # what was not cancelled would have finished rendering by now
-        assert _counter(service.metrics_url, rendered_ok) == 0
+        assert _counter(service.metrics_url, *rendered_ok) == 0
