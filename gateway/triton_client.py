@@ -9,7 +9,6 @@ PerceptError the gateway would have raised itself.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from dataclasses import dataclass
 
@@ -20,12 +19,12 @@ from tritonclient.utils import InferenceServerException
 from services.common.errors import ErrorCode, PerceptError
 from services.common.grpc_channels import channel_options
 from services.models.tokenfd.triton import contract
+from services.triton.errors import error_from_triton_message
 
 from . import observability
 from .readiness import ReadinessCache
 from .settings import GatewaySettings
 
-_PREFIXED = re.compile(r"\[([a-z_]+)\]\s*(.*)", re.S)
 # UNAVAILABLE: Triton unreachable (or it dropped the connection); NOT_FOUND: the model is not
 # loaded (yet), e.g. while a restarted Triton loads its repository. Both are worth a retry later.
 _CONNECTION_STATUSES = {"StatusCode.UNAVAILABLE", "StatusCode.NOT_FOUND"}
@@ -53,14 +52,9 @@ def map_triton_error(exc: InferenceServerException) -> PerceptError:
     """A Triton error as the typed error the client should see."""
     status = str(exc.status() or "")
     message = exc.message() or str(exc)
-    match = _PREFIXED.search(message)
-    if match:
-        try:
-            code = ErrorCode(match.group(1))
-        except ValueError:
-            code = None
-        if code is not None:
-            return PerceptError(code, match.group(2).strip())
+    typed = error_from_triton_message(message)
+    if typed is not None:
+        return typed
     if status in _CONNECTION_STATUSES:
         return PerceptError(ErrorCode.UPSTREAM_UNAVAILABLE, "the inference server is unavailable")
     if status in _DEADLINE_STATUSES:

@@ -57,6 +57,16 @@ def test_error_message_carries_the_stable_code():
     assert triton_error_message(error) == "[invalid_query] the query is empty"
 
 
+def test_the_typed_error_survives_the_trip_through_triton():
+    from services.triton.errors import error_from_triton_message
+
+    error = PerceptError(ErrorCode.IMAGE_TOO_LARGE, "the image has too many pixels")
+    back = error_from_triton_message(f"in ensemble step: {triton_error_message(error)}")
+    assert back is not None and back.code is ErrorCode.IMAGE_TOO_LARGE and back.message == error.message
+    assert error_from_triton_message("[not_a_code] x") is None
+    assert error_from_triton_message("plain failure") is None
+
+
 @pytest.mark.parametrize("query, code", [
     (b"", ErrorCode.INVALID_QUERY),
     (" \n\t", ErrorCode.INVALID_QUERY),
