@@ -201,7 +201,7 @@ print("raw:", len(raw), all("SECRET" not in entry for entry in raw))
     assert "PERCEPT_TEST_SECRET" not in report["names"]
     assert set(report["names"].split(",")) <= {"MPLBACKEND", "MPLCONFIGDIR", "LANG", "OPENBLAS_NUM_THREADS",
                                                "OMP_NUM_THREADS", "MKL_NUM_THREADS", "HOME", "TMPDIR",
-                                               "XDG_CACHE_HOME"}
+                                               "XDG_CACHE_HOME", "MALLOC_ARENA_MAX"}
     assert report["raw"].endswith("True")
 
 

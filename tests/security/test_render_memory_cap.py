@@ -68,3 +68,41 @@ def test_children_cannot_multiply_the_memory_cap(low_cap_pool):
 def test_the_next_render_after_it_is_clean(low_cap_pool):
     result = low_cap_pool.render("import matplotlib.pyplot as plt\nplt.plot([1, 2])\n")
     assert result.status is Status.OK and len(result.figures) == 1
+
+
+THREAD_STARTER = textwrap.dedent("""
+    import threading, time
+    threads = []
+    try:
+        while True:
+            thread = threading.Thread(target=time.sleep, args=(5,), daemon=True)
+            thread.start()
+            threads.append(thread)
+    except RuntimeError as exc:
+        print("refused after", len(threads), "threads:", exc)
+    import matplotlib.pyplot as plt
+    plt.plot([1, 2])
+""")
+
+
+@pytest.fixture(scope="module")
+def many_threads_pool():
+    # A thread cap far above what the address space allows, so the memory cap is the limit met.
+    config = SandboxConfig.from_env(workers=1, queue_size=0, memory_bytes=CAP_MB * MIB, processes=400)
+    with SandboxPool(config) as pool:
+        yield pool
+
+
+def test_threads_that_run_out_of_address_space_are_refused_not_hung(many_threads_pool):
+    # Each thread costs its stack and nothing more (two malloc arenas, not one per thread):
+    # the thread that does not fit is refused at its start. Were a thread to start and then
+    # fail its first allocation, its starter would wait for it until the timeout.
+    result = many_threads_pool.render(THREAD_STARTER, RenderOptions(timeout_s=20))
+    assert result.status is Status.OK, result.summary()
+    refused = result.stdout_tail.strip()
+    assert refused.startswith("refused after") and refused.endswith("can't start new thread"), refused
+    started = int(refused.split()[2])
+    assert started > 32, "threads should cost only their stacks"
+    assert result.wall_s < 10
+    after = many_threads_pool.render("import matplotlib.pyplot as plt\nplt.plot([1, 2])\n")
+    assert after.status is Status.OK and len(after.figures) == 1

@@ -9,9 +9,12 @@ import importlib
 import io
 
 # The environment of every render (the zygote's and each child's), and of the benchmark's
-# in-process floor: one BLAS thread, the Agg backend.
+# in-process floor: one BLAS thread, the Agg backend. Two malloc arenas: glibc otherwise
+# reserves 64 MiB of address space per thread's arena, so under RLIMIT_AS a dozen threads
+# would exhaust it, and a thread that starts but cannot allocate leaves its starter waiting
+# until the timeout; with two, the thread cap (RLIMIT_NPROC) is the limit a program meets.
 RENDER_ENV = {"MPLBACKEND": "Agg", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-              "MKL_NUM_THREADS": "1"}
+              "MKL_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
 
 # The libraries the jail offers and their commonly used parts. A program may
 # import anything else from them; that import just costs it time.
