@@ -43,6 +43,8 @@ $(DEPS_STAMP): requirements/serving.txt requirements/dev.txt requirements/triton
 
 include sandbox-runner/sandbox.mk
 include services/codeperception/codeperception.mk
+include services/eval/eval.mk
+include helm/helm.mk
 
 models: $(MODELS_STAMP)
 

@@ -1,0 +1,1 @@
+# Helm chart tooling and checks (included by the top-level Makefile).
