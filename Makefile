@@ -43,7 +43,7 @@ $(DEPS_STAMP): requirements/serving.txt requirements/dev.txt requirements/triton
 
 include sandbox-runner/sandbox.mk
 include services/codeperception/codeperception.mk
-include services/eval/eval.mk
+include services/evaluation/evaluation.mk
 include helm/helm.mk
 
 models: $(MODELS_STAMP)
