@@ -27,6 +27,15 @@ class ErrorCode(str, Enum):
     UNAUTHORIZED = "unauthorized"
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
+    # generation and document intake (chat completions, document VQA, generation models)
+    UNKNOWN_MODEL = "unknown_model"
+    UNSUPPORTED_CONTENT = "unsupported_content"
+    TOO_MANY_IMAGES = "too_many_images"
+    CONTEXT_LENGTH_EXCEEDED = "context_length_exceeded"
+    INVALID_PDF = "invalid_pdf"
+    ENCRYPTED_PDF = "encrypted_pdf"
+    TOO_MANY_PAGES = "too_many_pages"
+    URL_NOT_ALLOWED = "url_not_allowed"
     # capacity and upstream faults
     RESOURCE_EXHAUSTED = "resource_exhausted"
     UPSTREAM_UNAVAILABLE = "upstream_unavailable"
@@ -57,6 +66,14 @@ _STATUS: dict[ErrorCode, _Status] = {
     ErrorCode.UNAUTHORIZED: _Status(401, "UNAUTHENTICATED"),
     ErrorCode.NOT_FOUND: _Status(404, "NOT_FOUND"),
     ErrorCode.METHOD_NOT_ALLOWED: _Status(405, "UNIMPLEMENTED"),
+    ErrorCode.UNKNOWN_MODEL: _Status(404, "NOT_FOUND"),
+    ErrorCode.UNSUPPORTED_CONTENT: _Status(400, "INVALID_ARGUMENT"),
+    ErrorCode.TOO_MANY_IMAGES: _Status(400, "INVALID_ARGUMENT"),
+    ErrorCode.CONTEXT_LENGTH_EXCEEDED: _Status(400, "INVALID_ARGUMENT"),
+    ErrorCode.INVALID_PDF: _Status(422, "INVALID_ARGUMENT"),
+    ErrorCode.ENCRYPTED_PDF: _Status(422, "INVALID_ARGUMENT"),
+    ErrorCode.TOO_MANY_PAGES: _Status(400, "INVALID_ARGUMENT"),
+    ErrorCode.URL_NOT_ALLOWED: _Status(400, "INVALID_ARGUMENT"),
     ErrorCode.RESOURCE_EXHAUSTED: _Status(429, "RESOURCE_EXHAUSTED"),
     ErrorCode.UPSTREAM_UNAVAILABLE: _Status(503, "UNAVAILABLE"),
     ErrorCode.UPSTREAM_TIMEOUT: _Status(503, "UNAVAILABLE"),
