@@ -1,18 +1,21 @@
 """The generation contract: how any text-generation model served by this platform's Triton
 looks from outside. The one source of truth for the model-repository builder (which turns
-it into a config's inputs and outputs: services.triton.repository.apply_contract) and for
-the client (services/codeperception/backends/triton.py, which checks a served model's
-config against it with `problems()` before using it).
+it into a config's inputs and outputs: services.triton.repository.apply_contract), for the
+model (services/models/tokenvl/triton) and for the clients (the gateway's chat completions and
+document VQA, services/codeperception/backends/triton.py, which checks a served model's config
+against it with `problems()` before using it).
 
 A generation model is **decoupled** (model_transaction_policy { decoupled: true }): one
 request, a stream of responses. Every response carries the next TEXT_DELTA; the last one
 also carries FINISH_REASON and the token counts, and is flagged final.
 
-    in   PROMPT             BYTES [1]    UTF-8 instruction (the chat template is the model's business)
+    in   PROMPT             BYTES [1]    UTF-8 single user instruction; optional (see below)
+    in   MESSAGES           BYTES [1]    UTF-8 JSON array of turns; optional (see below)
     in   IMAGES             BYTES [-1]   encoded images (PNG/JPEG), in prompt order; optional
     in   MAX_TOKENS         INT32 [1]    optional; the model's default when absent
     in   TEMPERATURE        FP32  [1]    optional; 0 = greedy
     in   TOP_P              FP32  [1]    optional
+    in   TOP_K              INT32 [1]    optional; 0 or absent = no top-k
     in   SEED               INT64 [1]    optional; unseeded when absent
     in   STOP               BYTES [-1]   optional stop strings
     out  TEXT_DELTA         BYTES [1]    UTF-8 text generated since the previous response
@@ -20,13 +23,40 @@ also carries FINISH_REASON and the token counts, and is flagged final.
     out  PROMPT_TOKENS      INT32 [1]    tokens of the prompt (images included)
     out  COMPLETION_TOKENS  INT32 [1]    tokens generated so far
 
+Exactly one of PROMPT and MESSAGES is given, else the request is refused `[invalid_request]`.
+- PROMPT is a single user instruction; the images (if any) go before it, in order.
+- MESSAGES is a JSON array of turns `{"role": "system"|"user"|"assistant", "content": "<text>"}`
+  (see `encode_messages` / `decode_messages`). Every IMAGE_PLACEHOLDER ("<image>") in a user
+  turn's content stands for the next entry of IMAGES, in order; images without a placeholder
+  (or placeholders without an image) are refused `[invalid_request]`.
+The chat template is the model's business (TokenVL: the InternVL2.5 template; the default
+system message is the model's configuration).
+
+Errors travel as Triton errors with the platform's "[code] message" convention
+(services/triton/errors.py), codes from services/common/errors.py: `invalid_request`,
+`invalid_image`, `too_many_images` (over the model's `max_images`), `context_length_exceeded`
+(prompt tokens + max_tokens over the model's `context_length`), `unsupported_content`.
+
 Shapes are without a batch axis (max_batch_size 0): one request is one prompt.
-The TokenVL generation model (a later issue) implements it; until one is in the
-repository, the code-perception service refuses to start with the `triton` backend.
+
+A generation model's config `parameters` carry CONFIG_PARAMETERS (`context_length`,
+`max_images`, `model_id`) so that clients can read its limits from the model config
+(`model_limits`).
+
+Cancellation: when the client cancels the gRPC stream, the model stops generating and frees
+the request's KV cache; the model exports how many generations are in flight (the TokenVL
+model: the metric IN_FLIGHT_METRIC on Triton's metrics page) so a test can prove none leaked.
+
+The Triton model names of TokenVL: TOKENVL_MODEL (the decoupled generation model, BLS) and
+TOKENVL_VISION_MODEL (its vision encoder: ONNX on cpu, TensorRT on gpu).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from services.common.errors import ErrorCode, PerceptError
 
 # Triton's data-type names (model_config.proto's DataType without the TYPE_ prefix).
 BYTES, INT32, INT64, FP32 = "STRING", "INT32", "INT64", "FP32"
@@ -54,11 +84,13 @@ class ModelContract:
         return next(t for t in self.outputs if t.name == name)
 
 
-PROMPT = TensorSpec("PROMPT", BYTES, (1,), doc="UTF-8 instruction")
+PROMPT = TensorSpec("PROMPT", BYTES, (1,), optional=True, doc="UTF-8 single user instruction")
+MESSAGES = TensorSpec("MESSAGES", BYTES, (1,), optional=True, doc="UTF-8 JSON array of chat turns")
 IMAGES = TensorSpec("IMAGES", BYTES, (-1,), optional=True, doc="encoded images, in prompt order")
 MAX_TOKENS = TensorSpec("MAX_TOKENS", INT32, (1,), optional=True, doc="most tokens to generate")
 TEMPERATURE = TensorSpec("TEMPERATURE", FP32, (1,), optional=True, doc="sampling temperature; 0 = greedy")
 TOP_P = TensorSpec("TOP_P", FP32, (1,), optional=True, doc="nucleus sampling")
+TOP_K = TensorSpec("TOP_K", INT32, (1,), optional=True, doc="top-k sampling; 0 = no top-k")
 SEED = TensorSpec("SEED", INT64, (1,), optional=True, doc="sampling seed")
 STOP = TensorSpec("STOP", BYTES, (-1,), optional=True, doc="stop strings")
 
@@ -68,11 +100,86 @@ PROMPT_TOKENS = TensorSpec("PROMPT_TOKENS", INT32, (1,), doc="prompt tokens, ima
 COMPLETION_TOKENS = TensorSpec("COMPLETION_TOKENS", INT32, (1,), doc="tokens generated so far")
 
 GENERATION = ModelContract(
-    inputs=(PROMPT, IMAGES, MAX_TOKENS, TEMPERATURE, TOP_P, SEED, STOP),
+    inputs=(PROMPT, MESSAGES, IMAGES, MAX_TOKENS, TEMPERATURE, TOP_P, TOP_K, SEED, STOP),
     outputs=(TEXT_DELTA, FINISH_REASON, PROMPT_TOKENS, COMPLETION_TOKENS),
     decoupled=True,
 )
 FINISH_REASONS = ("stop", "length", "error")
+
+# Error codes a generation model may answer with (inside "[code] message").
+ERROR_CODES = (ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_IMAGE, ErrorCode.TOO_MANY_IMAGES,
+               ErrorCode.CONTEXT_LENGTH_EXCEEDED, ErrorCode.UNSUPPORTED_CONTENT)
+
+# Config parameters a generation model declares (string values, as Triton's schema has them).
+CONTEXT_LENGTH_PARAMETER, MAX_IMAGES_PARAMETER, MODEL_ID_PARAMETER = "context_length", "max_images", "model_id"
+CONFIG_PARAMETERS = (CONTEXT_LENGTH_PARAMETER, MAX_IMAGES_PARAMETER, MODEL_ID_PARAMETER)
+
+# Chat turns of MESSAGES.
+ROLES = ("system", "user", "assistant")
+IMAGE_PLACEHOLDER = "<image>"
+
+# The TokenVL models in the Triton repository, and the gauge of its generations in flight.
+TOKENVL_MODEL, TOKENVL_VISION_MODEL = "tokenvl", "tokenvl_vision"
+IN_FLIGHT_METRIC = "percept_generations_in_flight"
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class ModelLimits:
+    context_length: int
+    max_images: int
+    model_id: str
+
+
+def encode_messages(turns: Sequence[Turn | Mapping[str, str]]) -> bytes:
+    """MESSAGES' value: the turns as a UTF-8 JSON array."""
+    plain = [{"role": t.role, "content": t.content} if isinstance(t, Turn) else
+             {"role": t["role"], "content": t["content"]} for t in turns]
+    return json.dumps(plain, ensure_ascii=False).encode()
+
+
+def decode_messages(raw: bytes) -> list[Turn]:
+    """MESSAGES' turns, checked; a malformed value is `[invalid_request]`."""
+    def refuse(why: str) -> PerceptError:
+        return PerceptError(ErrorCode.INVALID_REQUEST, f"MESSAGES {why}")
+
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise refuse(f"is not UTF-8 JSON ({exc})") from None
+    if not isinstance(value, list) or not value:
+        raise refuse("must be a non-empty JSON array of turns")
+    turns = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict) or set(item) != {"role", "content"}:
+            raise refuse(f"turn {index} must be an object with exactly 'role' and 'content'")
+        if item["role"] not in ROLES:
+            raise refuse(f"turn {index} has role {item['role']!r}, not one of {', '.join(ROLES)}")
+        if not isinstance(item["content"], str):
+            raise refuse(f"turn {index} content must be a string")
+        if item["role"] != "user" and IMAGE_PLACEHOLDER in item["content"]:
+            raise refuse(f"turn {index}: images ({IMAGE_PLACEHOLDER}) go only in user turns")
+        turns.append(Turn(item["role"], item["content"]))
+    return turns
+
+
+def image_placeholders(turns: Sequence[Turn]) -> int:
+    return sum(t.content.count(IMAGE_PLACEHOLDER) for t in turns if t.role == "user")
+
+
+def model_limits(config) -> ModelLimits:
+    """A generation model's limits from its config's parameters (a ModelConfig message)."""
+    values = {key: config.parameters[key].string_value for key in CONFIG_PARAMETERS if key in config.parameters}
+    missing = [key for key in CONFIG_PARAMETERS if key not in values]
+    if missing:
+        raise ValueError(f"model {config.name} declares no parameter(s) {', '.join(missing)}")
+    return ModelLimits(int(values[CONTEXT_LENGTH_PARAMETER]), int(values[MAX_IMAGES_PARAMETER]),
+                       values[MODEL_ID_PARAMETER])
 
 
 def _type_name(data_type: int | str) -> str:

@@ -16,7 +16,7 @@ def test_a_config_built_from_the_spec_implements_it_and_survives_text_format():
     names = [t.name for t in config.input]
     assert names == [t.name for t in generation.GENERATION.inputs]
     assert config.input[names.index("PROMPT")].data_type == mc.TYPE_STRING
-    assert not config.input[names.index("PROMPT")].optional
+    assert config.input[names.index("PROMPT")].optional  # exactly one of PROMPT and MESSAGES
     assert all(config.input[names.index(t.name)].optional for t in generation.GENERATION.inputs if t.optional)
     assert [t.name for t in config.output] == ["TEXT_DELTA", "FINISH_REASON", "PROMPT_TOKENS", "COMPLETION_TOKENS"]
 
