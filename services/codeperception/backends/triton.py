@@ -4,18 +4,18 @@ out, FINISH_REASON and token counts on the last response.
 
 At start-up the backend asks Triton for a ready model whose config implements the
 contract (the configured one, or the only one there is); without one the service does
-not start. No such model is built yet (the TokenVL issue adds it), so with today's
-repository selecting this backend fails at start-up, saying so.
+not start. The request and the stream go through the one generation client
+(services/triton/generation_client.py): a model's error fails that candidate, a transport
+fault the whole call.
 """
 from __future__ import annotations
 
 import asyncio
+from contextlib import aclosing
 from typing import Any, Mapping
 
-import numpy as np
-
-from services.common.errors import ErrorCode, PerceptError
 from services.triton import generation as contract
+from services.triton.generation_client import GenerationClient, GenerationRequest, ModelError
 
 from ..prompt import resolve_prompt
 from ..settings import CodePerceptionSettings
@@ -41,6 +41,7 @@ class TritonGenerationBackend:
         self.max_concurrency = settings.generation_concurrency
         self.prompt = ""
         self.client = None
+        self.generation: GenerationClient | None = None
 
     async def _implementing_models(self, client) -> dict[str, list[str]]:
         """{model: why it does not implement the contract} for every ready model ([] = it does)."""
@@ -80,6 +81,7 @@ class TritonGenerationBackend:
             raise BackendUnavailable(f"the triton backend: several models implement the generation contract "
                                      f"({', '.join(good)}); set PERCEPT_CODEPERCEPTION_TRITON_MODEL")
         self.model = good[0]
+        self.generation = GenerationClient(self.client)
         try:
             self.prompt = resolve_prompt(self.settings.prompt, self.settings.prompt_file)
         except (OSError, ValueError) as exc:
@@ -91,49 +93,25 @@ class TritonGenerationBackend:
     def prepare(self, image: InputImage) -> bytes:
         return protocol_jpeg(image.image)
 
-    def _inputs(self, jpeg: bytes, options: GenerationOptions):
-        import tritonclient.grpc.aio as triton_aio
-
-        def tensor(spec: contract.TensorSpec, array: np.ndarray):
-            value = triton_aio.InferInput(spec.name, list(array.shape), spec.data_type.replace("STRING", "BYTES"))
-            value.set_data_from_numpy(array)
-            return value
-
-        inputs = [tensor(contract.PROMPT, np.array([self.prompt.encode()], dtype=object)),
-                  tensor(contract.IMAGES, np.array([jpeg], dtype=object)),
-                  tensor(contract.MAX_TOKENS, np.array([options.max_tokens or self.settings.sampling.max_tokens],
-                                                       dtype=np.int32)),
-                  tensor(contract.TEMPERATURE, np.array([self.settings.sampling.temperature if options.temperature
-                                                         is None else options.temperature], dtype=np.float32)),
-                  tensor(contract.TOP_P, np.array([self.settings.sampling.top_p if options.top_p is None
-                                                   else options.top_p], dtype=np.float32))]
-        if options.seed is not None:
-            inputs.append(tensor(contract.SEED, np.array([options.seed], dtype=np.int64)))
-        if "stop" in options.extra:
-            inputs.append(tensor(contract.STOP, np.array([options.extra["stop"].encode()], dtype=object)))
-        return inputs
+    def _request(self, jpeg: bytes, options: GenerationOptions) -> GenerationRequest:
+        sampling = self.settings.sampling
+        return GenerationRequest(
+            prompt=self.prompt, images=(jpeg,), max_tokens=options.max_tokens or sampling.max_tokens,
+            temperature=sampling.temperature if options.temperature is None else options.temperature,
+            top_p=sampling.top_p if options.top_p is None else options.top_p, seed=options.seed,
+            stop=(options.extra["stop"],) if "stop" in options.extra else ())
 
     async def generate(self, prepared: bytes, options: GenerationOptions, timeout_s: float) -> Generation:
-        from tritonclient.utils import InferenceServerException
-
-        async def requests():
-            yield {"model_name": self.model, "inputs": self._inputs(prepared, options)}
-
-        parts, finish, prompt_tokens, completion_tokens = [], "", 0, 0
+        parts, last = [], None
         try:
-            stream = self.client.stream_infer(requests(), stream_timeout=timeout_s)
-            async for result, error in stream:
-                if error is not None:
-                    raise GenerationFailed(f"the generation model failed: {error}")
-                parts.append(result.as_numpy(contract.TEXT_DELTA.name)[0].decode("utf-8", "replace"))
-                finish = result.as_numpy(contract.FINISH_REASON.name)[0].decode() or finish
-                prompt_tokens = int(result.as_numpy(contract.PROMPT_TOKENS.name)[0])
-                completion_tokens = int(result.as_numpy(contract.COMPLETION_TOKENS.name)[0])
-                if finish:
-                    break
-        except InferenceServerException as exc:
-            raise PerceptError(ErrorCode.UPSTREAM_UNAVAILABLE, f"Triton: {exc.message()}") from None
-        return Generation("".join(parts), finish, prompt_tokens, completion_tokens)
+            async with aclosing(self.generation.stream(self.model, self._request(prepared, options),
+                                                       timeout_s=timeout_s)) as chunks:
+                async for chunk in chunks:
+                    parts.append(chunk.text)
+                    last = chunk
+        except ModelError as error:  # this candidate's failure, not the whole call's
+            raise GenerationFailed(f"the generation model failed: {error.message}") from None
+        return Generation("".join(parts), last.finish_reason, last.prompt_tokens, last.completion_tokens)
 
     async def close(self) -> None:
         if self.client is not None:
