@@ -1,0 +1,89 @@
+"""Triplets from programs: each is rendered by the sandbox-runner (over gRPC, with its
+execution trace) and captioned from that trace by the code-perception caption builder.
+
+A family program that does not render (any status but OK, or no figure) is a bug in the
+family: it stops the run with the program's family, index and the sandbox's answer.
+Renders run `concurrency` at a time; results come back in corpus order.
+"""
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import grpc
+
+from percept_sandbox.api import sandbox_pb2
+from percept_sandbox.client import SandboxClient
+from services.codeperception.captions import caption_from_trace
+
+from .corpus import Program
+
+FULL_POOL_RETRIES = 600  # a full sandbox pool is waited out (its retry hints) rather than failing the corpus
+
+
+class RenderFailed(RuntimeError):
+    """A family program did not render: a bug in that family."""
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox-runner could not be reached or refused the call."""
+
+
+@dataclass(frozen=True)
+class Triplet:
+    program: Program
+    image: bytes  # PNG of the program's (first and only) figure
+    trace: dict  # the sandbox's execution trace, parsed
+    caption: str
+
+
+class SandboxRenderer:
+    def __init__(self, target: str, *, dpi: int, timeout_s: float) -> None:
+        self.target = target
+        self.dpi = dpi
+        self.timeout_s = timeout_s
+        self.client = SandboxClient(target)
+
+    def triplet(self, program: Program) -> Triplet:
+        try:
+            response = self.client.render(program.code, dpi=self.dpi, timeout_s=self.timeout_s,
+                                          request_id=program.name, retries=FULL_POOL_RETRIES)
+        except grpc.RpcError as error:
+            raise SandboxUnavailable(f"sandbox-runner at {self.target}: {error.code().name}: "
+                                     f"{error.details()}") from None
+        if response.status != sandbox_pb2.RENDER_STATUS_OK or len(response.figures) != 1:
+            status = sandbox_pb2.RenderStatus.Name(response.status)
+            raise RenderFailed(f"family {program.family!r} sample {program.index} (seed {program.seed}) did not "
+                               f"render one figure: {status}, {len(response.figures)} figures, {response.detail}\n"
+                               f"{response.stderr_tail[-2000:]}")
+        trace = json.loads(response.trace_json)
+        return Triplet(program=program, image=response.figures[0].data, trace=trace,
+                       caption=caption_from_trace(trace))
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> "SandboxRenderer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def render_all(renderer: SandboxRenderer, programs: Iterable[Program], *, concurrency: int) -> Iterator[Triplet]:
+    """Triplets in the programs' order, with at most `concurrency` renders in flight."""
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="synth-render") as pool:
+        in_flight: deque[Future[Triplet]] = deque()
+        try:
+            for program in programs:
+                in_flight.append(pool.submit(renderer.triplet, program))
+                if len(in_flight) >= concurrency:
+                    yield in_flight.popleft().result()
+            while in_flight:
+                yield in_flight.popleft().result()
+        finally:
+            for future in in_flight:
+                future.cancel()

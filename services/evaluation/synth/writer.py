@@ -1,0 +1,133 @@
+"""Writing a corpus: triplets (JSONL + images) and a STEM2Code-Eval-format split.
+
+Layout of an output directory (the triplets' `--out` or the split's `--split`):
+
+    DIR/<stem>.jsonl                      the whole corpus (no --shard)
+    DIR/<stem>.shard-00002-of-00008.jsonl shard 2 of 8; `merge()` combines them into <stem>.jsonl
+    DIR/images/synth-0000012-circuit.png  one PNG per sample, the same name in every shard
+
+with <stem> `triplets` (one line per sample: index, family, seed, image, code, caption) or
+`data` (services/codeperception/dataset.py's `record()`, the sample id being the line index).
+Lines are in corpus order. Everything is first written under a staging directory inside
+DIR and moved into place only once the last sample rendered, the JSONL last, so a failed
+or killed run leaves no partial JSONL and no stray images.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from services.codeperception.dataset import record
+from services.codeperception.prompt import DEFAULT_PROMPT
+from services.evaluation.shards import Shard, ShardError, check_partition
+
+from .render import Triplet
+
+TRIPLETS = "triplets"
+SPLIT = "data"
+IMAGES = "images"
+SHARD_FILE = re.compile(r"^(?P<stem>\w+)\.shard-(?P<index>\d+)-of-(?P<count>\d+)\.jsonl$")
+
+
+def jsonl_name(stem: str, shard: Shard) -> str:
+    if shard.count == 1:
+        return f"{stem}.jsonl"
+    return f"{stem}.shard-{shard.index:05d}-of-{shard.count:05d}.jsonl"
+
+
+def image_name(triplet: Triplet) -> str:
+    return f"{triplet.program.name}.png"
+
+
+def triplet_line(triplet: Triplet) -> dict:
+    program = triplet.program
+    return {"index": program.index, "family": program.family, "seed": program.seed,
+            "image": f"{IMAGES}/{image_name(triplet)}", "code": program.code, "caption": triplet.caption}
+
+
+def split_line(triplet: Triplet, instruction: str = DEFAULT_PROMPT) -> dict:
+    return record(image_name(triplet), triplet.program.code, instruction)
+
+
+def dumps(line: dict) -> str:
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+class StagedOutput:
+    """One JSONL and its images, staged inside `directory` until `commit()`."""
+
+    def __init__(self, directory: Path, stem: str, shard: Shard, line) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.name = jsonl_name(stem, shard)
+        self.line = line
+        self.staging = Path(tempfile.mkdtemp(prefix=f".staging-{self.name}-", dir=self.directory))
+        (self.staging / IMAGES).mkdir()
+        self.jsonl = open(self.staging / self.name, "w", encoding="utf-8")
+        self.images: list[str] = []
+
+    def add(self, triplet: Triplet) -> None:
+        name = image_name(triplet)
+        (self.staging / IMAGES / name).write_bytes(triplet.image)
+        self.images.append(name)
+        self.jsonl.write(dumps(self.line(triplet)))
+
+    def commit(self) -> Path:
+        self.jsonl.close()
+        images = self.directory / IMAGES
+        images.mkdir(exist_ok=True)
+        moved = []
+        try:
+            for name in self.images:
+                os.replace(self.staging / IMAGES / name, images / name)
+                moved.append(name)
+            os.replace(self.staging / self.name, self.directory / self.name)
+        except BaseException:
+            for name in moved:
+                (images / name).unlink(missing_ok=True)
+            raise
+        finally:
+            shutil.rmtree(self.staging, ignore_errors=True)
+        return self.directory / self.name
+
+    def discard(self) -> None:
+        self.jsonl.close()
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def shard_files(directory: Path, stem: str) -> dict[Shard, Path]:
+    found = {}
+    for path in sorted(Path(directory).glob(f"{stem}.shard-*.jsonl")):
+        match = SHARD_FILE.match(path.name)
+        if match and match["stem"] == stem:
+            found[Shard(int(match["index"]), int(match["count"]))] = path
+    return found
+
+
+def merge(directory: Path, stem: str) -> Path:
+    """Combine the shard files of `stem` in `directory` into `<stem>.jsonl` (what one unsharded run
+    writes, byte for byte). Shard i of n holds samples i, i+n, i+2n, ... in order, so the whole
+    corpus is their lines taken in turn. Raises ShardError on missing, overlapping or uneven shards."""
+    shards = shard_files(directory, stem)
+    if not shards:
+        raise ShardError(f"no {stem}.shard-*.jsonl files in {directory}")
+    check_partition(list(shards))
+    ordered = [shards[s] for s in sorted(shards, key=lambda s: s.index)]
+    lines = [path.read_text(encoding="utf-8").splitlines(keepends=True) for path in ordered]
+    total = sum(len(shard_lines) for shard_lines in lines)
+    count = len(ordered)
+    for index, shard_lines in enumerate(lines):
+        expected = len(range(index, total, count))
+        if len(shard_lines) != expected:
+            raise ShardError(f"{ordered[index].name} holds {len(shard_lines)} samples, but shard {index}/{count} "
+                             f"of a {total}-sample corpus holds {expected} (an unfinished or foreign shard)")
+    merged = [lines[i % count][i // count] for i in range(total)]
+    target = Path(directory) / f"{stem}.jsonl"
+    partial = target.with_name(f".{target.name}.merging")
+    partial.write_text("".join(merged), encoding="utf-8")
+    os.replace(partial, target)
+    return target
