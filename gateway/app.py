@@ -17,7 +17,9 @@ from . import docs_ui, errors, openapi
 from .observability import JsonLogFormatter, ObservabilityMiddleware
 from services.codeperception.client import CodePerceptionClient
 
-from .routes import health, models, stem, text
+from .generation import Generations
+from .image_urls import ImageFetcher
+from .routes import chat, documents, health, models, stem, text
 from .settings import GatewaySettings
 from .triton_client import TritonClient
 
@@ -38,16 +40,22 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.triton = TritonClient.from_settings(settings)
         app.state.codeperception = CodePerceptionClient(settings.codeperception_url)
+        app.state.generations = Generations(app.state.triton, settings.generation_model,
+                                            timeout_s=settings.generation_timeout_s)
+        app.state.image_fetcher = ImageFetcher(settings.image_url_allowlist, timeout_s=settings.image_url_timeout_s,
+                                               max_bytes=settings.image_url_max_bytes)
         try:
             yield
         finally:
+            await app.state.image_fetcher.close()
             await app.state.codeperception.close()
             await app.state.triton.close()
 
     app = FastAPI(
         title="percept gateway",
         version="0.1.0",
-        description="REST API of the percept platform: text location with TokenFD (served by Triton) and STEM "
+        description="REST API of the percept platform: text location with TokenFD and document VQA with "
+                    "TokenVL (served by Triton), an OpenAI-compatible chat completions endpoint, and STEM "
                     "images as code (the code-perception service).",
         lifespan=lifespan,
         docs_url=None,   # docs_ui serves both pages with local assets
@@ -60,6 +68,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(models.router)
     app.include_router(text.router)
     app.include_router(stem.router)
+    app.include_router(documents.router)
+    app.include_router(chat.router)
     # The document states the limits this process enforces on body fields.
     openapi.install(app, property_limits={"max_tiles": {"maximum": settings.max_tiles},
                                           "query": {"maxLength": settings.max_query_chars},

@@ -2,7 +2,7 @@
 
 The application builds them once at start-up (gateway/app.py) and keeps them on its
 state; handlers declare `Depends(get_settings)` / `Depends(get_triton)` /
-`Depends(get_codeperception)`, so a test swaps any of them with `app.dependency_overrides`
+`Depends(get_codeperception)` / `Depends(get_generations)`, so a test swaps any of them with `app.dependency_overrides`
 and no handler reads `app.state` itself.
 """
 from __future__ import annotations
@@ -11,6 +11,8 @@ from fastapi import Request
 
 from services.codeperception.client import CodePerceptionClient
 
+from .generation import Generations
+from .image_urls import ImageFetcher
 from .settings import GatewaySettings
 from .triton_client import TritonClient
 
@@ -30,3 +32,11 @@ def get_codeperception(request: Request) -> CodePerceptionClient:
 def get_request_id(request: Request) -> str:
     """The id ObservabilityMiddleware gave this request (propagated to Triton and the logs)."""
     return request.state.request_id
+
+
+def get_generations(request: Request) -> Generations:
+    return request.app.state.generations
+
+
+def get_image_fetcher(request: Request) -> ImageFetcher:
+    return request.app.state.image_fetcher

@@ -13,7 +13,7 @@ import binascii
 import json
 import time
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
@@ -75,18 +75,23 @@ class BodyShape:
 
     `json_model` validates a whole JSON body strictly, with each binary field as a base64
     string; `fields_model` validates the other fields (laxly, as a form sends text).
-    `binary` names the binary fields: files in a multipart form, base64 in JSON."""
+    `binary` names the binary fields: files in a multipart form, base64 in JSON; `repeated` the
+    binary fields that may come several times (a file field repeated in a form, a list of base64
+    strings in JSON)."""
 
     json_model: type[BaseModel]
     fields_model: type[BaseModel]
     binary: tuple[str, ...] = ()
     required_binary: tuple[str, ...] = ()
+    repeated: tuple[str, ...] = ()
+    max_files: int = 4  # files a form may carry beyond one per binary field
 
 
 @dataclass(frozen=True)
 class ParsedBody:
     binary: dict[str, bytes]  # the binary fields that were sent
     fields: BaseModel
+    repeated: dict[str, list[bytes]] = field(default_factory=dict)  # the repeated ones, in order
 
 
 def _from_json(body: bytes, shape: BodyShape) -> ParsedBody:
@@ -102,17 +107,24 @@ def _from_json(body: bytes, shape: BodyShape) -> ParsedBody:
         parsed = shape.json_model.model_validate_json(body, strict=True)
     except ValidationError as exc:
         raise _schema_error(exc) from None
-    binary = {}
+    binary, repeated = {}, {}
     for name in shape.binary:
         encoded = getattr(parsed, name)
         if encoded is None:
             continue
-        try:
-            binary[name] = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            raise PerceptError(ErrorCode.INVALID_IMAGE, f"`{name}` is not valid base64") from None
+        if name in shape.repeated:
+            repeated[name] = [_base64(f"{name}.{index}", item) for index, item in enumerate(encoded)]
+        else:
+            binary[name] = _base64(name, encoded)
     fields = shape.fields_model.model_validate(parsed.model_dump(exclude=set(shape.binary)))
-    return ParsedBody(binary, fields)
+    return ParsedBody(binary, fields, repeated)
+
+
+def _base64(name: str, encoded: str) -> bytes:
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise PerceptError(ErrorCode.INVALID_IMAGE, f"`{name}` is not valid base64") from None
 
 
 async def _form_text(name: str, value: str | UploadFile) -> str:
@@ -141,7 +153,7 @@ def _form_value(model: type[BaseModel], name: str, text: str):
 
 async def _from_multipart(request: Request, shape: BodyShape) -> ParsedBody:
     try:
-        form = await request.form(max_files=len(shape.binary) + 4, max_fields=32)
+        form = await request.form(max_files=len(shape.binary) + shape.max_files, max_fields=32)
     except HTTPException as exc:  # Starlette turns its MultiPartException into a 400 inside an app
         raise PerceptError(ErrorCode.MALFORMED_BODY, f"malformed multipart body: {exc.detail}") from None
     except (MultiPartException, ValueError, AssertionError, KeyError) as exc:
@@ -149,9 +161,17 @@ async def _from_multipart(request: Request, shape: BodyShape) -> ParsedBody:
     try:
         if not form:  # RFC 2046: a multipart body has at least one part
             raise PerceptError(ErrorCode.MALFORMED_BODY, "malformed multipart body: no parts found")
-        binary = {}
+        binary, repeated = {}, {}
+        for name in shape.repeated:
+            uploads = form.getlist(name)
+            if any(not isinstance(upload, UploadFile) for upload in uploads):
+                raise PerceptError(ErrorCode.INVALID_REQUEST, f"multipart field `{name}` must be files")
+            if uploads:
+                repeated[name] = [await upload.read() for upload in uploads]
         for name in shape.binary:
             upload = form.get(name)
+            if name in shape.repeated:
+                continue
             if isinstance(upload, UploadFile):
                 binary[name] = await upload.read()
             elif name in shape.required_binary or upload is not None:
@@ -164,7 +184,7 @@ async def _from_multipart(request: Request, shape: BodyShape) -> ParsedBody:
             options = shape.fields_model.model_validate(fields)
         except ValidationError as exc:
             raise _schema_error(exc) from None
-        return ParsedBody(binary, options)
+        return ParsedBody(binary, options, repeated)
     finally:
         await form.close()
 

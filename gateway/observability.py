@@ -30,6 +30,18 @@ UPSTREAM_CHECKS = Counter("percept_gateway_upstream_checks_total",
 UPSTREAM_RETRIES = Counter("percept_gateway_upstream_retries_total",
                            "Triton calls retried after a connection failure.", ["model"])
 
+# Generations (chat completions, document VQA); `endpoint` is chat or vqa, `model` the Triton model.
+GENERATION_TTFT = Histogram("percept_gateway_generation_time_to_first_token_seconds",
+                            "Time from sending a generation to Triton to its first text.", ["model", "endpoint"],
+                            buckets=LATENCY_BUCKETS)
+GENERATION_TOKENS = Counter("percept_gateway_generation_tokens_total",
+                            "Tokens of finished generations, by kind (prompt or completion).", ["model", "kind"])
+GENERATIONS = Counter("percept_gateway_generations_total",
+                      "Generations ended, by outcome (stop, length, cancelled, or an error code).",
+                      ["model", "endpoint", "outcome"])
+GENERATIONS_IN_FLIGHT = Gauge("percept_gateway_generations_in_flight", "Generation streams open to Triton.",
+                              ["model"])
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 UNMATCHED_ROUTE = "(unmatched)"
 

@@ -138,10 +138,15 @@ class LocateResponse(BaseModel):
 
 
 class ModelCard(BaseModel):
+    """A served model, in OpenAI's model shape (`id`, `object`, `created`, `owned_by`) plus the platform's fields."""
+
+    id: str = Field(description="The model's id; what a chat request names as `model`.")
+    object: str = "model"
+    created: int = Field(description="Unix time this gateway started serving it.")
+    owned_by: str = "percept"
     name: str
-    id: str
     triton_model: str
-    task: str
+    task: str = Field(description="text-location, or chat (chat completions and document VQA).")
     ready: bool
 
 

@@ -10,6 +10,9 @@ from services.common import limits
 from services.common.settings import (LOG_LEVELS, EnvVar, env, host_and_port, load, non_negative,
                                       one_of, parse_csv, port_number, positive)
 from services.models.tokenfd.config import DEFAULT_MAX_TILES
+from services.triton import generation
+
+from .origins import parse_origins
 
 COMPONENT = "gateway"
 def cosine(value: float) -> None:
@@ -53,6 +56,36 @@ MAX_CODE_BYTES = env("PERCEPT_GATEWAY_MAX_CODE_BYTES", sandbox_settings.MAX_CODE
 MAX_CANDIDATES = env("PERCEPT_GATEWAY_MAX_CANDIDATES", codeperception_settings.MAX_CANDIDATES.default,
                      "Most candidates (best-of-N) an image-to-code request may ask for; the default is the "
                      "service's PERCEPT_CODEPERCEPTION_MAX_CANDIDATES.", component=COMPONENT, check=positive)
+# Generation (chat completions, document VQA): the served model and the gateway's own caps; the model
+# refuses on its own caps too (its config's max_images and context_length).
+GENERATION_MODEL = env("PERCEPT_GATEWAY_GENERATION_MODEL", generation.TOKENVL_MODEL,
+                       "Triton model behind /v1/chat/completions and /v1/documents/vqa (a model implementing "
+                       "the generation contract).", component=COMPONENT)
+GENERATION_TIMEOUT_S = env("PERCEPT_GATEWAY_GENERATION_TIMEOUT_S", 300.0,
+                           "Deadline of one generation stream from Triton, in seconds.", component=COMPONENT,
+                           check=positive)
+MAX_IMAGES = env("PERCEPT_GATEWAY_MAX_IMAGES", 8, "Most images (PDF pages included) one chat or VQA request "
+                 "may carry; the model's own max_images applies too.", component=COMPONENT, check=positive)
+MAX_COMPLETION_TOKENS = env("PERCEPT_GATEWAY_MAX_COMPLETION_TOKENS", 2048,
+                            "Largest max_tokens a chat or VQA request may ask for.", component=COMPONENT,
+                            check=positive)
+MAX_PDF_BYTES = env("PERCEPT_GATEWAY_MAX_PDF_BYTES", 10 * 1024 * 1024,
+                    "Largest PDF a VQA request may carry, in bytes (413 above it).", component=COMPONENT,
+                    check=positive)
+MAX_PDF_PAGES = env("PERCEPT_GATEWAY_MAX_PDF_PAGES", 8,
+                    "Most PDF pages one VQA request may select (400 too_many_pages above it).",
+                    component=COMPONENT, check=positive)
+PDF_DPI = env("PERCEPT_GATEWAY_PDF_DPI", 144, "Resolution PDF pages are rendered at (lower for pages that would "
+              "exceed PERCEPT_MAX_IMAGE_PIXELS).", component=COMPONENT, check=positive)
+IMAGE_URL_ALLOWLIST = env("PERCEPT_GATEWAY_IMAGE_URL_ALLOWLIST", (),
+                          "Comma-separated origins (`https://host[:port]`) whose `image_url`s the gateway fetches; "
+                          "empty: only data: URIs are accepted.", component=COMPONENT, parse=parse_origins)
+IMAGE_URL_TIMEOUT_S = env("PERCEPT_GATEWAY_IMAGE_URL_TIMEOUT_S", 5.0,
+                          "Deadline of fetching one allowed `image_url`, in seconds.", component=COMPONENT,
+                          check=positive)
+IMAGE_URL_MAX_BYTES = env("PERCEPT_GATEWAY_IMAGE_URL_MAX_BYTES", 10 * 1024 * 1024,
+                          "Largest image fetched from an allowed `image_url`, in bytes.", component=COMPONENT,
+                          check=positive)
 LOG_LEVEL = env("PERCEPT_LOG_LEVEL", "info", "Log level of the gateway.", component=COMPONENT,
                 check=one_of(*LOG_LEVELS))
 
@@ -81,6 +114,16 @@ class GatewaySettings:
     codeperception_timeout_s: float
     max_code_bytes: int
     max_candidates: int
+    generation_model: str
+    generation_timeout_s: float
+    max_images: int
+    max_completion_tokens: int
+    max_pdf_bytes: int
+    max_pdf_pages: int
+    pdf_dpi: int
+    image_url_allowlist: tuple[str, ...]
+    image_url_timeout_s: float
+    image_url_max_bytes: int
 
     @classmethod
     def from_env(cls, **overrides) -> "GatewaySettings":
@@ -107,5 +150,9 @@ _SOURCES = {
     "max_query_chars": limits.MAX_QUERY_CHARS,
     "codeperception_url": codeperception_settings.URL, "codeperception_timeout_s": CODEPERCEPTION_TIMEOUT_S,
     "max_code_bytes": MAX_CODE_BYTES, "max_candidates": MAX_CANDIDATES,
+    "generation_model": GENERATION_MODEL, "generation_timeout_s": GENERATION_TIMEOUT_S, "max_images": MAX_IMAGES,
+    "max_completion_tokens": MAX_COMPLETION_TOKENS, "max_pdf_bytes": MAX_PDF_BYTES, "max_pdf_pages": MAX_PDF_PAGES,
+    "pdf_dpi": PDF_DPI, "image_url_allowlist": IMAGE_URL_ALLOWLIST, "image_url_timeout_s": IMAGE_URL_TIMEOUT_S,
+    "image_url_max_bytes": IMAGE_URL_MAX_BYTES,
 }
 _FOREIGN: tuple[EnvVar, ...] = (codeperception_settings.URL,)

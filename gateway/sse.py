@@ -12,7 +12,9 @@ import json
 import logging
 from typing import AsyncIterator, Awaitable, Callable
 
+import anyio
 from pydantic import BaseModel
+from starlette.responses import StreamingResponse
 
 from services.common.errors import ErrorCode, PerceptError
 
@@ -50,3 +52,33 @@ async def relay(first: bytes, rest: AsyncIterator[bytes], request_id: str,
         yield error_event(PerceptError(ErrorCode.INTERNAL, "internal error; see the gateway log"), request_id)
     finally:
         await close()
+
+
+# --- OpenAI-style streams (chat completions): `data:` lines only, ended by `data: [DONE]` ------------
+
+DONE = b"data: [DONE]\n\n"
+
+
+def data_event(payload: BaseModel | dict) -> bytes:
+    body = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
+    return f"data: {json.dumps(body, separators=(',', ':'), ensure_ascii=False)}\n\n".encode()
+
+
+class DisconnectAwareStreamingResponse(StreamingResponse):
+    """A StreamingResponse that always listens for the client leaving and then cancels the body's
+    iteration at once (Starlette does so only below ASGI 2.4; above, it notices at the next write,
+    which during a long prefill can be a while). The cancellation reaches the body generator's
+    `finally`, which closes the upstream call."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        async with anyio.create_task_group() as group:
+            async def stream() -> None:
+                try:
+                    await self.stream_response(send)
+                except OSError:
+                    pass  # the client is gone; the listener ends the group
+                group.cancel_scope.cancel()
+
+            group.start_soon(stream)
+            await self.listen_for_disconnect(receive)
+            group.cancel_scope.cancel()

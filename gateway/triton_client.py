@@ -84,6 +84,11 @@ class TritonClient:
         return cls(settings.triton_url, timeout_s=settings.triton_timeout_s, retries=settings.triton_retries,
                    retry_backoff_s=settings.triton_retry_backoff_s)
 
+    @property
+    def grpc(self) -> grpcclient.InferenceServerClient:
+        """The channel, shared with the generation client (gateway/generation.py)."""
+        return self._client
+
     async def close(self) -> None:
         await self._client.close()
 

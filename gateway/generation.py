@@ -1,0 +1,132 @@
+"""The gateway's generations: which model a request names, its limits, and one stream per
+request with its metrics (time to first token, tokens, outcome, streams in flight).
+
+Both generation routes (chat completions, document VQA) go through `Generations`, over the one
+generation client (services/triton/generation_client.py) on the gateway's Triton channel.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import AsyncIterator
+
+from services.common.errors import ErrorCode, PerceptError
+from services.triton import generation as contract
+from services.triton.generation_client import GenerationChunk, GenerationClient, GenerationRequest
+
+from . import observability
+from .triton_client import TritonClient
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    triton_name: str
+    name: str
+    model_id: str
+    limits: contract.ModelLimits
+
+    def answers_to(self, requested: str) -> bool:
+        return requested in (self.triton_name, self.model_id, self.name)
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    time_to_first_token_s: float | None
+    generation_s: float
+
+
+class Generations:
+    def __init__(self, triton: TritonClient, triton_model: str, *, timeout_s: float) -> None:
+        self.triton_model = triton_model
+        self._triton = triton
+        self._client = GenerationClient(triton.grpc)
+        self._timeout_s = timeout_s
+
+    async def model(self, requested: str | None = None) -> ServedModel:
+        """The served generation model; 404 unknown_model when `requested` names another one."""
+        if requested is not None and requested != self.triton_model:
+            served = await self._served()
+            if not served.answers_to(requested):
+                raise PerceptError(ErrorCode.UNKNOWN_MODEL, f"the model {requested!r} does not exist here; "
+                                   "GET /v1/models lists the served ones", details={"param": "model"})
+            return served
+        return await self._served()
+
+    async def _served(self) -> ServedModel:
+        try:
+            limits = await self._client.limits(self.triton_model)
+            info = await self._triton.model_info(self.triton_model)
+        except PerceptError as error:
+            if error.code is ErrorCode.UPSTREAM_UNAVAILABLE:
+                raise PerceptError(ErrorCode.UPSTREAM_UNAVAILABLE,
+                                   f"the generation model {self.triton_model} is not being served") from None
+            raise
+        return ServedModel(self.triton_model, info.model_name, limits.model_id, limits)
+
+    async def stream(self, endpoint: str, request: GenerationRequest,
+                     request_id: str) -> AsyncIterator[GenerationChunk]:
+        """The chunks of one generation, measured; leaving early cancels it in Triton."""
+        model = self.triton_model
+        start = time.perf_counter()
+        first_text, outcome, last = True, "cancelled", None
+        observability.GENERATIONS_IN_FLIGHT.labels(model).inc()
+        try:
+            async with aclosing(self._client.stream(model, request, timeout_s=self._timeout_s,
+                                                    request_id=request_id)) as chunks:
+                async for chunk in chunks:
+                    if first_text and chunk.text:
+                        first_text = False
+                        observability.GENERATION_TTFT.labels(model, endpoint).observe(time.perf_counter() - start)
+                    last = chunk
+                    if chunk.finish_reason == "error":
+                        raise PerceptError(ErrorCode.UPSTREAM_ERROR, "the generation model failed mid-answer")
+                    if chunk.finish_reason:
+                        outcome = chunk.finish_reason
+                    yield chunk
+        except PerceptError as error:
+            outcome = error.code.value
+            raise
+        finally:
+            observability.GENERATIONS_IN_FLIGHT.labels(model).dec()
+            observability.GENERATIONS.labels(model, endpoint, outcome).inc()
+            if last is not None and last.finish_reason:
+                observability.GENERATION_TOKENS.labels(model, "prompt").inc(last.prompt_tokens)
+                observability.GENERATION_TOKENS.labels(model, "completion").inc(last.completion_tokens)
+
+    async def complete(self, endpoint: str, request: GenerationRequest, request_id: str) -> Completion:
+        start = time.perf_counter()
+        parts, first_at, last = [], None, None
+        async with aclosing(self.stream(endpoint, request, request_id)) as chunks:
+            async for chunk in chunks:
+                if first_at is None and chunk.text:
+                    first_at = time.perf_counter() - start
+                parts.append(chunk.text)
+                last = chunk
+        assert last is not None  # the client raises when the stream ends without a finish reason
+        return Completion("".join(parts), last.finish_reason, last.prompt_tokens, last.completion_tokens,
+                          first_at, time.perf_counter() - start)
+
+
+async def until_disconnected(receive, work):
+    """Run `work` (a coroutine) but cancel it when the HTTP client goes away (an ASGI http.disconnect),
+    so a non-streamed generation stops in Triton too; raises CancelledError then."""
+    task = asyncio.ensure_future(work)
+
+    async def watch() -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                task.cancel()
+                return
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        return await task
+    finally:
+        watcher.cancel()

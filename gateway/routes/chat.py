@@ -1,0 +1,122 @@
+"""`POST /v1/chat/completions`: OpenAI-compatible chat over the served generation model.
+
+Messages carry text parts and `image_url` parts (data: URIs; remote URLs only from allowed
+origins). `stream: true` answers server-sent events, one `chat.completion.chunk` per `data:`
+line, ending with `data: [DONE]`; with `stream_options.include_usage` the last chunk before it
+carries the usage. Errors are in OpenAI's shape (gateway/openai_errors.py). A refusal (bad
+input, unknown model, the model's own `[code]` refusal, Triton down) is answered before the
+stream starts, as an ordinary status; a client that leaves mid-stream cancels the generation.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import aclosing
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+
+from services.common.errors import ErrorCode, PerceptError
+
+from .. import sse
+from ..auth import require_api_key
+from ..chat_convert import generation_request
+from ..chat_schemas import (AssistantMessage, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Choice,
+                            ChunkChoice, Delta, Usage)
+from ..dependencies import get_generations, get_image_fetcher, get_request_id, get_settings
+from ..generation import Generations, until_disconnected
+from ..image_urls import ImageFetcher
+from ..inputs import read_body_capped
+from ..openai_errors import OpenAIErrorResponse, OpenAIRoute, openai_error_body
+from ..openapi import request_body
+from ..settings import GatewaySettings
+
+router = APIRouter(prefix="/v1", tags=["chat"], route_class=OpenAIRoute, dependencies=[Depends(require_api_key)])
+
+_ERRORS = {status: {"model": OpenAIErrorResponse} for status in (400, 401, 404, 429, 502, 503)}
+ENDPOINT = "chat"
+
+
+async def read_chat_request(request: Request,
+                            settings: GatewaySettings = Depends(get_settings)) -> ChatCompletionRequest:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise PerceptError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, f"content type {content_type or '(none)'!r} is not "
+                           "supported; send application/json")
+    body = await read_body_capped(request, settings.max_body_bytes)
+    try:
+        return ChatCompletionRequest.model_validate_json(body, strict=True)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        param = ".".join(str(p) for p in first["loc"]) or None
+        raise PerceptError(ErrorCode.INVALID_REQUEST, f"invalid request: {first['msg']}"
+                           + (f" ({param})" if param else ""), details={"param": param}) from None
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    summary="Chat completion (OpenAI-compatible), streaming or not",
+    description="OpenAI's chat completions API: text and `image_url` content parts; `stream: true` answers "
+                "`chat.completion.chunk` server-sent events ending with `data: [DONE]`. Errors use OpenAI's "
+                "error shape. See docs/api.md for the limits.",
+    responses={**_ERRORS, 200: {"content": {sse.MEDIA_TYPE: {"schema": {
+        "type": "string", "description": "With `stream: true`: `data: <chat.completion.chunk>` lines, then "
+                                         "`data: [DONE]`."}}}}},
+    openapi_extra=request_body(json=ChatCompletionRequest),
+)
+async def chat_completions(request: Request,
+                           body: ChatCompletionRequest = Depends(read_chat_request),
+                           generations: Generations = Depends(get_generations),
+                           fetcher: ImageFetcher = Depends(get_image_fetcher),
+                           settings: GatewaySettings = Depends(get_settings),
+                           request_id: str = Depends(get_request_id)):
+    model = await generations.model(body.model)
+    generation = await generation_request(body, limits=model.limits, fetcher=fetcher, max_images=settings.max_images,
+                                          max_tokens=settings.max_completion_tokens,
+                                          max_pixels=settings.max_image_pixels)
+    completion_id, created = f"chatcmpl-{request_id}", int(time.time())
+    if not body.stream:
+        done = await until_disconnected(request.receive, generations.complete(ENDPOINT, generation, request_id))
+        return ChatCompletion(
+            id=completion_id, created=created, model=model.model_id,
+            choices=[Choice(message=AssistantMessage(content=done.text), finish_reason=done.finish_reason)],
+            usage=Usage(prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens,
+                        total_tokens=done.prompt_tokens + done.completion_tokens))
+
+    chunks = generations.stream(ENDPOINT, generation, request_id)
+    # The first chunk is awaited before the status line goes out: the model's refusal (too long a
+    # prompt, a bad image) is still an ordinary typed 400, not an event inside a 200.
+    try:
+        first = await chunks.__anext__()
+    except BaseException:
+        await chunks.aclose()
+        raise
+
+    def chunk(delta: Delta, finish: str | None = None, usage: Usage | None = None, choices: bool = True) -> bytes:
+        return sse.data_event(ChatCompletionChunk(
+            id=completion_id, created=created, model=model.model_id, usage=usage,
+            choices=[ChunkChoice(delta=delta, finish_reason=finish)] if choices else []))
+
+    async def events():
+        async with aclosing(chunks):
+            try:
+                yield chunk(Delta(role="assistant", content=""))
+                if first.text:
+                    yield chunk(Delta(content=first.text))
+                last = first
+                async for item in chunks:
+                    last = item
+                    if item.text:
+                        yield chunk(Delta(content=item.text))
+                yield chunk(Delta(), finish=last.finish_reason)
+                if body.stream_options is not None and body.stream_options.include_usage:
+                    yield chunk(Delta(), usage=Usage(prompt_tokens=last.prompt_tokens,
+                                                     completion_tokens=last.completion_tokens,
+                                                     total_tokens=last.prompt_tokens + last.completion_tokens),
+                                choices=False)
+                yield sse.DONE
+            except PerceptError as error:  # after the status line: the error travels as an event
+                yield sse.data_event({"error": openai_error_body(error)})
+
+    return sse.DisconnectAwareStreamingResponse(events(), media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)
+

@@ -1,0 +1,78 @@
+"""Request and response models of document VQA (`POST /v1/documents/vqa`)."""
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .schemas import EXAMPLE_IMAGE_BASE64, JsonBody, ModelRef
+
+MAX_QUESTION_CHARS = 4096
+
+
+class VqaOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=r"\S",
+                          description="The question about the document.")
+    pages: str | None = Field(None, max_length=256, description="PDF pages to read, e.g. `1-3,5` (1-based; "
+                                                                "default: all, at most PERCEPT_GATEWAY_MAX_PDF_PAGES).")
+    max_tokens: int | None = Field(None, ge=1, description="Most tokens of the answer (default: the model's); at "
+                                                           "most PERCEPT_GATEWAY_MAX_COMPLETION_TOKENS.")
+    temperature: float | None = Field(None, ge=0, le=2, description="0 or absent: greedy.")
+    top_p: float | None = Field(None, gt=0, le=1)
+    top_k: int | None = Field(None, ge=0, le=2**31 - 1)
+    seed: int | None = Field(None, ge=-2**63, le=2**63 - 1)
+
+
+class VqaJsonRequest(VqaOptions, JsonBody):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"images": [EXAMPLE_IMAGE_BASE64], "question": "What is the total?", "max_tokens": 8}]})
+
+    images: list[str] | None = Field(None, description="Page images (PNG, JPEG, ...), base64-encoded, in order.")
+    pdf: str | None = Field(None, description="A PDF, base64-encoded (instead of images).")
+
+
+class VqaMultipartRequest(VqaOptions):
+    """The multipart form (documentation only: gateway/vqa_inputs.py reads the form)."""
+
+    images: list[bytes] | None = Field(None, description="Page images; repeat the field for several.")
+    pdf: bytes | None = Field(None, description="A PDF (instead of images).")
+
+
+class PageSource(str, Enum):
+    image = "image"
+    pdf = "pdf"
+
+
+class PageProvenance(BaseModel):
+    index: int = Field(description="Position of this image in the model's input (0-based).")
+    source: PageSource
+    page: int | None = Field(None, description="The PDF page number (1-based), for a PDF.")
+    upload: int | None = Field(None, description="Which uploaded image (0-based), for images.")
+    width: int
+    height: int
+
+
+class VqaUsage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class VqaTimings(BaseModel):
+    intake_s: float = Field(description="Reading the request, checking the images, rendering the PDF.")
+    time_to_first_token_s: float | None
+    generation_s: float
+    total_s: float
+
+
+class VqaResponse(BaseModel):
+    request_id: str
+    model: ModelRef
+    question: str
+    answer: str
+    finish_reason: str = Field(description="stop or length.")
+    pages: list[PageProvenance]
+    usage: VqaUsage
+    timings: VqaTimings
