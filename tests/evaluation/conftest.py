@@ -1,0 +1,78 @@
+"""Real processes for the harness tests: one sandbox-runner server for the session (the same
+`percept-sandbox serve` as in production), splits written by the synthetic data engine
+through it, and the runs several tests compare against.
+
+Splits are rendered at DPI 100 (the data engine's default) and the harness renders them at
+the same DPI here: the protocol's 300 would double the session's time for no extra coverage
+(the DPI is one request field; docs/evaluation.md).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from services.evaluation.cli import main
+from tests.sandbox.harness import SandboxServer
+
+DPI = 100
+
+
+@pytest.fixture(scope="session")
+def eval_sandbox():
+    with SandboxServer(workers=2, queue_size=16) as server:
+        yield server
+
+
+def make_split(sandbox: SandboxServer, root: Path, count: int, seed: int) -> SimpleNamespace:
+    split = root / "split"
+    status = main(["synth", "--split", str(split), "--count", str(count), "--seed", str(seed),
+                   "--sandbox", sandbox.target, "--concurrency", "4", "--dpi", str(DPI)])
+    assert status == 0
+    return SimpleNamespace(root=root, data=split / "data.jsonl", images=split / "images", count=count)
+
+
+def run_args(sandbox: SandboxServer, split, out: Path, *extra: str) -> list[str]:
+    return ["run", "--data", str(split.data), "--images", str(split.images), "--out", str(out),
+            "--sandbox", sandbox.target, "--dpi", str(DPI), "--render-concurrency", "4", *extra]
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def records_of(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def split200(eval_sandbox, tmp_path_factory):
+    return make_split(eval_sandbox, tmp_path_factory.mktemp("split200"), 200, seed=8)
+
+
+@pytest.fixture(scope="session")
+def run200(eval_sandbox, split200, tmp_path_factory):
+    """The reference backend over the 200-sample split, uninterrupted, report included."""
+    out = tmp_path_factory.mktemp("run200") / "out"
+    assert main(run_args(eval_sandbox, split200, out)) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def split40(eval_sandbox, tmp_path_factory):
+    return make_split(eval_sandbox, tmp_path_factory.mktemp("split40"), 40, seed=3)
+
+
+# The resume and shard tests compare image-only runs: rendering the ground truth too would
+# double their cost without exercising anything the 200-sample run does not.
+SMALL_RUN = ("--no-trace-metrics", "--no-report")
+
+
+@pytest.fixture(scope="session")
+def baseline40(eval_sandbox, split40, tmp_path_factory):
+    """An uninterrupted, unsharded run of the 40-sample split."""
+    out = tmp_path_factory.mktemp("baseline40") / "out"
+    assert main(run_args(eval_sandbox, split40, out, *SMALL_RUN)) == 0
+    return out
