@@ -23,6 +23,8 @@ from .corpus import Program
 
 FULL_POOL_RETRIES = 600  # a full sandbox pool is waited out (its retry hints) rather than failing the corpus
 
+STDERR_SHOWN = 2000  # characters of the failed program's stderr tail in the error
+
 
 class RenderFailed(RuntimeError):
     """A family program did not render: a bug in that family."""
@@ -56,9 +58,10 @@ class SandboxRenderer:
                                      f"{error.details()}") from None
         if response.status != sandbox_pb2.RENDER_STATUS_OK or len(response.figures) != 1:
             status = sandbox_pb2.RenderStatus.Name(response.status)
+            error = f"{response.error.type}: {response.error.message}\n" if response.error.type else ""
             raise RenderFailed(f"family {program.family!r} sample {program.index} (seed {program.seed}) did not "
                                f"render one figure: {status}, {len(response.figures)} figures, {response.detail}\n"
-                               f"{response.stderr_tail[-2000:]}")
+                               f"{error}{response.stderr.text[-STDERR_SHOWN:]}")
         trace = json.loads(response.trace_json)
         return Triplet(program=program, image=response.figures[0].data, trace=trace,
                        caption=caption_from_trace(trace))

@@ -126,6 +126,11 @@ def merge(directory: Path, stem: str) -> Path:
             raise ShardError(f"{ordered[index].name} holds {len(shard_lines)} samples, but shard {index}/{count} "
                              f"of a {total}-sample corpus holds {expected} (an unfinished or foreign shard)")
     merged = [lines[i % count][i // count] for i in range(total)]
+    if stem == TRIPLETS:  # triplets carry their index: each must land on its own line
+        for position, line in enumerate(merged):
+            if json.loads(line).get("index") != position:
+                raise ShardError(f"line {position} of the merged {stem} holds sample "
+                                 f"{json.loads(line).get('index')}: shards from different corpora or runs")
     target = Path(directory) / f"{stem}.jsonl"
     partial = target.with_name(f".{target.name}.merging")
     partial.write_text("".join(merged), encoding="utf-8")
