@@ -14,7 +14,7 @@ import time
 import grpc
 
 from services.common import grpc_errors
-from services.common.grpc_channels import channel_options
+from services.common.grpc_channels import ROUND_ROBIN, channel_options
 from services.common.errors import ErrorCode, PerceptError
 
 from .deadline import Deadline
@@ -40,7 +40,9 @@ def bounded(request: sandbox_pb2.RenderRequest, deadline: Deadline,
 
 class SandboxRenderer:
     def __init__(self, url: str, *, default_timeout_s: float, retry_budget_s: float, metrics: Metrics) -> None:
-        self.channel = grpc.aio.insecure_channel(url, options=channel_options(MAX_RESPONSE_BYTES))
+        # Balanced per render over every sandbox pod the URL resolves to (helm: a headless Service).
+        self.channel = grpc.aio.insecure_channel(url, options=[*channel_options(MAX_RESPONSE_BYTES),
+                                                               ROUND_ROBIN])
         self.stub = sandbox_pb2_grpc.SandboxServiceStub(self.channel)
         self.default_timeout_s = default_timeout_s
         self.retry_budget_s = retry_budget_s

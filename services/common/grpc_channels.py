@@ -17,3 +17,10 @@ def channel_options(max_message_bytes: int) -> list[tuple[str, int]]:
     return [("grpc.max_send_message_length", max_message_bytes),
             ("grpc.max_receive_message_length", max_message_bytes),
             *RECONNECT_OPTIONS]
+
+
+# Per-request balancing for a pool behind a `dns:///` target (a headless Service): the resolver
+# returns every pod and round_robin spreads the calls over them. The default, pick_first, keeps one
+# HTTP/2 connection, so every call would land on one pod and new pods would sit idle. With a single
+# address (a local stack) round_robin behaves like pick_first.
+ROUND_ROBIN = ("grpc.lb_policy_name", "round_robin")
