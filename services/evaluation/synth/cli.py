@@ -3,7 +3,7 @@ and write code/image/caption triplets and/or a STEM2Code-Eval-format split (docs
 
     percept-eval synth [--out DIR] [--split DIR] [--count N] [--seed S] [--families a,b,...]
                        [--shard i/n] [--sandbox HOST:PORT] [--concurrency K] [--dpi D]
-    percept-eval synth --merge [--out DIR] [--split DIR]
+    percept-eval synth --merge [--out DIR] [--split DIR] [SHARD_DIR ...]
     percept-eval synth --list-families
 
   --out DIR            triplets: DIR/triplets.jsonl (index, family, seed, image, code, caption) + DIR/images/
@@ -15,8 +15,10 @@ and write code/image/caption triplets and/or a STEM2Code-Eval-format split (docs
   --shard i/n          only shard i of n (0-based): writes <stem>.shard-0000i-of-0000n.jsonl; default
                        from JOB_COMPLETION_INDEX and PERCEPT_EVAL_SHARD_COUNT (a Kubernetes Indexed Job),
                        else the whole corpus
-  --merge              combine the shard files in --out/--split into triplets.jsonl/data.jsonl (refuses
-                       missing or overlapping shards); renders nothing
+  --merge              combine shard files into --out/triplets.jsonl and/or --split/data.jsonl (the bytes
+                       of the unsharded run; refuses missing, overlapping or unfinished shards); renders
+                       nothing. The shard files are looked for in the SHARD_DIRs (e.g. the Indexed Job's
+                       /out/shard-*, their images are copied over), else in --out/--split themselves
   --sandbox HOST:PORT  sandbox-runner (default PERCEPT_SYNTH_SANDBOX_URL)
   --concurrency K      renders in flight (default PERCEPT_SYNTH_RENDER_CONCURRENCY)
   --dpi D              image resolution (default PERCEPT_SYNTH_RENDER_DPI)
@@ -43,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shard", default=None,
                         help="i/n: this shard only (default: JOB_COMPLETION_INDEX/PERCEPT_EVAL_SHARD_COUNT)")
     parser.add_argument("--merge", action="store_true", help="combine shard files into the whole corpus")
+    parser.add_argument("shard_dirs", nargs="*", type=Path, metavar="SHARD_DIR",
+                        help="with --merge: directories holding the shard files (default: --out/--split)")
     parser.add_argument("--sandbox", default=None, help="sandbox-runner host:port (PERCEPT_SYNTH_SANDBOX_URL)")
     parser.add_argument("--concurrency", type=int, default=None,
                         help="renders in flight (PERCEPT_SYNTH_RENDER_CONCURRENCY)")
@@ -70,12 +74,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.out is None and args.split is None:
         return _fail("give --out DIR (triplets), --split DIR (a STEM2Code-Eval split) or both", 2)
+    if args.shard_dirs and not args.merge:
+        return _fail("shard directories are for --merge", 2)
     if args.merge:
         try:
             for directory, stem in ((args.out, writer.TRIPLETS), (args.split, writer.SPLIT)):
                 if directory is not None:
-                    print(f"merged: {writer.merge(directory, stem)}")
-        except ShardError as error:
+                    print(f"merged: {writer.merge(directory, stem, args.shard_dirs or None)}")
+        except (ShardError, OSError, ValueError, KeyError) as error:
             return _fail(f"cannot merge: {error}", 1)
         return 0
     try:

@@ -99,31 +99,42 @@ class StagedOutput:
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
-def shard_files(directory: Path, stem: str) -> dict[Shard, Path]:
-    found = {}
+def shard_files(directory: Path, stem: str) -> list[tuple[Shard, Path]]:
+    found = []
     for path in sorted(Path(directory).glob(f"{stem}.shard-*.jsonl")):
         match = SHARD_FILE.match(path.name)
         if match and match["stem"] == stem:
-            found[Shard(int(match["index"]), int(match["count"]))] = path
+            found.append((Shard(int(match["index"]), int(match["count"])), path))
     return found
 
 
-def merge(directory: Path, stem: str) -> Path:
-    """Combine the shard files of `stem` in `directory` into `<stem>.jsonl` (what one unsharded run
-    writes, byte for byte). Shard i of n holds samples i, i+n, i+2n, ... in order, so the whole
-    corpus is their lines taken in turn. Raises ShardError on missing, overlapping or uneven shards."""
-    shards = shard_files(directory, stem)
-    if not shards:
-        raise ShardError(f"no {stem}.shard-*.jsonl files in {directory}")
-    check_partition(list(shards))
-    ordered = [shards[s] for s in sorted(shards, key=lambda s: s.index)]
+def _image_of(stem: str, line: str) -> str:
+    parsed = json.loads(line)
+    if stem == TRIPLETS:
+        return parsed["image"].removeprefix(f"{IMAGES}/")
+    return parsed["messages"][1]["content"][0]["image"]
+
+
+def merge(directory: Path, stem: str, sources: list[Path] | None = None) -> Path:
+    """Combine shard files of `stem` into `directory/<stem>.jsonl`, what one unsharded run writes,
+    byte for byte. The shard files are looked for in `sources` (default: `directory` itself, where
+    shards writing into one directory leave them); images of shards in other directories are
+    copied into `directory/images`. Shard i of n holds samples i, i+n, i+2n, ... in order, so the
+    corpus is their lines taken in turn. Raises ShardError on missing, overlapping, mixed or
+    uneven shards, and writes nothing then."""
+    directory = Path(directory)
+    found = [entry for source in (sources or [directory]) for entry in shard_files(source, stem)]
+    if not found:
+        raise ShardError(f"no {stem}.shard-*.jsonl files in {', '.join(map(str, sources or [directory]))}")
+    check_partition([shard for shard, _ in found])
+    ordered = [path for _, path in sorted(found, key=lambda entry: entry[0].index)]
     lines = [path.read_text(encoding="utf-8").splitlines(keepends=True) for path in ordered]
     total = sum(len(shard_lines) for shard_lines in lines)
     count = len(ordered)
     for index, shard_lines in enumerate(lines):
         expected = len(range(index, total, count))
         if len(shard_lines) != expected:
-            raise ShardError(f"{ordered[index].name} holds {len(shard_lines)} samples, but shard {index}/{count} "
+            raise ShardError(f"{ordered[index]} holds {len(shard_lines)} samples, but shard {index}/{count} "
                              f"of a {total}-sample corpus holds {expected} (an unfinished or foreign shard)")
     merged = [lines[i % count][i // count] for i in range(total)]
     if stem == TRIPLETS:  # triplets carry their index: each must land on its own line
@@ -131,7 +142,14 @@ def merge(directory: Path, stem: str) -> Path:
             if json.loads(line).get("index") != position:
                 raise ShardError(f"line {position} of the merged {stem} holds sample "
                                  f"{json.loads(line).get('index')}: shards from different corpora or runs")
-    target = Path(directory) / f"{stem}.jsonl"
+    images = directory / IMAGES
+    images.mkdir(parents=True, exist_ok=True)
+    for path, shard_lines in zip(ordered, lines):
+        if path.parent.resolve() != directory.resolve():
+            for line in shard_lines:
+                name = _image_of(stem, line)
+                shutil.copyfile(path.parent / IMAGES / name, images / name)
+    target = directory / f"{stem}.jsonl"
     partial = target.with_name(f".{target.name}.merging")
     partial.write_text("".join(merged), encoding="utf-8")
     os.replace(partial, target)

@@ -71,17 +71,18 @@ def test_the_split_is_a_stem2code_dataset_whose_code_renders_its_images(renderer
 
 
 def test_shards_merge_into_the_unsharded_corpus(renderer, corpus, tmp_path):
-    for index in range(SHARDS):
-        generate(plan(shard=Shard(index, SHARDS)), renderer, out=tmp_path / "triplets", split=tmp_path / "split",
+    """Triplet shards share one directory; split shards each write their own, as the Indexed Job's pods do."""
+    shard_dirs = [tmp_path / f"shard-{index}" for index in range(SHARDS)]
+    for index, shard_dir in enumerate(shard_dirs):
+        generate(plan(shard=Shard(index, SHARDS)), renderer, out=tmp_path / "triplets", split=shard_dir,
                  concurrency=2)
-    assert sorted(p.name for p in (tmp_path / "split").glob("*.jsonl")) == \
-        [f"data.shard-{i:05d}-of-{SHARDS:05d}.jsonl" for i in range(SHARDS)]
+        assert [p.name for p in shard_dir.glob("*.jsonl")] == [f"data.shard-{index:05d}-of-{SHARDS:05d}.jsonl"]
     writer.merge(tmp_path / "triplets", writer.TRIPLETS)
-    writer.merge(tmp_path / "split", writer.SPLIT)
-    for kind in ("triplets", "split"):
-        for shard_file in (tmp_path / kind).glob("*.shard-*.jsonl"):
-            shard_file.unlink()
-        assert same_tree(getattr(corpus, kind), tmp_path / kind), kind
+    writer.merge(tmp_path / "split", writer.SPLIT, sources=shard_dirs)
+    for shard_file in (tmp_path / "triplets").glob("*.shard-*.jsonl"):
+        shard_file.unlink()
+    assert same_tree(corpus.triplets, tmp_path / "triplets")
+    assert same_tree(corpus.split, tmp_path / "split")
 
 
 def test_merge_refuses_missing_and_mixed_shards(corpus, tmp_path):
@@ -95,10 +96,12 @@ def test_merge_refuses_missing_and_mixed_shards(corpus, tmp_path):
     with pytest.raises(ShardError, match="different shard counts"):
         writer.merge(tmp_path, writer.TRIPLETS)
     (tmp_path / "triplets.shard-00001-of-00002.jsonl").unlink()
+    with pytest.raises(ShardError, match="overlapping shards 0/3, 1/3, 2/3"):
+        writer.merge(tmp_path / "merged", writer.TRIPLETS, sources=[tmp_path, tmp_path])
     (tmp_path / "triplets.shard-00000-of-00003.jsonl").write_text("".join(lines[0::3][:-1]))  # unfinished
     with pytest.raises(ShardError, match="unfinished or foreign"):
         writer.merge(tmp_path, writer.TRIPLETS)
     (tmp_path / "triplets.shard-00000-of-00003.jsonl").write_text("".join(lines[0::3][::-1]))  # out of order
     with pytest.raises(ShardError, match="different corpora or runs"):
         writer.merge(tmp_path, writer.TRIPLETS)
-    assert not (tmp_path / "triplets.jsonl").exists()
+    assert not (tmp_path / "triplets.jsonl").exists() and not (tmp_path / "merged").exists()
