@@ -1,0 +1,13 @@
+"""File names of an exported TokenVL (one source for the exporter, the repository builder
+and the serving runtime)."""
+VISION_ONNX_FILE = "vision.onnx"          # pixel_values [N,3,448,448] -> image_features [N,256,H]
+VISION_PLAN_FILE = "model.plan"           # the gpu target's TensorRT engine of vision.onnx
+DECODER_DIR = "decoder"                   # onnxruntime-genai builder output (model.onnx + data, genai_config)
+DECODER_ONNX_FILE = "model.onnx"
+EMBEDDINGS_FILE = "embed_tokens.npy"      # (vocab, H) float32: the LLM's input embedding table
+TOKENIZER_FILE = "tokenizer.json"
+META_FILE = "tokenvl.json"
+
+# The vision graph's tensor names (tokenvl_vision's inputs and outputs).
+VISION_PIXELS = "pixel_values"
+VISION_FEATURES = "image_features"

@@ -1,0 +1,106 @@
+"""The LLM's decoder in ONNX Runtime with a KV cache (torch-free; the cpu serving engine).
+
+The graph (built by onnxruntime-genai's builder, export.py) takes inputs_embeds, so the
+embedding lookup happens here, in numpy, and the visual tokens replace the rows at the
+<IMG_CONTEXT> positions. Prefill runs the prompt once; each decode step runs one token
+against the cache. The cache is this request's `KVCache`: it lives as long as the request
+and is dropped with it (nothing is shared between requests, so a cancelled request frees
+everything by going out of scope).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from services.models.tokenvl.artifacts import DECODER_DIR, DECODER_ONNX_FILE, EMBEDDINGS_FILE
+
+
+def create_session(onnx_path: str | Path, *, intra_op_threads: int = 0):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = intra_op_threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+@dataclass
+class KVCache:
+    """present key/values of every layer, (1, kv_heads, length, head_dim) each."""
+    keys: list[np.ndarray]
+    values: list[np.ndarray]
+    length: int = 0
+    feeds: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class Decoder:
+    def __init__(self, session, embeddings: np.ndarray, genai_config: dict) -> None:
+        self.session = session
+        self.embeddings = embeddings
+        decoder = genai_config["model"]["decoder"]
+        self.layers = int(decoder["num_hidden_layers"])
+        self.kv_heads = int(decoder["num_key_value_heads"])
+        self.head_dim = int(decoder["head_size"])
+        names = decoder["inputs"]
+        outputs = decoder["outputs"]
+        self.past_keys = [names["past_key_names"] % i for i in range(self.layers)]
+        self.past_values = [names["past_value_names"] % i for i in range(self.layers)]
+        self.present = [outputs["present_key_names"] % i for i in range(self.layers)] \
+            + [outputs["present_value_names"] % i for i in range(self.layers)]
+        self.embeds_name, self.mask_name = names["inputs_embeds"], names["attention_mask"]
+        self.logits_name = outputs["logits"]
+        self.vocab_size = int(genai_config["model"]["vocab_size"])
+
+    @classmethod
+    def from_directory(cls, export_dir: str | Path, *, intra_op_threads: int = 0) -> "Decoder":
+        export_dir = Path(export_dir)
+        decoder_dir = export_dir / DECODER_DIR
+        genai_config = json.loads((decoder_dir / "genai_config.json").read_text())
+        embeddings = np.load(export_dir / EMBEDDINGS_FILE, mmap_mode="r")
+        return cls(create_session(decoder_dir / DECODER_ONNX_FILE, intra_op_threads=intra_op_threads),
+                   embeddings, genai_config)
+
+    @property
+    def hidden_size(self) -> int:
+        return int(self.embeddings.shape[1])
+
+    def embed(self, ids: list[int], image_features: np.ndarray | None, img_context_id: int) -> np.ndarray:
+        """(1, T, H) prompt embeddings with the visual tokens at the <IMG_CONTEXT> rows."""
+        ids_array = np.asarray(ids, dtype=np.int64)
+        embeds = np.asarray(self.embeddings[ids_array], dtype=np.float32)
+        positions = np.flatnonzero(ids_array == img_context_id)
+        features = np.zeros((0, embeds.shape[1]), np.float32) if image_features is None \
+            else image_features.reshape(-1, embeds.shape[1])
+        if len(positions) != len(features):
+            raise ValueError(f"{len(positions)} <IMG_CONTEXT> positions but {len(features)} visual tokens")
+        embeds[positions] = features
+        return embeds[None]
+
+    def empty_cache(self) -> KVCache:
+        shape = (1, self.kv_heads, 0, self.head_dim)
+        return KVCache([np.zeros(shape, np.float32) for _ in range(self.layers)],
+                       [np.zeros(shape, np.float32) for _ in range(self.layers)])
+
+    def forward(self, embeds: np.ndarray, cache: KVCache) -> np.ndarray:
+        """Run `embeds` (1, T, H) after the cache; returns the last position's logits (vocab,)
+        and extends the cache in place."""
+        total = cache.length + embeds.shape[1]
+        feeds = {self.embeds_name: embeds, self.mask_name: np.ones((1, total), np.int64)}
+        feeds.update(zip(self.past_keys, cache.keys))
+        feeds.update(zip(self.past_values, cache.values))
+        outputs = self.session.run([self.logits_name, *self.present], feeds)
+        cache.keys = outputs[1:1 + self.layers]
+        cache.values = outputs[1 + self.layers:]
+        cache.length = total
+        return outputs[0][0, -1]
+
+    def prefill(self, embeds: np.ndarray) -> tuple[np.ndarray, KVCache]:
+        cache = self.empty_cache()
+        return self.forward(embeds, cache), cache
+
+    def step(self, token: int, cache: KVCache) -> np.ndarray:
+        return self.forward(np.asarray(self.embeddings[[token]], dtype=np.float32)[None], cache)

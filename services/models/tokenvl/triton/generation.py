@@ -1,0 +1,220 @@
+"""What the `tokenvl` model does for one request, without Triton in the way.
+
+    inputs (the generation contract, services/triton/generation.py) -> GenerationRequest
+    -> decode + tile the images, build the InternVL2.5 prompt, check the limits  (prepare)
+    -> visual tokens from the vision encoder (injected: a BLS call in Triton)
+    -> prefill once, then one token at a time with the KV cache                  (stream)
+    -> incremental detokenisation, stop strings, finish reason and token usage
+
+Client faults raise PerceptError with the contract's codes; services.triton.errors carries
+them across Triton as "[code] message".
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from services.common.errors import ErrorCode, PerceptError
+from services.common.images import decode_image
+from services.models.tokenfd.preprocess import tile_image
+from services.models.tokenvl import config as model_config
+from services.models.tokenvl.artifacts import META_FILE, TOKENIZER_FILE
+from services.models.tokenvl.tokens import (IMG_CONTEXT, IMG_END, IMG_START, Prompt, PromptBuilder, Tokenizer)
+from services.models.tokenvl.triton.decoder import Decoder
+from services.models.tokenvl.triton.detokenize import IncrementalDetokenizer, StopMatcher
+from services.models.tokenvl.triton.sampling import Sampler, SamplingOptions
+from services.triton import generation as contract
+
+# (pixel_values (n, 3, 448, 448)) -> image_features (n, 256, H)
+VisionFn = Callable[[np.ndarray], np.ndarray]
+MAX_STOP_STRINGS = 16
+_IMAGE_TOKENS = (IMG_START, IMG_END, IMG_CONTEXT)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: str | None = None
+    messages: list[contract.Turn] | None = None
+    images: Sequence[bytes] = ()
+    max_tokens: int | None = None
+    sampling: SamplingOptions = SamplingOptions()
+    stops: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str
+    finish_reason: str          # "" until the last chunk
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass
+class Prepared:
+    prompt: Prompt
+    pixel_values: np.ndarray | None       # (tiles, 3, 448, 448), every image's tiles in order
+    max_tokens: int
+    request: GenerationRequest
+    token_ids: list[int] = field(default_factory=list)
+
+
+def _text(value: bytes | str, name: str) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return bytes(value).decode("utf-8")
+    except UnicodeDecodeError:
+        raise PerceptError(ErrorCode.INVALID_REQUEST, f"{name} is not UTF-8") from None
+
+
+def request_from_inputs(get: Callable[[str], np.ndarray | None]) -> GenerationRequest:
+    """The contract's tensors (`get(name)` -> array or None when absent) as a checked request."""
+    def single(spec):
+        array = get(spec.name)
+        if array is None:
+            return None
+        values = np.asarray(array).reshape(-1)
+        if values.size != 1:
+            raise PerceptError(ErrorCode.INVALID_REQUEST, f"input {spec.name} must hold one element, "
+                                                          f"got {values.size}")
+        return values[0]
+
+    prompt, messages = single(contract.PROMPT), single(contract.MESSAGES)
+    if (prompt is None) == (messages is None):
+        raise PerceptError(ErrorCode.INVALID_REQUEST, "exactly one of PROMPT and MESSAGES must be given")
+    images = get(contract.IMAGES.name)
+    stops = get(contract.STOP.name)
+    max_tokens, temperature, top_p, top_k, seed = (single(s) for s in (
+        contract.MAX_TOKENS, contract.TEMPERATURE, contract.TOP_P, contract.TOP_K, contract.SEED))
+    if max_tokens is not None and int(max_tokens) < 1:
+        raise PerceptError(ErrorCode.INVALID_REQUEST, f"MAX_TOKENS must be >= 1, got {int(max_tokens)}")
+    temperature = 0.0 if temperature is None else float(temperature)
+    top_p = 1.0 if top_p is None else float(top_p)
+    top_k = 0 if top_k is None else int(top_k)
+    if not np.isfinite(temperature) or temperature < 0:
+        raise PerceptError(ErrorCode.INVALID_REQUEST, f"TEMPERATURE must be >= 0, got {temperature}")
+    if not (0.0 < top_p <= 1.0):
+        raise PerceptError(ErrorCode.INVALID_REQUEST, f"TOP_P must be in (0, 1], got {top_p}")
+    if top_k < 0:
+        raise PerceptError(ErrorCode.INVALID_REQUEST, f"TOP_K must be >= 0, got {top_k}")
+    stop_list = [] if stops is None else [_text(s, "STOP") for s in np.asarray(stops).reshape(-1)]
+    if len(stop_list) > MAX_STOP_STRINGS:
+        raise PerceptError(ErrorCode.INVALID_REQUEST, f"at most {MAX_STOP_STRINGS} stop strings")
+    return GenerationRequest(
+        prompt=None if prompt is None else _text(prompt, "PROMPT"),
+        messages=None if messages is None else contract.decode_messages(bytes(messages)),
+        images=[] if images is None else [bytes(i) for i in np.asarray(images).reshape(-1)],
+        max_tokens=None if max_tokens is None else int(max_tokens),
+        sampling=SamplingOptions(temperature=temperature, top_p=top_p, top_k=top_k,
+                                 seed=None if seed is None else int(seed)),
+        stops=[s for s in stop_list if s])
+
+
+class TokenVLGeneration:
+    def __init__(self, tokenizer: Tokenizer, decoder: Decoder, *, context_length: int, max_images: int,
+                 max_tiles: int = model_config.DEFAULT_MAX_TILES,
+                 default_max_tokens: int = model_config.DEFAULT_MAX_TOKENS,
+                 system_message: str | None = None, max_image_pixels: int | None = None,
+                 vision_batch_size: int = model_config.VISION_MAX_BATCH_SIZE) -> None:
+        self.tokenizer = tokenizer
+        self.vision_batch_size = vision_batch_size
+        self.decoder = decoder
+        self.context_length = context_length
+        self.max_images = max_images
+        self.max_tiles = max_tiles
+        self.default_max_tokens = default_max_tokens
+        self.max_image_pixels = max_image_pixels
+        options = {} if system_message is None else {"system_message": system_message}
+        self.prompts = PromptBuilder(tokenizer, tokens_per_tile=model_config.TOKENS_PER_TILE, **options)
+        self.stop_ids = {tokenizer.im_end_id}
+
+    @classmethod
+    def from_directory(cls, directory: str | Path, *, intra_op_threads: int = 0, **options) -> "TokenVLGeneration":
+        directory = Path(directory)
+        tokenizer = Tokenizer.from_file(directory / TOKENIZER_FILE)
+        meta = json.loads((directory / META_FILE).read_text())
+        decoder = Decoder.from_directory(directory, intra_op_threads=intra_op_threads)
+        if decoder.hidden_size != int(meta["hidden_size"]):
+            raise ValueError(f"{META_FILE} says hidden size {meta['hidden_size']}, the embeddings "
+                             f"{decoder.hidden_size}")
+        return cls(tokenizer, decoder, **options)
+
+    # --- before the vision encoder --------------------------------------------------
+    def prepare(self, request: GenerationRequest) -> Prepared:
+        if len(request.images) > self.max_images:
+            raise PerceptError(ErrorCode.TOO_MANY_IMAGES, f"{len(request.images)} images, this model takes at "
+                                                          f"most {self.max_images}")
+        if request.messages is not None:
+            for turn in request.messages:
+                self._check_text(turn.content)
+            placeholders = contract.image_placeholders(request.messages)
+            if placeholders != len(request.images):
+                raise PerceptError(ErrorCode.INVALID_REQUEST,
+                                   f"{placeholders} {contract.IMAGE_PLACEHOLDER} placeholder(s) in the user turns "
+                                   f"but {len(request.images)} image(s); each image needs one, in order")
+        else:
+            self._check_text(request.prompt or "")
+        tiled = []
+        for index, data in enumerate(request.images):
+            try:
+                image = decode_image(data, max_pixels=self.max_image_pixels)
+            except PerceptError as exc:
+                raise PerceptError(exc.code, f"image {index}: {exc.message}") from None
+            tiled.append(tile_image(image, max_tiles=self.max_tiles))
+        tiles = [t.num_tiles for t in tiled]
+        prompt = (self.prompts.chat(request.messages, tiles) if request.messages is not None
+                  else self.prompts.single(request.prompt or "", tiles))
+        max_tokens = request.max_tokens or self.default_max_tokens
+        if len(prompt.ids) + max_tokens > self.context_length:
+            raise PerceptError(ErrorCode.CONTEXT_LENGTH_EXCEEDED,
+                               f"the prompt is {len(prompt.ids)} tokens (images included) and max_tokens "
+                               f"{max_tokens}: over the model's context of {self.context_length} tokens")
+        pixels = np.concatenate([t.pixel_values for t in tiled]) if tiled else None
+        return Prepared(prompt=prompt, pixel_values=pixels, max_tokens=max_tokens, request=request)
+
+    def _check_text(self, text: str) -> None:
+        forged = [token for token in _IMAGE_TOKENS if token in text]
+        if forged:
+            raise PerceptError(ErrorCode.UNSUPPORTED_CONTENT,
+                               f"the text contains the image token(s) {', '.join(forged)}; images go in IMAGES "
+                               f"with a {contract.IMAGE_PLACEHOLDER} placeholder")
+
+    # --- after it -------------------------------------------------------------------
+    def stream(self, prepared: Prepared, image_features: np.ndarray | None,
+               cancelled: Callable[[], bool] = lambda: False) -> Iterator[Chunk]:
+        """Chunks of text; the last one has the finish reason. Stops early (without a last
+        chunk) when `cancelled()` becomes true; the KV cache is dropped with the generator."""
+        prompt_tokens = len(prepared.prompt.ids)
+        embeds = self.decoder.embed(prepared.prompt.ids, image_features, self.tokenizer.img_context_id)
+        logits, cache = self.decoder.prefill(embeds)
+        sampler = Sampler(prepared.request.sampling)
+        detokenizer = IncrementalDetokenizer(self.tokenizer)
+        stops = StopMatcher(prepared.request.stops)
+        generated = 0
+        try:
+            while True:
+                if cancelled():
+                    return
+                token = sampler(logits)
+                if token in self.stop_ids:
+                    yield Chunk(stops.push(detokenizer.flush()) + stops.flush(), "stop", prompt_tokens, generated)
+                    return
+                generated += 1
+                prepared.token_ids.append(token)
+                text = stops.push(detokenizer.push(token))
+                if stops.stopped:
+                    yield Chunk(text, "stop", prompt_tokens, generated)
+                    return
+                if generated >= prepared.max_tokens:
+                    yield Chunk(text + stops.push(detokenizer.flush()) + stops.flush(), "length", prompt_tokens,
+                                generated)
+                    return
+                if text:
+                    yield Chunk(text, "", prompt_tokens, generated)
+                logits = self.decoder.step(token, cache)
+        finally:
+            del cache
