@@ -11,7 +11,7 @@ def test_reference_backend_executes_everything_with_full_fidelity(run200, split2
     assert summary["complete"] and summary["counts"]["total"] == 200
     assert summary["exec_rate"] == 100.0
     assert summary["deterministic"]["aggregate_mean"] >= 0.99
-    assert summary["deterministic"]["modes"] == {"image_and_trace": 200}
+    assert summary["deterministic"]["modes"] == {"image_only": 200}
     records = records_of(run200)
     assert sorted(record["index"] for record in records) == list(range(200))
     assert all(record["status"] == "OK" and (run200 / record["render"]).is_file() for record in records)
