@@ -66,6 +66,7 @@ ax.text(vertex[0] + 1.6 * arc_radius * np.cos(middle), vertex[1] + 1.6 * arc_rad
         f"{{opening:.1f}}°", color="{arc_color}", ha="center", va="center")
 
 ax.set_title(f"Triangle {{''.join(names)}} with the angle at {{marked_vertex}}")
+ax.margins(0.15)  # room for the vertex labels outside the triangle
 ax.set_aspect("equal")
 ax.axis("off")
 plt.show()
