@@ -21,7 +21,8 @@ and write code/image/caption triplets and/or a STEM2Code-Eval-format split (docs
                        /out/shard-*, their images are copied over), else in --out/--split themselves
   --sandbox HOST:PORT  sandbox-runner (default PERCEPT_SYNTH_SANDBOX_URL)
   --concurrency K      renders in flight (default PERCEPT_SYNTH_RENDER_CONCURRENCY)
-  --dpi D              image resolution (default PERCEPT_SYNTH_RENDER_DPI)
+  --dpi D              image resolution (default PERCEPT_SYNTH_RENDER_DPI: 300, the protocol's, as the harness
+                       renders; a split at another DPI loses fidelity to resampling)
   --timeout S          wall-clock limit of one render (default PERCEPT_SYNTH_RENDER_TIMEOUT_S)
 
 Exit status: 0 written; 1 a family program failed to render or the sandbox was unreachable
