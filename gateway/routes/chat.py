@@ -34,6 +34,11 @@ router = APIRouter(prefix="/v1", tags=["chat"], route_class=OpenAIRoute, depende
 
 _ERRORS = {status: {"model": OpenAIErrorResponse} for status in (400, 401, 404, 429, 502, 503)}
 ENDPOINT = "chat"
+# One server-sent event of a streamed answer (OpenAPI before 3.2: the schema of an event stream is
+# the schema of each event, as a parser sees it: fields `data`, `event`, `id`, `retry`).
+_EVENT = {"type": "object", "required": ["data"], "properties": {"data": {
+    "type": "string", "description": "With `stream: true`: a `chat.completion.chunk` as JSON, or `[DONE]` (the "
+                                     "last event), or `{\"error\": ...}` when the stream fails after it started."}}}
 
 
 async def read_chat_request(request: Request,
@@ -59,9 +64,7 @@ async def read_chat_request(request: Request,
     description="OpenAI's chat completions API: text and `image_url` content parts; `stream: true` answers "
                 "`chat.completion.chunk` server-sent events ending with `data: [DONE]`. Errors use OpenAI's "
                 "error shape. See docs/api.md for the limits.",
-    responses={**_ERRORS, 200: {"content": {sse.MEDIA_TYPE: {"schema": {
-        "type": "string", "description": "With `stream: true`: `data: <chat.completion.chunk>` lines, then "
-                                         "`data: [DONE]`."}}}}},
+    responses={**_ERRORS, 200: {"content": {sse.MEDIA_TYPE: {"schema": _EVENT}}}},
     openapi_extra=request_body(json=ChatCompletionRequest),
 )
 async def chat_completions(request: Request,
