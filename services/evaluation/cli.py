@@ -130,7 +130,7 @@ def cmd_run(args) -> int:
     from services.codeperception.backends import BackendUnavailable
     from services.common.errors import PerceptError
 
-    from .harness import Harness
+    from .harness import Harness, SplitError
     from .records import RunDirError
     from .shards import ShardError
 
@@ -144,7 +144,7 @@ def cmd_run(args) -> int:
         result = asyncio.run(harness.run())
     except BackendUnavailable as exc:
         return _fail(f"the {config.backend} backend cannot serve: {exc}")
-    except RunDirError as exc:
+    except (RunDirError, SplitError) as exc:
         return _fail(str(exc))
     except PerceptError as exc:
         return _fail(f"stopped: {exc.message} ({exc.code.value}); samples done so far are kept, "

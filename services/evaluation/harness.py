@@ -59,6 +59,10 @@ INVALID_INPUT = "INVALID_INPUT"
 RENDER_SLACK_S = 10.0  # the sandbox RPC may take this much longer than the render's own limit
 
 
+class SplitError(ValueError):
+    """The split's JSONL cannot be read as STEM2Code-Eval records."""
+
+
 @dataclass(frozen=True)
 class RunConfig:
     data: Path
@@ -155,7 +159,10 @@ class Harness:
     async def run(self) -> RunResult:
         config = self.config
         started = time.monotonic()
-        samples = read_samples(config.data, config.images)
+        try:
+            samples = read_samples(config.data, config.images)
+        except (OSError, ValueError) as exc:
+            raise SplitError(str(exc)) from None
         mine = [sample for sample in samples if config.shard.owns(sample.index)]
         config.out.mkdir(parents=True, exist_ok=True)
         await self.backend.start()
