@@ -6,7 +6,7 @@ one shard per pod.
 k of n -- Kubernetes schedules, retries (`backoffLimitPerIndex`) and reports; there is no
 scheduler of our own. Every pod mounts the data read-only at /data and the output volume at
 /out, writes into /out/shard-k (a shard's run directory, resumable when the pod is retried),
-runs without a service-account token, with resource requests and limits and a restricted
+(the data engine: one shared directory of shard files), runs without a service-account token, with resource requests and limits and a restricted
 security context. `percept-eval merge --out /out/merged /out/shard-*` combines them.
 
 Built from the `kubernetes` client's models and serialised with its ApiClient, so the
@@ -15,6 +15,7 @@ output is what the API server takes; tests validate it offline against the schem
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 
@@ -53,11 +54,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def container_command(task: str, task_args: list[str]) -> list[str]:
-    """The pod's command: each shard writes its own directory under the output volume."""
-    shard_dir = f"{OUT_MOUNT}/shard-$({INDEX_ENV})"  # Kubernetes expands $(VAR) from the container's env
+    """The pod's command. `run`: each shard writes its own run directory under the output
+    volume (merge them with `percept-eval merge`). `synth`: the data engine names its shard
+    files itself, so its --out/--split (in the task's arguments) is one directory under /out."""
     if task == "run":
+        shard_dir = f"{OUT_MOUNT}/shard-$({INDEX_ENV})"  # Kubernetes expands $(VAR) from the container's env
         return ["percept-eval", "run", *task_args, "--out", shard_dir]
-    return ["percept-eval", "synth", *task_args, "--split", shard_dir]
+    return ["percept-eval", "synth", *task_args]
 
 
 def build_job(*, task: str, name: str, image: str, parallelism: int, completions: int | None = None,
@@ -129,7 +132,8 @@ def submit(job: client.V1Job) -> str:
         try:
             kube_config.load_incluster_config()
         except ConfigException:
-            kube_config.load_kube_config()
+            # read KUBECONFIG now (the client reads it once, when first imported)
+            kube_config.load_kube_config(config_file=os.environ.get("KUBECONFIG") or None)
     except (ConfigException, OSError) as exc:
         raise SubmitError(f"no Kubernetes configuration found (in-cluster or kubeconfig): {exc}") from None
     try:
