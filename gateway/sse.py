@@ -1,6 +1,7 @@
-"""Server-sent events (text/event-stream) for the streaming STEM route.
+"""Server-sent events (text/event-stream): the streaming STEM route's typed events, and the
+OpenAI-style `data:`-only chunks of chat completions (`data_event`, ended by `DONE`).
 
-Each event is `event: <type>` plus one `data:` line holding a JSON object that repeats
+Each STEM event is `event: <type>` plus one `data:` line holding a JSON object that repeats
 the type (`{"type": "progress", ...}`), so a client that reads only `data:` lines
 (as OpenAI-style clients do) still knows what it got. The last event is `result`, or
 `error` with the platform's typed error body when the call fails after the stream began
