@@ -30,16 +30,25 @@ helm-lint: helm-tools
 	$(HELM) template percept $(HELM_CHART) -f $(HELM_CHART)/values-production.yaml > /dev/null
 
 # One image per component, built from the repository root (the context every Dockerfile expects).
-IMAGES := gateway codeperception sandbox-runner triton
+# The sandbox-runner's Dockerfile lives with the runner (it is self-contained); Triton's tag carries
+# the variant of the repository in $(ARTIFACTS) (build.json's target: cpu or gpu).
+TRITON_VARIANT = $(shell sed -n 's/.*"target": *"\([a-z]*\)".*/\1/p' $(ARTIFACTS)/model_repository/build.json 2>/dev/null)
 
 images:
 	@if [ -z "$(CONTAINER_ENGINE)" ]; then \
 	  echo "make images: no container engine found (neither docker nor podman is on PATH); nothing was built." >&2; \
-	  echo "Install one, or set CONTAINER_ENGINE=/path/to/engine, then run make images again." >&2; \
+	  echo "Install one (or set CONTAINER_ENGINE=/path/to/engine) and run make images again." >&2; \
 	  exit 1; \
 	fi
-	@test -d $(ARTIFACTS)/model_repository || { echo "make images: run make models first (the triton image carries $(ARTIFACTS)/model_repository)" >&2; exit 1; }
-	set -e; for image in $(IMAGES); do \
-	  $(CONTAINER_ENGINE) build -f docker/$$image.Dockerfile -t $(IMAGE_REPO)/$$image:$(IMAGE_TAG) \
-	    --build-arg ARTIFACTS=$(ARTIFACTS) . ; \
-	done
+	@if ! $(CONTAINER_ENGINE) info >/dev/null 2>&1; then \
+	  echo "make images: $(CONTAINER_ENGINE) is installed but its engine does not answer ($(CONTAINER_ENGINE) info fails: no daemon running?); nothing was built." >&2; \
+	  exit 1; \
+	fi
+	@test -f $(ARTIFACTS)/model_repository/build.json || \
+	  { echo "make images: run make models first (the triton image carries $(ARTIFACTS)/model_repository)" >&2; exit 1; }
+	$(CONTAINER_ENGINE) build -f docker/gateway.Dockerfile -t $(IMAGE_REPO)/gateway:$(IMAGE_TAG) .
+	$(CONTAINER_ENGINE) build -f docker/codeperception.Dockerfile --build-arg ARTIFACTS=$(ARTIFACTS) \
+	  -t $(IMAGE_REPO)/codeperception:$(IMAGE_TAG) .
+	$(CONTAINER_ENGINE) build -f sandbox-runner/Dockerfile -t $(IMAGE_REPO)/sandbox-runner:$(IMAGE_TAG) .
+	$(CONTAINER_ENGINE) build -f docker/triton.Dockerfile --build-arg ARTIFACTS=$(ARTIFACTS) \
+	  --build-arg VARIANT=$(TRITON_VARIANT) -t $(IMAGE_REPO)/triton:$(IMAGE_TAG)-$(TRITON_VARIANT) .
