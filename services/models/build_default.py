@@ -35,6 +35,7 @@ class BuiltDefault:
     checkpoint: Path
     export: Path
     repository: Path
+    tokenvl_checkpoint: Path | None = None
     tokenvl_export: Path | None = None
 
 
@@ -58,7 +59,7 @@ def build_tokenvl(out: Path, target: Target, *, checkpoint: str | Path | None = 
 
         log("building the TokenVL vision TensorRT plan ...")
         plan = export_tensorrt.build_vision_plan(export_dir)
-    return export_dir, tokenvl_repository.model_entries(target, export_dir, plan=plan)
+    return checkpoint, export_dir, tokenvl_repository.model_entries(target, export_dir, plan=plan)
 
 
 def build_default(out: str | Path, *, checkpoint: str | Path | None = None, target: Target | str = Target.CPU,
@@ -101,11 +102,13 @@ def build_default(out: str | Path, *, checkpoint: str | Path | None = None, targ
     families = [model_entries(target, export_dir, options=options, plan=plan)]
     tokenvl_export = None
     if tokenvl:
-        tokenvl_export, entries = build_tokenvl(out, target, checkpoint=tokenvl_checkpoint, log=log)
+        tokenvl_checkpoint, tokenvl_export, entries = build_tokenvl(out, target, checkpoint=tokenvl_checkpoint,
+                                                                    log=log)
         families.append(entries)
     repository = core.build_repository(out / "model_repository", target, families)
     log(f"model repository ({target.value}): {repository}")
     return BuiltDefault(checkpoint=checkpoint, export=export_dir, repository=repository,
+                        tokenvl_checkpoint=Path(tokenvl_checkpoint) if tokenvl else None,
                         tokenvl_export=tokenvl_export)
 
 
