@@ -1,7 +1,7 @@
 """One data-engine run: plan the shard's programs, render them, write triplets and/or a split."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,7 +9,7 @@ from services.evaluation.progress import Progress
 from services.evaluation.shards import Shard
 
 from . import corpus, writer
-from .render import SandboxRenderer, render_all
+from .render import SandboxRenderer, Triplet, render_all
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,11 @@ class Plan:
 
 
 def generate(plan: Plan, renderer: SandboxRenderer, *, out: Path | None = None, split: Path | None = None,
-             concurrency: int = 2, progress_stream=None) -> list[Path]:
-    """Write this shard of the corpus; returns the JSONL files written. Nothing is left on failure."""
+             concurrency: int = 2, progress_stream=None,
+             on_triplet: Callable[[Triplet], None] | None = None) -> list[Path]:
+    """Write this shard of the corpus; returns the JSONL files written. Nothing is left on failure.
+
+    `on_triplet` sees every triplet (with its parsed trace, which the files do not keep) in order."""
     if out is None and split is None:
         raise ValueError("nothing to write: give an output directory for triplets, a split, or both")
     outputs = []
@@ -41,6 +44,8 @@ def generate(plan: Plan, renderer: SandboxRenderer, *, out: Path | None = None, 
             for triplet in render_all(renderer, programs, concurrency=concurrency):
                 for output in outputs:
                     output.add(triplet)
+                if on_triplet is not None:
+                    on_triplet(triplet)
                 progress.advance("ok")
         finally:
             progress.close()

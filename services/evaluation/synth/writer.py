@@ -10,7 +10,8 @@ with <stem> `triplets` (one line per sample: index, family, seed, image, code, c
 `data` (services/codeperception/dataset.py's `record()`, the sample id being the line index).
 Lines are in corpus order. Everything is first written under a staging directory inside
 DIR and moved into place only once the last sample rendered, the JSONL last, so a failed
-or killed run leaves no partial JSONL and no stray images.
+or killed run leaves no partial JSONL and no stray images; the staging directory a SIGKILLed
+run could not remove is removed by the next run of the same shard.
 """
 from __future__ import annotations
 
@@ -65,7 +66,11 @@ class StagedOutput:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.name = jsonl_name(stem, shard)
         self.line = line
-        self.staging = Path(tempfile.mkdtemp(prefix=f".staging-{self.name}-", dir=self.directory))
+        prefix = f".staging-{self.name}-"
+        # What a killed run of this same shard left (SIGKILL gives no chance to clean up).
+        for stale in self.directory.glob(f"{prefix}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=prefix, dir=self.directory))
         (self.staging / IMAGES).mkdir()
         self.jsonl = open(self.staging / self.name, "w", encoding="utf-8")
         self.images: list[str] = []

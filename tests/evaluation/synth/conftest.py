@@ -37,7 +37,10 @@ def plan(count: int = COUNT, seed: int = SEED, shard: Shard | None = None) -> Pl
 
 @pytest.fixture(scope="session")
 def corpus(renderer, tmp_path_factory):
-    """The whole corpus (no shard) written once as triplets and as a split."""
+    """The whole corpus (no shard) written once as triplets and as a split; `rendered` holds its
+    triplets with their traces as the engine saw them."""
     root = tmp_path_factory.mktemp("synth-corpus")
-    generate(plan(), renderer, out=root / "triplets", split=root / "split", concurrency=2)
-    return SimpleNamespace(triplets=root / "triplets", split=root / "split")
+    rendered = []
+    generate(plan(), renderer, out=root / "triplets", split=root / "split", concurrency=2,
+             on_triplet=rendered.append)
+    return SimpleNamespace(triplets=root / "triplets", split=root / "split", rendered=rendered)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -86,3 +88,23 @@ def test_the_cli_takes_its_shard_from_an_indexed_job(synth_sandbox, corpus, tmp_
     whole = (corpus.triplets / "triplets.jsonl").read_text().splitlines()
     assert shard_file.read_text().splitlines() == whole[1::4]
     assert [json.loads(line)["index"] for line in whole[1::4]] == list(range(1, count, 4))
+
+
+def test_a_killed_run_leaves_no_output_and_the_next_run_clears_its_staging(synth_sandbox, tmp_path):
+    """SIGKILL mid-run (images already staged): no JSONL and no images in place; rerun: no staging left."""
+    environment = dict(os.environ, PERCEPT_SYNTH_SANDBOX_URL=synth_sandbox.target)
+    command = [sys.executable, "-m", "services.evaluation.synth", "--out", str(tmp_path), "--seed", str(SEED),
+               "--dpi", str(DPI), "--concurrency", "1"]
+    run = subprocess.Popen([*command, "--count", "200"], env=environment, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".staging-*/images/*.png")):
+            assert run.poll() is None and time.monotonic() < deadline, "the run never staged an image"
+            time.sleep(0.05)
+    finally:
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+    assert [p.name for p in tmp_path.iterdir()] == [p.name for p in tmp_path.glob(".staging-triplets.jsonl-*")]
+    assert synth_main.main([*command[3:], "--count", "2", "--sandbox", synth_sandbox.target]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "triplets.jsonl"]

@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from services.evaluation.synth import corpus as plan_of, families
-from services.evaluation.synth.render import render_all
 
 from .conftest import COUNT, SEED
 
@@ -24,9 +23,11 @@ NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?!\w|\.\d)")
 
 
 @pytest.fixture(scope="module")
-def triplets(renderer):
-    programs = plan_of.programs(SEED, families.resolve(None), range(COUNT))
-    return list(render_all(renderer, programs, concurrency=2))
+def triplets(corpus):
+    """The session corpus's triplets: every family's programs rendered by the real sandbox server."""
+    rendered = corpus.rendered
+    assert [t.program for t in rendered] == list(plan_of.programs(SEED, families.resolve(None), range(COUNT)))
+    return rendered
 
 
 def trace_facts(trace) -> tuple[set[str], set[str]]:
