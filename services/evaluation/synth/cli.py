@@ -34,6 +34,8 @@ import argparse
 import sys
 from pathlib import Path
 
+MAX_CONCURRENCY = 256  # one thread per render in flight; more only waits in the sandbox's queue
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, help="triplets directory (JSONL + images)")
@@ -94,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         timeout_s = args.timeout or values[settings.RENDER_TIMEOUT_S.name]
         if args.count < 1 or concurrency < 1 or dpi < 1 or timeout_s <= 0:
             raise ValueError("--count, --concurrency, --dpi and --timeout must be positive")
+        if concurrency > MAX_CONCURRENCY:
+            raise ValueError(f"--concurrency must be at most {MAX_CONCURRENCY} (renders queue in the sandbox pool)")
         shard = Shard.parse(args.shard) if args.shard else (Shard.from_env() or Shard.whole())
         plan = Plan(count=args.count, seed=args.seed, families=families.resolve(args.families), shard=shard)
     except (SettingsError, ShardError, ValueError) as error:

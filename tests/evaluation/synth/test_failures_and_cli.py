@@ -51,6 +51,7 @@ def test_a_family_program_that_fails_to_render_stops_the_run_and_leaves_nothing(
     (["--out", "OUT", "--shard", "3/2"], "shard index must be in 0..1"),
     (["--out", "OUT", "--shard", "half"], "shard must look like i/n"),
     (["--out", "OUT", "--count", "0"], "must be positive"),
+    (["--out", "OUT", "--concurrency", "100000"], "at most 256"),
     (["--out", "OUT", "--sandbox", "no-port"], "host:port"),
 ])
 def test_bad_arguments_exit_2_with_a_message_and_write_nothing(tmp_path, capsys, argv, message):

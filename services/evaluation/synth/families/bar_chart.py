@@ -22,6 +22,7 @@ harvest_tonnes = {{
 }}
 bar_colors = {str_list(palette)}
 group_width = 0.8
+headroom = 1.15  # space above the tallest bar for its label
 
 positions = np.arange(len(categories))
 bar_width = group_width / len(harvest_tonnes)
@@ -35,7 +36,7 @@ ax.set_xticks(positions, categories)
 ax.set_ylabel("Harvest (tonnes)")
 ax.set_title("Fruit harvest by kind")
 ax.legend(title="Year")
-ax.set_ylim(0, max(max(v) for v in harvest_tonnes.values()) * 1.15)
+ax.set_ylim(0, max(max(v) for v in harvest_tonnes.values()) * headroom)
 plt.tight_layout()
 plt.show()
 '''

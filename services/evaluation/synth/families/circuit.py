@@ -46,6 +46,8 @@ loop_width, loop_height = 8.0, 4.0
 zigzag_teeth = 6
 zigzag_amplitude = 0.25
 plate_gap = 0.3
+long_plate, short_plate = 1.0, 0.5
+label_gap = 0.8
 label_margin = 1.5
 
 
@@ -71,9 +73,10 @@ def draw_battery(ax, x, bottom, top, label):
     middle = (bottom + top) / 2
     draw_wire(ax, (x, bottom), (x, middle - plate_gap / 2))
     draw_wire(ax, (x, middle + plate_gap / 2), (x, top))
-    ax.plot([x - 0.5, x + 0.5], [middle + plate_gap / 2] * 2, color=part_color, linewidth=3)
-    ax.plot([x - 0.25, x + 0.25], [middle - plate_gap / 2] * 2, color=part_color, linewidth=3)
-    ax.text(x - 0.8, middle, label, ha="right", va="center", fontsize=10)
+    ax.plot([x - long_plate / 2, x + long_plate / 2], [middle + plate_gap / 2] * 2, color=part_color, linewidth=3)
+    ax.plot([x - short_plate / 2, x + short_plate / 2], [middle - plate_gap / 2] * 2, color=part_color,
+            linewidth=3)
+    ax.text(x - label_gap, middle, label, ha="right", va="center", fontsize=10)
 
 
 fig, ax = plt.subplots(figsize=(7, 4.5))

@@ -24,6 +24,7 @@ forces = {{
 force_color, resultant_color = "{force_color}", "{resultant_color}"
 head_width = 0.3
 margin = 2
+label_reach = 1.1  # labels sit just beyond their arrow's tip
 
 fig, ax = plt.subplots(figsize=(6, 6))
 components = {{}}
@@ -31,13 +32,13 @@ for name, (magnitude, direction) in forces.items():
     fx, fy = magnitude * np.cos(np.radians(direction)), magnitude * np.sin(np.radians(direction))
     components[name] = (fx, fy)
     ax.arrow(0, 0, fx, fy, head_width=head_width, length_includes_head=True, color=force_color)
-    ax.text(1.1 * fx, 1.1 * fy, f"{{name}} = {{magnitude}} N", ha="center", va="center")
+    ax.text(label_reach * fx, label_reach * fy, f"{{name}} = {{magnitude}} N", ha="center", va="center")
 
 resultant_x = sum(fx for fx, _ in components.values())
 resultant_y = sum(fy for _, fy in components.values())
 ax.arrow(0, 0, resultant_x, resultant_y, head_width=head_width, length_includes_head=True,
          color=resultant_color, linestyle="--")
-ax.text(1.1 * resultant_x, 1.1 * resultant_y, f"R = {{np.hypot(resultant_x, resultant_y):.1f}} N",
+ax.text(label_reach * resultant_x, label_reach * resultant_y, f"R = {{np.hypot(resultant_x, resultant_y):.1f}} N",
         color=resultant_color, ha="center", va="center")
 ax.plot(0, 0, "ko")
 
