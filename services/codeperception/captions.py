@@ -106,7 +106,8 @@ def _axis_facts(ax: tr.Axes, name: str, axis: tr.Axis, drawn: Drawn) -> str:
         parts.append(f"{axis.scale} scale")
     if axis.limits is not None:
         parts.append(f"from {_number(axis.limits[0])} to {_number(axis.limits[1])}")
-    ticks = _visible(axis.ticklabels)
+    # A hidden 2D axis draws no ticks, though the trace may hold the ones matplotlib computed.
+    ticks = _visible(axis.ticklabels) if ax.axis_on or ax.kind == "3d" else []
     if len(ticks) > MAX_LISTED_TICKS:
         parts.append(f"{len(ticks)} tick labels from {quote(ticks[0])} to {quote(ticks[-1])}")
     elif ticks:

@@ -107,6 +107,16 @@ def test_captions_carry_the_programs_own_texts(triplets):
         assert f"“{' '.join(titles[0].split())}”" in triplet.caption
 
 
+def test_captions_list_no_tick_labels_of_a_hidden_axis(triplets):
+    """Families that hide their axes (geometry, circuits, nets, number lines, tables) draw no ticks."""
+    hidden = [t for t in triplets if not t.trace["figures"][0]["axes"][0].get("axis_on", True)
+              and t.trace["figures"][0]["axes"][0].get("kind") != "3d"]
+    assert {t.program.family for t in hidden} >= {"plane_geometry", "circuit", "cube_net", "number_line"}
+    for triplet in hidden:
+        assert "axis lines and ticks hidden" in triplet.caption
+        assert "tick labels" not in triplet.caption, (triplet.program.name, triplet.caption)
+
+
 def test_the_grounding_check_catches_a_fact_not_in_the_trace(triplets):
     triplet = triplets[0]
     assert ungrounded(triplet.caption + " Axes 1: texts “a label never drawn”; draws 987 lines.",
