@@ -275,3 +275,11 @@ def test_the_values_schema_refuses_unknown_and_mistyped_values():
     assert "additional properties" in template_error("--set", "gateway.replica=3").lower() or \
         "not allowed" in template_error("--set", "gateway.replica=3").lower()
     assert "sandbox/isolation" in template_error("--set", "sandbox.isolation=none")
+
+
+def test_notes_document_the_pod_security_labels():
+    notes = helm("install", "percept", str(CHART), "--dry-run=client", "--namespace", "percept").stdout
+    notes = notes[notes.index("NOTES:"):]
+    assert "pod-security.kubernetes.io/enforce=restricted" in notes
+    assert "kubectl label namespace percept" in notes
+    assert "no API keys are set" in notes  # the default values leave auth off: said loudly
