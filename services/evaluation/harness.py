@@ -56,7 +56,11 @@ OK = "OK"
 NO_CODE = "NO_CODE"
 GENERATION_ERROR = "GENERATION_ERROR"
 INVALID_INPUT = "INVALID_INPUT"
-RENDER_SLACK_S = 10.0  # the sandbox RPC may take this much longer than the render's own limit
+RENDER_SLACK_S = 10.0
+# The ground truth is rendered only for its execution trace, whose metrics read strings, the axes
+# grid, artist classes and colours -- nothing that depends on the resolution -- so at a low dpi:
+# its draw and PNG encoding cost about half of one at 300 dpi (docs/evaluation.md).
+TRACE_DPI = 36  # the sandbox RPC may take this much longer than the render's own limit
 
 
 class SplitError(ValueError):
@@ -106,7 +110,7 @@ def manifest_for(config: RunConfig, total: int, model: str) -> dict:
         "backend": config.backend,
         "model": model,
         "protocol": {"dpi": config.dpi, "render_timeout_s": config.render_timeout_s,
-                     "trace_metrics": config.trace_metrics,
+                     "trace_metrics": config.trace_metrics, "trace_dpi": TRACE_DPI if config.trace_metrics else None,
                      "prompt_sha256": _prompt_digest(config),
                      "sampling": {"temperature": options.temperature, "top_p": options.top_p,
                                   "max_tokens": options.max_tokens, "seed": options.seed,
@@ -257,7 +261,8 @@ class _SampleRunner:
             return self._finish(record, INVALID_INPUT, f"the sample's image cannot be read: {exc}", None)
 
         # the ground truth renders while the answer is generated
-        reference = (asyncio.create_task(self._render(sample.code)) if config.trace_metrics else None)
+        reference = (asyncio.create_task(self._render(sample.code, dpi=TRACE_DPI)) if config.trace_metrics
+                     else None)
         try:
             answer = await self._generate(InputImage(image_bytes, image), record)
             if answer is not None:
@@ -326,7 +331,7 @@ class _SampleRunner:
                                 "completion_tokens": generation.completion_tokens}
         return generation.text
 
-    async def _render(self, code: str) -> sandbox_pb2.RenderResponse:
+    async def _render(self, code: str, dpi: int | None = None) -> sandbox_pb2.RenderResponse:
         config = self.config
         if len(code.encode()) > self.harness.settings.max_code_bytes:
             return sandbox_pb2.RenderResponse(status=sandbox_pb2.RENDER_STATUS_REJECTED,
@@ -334,7 +339,8 @@ class _SampleRunner:
                                                      f"{self.harness.settings.max_code_bytes} bytes; not run")
         async with self.render_slots:
             request = sandbox_pb2.RenderRequest(code=code, options=sandbox_pb2.RenderOptions(
-                dpi=config.dpi, timeout_seconds=config.render_timeout_s))
+                dpi=dpi or config.dpi, timeout_seconds=config.render_timeout_s,
+                omit_trace=not config.trace_metrics))
             return await self.renderer.render(
                 request, Deadline.after(config.render_timeout_s + config.sandbox_retry_s + RENDER_SLACK_S))
 

@@ -26,23 +26,25 @@ def save_call(out_path: str, dpi: int = DPI) -> str:
 
 
 def inject_save(code: str, out_path: str, dpi: int = DPI) -> str:
-    """Upstream's line rule: the first line containing `plt.savefig(` is replaced by the save
-    (same indentation); else the save goes before the first `plt.show()`; else it is appended.
+    """Upstream's line rule: at the first line containing `plt.savefig(` or `plt.show()`, a
+    savefig line is replaced by the save (same indentation), a show line gets the save inserted
+    before it; with neither, the save is appended. Later lines are left alone.
 
     Faithful to upstream, hazards included: `fig.savefig(...)` is not seen (the appended save
-    then writes whatever figure is current), and only the first line of a multi-line
-    `plt.savefig(` call is replaced, which leaves the rest of the call as a syntax error."""
+    then writes whatever figure is current, blank after `plt.close()`), and only the first line
+    of a multi-line `plt.savefig(` call is replaced, which leaves the rest as a syntax error."""
     lines = code.splitlines()
     save = save_call(out_path, dpi)
-    for marker, replace in (("plt.savefig(", True), ("plt.show()", False)):
-        for position, line in enumerate(lines):
-            if marker in line:
-                indent = line[: len(line) - len(line.lstrip())]
-                if replace:
-                    lines[position] = indent + save
-                else:
-                    lines.insert(position, indent + save)
-                return "\n".join(lines) + "\n"
+    for position, line in enumerate(lines):
+        if "plt.savefig(" in line or "plt.show()" in line:
+            indent = line[: len(line) - len(line.lstrip())]
+            if "plt.savefig(" in line:
+                lines[position] = indent + save
+            else:
+                lines.insert(position, indent + save)
+            return "\n".join(lines) + "\n"
+    while lines and not lines[-1].strip():
+        lines.pop()
     return "\n".join([*lines, save]) + "\n"
 
 

@@ -34,6 +34,11 @@ def test_save_injection_replaces_the_first_savefig_line_keeping_its_indentation(
     assert inject_save(code, "/out/a.png").splitlines()[2:] == ["    " + SAVE, "plt.savefig('y.png')"]
 
 
+def test_save_injection_acts_on_the_first_savefig_or_show_line_only():
+    code = "import matplotlib.pyplot as plt\nplt.show()\nplt.savefig('y.png')\n"
+    assert inject_save(code, "/out/a.png").splitlines()[1:] == [SAVE, "plt.show()", "plt.savefig('y.png')"]
+
+
 def test_save_injection_goes_before_the_first_show_else_at_the_end():
     shown = inject_save("import matplotlib.pyplot as plt\nplt.plot([1])\n  plt.show()\n", "/out/a.png")
     assert shown.splitlines()[-2:] == ["  " + SAVE, "  plt.show()"]
@@ -109,3 +114,20 @@ def test_jpeg_reencoding_caps_the_pixels_on_the_qwen_grid():
 ])
 def test_score_parsing_tolerates_markdown(reply, score):
     assert parse_score(reply) == score
+
+
+def test_the_ground_truths_trace_does_not_depend_on_the_dpi(eval_sandbox, split40):
+    """Why the harness renders the ground truth at TRACE_DPI only: its trace metrics against
+    the same program's 300-dpi trace are all 1 (one sample of every family)."""
+    import json
+
+    from services.codeperception.dataset import read_samples
+    from services.codeperception.fidelity import trace_metrics
+    from services.evaluation.harness import TRACE_DPI
+
+    samples = read_samples(split40.data, split40.images)[:13]
+    with eval_sandbox.client() as client:
+        for sample in samples:
+            high, low = (json.loads(client.render(sample.code, dpi=dpi, retries=5).trace_json)
+                         for dpi in (DPI, TRACE_DPI))
+            assert set(trace_metrics(high, low).values()) == {1.0}, sample.image_path.name
