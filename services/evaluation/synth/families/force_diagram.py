@@ -24,7 +24,7 @@ forces = {{
 force_color, resultant_color = "{force_color}", "{resultant_color}"
 head_width = 0.3
 margin = 2
-label_reach = 1.1  # labels sit just beyond their arrow's tip
+label_gap = 1.2  # labels sit this far (in N) beyond their arrow's tip
 
 fig, ax = plt.subplots(figsize=(6, 6))
 components = {{}}
@@ -32,17 +32,20 @@ for name, (magnitude, direction) in forces.items():
     fx, fy = magnitude * np.cos(np.radians(direction)), magnitude * np.sin(np.radians(direction))
     components[name] = (fx, fy)
     ax.arrow(0, 0, fx, fy, head_width=head_width, length_includes_head=True, color=force_color)
-    ax.text(label_reach * fx, label_reach * fy, f"{{name}} = {{magnitude}} N", ha="center", va="center")
+    ax.text(fx + label_gap * np.cos(np.radians(direction)), fy + label_gap * np.sin(np.radians(direction)),
+            f"{{name}} = {{magnitude}} N", ha="center", va="center")
 
 resultant_x = sum(fx for fx, _ in components.values())
 resultant_y = sum(fy for _, fy in components.values())
 ax.arrow(0, 0, resultant_x, resultant_y, head_width=head_width, length_includes_head=True,
          color=resultant_color, linestyle="--")
-ax.text(label_reach * resultant_x, label_reach * resultant_y, f"R = {{np.hypot(resultant_x, resultant_y):.1f}} N",
-        color=resultant_color, ha="center", va="center")
+resultant = np.hypot(resultant_x, resultant_y)
+resultant_angle = np.arctan2(resultant_y, resultant_x)
+ax.text(resultant_x + label_gap * np.cos(resultant_angle), resultant_y + label_gap * np.sin(resultant_angle),
+        f"R = {{resultant:.1f}} N", color=resultant_color, ha="center", va="center")
 ax.plot(0, 0, "ko")
 
-reach = max(max(m for m, _ in forces.values()), np.hypot(resultant_x, resultant_y)) + margin
+reach = max(max(m for m, _ in forces.values()), resultant) + margin
 ax.set_xlim(-reach, reach)
 ax.set_ylim(-reach, reach)
 ax.set_aspect("equal")
