@@ -15,6 +15,8 @@ from . import settings
 from .render.protocol import RenderLimits
 
 MIB = 1024 * 1024
+# "jail": namespaces per render; "pod": the pod is the outer wall (docs/sandbox.md, Kubernetes).
+ISOLATION_MODES = ("jail", "pod")
 
 
 def available_cores() -> int:
@@ -48,6 +50,8 @@ class SandboxConfig:
     runtime_dir: str
     mplconfigdir: str
     prefault: bool
+    isolation: str
+    max_connection_age_s: float
     insecure_no_isolation: bool
     log_level: str
 
@@ -76,6 +80,8 @@ class SandboxConfig:
             runtime_dir=settings.RUNTIME_DIR.get(),
             mplconfigdir=settings.MPLCONFIGDIR.get(),
             prefault=settings.PREFAULT.get(),
+            isolation=settings.ISOLATION.get().strip().lower(),
+            max_connection_age_s=settings.MAX_CONNECTION_AGE_S.get(),
             insecure_no_isolation=settings.INSECURE_NO_ISOLATION.get(),
             log_level=settings.LOG_LEVEL.get(),
         )
@@ -93,6 +99,10 @@ class SandboxConfig:
 
     def render_limits(self) -> RenderLimits:
         return RenderLimits(self.max_figures, self.max_figure_pixels, self.max_image_bytes, self.max_trace_bytes)
+
+    @property
+    def uses_namespaces(self) -> bool:
+        return self.isolation == "jail"
 
     @property
     def max_cpu_s(self) -> int:
@@ -120,6 +130,10 @@ class SandboxConfig:
         if self.address_space_bytes < 256 * MIB:
             problems.append("the memory limit less the tmpfs size must be at least 256 MiB "
                             "(the libraries alone map more)")
+        if not self.max_connection_age_s > 0:
+            problems.append("the maximum connection age must be positive")
+        if self.isolation not in ISOLATION_MODES:
+            problems.append(f"the isolation mode must be one of {', '.join(ISOLATION_MODES)}")
         if self.jail_uid == 0 or self.jail_gid == 0:
             problems.append("the jail uid/gid must not be 0")
         if problems:

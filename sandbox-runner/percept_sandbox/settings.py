@@ -92,6 +92,16 @@ MPLCONFIGDIR = declare("MPLCONFIGDIR", "",
 PREFAULT = declare("PREFAULT", False,
                    "Pre-fault, in each waiting child, the pages every render writes: lower latency on an idle "
                    "machine, more CPU per render under load.")
+ISOLATION = declare(
+    "ISOLATION", "jail",
+    "`jail`: each render in its own user, mount, PID, network, IPC and UTS namespaces (a bare machine, or a pod "
+    "whose seccomp profile allows them). `pod`: the pod is the outer wall (gVisor, a no-egress NetworkPolicy, a "
+    "read-only root); each render is still a fresh process with seccomp, rlimits, a clean environment and a "
+    "private directory, without namespaces.")
+MAX_CONNECTION_AGE_S = declare(
+    "MAX_CONNECTION_AGE_S", 30.0,
+    "Seconds after which the server asks a client to reconnect (gRPC max connection age; renders in flight "
+    "finish first): clients balancing over a headless Service re-resolve then and find pods added since.")
 INSECURE_NO_ISOLATION = declare(
     "INSECURE_NO_ISOLATION", False,
     "DANGER: start even when user namespaces or seccomp are unavailable, running code without them.")

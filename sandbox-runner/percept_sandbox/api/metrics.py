@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from ..config import ISOLATION_MODES
 from ..render.results import Status
 
 LATENCY_BUCKETS = (0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0)
@@ -30,4 +31,15 @@ class Metrics:
         for reason in ("queue_full", "invalid_request", "unavailable"):
             self.rejected.labels(reason)
         self.isolation = Gauge("percept_sandbox_isolation_layer_enabled",
-                               "1 if an isolation layer is active (namespaces, seccomp).", ["layer"], registry=r)
+                               "1 if an isolation layer is active for every render (namespaces, seccomp, rlimits, "
+                               "fresh_process, clean_environment, private_directory, read_only_root).", ["layer"],
+                               registry=r)
+        self.isolation_mode = Gauge("percept_sandbox_isolation_mode",
+                                    "1 for the runner's isolation mode (jail: namespaces per render; pod: the pod "
+                                    "is the outer wall).", ["mode"], registry=r)
+
+    def report_isolation(self, mode: str, layers: dict[str, bool]) -> None:
+        for layer, active in layers.items():
+            self.isolation.labels(layer).set(1 if active else 0)
+        for known in ISOLATION_MODES:
+            self.isolation_mode.labels(known).set(1 if known == mode else 0)

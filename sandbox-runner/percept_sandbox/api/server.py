@@ -12,6 +12,7 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import REGISTRY, disable_created_metrics, start_http_server
 
 from ..config import SandboxConfig
+from ..isolation import describe
 from ..pool import SandboxPool
 from .grpc_service import SandboxServicer
 from .metrics import Metrics
@@ -42,6 +43,10 @@ def serve(config: SandboxConfig, host: str, port: int, metrics_host: str, metric
     metrics = Metrics(REGISTRY)
     pool = SandboxPool(config, metrics)
     pool.start()  # raises IsolationUnavailable: the caller reports it and exits non-zero
+    LOG.info("%s", describe(config.isolation, pool.layers))
+    if config.isolation == "pod" and not pool.layers.get("read_only_root"):
+        LOG.warning("isolation mode pod expects a read-only root filesystem (readOnlyRootFilesystem: true); "
+                    "this one is writable")
     http_server = None
     server = None
     try:
@@ -51,7 +56,11 @@ def serve(config: SandboxConfig, host: str, port: int, metrics_host: str, metric
             futures.ThreadPoolExecutor(max_workers=config.workers + config.queue_size + 8,
                                        thread_name_prefix="grpc"),
             options=[("grpc.max_receive_message_length", max(16 * 1024 * 1024, 2 * config.max_code_bytes)),
-                     ("grpc.max_send_message_length", message_limit)])
+                     ("grpc.max_send_message_length", message_limit),
+                     # Clients reconnect (and re-resolve DNS) now and then, so a pool that scaled out is
+                     # used; a render in flight has its longest timeout to finish on the old connection.
+                     ("grpc.max_connection_age_ms", int(config.max_connection_age_s * 1000)),
+                     ("grpc.max_connection_age_grace_ms", int((config.max_timeout_s + STOP_GRACE_S) * 1000))])
         sandbox_pb2_grpc.add_SandboxServiceServicer_to_server(SandboxServicer(pool), server)
         health_servicer = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -20,6 +20,7 @@ import time
 
 from ..api.metrics import Metrics
 from ..config import SandboxConfig
+from ..isolation import active_layers
 from ..errors import InvalidRequest, IsolationUnavailable, QueueFull, SandboxUnavailable
 from ..render import wire
 from ..render.results import ImageFormat, RenderOptions, RenderResult
@@ -43,7 +44,8 @@ class SandboxPool:
         self._runtime: RuntimeDir | None = None
         self._zygote: ZygoteProcess | None = None
         self._generation = 0
-        self._use_namespaces = True
+        # The pod mode never creates namespaces: the pod is the outer wall (config.isolation).
+        self._use_namespaces = config.uses_namespaces
         self._ready: collections.deque[JailedChild] = collections.deque()
         self._cond = threading.Condition()
         self._slots = threading.Semaphore(config.workers)
@@ -56,6 +58,7 @@ class SandboxPool:
         self._recent_s: collections.deque[float] = collections.deque(maxlen=64)
         self._prefork_pauses = 0
         self.isolation: dict = {}
+        self.layers: dict[str, bool] = {}  # isolation.active_layers: what the log and /metrics report
 
     # -- life cycle -----------------------------------------------------------
     def start(self, timeout_s: float = ZYGOTE_START_TIMEOUT_S) -> "SandboxPool":
@@ -180,8 +183,8 @@ class SandboxPool:
             return False
         self._zygote = zygote
         self.isolation = isolation
-        self.metrics.isolation.labels("namespaces").set(1 if isolation.get("namespaces") else 0)
-        self.metrics.isolation.labels("seccomp").set(1 if isolation.get("seccomp") else 0)
+        self.layers = active_layers(isolation)
+        self.metrics.report_isolation(self.config.isolation, self.layers)
         for warning in isolation.get("warnings", []):
             LOG.critical("INSECURE: %s", warning)
         LOG.info("zygote %d ready (pid %d, isolation %s)", zygote.generation, zygote.process.pid,

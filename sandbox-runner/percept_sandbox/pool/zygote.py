@@ -124,7 +124,8 @@ class Zygote:
             self.namespaces = True
         else:
             self._check_reachable_without_namespaces()
-            warnings.append("namespaces are disabled: programs see the host filesystem and network")
+            if cfg.isolation != "pod":  # in the pod mode the pod's own wall stands in for them, by design
+                warnings.append("namespaces are disabled: programs see the host filesystem and network")
         env = dict(RENDER_ENV)
         if self.namespaces:
             env["MPLCONFIGDIR"] = filesystem.JAIL_MPLCONFIGDIR
