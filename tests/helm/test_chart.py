@@ -104,7 +104,7 @@ def test_sandbox_pods_have_the_runtime_class_and_a_no_egress_policy(rendered):
     grpc_rule, metrics_rule = policy["spec"]["ingress"]
     sources = [peer["podSelector"]["matchLabels"] for peer in grpc_rule["from"]]
     assert sources[0].items() <= codeperception_labels.items()  # the code-perception pods
-    assert sources[1] == {"app.kubernetes.io/component": "evaluation"}  # eval jobs
+    assert sources[1] == {"app.kubernetes.io/name": "percept-eval"}  # eval jobs (services/evaluation/k8s_job.py)
     assert grpc_rule["ports"] == [{"port": "grpc", "protocol": "TCP"}]
     assert metrics_rule["ports"] == [{"port": "metrics", "protocol": "TCP"}]
     assert all("namespaceSelector" in peer for peer in metrics_rule["from"])
