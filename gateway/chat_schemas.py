@@ -58,7 +58,7 @@ class ChatCompletionRequest(BaseModel):
     temperature: float | None = Field(None, ge=0, le=2, description="0: greedy.")
     top_p: float | None = Field(None, gt=0, le=1)
     top_k: int | None = Field(None, ge=0, le=2**31 - 1, description="Extension: top-k sampling (0: off).")
-    seed: int | None = Field(None, ge=-2**63, le=2**63 - 1, description="Makes sampling reproducible.")
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Makes sampling reproducible (0 or more).")
     stop: str | list[str] | None = Field(None, description="Up to 4 stop strings.")
     n: int | None = Field(None, ge=1, le=1, description="Only 1 is served.")
     stream: bool = False

@@ -22,7 +22,7 @@ class VqaOptions(BaseModel):
     temperature: float | None = Field(None, ge=0, le=2, description="0 or absent: greedy.")
     top_p: float | None = Field(None, gt=0, le=1)
     top_k: int | None = Field(None, ge=0, le=2**31 - 1)
-    seed: int | None = Field(None, ge=-2**63, le=2**63 - 1)
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Makes sampling reproducible (0 or more).")
 
 
 class VqaJsonRequest(VqaOptions, JsonBody):

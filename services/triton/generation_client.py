@@ -95,11 +95,17 @@ def build_inputs(request: GenerationRequest) -> list[triton_aio.InferInput]:
     return inputs
 
 
+def _from_model(typed: PerceptError) -> ModelError:
+    # The model's own failure is an upstream fault here (502), not a bug of the caller (500).
+    code = ErrorCode.UPSTREAM_ERROR if typed.code is ErrorCode.INTERNAL else typed.code
+    return ModelError(code, typed.message)
+
+
 def model_error(message: str) -> ModelError:
     """An error response of the stream: the model's "[code] message", or UPSTREAM_ERROR untyped."""
     typed = error_from_triton_message(message)
     if typed is not None:
-        return ModelError(typed.code, typed.message)
+        return _from_model(typed)
     return ModelError(ErrorCode.UPSTREAM_ERROR, f"the generation model failed: {message}")
 
 
@@ -107,7 +113,7 @@ def map_stream_error(message: str, status: str = "") -> PerceptError:
     """A failure of the call itself (Triton unreachable, a deadline, a refused request) as a typed error."""
     typed = error_from_triton_message(message)
     if typed is not None:
-        return ModelError(typed.code, typed.message)
+        return _from_model(typed)
     if status in _UNREACHABLE:
         return PerceptError(ErrorCode.UPSTREAM_UNAVAILABLE, "the inference server is unavailable")
     if status in _DEADLINE:
