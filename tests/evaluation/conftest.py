@@ -2,9 +2,9 @@
 `percept-sandbox serve` as in production), splits written by the synthetic data engine
 through it, and the runs several tests compare against.
 
-Splits are rendered at DPI 100 (the data engine's default) and the harness renders them at
-the same DPI here: the protocol's 300 would double the session's time for no extra coverage
-(the DPI is one request field; docs/evaluation.md).
+Splits are rendered at 60 dpi and the harness renders them at the same dpi here: the
+protocol's 300 would triple the session's time for no extra coverage (the dpi is one request
+field; test_protocol.py renders at 300; docs/evaluation.md).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 from services.evaluation.cli import main
 from tests.sandbox.harness import SandboxServer
 
-DPI = 100
+DPI = 60
 
 
 @pytest.fixture(scope="session")

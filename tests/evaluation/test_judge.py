@@ -108,6 +108,8 @@ def test_judged_run_scores_by_protocol_with_bounded_retries(eval_sandbox, small_
     # deterministic metrics are there too, with the trace metrics (the ground truth was rendered)
     ok = [r for r in records_of(out) if r["status"] == "OK"]
     assert all(r["fidelity"]["mode"] == "image_and_trace" and r["fidelity"]["aggregate"] >= 0.99 for r in ok)
+    finals = summary["deterministic"]["finals"]  # the judge-free analogue, labelled as such
+    assert finals["three_way"]["label"] == "(image + code + exec) / 3" and "judge-free" in finals["two_way"]["source"]
     failed = next(r for r in records_of(out) if r["status"] == "EXEC_ERROR")
     assert "ValueError" in failed["detail"] and failed["fidelity"]["aggregate"] == 0.0
     assert KEY not in (out / "manifest.json").read_text() + (out / "records.jsonl").read_text()
