@@ -4,6 +4,7 @@ here): the generation protocol on the wire, NO_CODE scored once (no resampling),
 backend that cannot be reached stopping the run with nothing recorded for it."""
 import base64
 import io
+import json
 
 import pytest
 from PIL import Image
@@ -37,13 +38,25 @@ def small(split40, tmp_path, count=5):
 def test_no_code_answers_are_scored_once_as_failures(eval_sandbox, split40, vlm, tmp_path):
     vlm.script(default=Answer("I can see a plot, but I will not write code."))
     split = small(split40, tmp_path)
+    lines = split.data.read_text().splitlines()
+    missing, corrupt = json.loads(lines[0]), json.loads(lines[1])
+    missing["messages"][1]["content"][0]["image"] = "not-there.png"
+    corrupt["messages"][1]["content"][0]["image"] = "corrupt.png"
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    for name in {json.loads(line)["messages"][1]["content"][0]["image"] for line in lines}:
+        (tmp_path / "images" / name).symlink_to(split40.images / name)
+    split.images = tmp_path / "images"
+    split.data.write_text("\n".join([*lines, json.dumps(missing), json.dumps(corrupt)]) + "\n")
     out = tmp_path / "out"
     assert main(run_args(eval_sandbox, split, out, "--backend", "openai", "--base-url", vlm.base_url,
                          "--model", "scripted", "--no-report")) == 0
     summary = read_json(out / "summary.json")
-    assert summary["counts"]["by_status"] == {"NO_CODE": 5} and summary["exec_rate"] == 0.0
+    assert summary["counts"]["by_status"] == {"INVALID_INPUT": 2, "NO_CODE": 5} and summary["exec_rate"] == 0.0
     assert summary["deterministic"]["aggregate_mean"] == 0.0
-    assert len(vlm.received) == 5  # one request per sample: no resampling passes
+    assert len(vlm.received) == 5  # one request per sample: no resampling passes; bad images are not sent
+    details = {r["image"]: r["detail"] for r in records_of(out) if r["status"] == "INVALID_INPUT"}
+    assert "No such file" in details["not-there.png"] and "cannot be read" in details["corrupt.png"]
 
 
 def test_the_generation_protocol_on_the_wire(eval_sandbox, split40, vlm, tmp_path):
