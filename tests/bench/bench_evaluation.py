@@ -54,7 +54,7 @@ SANDBOX_WORKERS = 2
 SANDBOX_QUEUE = 16
 RENDER_CONCURRENCY = 2       # = sandbox workers; upstream gets as many subprocesses in flight
 GENERATION_CONCURRENCY = 8
-SPLIT_DPI = 100              # the data engine's default
+SPLIT_DPI = DPI              # the data engine's default: the protocol's dpi
 TARGET = 6.0
 SEED = 5
 PATHS = ("harness", "harness_image_only", "upstream")
