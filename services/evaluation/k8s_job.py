@@ -26,6 +26,8 @@ from .shards import COUNT_ENV, INDEX_ENV
 
 DATA_MOUNT = "/data"
 OUT_MOUNT = "/out"
+SCRATCH_MOUNT = "/tmp"
+SCRATCH_SIZE = "1Gi"
 TASKS = ("run", "synth")
 SANDBOX_SIDECAR_PORT = 50061
 
@@ -78,7 +80,10 @@ def build_job(*, task: str, name: str, image: str, parallelism: int, completions
            client.V1EnvVar(name=INDEX_ENV, value_from=client.V1EnvVarSource(field_ref=client.V1ObjectFieldSelector(
                field_path="metadata.annotations['batch.kubernetes.io/job-completion-index']"))),
            client.V1EnvVar(name=COUNT_ENV, value=str(completions)),
-           client.V1EnvVar(name="PYTHONUNBUFFERED", value="1")]
+           client.V1EnvVar(name="PYTHONUNBUFFERED", value="1"),
+           # the root filesystem is read-only: scratch space (matplotlib's cache for the report) is /tmp
+           client.V1EnvVar(name="HOME", value=SCRATCH_MOUNT),
+           client.V1EnvVar(name="MPLCONFIGDIR", value=f"{SCRATCH_MOUNT}/matplotlib")]
     if sandbox:
         env.append(client.V1EnvVar(name="PERCEPT_EVAL_SANDBOX_URL" if task == "run" else "PERCEPT_SYNTH_SANDBOX_URL",
                                    value=sandbox))
@@ -87,7 +92,8 @@ def build_job(*, task: str, name: str, image: str, parallelism: int, completions
     container = client.V1Container(
         name=task, image=image, command=container_command(task, task_args or []), env=env, resources=resources,
         volume_mounts=[client.V1VolumeMount(name="data", mount_path=DATA_MOUNT, read_only=True),
-                       client.V1VolumeMount(name="out", mount_path=OUT_MOUNT)],
+                       client.V1VolumeMount(name="out", mount_path=OUT_MOUNT),
+                       client.V1VolumeMount(name="scratch", mount_path=SCRATCH_MOUNT)],
         security_context=client.V1SecurityContext(
             allow_privilege_escalation=False, run_as_non_root=True, read_only_root_filesystem=True,
             capabilities=client.V1Capabilities(drop=["ALL"]),
@@ -101,7 +107,8 @@ def build_job(*, task: str, name: str, image: str, parallelism: int, completions
         volumes=[client.V1Volume(name="data", persistent_volume_claim=client.V1PersistentVolumeClaimVolumeSource(
                      claim_name=data_pvc, read_only=True)),
                  client.V1Volume(name="out", persistent_volume_claim=client.V1PersistentVolumeClaimVolumeSource(
-                     claim_name=out_pvc))])
+                     claim_name=out_pvc)),
+                 client.V1Volume(name="scratch", empty_dir=client.V1EmptyDirVolumeSource(size_limit=SCRATCH_SIZE))])
     return client.V1Job(
         api_version="batch/v1", kind="Job",
         metadata=client.V1ObjectMeta(name=name, namespace=namespace, labels=labels),

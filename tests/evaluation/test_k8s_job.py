@@ -39,8 +39,9 @@ def test_the_job_is_schema_valid_and_indexed(tmp_path, task):
     assert security["allowPrivilegeEscalation"] is False and security["capabilities"]["drop"] == ["ALL"]
     assert security["runAsNonRoot"] and security["readOnlyRootFilesystem"]
     mounts = {mount["mountPath"]: mount for mount in container["volumeMounts"]}
-    assert mounts["/data"]["readOnly"] is True and "/out" in mounts
-    claims = {volume["name"]: volume["persistentVolumeClaim"]["claimName"] for volume in pod["volumes"]}
+    assert mounts["/data"]["readOnly"] is True and "/out" in mounts and "/tmp" in mounts  # scratch: root is read-only
+    claims = {volume["name"]: volume["persistentVolumeClaim"]["claimName"] for volume in pod["volumes"]
+              if "persistentVolumeClaim" in volume}
     assert claims == {"data": "stem2code-data", "out": "eval-results"}
     if task == "run":
         assert container["command"][:2] == ["percept-eval", "run"]
