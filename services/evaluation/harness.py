@@ -252,7 +252,11 @@ class _SampleRunner:
 
     async def run(self, sample: Sample) -> dict:
         config = self.config
-        record: dict = {"index": sample.index, "image": sample.image_path.name, "status": "", "detail": "",
+        try:  # as the split names it (it may hold a subdirectory), relative to --images
+            image_name = str(sample.image_path.relative_to(config.images))
+        except ValueError:
+            image_name = str(sample.image_path)
+        record: dict = {"index": sample.index, "image": image_name, "status": "", "detail": "",
                         "executed": False, "code": "", "render": None, "timings": {}}
         try:
             image_bytes = sample.image_path.read_bytes()
