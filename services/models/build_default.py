@@ -39,8 +39,10 @@ class BuiltDefault:
     tokenvl_export: Path | None = None
 
 
-def build_tokenvl(out: Path, target: Target, *, checkpoint: str | Path | None = None, log=print):
-    """TokenVL's export (the tiny seeded checkpoint unless one is given) and its repository entries."""
+def build_tokenvl(out: Path, target: Target, *, checkpoint: str | Path | None = None, precision: str = "fp32",
+                  log=print):
+    """TokenVL's export (the tiny seeded checkpoint unless one is given) and its repository entries.
+    fp32 is what the parity tests hold to; int4/int8 decoder weights are faster (docs/tokenvl.md)."""
     from services.models.tokenvl.export import export_artifacts
     from services.models.tokenvl.triton import repository as tokenvl_repository
 
@@ -52,7 +54,7 @@ def build_tokenvl(out: Path, target: Target, *, checkpoint: str | Path | None = 
     checkpoint = Path(checkpoint).expanduser()
     export_dir = out / "export" / checkpoint.name
     log(f"exporting {checkpoint} to {export_dir} ...")
-    export_artifacts(checkpoint, export_dir, log=log)
+    export_artifacts(checkpoint, export_dir, precision=precision, log=log)
     plan = None
     if target is Target.GPU:
         from services.models.tokenvl import export_tensorrt
@@ -64,7 +66,7 @@ def build_tokenvl(out: Path, target: Target, *, checkpoint: str | Path | None = 
 
 def build_default(out: str | Path, *, checkpoint: str | Path | None = None, target: Target | str = Target.CPU,
                   options: RepositoryOptions | None = None, tokenvl_checkpoint: str | Path | None = None,
-                  tokenvl: bool = True, log=print) -> BuiltDefault:
+                  tokenvl: bool = True, tokenvl_precision: str = "fp32", log=print) -> BuiltDefault:
     from services.models.tokenfd.export_onnx import export_artifacts
 
     out = Path(out)
@@ -102,8 +104,8 @@ def build_default(out: str | Path, *, checkpoint: str | Path | None = None, targ
     families = [model_entries(target, export_dir, options=options, plan=plan)]
     tokenvl_export = None
     if tokenvl:
-        tokenvl_checkpoint, tokenvl_export, entries = build_tokenvl(out, target, checkpoint=tokenvl_checkpoint,
-                                                                    log=log)
+        tokenvl_checkpoint, tokenvl_export, entries = build_tokenvl(
+            out, target, checkpoint=tokenvl_checkpoint, precision=tokenvl_precision, log=log)
         families.append(entries)
     repository = core.build_repository(out / "model_repository", target, families)
     log(f"model repository ({target.value}): {repository}")
@@ -121,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", choices=[t.value for t in Target], default=Target.CPU.value)
     parser.add_argument("--tokenvl-checkpoint", type=Path, default=None,
                         help="TokenVL checkpoint directory, upstream layout (default: build the tiny seeded one)")
+    parser.add_argument("--tokenvl-precision", choices=("fp32", "int8", "int4"), default="fp32",
+                        help="TokenVL decoder weights (fp32: token-for-token parity with transformers)")
     parser.add_argument("--no-tokenvl", action="store_true", help="build TokenFD only")
     add_option_arguments(parser)
     args = parser.parse_args(argv)
@@ -128,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         build_default(args.out, checkpoint=args.checkpoint, target=args.target, options=options_from_args(args),
-                      tokenvl_checkpoint=args.tokenvl_checkpoint, tokenvl=not args.no_tokenvl)
+                      tokenvl_checkpoint=args.tokenvl_checkpoint, tokenvl=not args.no_tokenvl,
+                      tokenvl_precision=args.tokenvl_precision)
     except (FileNotFoundError, FileExistsError, ValueError, TensorRTUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

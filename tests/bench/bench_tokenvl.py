@@ -111,7 +111,7 @@ class RuntimePath:
 
     def generate(self, ids: list[int], new_tokens: int) -> tuple[float, float, list[int]]:
         start = time.perf_counter()
-        logits, cache = self.decoder.prefill(self.decoder.embed(ids, None, -1))
+        logits, cache = self.decoder.prefill(self.decoder.embed(ids, None, -1), capacity=len(ids) + new_tokens)
         tokens = [int(np.argmax(logits))]
         first = time.perf_counter()
         while len(tokens) < new_tokens:
@@ -199,8 +199,11 @@ def build_decoder_with_embeddings(llama: Path, out: Path, threads: int) -> Path:
 
 # --- measuring ------------------------------------------------------------------------
 
-def run_concurrent(path, prompts: list[list[int]], new_tokens: int) -> tuple[float, float]:
-    """(median ttft, aggregate new tokens/s) of len(prompts) generations started together."""
+def run_concurrent(path, prompts: list[list[int]], new_tokens: int) -> tuple[float, float, float]:
+    """(median ttft, median decode tok/s, aggregate new tokens/s) of len(prompts) generations
+    started together, each on its own thread. Concurrency 1 runs on a worker thread too, so every
+    path and concurrency meets the same threading (OpenMP under load behaves differently on the
+    main thread)."""
     results: list[tuple[float, float, list[int]]] = [None] * len(prompts)  # type: ignore[list-item]
     barrier = threading.Barrier(len(prompts))
 
@@ -215,7 +218,8 @@ def run_concurrent(path, prompts: list[list[int]], new_tokens: int) -> tuple[flo
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - start
-    return float(np.median([r[0] for r in results])), len(prompts) * new_tokens / wall
+    return (float(np.median([r[0] for r in results])), float(np.median([r[1] for r in results])),
+            len(prompts) * new_tokens / wall)
 
 
 def measure(settings: Settings, paths: dict, vocab: int, log=print) -> list[Measurement]:
@@ -226,9 +230,9 @@ def measure(settings: Settings, paths: dict, vocab: int, log=print) -> list[Meas
     measurements = []
     for repeat in range(settings.repeats):
         for name, path in paths.items():
-            ttft, decode, _ = path.generate(prompts[0], settings.new_tokens)
+            ttft, decode, _ = run_concurrent(path, prompts[:1], settings.new_tokens)
             measurements.append(Measurement(name, 1, repeat, ttft, decode))
-            ttft4, aggregate = run_concurrent(path, prompts, settings.new_tokens)
+            ttft4, _, aggregate = run_concurrent(path, prompts, settings.new_tokens)
             measurements.append(Measurement(name, 4, repeat, ttft4, aggregate))
             log(f"repeat {repeat} {name}: ttft {1000 * ttft:.0f} ms, decode {decode:.1f} tok/s, "
                 f"c4 {aggregate:.1f} tok/s")

@@ -72,6 +72,25 @@ class StreamClient:
             if result.finish_reason:
                 return result
 
+    def collect_all(self, count: int, timeout_s: float = 120.0) -> dict[str, Result]:
+        """Responses of `count` requests in flight at once, by request id, until each has ended."""
+        results: dict[str, Result] = {}
+        done: set[str] = set()
+        self.arrival: list[str] = []
+        while len(done) < count:
+            response, error = self.next(timeout_s)
+            if error is not None:
+                raise AssertionError(f"a request failed: {error.message()}")
+            request_id = response.get_response().id
+            self.arrival.append(request_id)
+            result = results.setdefault(request_id, Result())
+            result.deltas.append(response.as_numpy(contract.TEXT_DELTA.name)[0].decode("utf-8"))
+            result.completion_tokens = int(response.as_numpy(contract.COMPLETION_TOKENS.name)[0])
+            result.finish_reason = response.as_numpy(contract.FINISH_REASON.name)[0].decode()
+            if result.finish_reason:
+                done.add(request_id)
+        return results
+
     def generate(self, **values) -> Result:
         self.send(**values)
         return self.collect()

@@ -74,6 +74,19 @@ def test_sampling_is_reproducible_with_a_seed_and_top_k_1_is_greedy(stream):
     assert stream.generate(**prompt, TEMPERATURE=1.5, TOP_K=1, SEED=3).text == greedy
 
 
+def test_concurrent_generations_interleave_and_each_equals_its_sequential_run(stream):
+    prompts = [dict(PROMPT=f"Question {i} about the table.", MAX_TOKENS=150) for i in range(3)]
+    alone = [stream.generate(**p).text for p in prompts]
+    first = stream.count + 1
+    for p in prompts:
+        stream.send(**p)
+    together = stream.collect_all(len(prompts))
+    assert [together[str(first + i)].text for i in range(len(prompts))] == alone
+    # several streamed at once: the responses of different requests interleave
+    switches = sum(a != b for a, b in zip(stream.arrival, stream.arrival[1:]))
+    assert switches > len(prompts), stream.arrival[:40]
+
+
 def test_max_tokens_and_stop_strings(stream):
     full = stream.generate(PROMPT="List the items.", MAX_TOKENS=20)
     assert (full.finish_reason, full.completion_tokens) == ("length", 20)

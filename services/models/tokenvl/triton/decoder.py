@@ -3,9 +3,11 @@
 The graph (built by onnxruntime-genai's builder, export.py) takes inputs_embeds, so the
 embedding lookup happens here, in numpy, and the visual tokens replace the rows at the
 <IMG_CONTEXT> positions. Prefill runs the prompt once; each decode step runs one token
-against the cache. The cache is this request's `KVCache`: it lives as long as the request
-and is dropped with it (nothing is shared between requests, so a cancelled request frees
-everything by going out of scope).
+against the cache. The cache is this request's `KVCache`: buffers sized for its prompt plus
+max tokens, bound as both past and present (GroupQueryAttention's shared-buffer mode, as
+onnxruntime-genai runs the graph), so no step copies the cache. It lives as long as the
+request and is dropped with it: nothing is shared between requests, so a cancelled request
+frees everything by going out of scope.
 """
 from __future__ import annotations
 
@@ -30,11 +32,13 @@ def create_session(onnx_path: str | Path, *, intra_op_threads: int = 0):
 
 @dataclass
 class KVCache:
-    """present key/values of every layer, (1, kv_heads, length, head_dim) each."""
-    keys: list[np.ndarray]
-    values: list[np.ndarray]
+    """One request's key/value buffers, (1, kv_heads, capacity, head_dim) per layer, allocated
+    once for the prompt plus its max tokens. The graph writes each step's keys and values in
+    place (the buffers are bound as both past and present), so a step copies nothing."""
+    keys: list
+    values: list
+    capacity: int
     length: int = 0
-    feeds: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class Decoder:
@@ -80,26 +84,36 @@ class Decoder:
         embeds[positions] = features
         return embeds[None]
 
-    def empty_cache(self) -> KVCache:
-        shape = (1, self.kv_heads, 0, self.head_dim)
-        return KVCache([np.zeros(shape, np.float32) for _ in range(self.layers)],
-                       [np.zeros(shape, np.float32) for _ in range(self.layers)])
+    def new_cache(self, capacity: int) -> KVCache:
+        import onnxruntime as ort
+
+        shape = (1, self.kv_heads, capacity, self.head_dim)
+        return KVCache([ort.OrtValue.ortvalue_from_numpy(np.zeros(shape, np.float32)) for _ in range(self.layers)],
+                       [ort.OrtValue.ortvalue_from_numpy(np.zeros(shape, np.float32)) for _ in range(self.layers)],
+                       capacity)
 
     def forward(self, embeds: np.ndarray, cache: KVCache) -> np.ndarray:
         """Run `embeds` (1, T, H) after the cache; returns the last position's logits (vocab,)
         and extends the cache in place."""
         total = cache.length + embeds.shape[1]
-        feeds = {self.embeds_name: embeds, self.mask_name: np.ones((1, total), np.int64)}
-        feeds.update(zip(self.past_keys, cache.keys))
-        feeds.update(zip(self.past_values, cache.values))
-        outputs = self.session.run([self.logits_name, *self.present], feeds)
-        cache.keys = outputs[1:1 + self.layers]
-        cache.values = outputs[1 + self.layers:]
+        if total > cache.capacity:
+            raise ValueError(f"{total} positions do not fit the cache of {cache.capacity}")
+        binding = self.session.io_binding()
+        binding.bind_cpu_input(self.embeds_name, np.ascontiguousarray(embeds, dtype=np.float32))
+        binding.bind_cpu_input(self.mask_name, np.ones((1, total), np.int64))
+        for names, buffers in ((self.past_keys, cache.keys), (self.past_values, cache.values)):
+            for name, buffer in zip(names, buffers):
+                binding.bind_ortvalue_input(name, buffer)
+        for name, buffer in zip(self.present, cache.keys + cache.values):
+            binding.bind_ortvalue_output(name, buffer)
+        binding.bind_output(self.logits_name)
+        self.session.run_with_iobinding(binding)
         cache.length = total
-        return outputs[0][0, -1]
+        return binding.get_outputs()[-1].numpy()[0, -1]   # logits: bound last
 
-    def prefill(self, embeds: np.ndarray) -> tuple[np.ndarray, KVCache]:
-        cache = self.empty_cache()
+    def prefill(self, embeds: np.ndarray, capacity: int | None = None) -> tuple[np.ndarray, KVCache]:
+        """The prompt's logits and a cache with room for `capacity` positions (default: the prompt + 1)."""
+        cache = self.new_cache(capacity or embeds.shape[1] + 1)
         return self.forward(embeds, cache), cache
 
     def step(self, token: int, cache: KVCache) -> np.ndarray:

@@ -18,6 +18,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
+from services.common import limits, settings
 from services.common.errors import ErrorCode, PerceptError
 from services.common.images import decode_image
 from services.models.tokenfd.preprocess import tile_image
@@ -127,6 +128,8 @@ class TokenVLGeneration:
         self.max_images = max_images
         self.max_tiles = max_tiles
         self.default_max_tokens = default_max_tokens
+        if max_image_pixels is None:   # read once here, never per request
+            max_image_pixels = int(settings.load(limits.COMPONENT)[limits.MAX_IMAGE_PIXELS.name])
         self.max_image_pixels = max_image_pixels
         options = {} if system_message is None else {"system_message": system_message}
         self.prompts = PromptBuilder(tokenizer, tokens_per_tile=model_config.TOKENS_PER_TILE, **options)
@@ -190,7 +193,7 @@ class TokenVLGeneration:
         chunk) when `cancelled()` becomes true; the KV cache is dropped with the generator."""
         prompt_tokens = len(prepared.prompt.ids)
         embeds = self.decoder.embed(prepared.prompt.ids, image_features, self.tokenizer.img_context_id)
-        logits, cache = self.decoder.prefill(embeds)
+        logits, cache = self.decoder.prefill(embeds, capacity=prompt_tokens + prepared.max_tokens)
         sampler = Sampler(prepared.request.sampling)
         detokenizer = IncrementalDetokenizer(self.tokenizer)
         stops = StopMatcher(prepared.request.stops)
