@@ -14,10 +14,12 @@ samples, in one run:
       (services.evaluation.protocol.upstream_script), `plt.savefig(..., dpi=300)` to a file, a
       30 s timeout; no scoring at all. The same number of samples in flight as the harness
       renders (RENDER_CONCURRENCY), through a thread pool.
+  (3) execution alone, like for like with (2): each program rendered once in the sandbox at 300
+      dpi (percept_sandbox.client, trace omitted), as many in flight; no scoring.
 
 Throughput = samples / wall time x 60 (samples/min), from the first sample started to the last
 one finished (for the harness: its whole `run`, start-up of the backend included). Each repeat
-runs all three on the same split, the order rotating every repeat; the ratio harness /
+runs all four on the same split, the order rotating every repeat; the ratio harness /
 upstream is taken within each repeat. Target: >= 6x (default harness settings).
 
 Run: `python -m tests.bench.bench_evaluation [--samples N] [--repeats K] [--write-docs]` (about
@@ -57,9 +59,10 @@ GENERATION_CONCURRENCY = 8
 SPLIT_DPI = DPI              # the data engine's default: the protocol's dpi
 TARGET = 6.0
 SEED = 5
-PATHS = ("harness", "harness_image_only", "upstream")
+PATHS = ("harness", "harness_image_only", "sandbox_only", "upstream")
 LABELS = {"harness": "percept-eval (default: trace metrics, 2 renders/sample)",
           "harness_image_only": "percept-eval --no-trace-metrics (1 render/sample)",
+          "sandbox_only": "execution alone: the harness's sandbox render step, no scoring",
           "upstream": "upstream pattern (python subprocess per sample, injected save)"}
 
 
@@ -83,6 +86,21 @@ def harness_rate(sandbox: SandboxServer, split: Path, out: Path, trace_metrics: 
     if result.ran != result.total:
         raise SystemExit("the harness did not run every sample")
     return result.total / seconds * 60
+
+
+def sandbox_rate(sandbox: SandboxServer, split: Path) -> float:
+    """Like for like with upstream: only the execution, each program once at 300 dpi, as many in flight."""
+    samples = read_samples(split / "data.jsonl", split / "images")
+    with sandbox.client() as client:
+        def one(sample) -> None:
+            response = client.render(sample.code, dpi=DPI, timeout_s=EXEC_TIMEOUT_S, retries=50, omit_trace=True)
+            if not response.figures:
+                raise SystemExit(f"sample {sample.index} did not render: {response.detail}")
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=RENDER_CONCURRENCY) as pool:
+            list(pool.map(one, samples))
+        return len(samples) / (time.monotonic() - started) * 60
 
 
 def upstream_rate(split: Path, out: Path) -> tuple[float, int]:
@@ -116,12 +134,14 @@ def run(samples: int, repeats: int) -> tuple[list[dict], int]:
         results, upstream_executed = [], samples
         for repeat in range(repeats):
             rates = {}
-            order = PATHS[repeat % 3:] + PATHS[:repeat % 3]
+            order = PATHS[repeat % len(PATHS):] + PATHS[:repeat % len(PATHS)]
             for path in order:
                 print(f"repeat {repeat + 1}/{repeats}: {path} ...", file=sys.stderr)
                 out = root / f"r{repeat}-{path}"
                 if path == "upstream":
                     rates[path], upstream_executed = upstream_rate(split, out)
+                elif path == "sandbox_only":
+                    rates[path] = sandbox_rate(sandbox, split)
                 else:
                     rates[path] = harness_rate(sandbox, split, out, trace_metrics=path == "harness")
             results.append(rates)
@@ -138,6 +158,8 @@ def markdown(results: list[dict], samples: int, upstream_executed: int) -> str:
              f"| percept-eval (default) / upstream pattern | {ratio.format('x')} | >= {TARGET:.0f}x | "
              f"{yes_no(ratio.meets(TARGET))} |",
              f"| percept-eval --no-trace-metrics / upstream pattern | {image_only.format('x')} | | |",
+             f"| execution alone (sandbox) / upstream pattern | "
+             f"{summarize(r['sandbox_only'] / r['upstream'] for r in results).format('x')} | | |",
              "",
              f"Settings: a {samples}-sample split from the data engine (seed {SEED}, {SPLIT_DPI} dpi images); "
              f"renders at {DPI} dpi, {EXEC_TIMEOUT_S:.0f} s limit on both sides; sandbox {SANDBOX_WORKERS} workers, "
@@ -165,8 +187,8 @@ def plot(results: list[dict], path: Path) -> None:
         lows.append(summary.median - summary.low)
         highs.append(summary.high - summary.median)
     ax.barh([LABELS[name].split(" (")[0] for name in PATHS], medians, xerr=[lows, highs], capsize=6,
-            color=["#4c72b0", "#55a868", "#dd8452"])
-    ax.axvline(medians[2] * TARGET, color="grey", linestyle="--", linewidth=1, label=f"target: {TARGET:.0f}x upstream")
+            color=["#4c72b0", "#55a868", "#8172b2", "#dd8452"])
+    ax.axvline(medians[-1] * TARGET, color="grey", linestyle="--", linewidth=1, label=f"target: {TARGET:.0f}x upstream")
     ax.set_xlabel("samples per minute, median of repeats (min–max)")
     ax.set_title(f"STEM2Code-Eval execution throughput, {DPI} dpi ({os.cpu_count()} cores)")
     ax.invert_yaxis()
@@ -184,7 +206,7 @@ def replace_block(text: str, table: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=60, help="samples in the generated split")
-    parser.add_argument("--repeats", type=int, default=3, help="times all three run (k >= 3)")
+    parser.add_argument("--repeats", type=int, default=3, help="times all four run (k >= 3)")
     parser.add_argument("--write-docs", action="store_true", help="write the results into docs/benchmarks.md")
     args = parser.parse_args(argv)
     if args.repeats < 3:
