@@ -57,6 +57,7 @@ class TritonPythonModel:
         self.pool = ThreadPoolExecutor(max_workers=int(params["max_generations"]), thread_name_prefix="tokenvl")
         self.lock = threading.Lock()
         self.in_flight = 0
+        self.stopping = threading.Event()   # set by finalize: running generations end at their next token
         # The families must outlive their metrics (the backend refuses a metric of a deleted family).
         self.metric_families = (
             pb_utils.MetricFamily(name=contract.IN_FLIGHT_METRIC, kind=pb_utils.MetricFamily.GAUGE,
@@ -65,7 +66,7 @@ class TritonPythonModel:
                                   description="Generations stopped because the client left"))
         labels = {"model": args["model_name"]}
         self.gauge = self.metric_families[0].Metric(labels=labels)
-        self.cancelled = self.metric_families[1].Metric(labels=labels)
+        self.cancelled_total = self.metric_families[1].Metric(labels=labels)
         # One generation before serving: loads the decoder's kernels (text only: BLS is refused
         # until the server is ready, so the vision model cannot be called from here).
         for _ in self.generation.stream(self.generation.prepare(request_from_inputs(
@@ -94,11 +95,12 @@ class TritonPythonModel:
             prepared = self.generation.prepare(request_from_inputs(get))
             features = None if prepared.pixel_values is None else self._vision(prepared.pixel_values)
             finished = False
-            for chunk in self.generation.stream(prepared, features, cancelled=sender.is_cancelled):
+            stop_now = lambda: self.stopping.is_set() or sender.is_cancelled()  # noqa: E731
+            for chunk in self.generation.stream(prepared, features, cancelled=stop_now):
                 finished = bool(chunk.finish_reason)
                 sender.send(_chunk_response(chunk), flags=final if finished else 0)
             if not finished:   # cancelled: close the stream (the client is gone; nothing more is read)
-                self.cancelled.increment(1)
+                self.cancelled_total.increment(1)
                 sender.send(pb_utils.InferenceResponse(error=pb_utils.TritonError(
                     "cancelled", pb_utils.TritonError.CANCELLED)), flags=final)
         except PerceptError as error:
@@ -138,5 +140,6 @@ class TritonPythonModel:
         return np.concatenate(parts)
 
     def finalize(self):
+        self.stopping.set()
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.generation = None
