@@ -262,7 +262,7 @@ class _SampleRunner:
             image_bytes = sample.image_path.read_bytes()
             image = await self._in_thread(decode_image, image_bytes, max_pixels=self.harness.max_pixels)
         except (OSError, PerceptError) as exc:
-            return self._finish(record, INVALID_INPUT, f"the sample's image cannot be read: {exc}", None)
+            return self._finish(record, INVALID_INPUT, f"the sample's image cannot be read: {exc}")
 
         # the ground truth renders while the answer is generated
         reference = (asyncio.create_task(self._render(sample.code, dpi=TRACE_DPI)) if config.trace_metrics
@@ -278,7 +278,7 @@ class _SampleRunner:
             if not record["code"]:
                 if reference is not None:
                     reference.cancel()
-                return self._finish(record, record["status"], record["detail"], None)
+                return self._finish(record, record["status"], record["detail"])
             started = time.monotonic()
             response = await self._render(record["code"])
             record["timings"]["render_s"] = round(time.monotonic() - started, 4)
@@ -348,7 +348,8 @@ class _SampleRunner:
             return await self.renderer.render(
                 request, Deadline.after(config.render_timeout_s + config.sandbox_retry_s + RENDER_SLACK_S))
 
-    def _finish(self, record: dict, status: str, detail: str, _unused) -> dict:
+    def _finish(self, record: dict, status: str, detail: str) -> dict:
+        """A sample that never reached the sandbox: nothing to score, every score 0."""
         record["status"], record["detail"] = status, detail
         record["fidelity"] = zero_report(with_trace=self.config.trace_metrics).as_dict()
         if self.judge:
