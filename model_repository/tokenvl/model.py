@@ -18,7 +18,7 @@ import numpy as np
 import triton_python_backend_utils as pb_utils
 
 from services.common.errors import ErrorCode, PerceptError
-from services.models.tokenvl.artifacts import VISION_FEATURES, VISION_PIXELS
+from services.models.tokenvl.artifacts import TOKEN_IDS, VISION_FEATURES, VISION_PIXELS
 from services.models.tokenvl.triton.generation import TokenVLGeneration, request_from_inputs
 from services.triton import generation as contract
 from services.triton.errors import triton_error_message
@@ -40,6 +40,7 @@ def _chunk_response(chunk):
         pb_utils.Tensor(contract.FINISH_REASON.name, np.array([chunk.finish_reason.encode()], dtype=np.object_)),
         pb_utils.Tensor(contract.PROMPT_TOKENS.name, np.array([chunk.prompt_tokens], dtype=np.int32)),
         pb_utils.Tensor(contract.COMPLETION_TOKENS.name, np.array([chunk.completion_tokens], dtype=np.int32)),
+        pb_utils.Tensor(TOKEN_IDS, np.array(chunk.token_ids, dtype=np.int32)),
     ])
 
 

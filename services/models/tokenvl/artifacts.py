@@ -11,3 +11,7 @@ META_FILE = "tokenvl.json"
 # The vision graph's tensor names (tokenvl_vision's inputs and outputs).
 VISION_PIXELS = "pixel_values"
 VISION_FEATURES = "image_features"
+
+# tokenvl's output beyond the generation contract (which lets a model add outputs): the ids
+# generated since the previous response, so a client can compare generations token for token.
+TOKEN_IDS = "TOKEN_IDS"

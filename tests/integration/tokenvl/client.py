@@ -19,6 +19,7 @@ class Result:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: str | None = None
+    token_ids: list[int] = field(default_factory=list)   # the model's TOKEN_IDS output, concatenated
 
     @property
     def text(self) -> str:
@@ -66,6 +67,8 @@ class StreamClient:
                 result.error = error.message()
                 return result
             result.deltas.append(response.as_numpy(contract.TEXT_DELTA.name)[0].decode("utf-8"))
+            ids = response.as_numpy("TOKEN_IDS")
+            result.token_ids += [] if ids is None else ids.tolist()
             result.prompt_tokens = int(response.as_numpy(contract.PROMPT_TOKENS.name)[0])
             result.completion_tokens = int(response.as_numpy(contract.COMPLETION_TOKENS.name)[0])
             result.finish_reason = response.as_numpy(contract.FINISH_REASON.name)[0].decode()

@@ -52,6 +52,7 @@ class Chunk:
     finish_reason: str          # "" until the last chunk
     prompt_tokens: int
     completion_tokens: int
+    token_ids: tuple[int, ...] = ()   # generated since the previous chunk (TOKEN_IDS, beyond the contract)
 
 
 @dataclass
@@ -198,26 +199,33 @@ class TokenVLGeneration:
         detokenizer = IncrementalDetokenizer(self.tokenizer)
         stops = StopMatcher(prepared.request.stops)
         generated = 0
+        pending: list[int] = []
+
+        def chunk(text: str, finish: str = "") -> Chunk:
+            ids = tuple(pending)
+            pending.clear()
+            return Chunk(text, finish, prompt_tokens, generated, ids)
+
         try:
             while True:
                 if cancelled():
                     return
                 token = sampler(logits)
                 if token in self.stop_ids:
-                    yield Chunk(stops.push(detokenizer.flush()) + stops.flush(), "stop", prompt_tokens, generated)
+                    yield chunk(stops.push(detokenizer.flush()) + stops.flush(), "stop")
                     return
                 generated += 1
+                pending.append(token)
                 prepared.token_ids.append(token)
                 text = stops.push(detokenizer.push(token))
                 if stops.stopped:
-                    yield Chunk(text, "stop", prompt_tokens, generated)
+                    yield chunk(text, "stop")
                     return
                 if generated >= prepared.max_tokens:
-                    yield Chunk(text + stops.push(detokenizer.flush()) + stops.flush(), "length", prompt_tokens,
-                                generated)
+                    yield chunk(text + stops.push(detokenizer.flush()) + stops.flush(), "length")
                     return
                 if text:
-                    yield Chunk(text, "", prompt_tokens, generated)
+                    yield chunk(text)
                 logits = self.decoder.step(token, cache)
         finally:
             del cache

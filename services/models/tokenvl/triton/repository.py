@@ -22,7 +22,7 @@ from pathlib import Path
 from tritonclient.grpc import model_config_pb2 as mc
 
 from services.models.tokenvl import config as model_config
-from services.models.tokenvl.artifacts import (DECODER_DIR, EMBEDDINGS_FILE, META_FILE, TOKENIZER_FILE,
+from services.models.tokenvl.artifacts import (DECODER_DIR, EMBEDDINGS_FILE, META_FILE, TOKEN_IDS, TOKENIZER_FILE,
                                                VISION_FEATURES, VISION_ONNX_FILE, VISION_PIXELS, VISION_PLAN_FILE)
 from services.triton import generation as contract
 from services.triton.repository import (VERSION, FamilyEntries, ModelEntry, Target, apply_contract, model_source,
@@ -72,6 +72,7 @@ def vision_config(target: Target, hidden: int, options: RepositoryOptions) -> mc
 def generation_config(options: RepositoryOptions, meta: dict) -> mc.ModelConfig:
     config = apply_contract(mc.ModelConfig(name=contract.TOKENVL_MODEL, backend="python", max_batch_size=0),
                             contract.GENERATION)
+    config.output.append(tensor(mc.ModelOutput, TOKEN_IDS, mc.TYPE_INT32, [-1]))
     config.instance_group.append(mc.ModelInstanceGroup(kind=mc.ModelInstanceGroup.KIND_CPU, count=1))
     set_parameters(config, {
         contract.CONTEXT_LENGTH_PARAMETER: options.context_length,
