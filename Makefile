@@ -24,6 +24,9 @@ help:
 	@echo "make test    - set up and run the full test suite"
 	@echo "make models  - build the tiny seeded checkpoint, ONNX export and Triton model repository"
 	@echo "make bench   - run the benchmarks (results: docs/benchmarks.md)"
+	@echo "make eval-demo  - a small synthetic STEM2Code split scored by percept-eval (reference backend)"
+	@echo "make helm-lint  - helm lint and helm template of the chart (helm from a pinned wheel)"
+	@echo "make images     - build the component images (needs docker or podman)"
 
 setup: $(DEPS_STAMP) protos
 

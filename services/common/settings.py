@@ -186,6 +186,8 @@ SETTINGS_MODULES = (
     "gateway.settings",
     "services.devstack",
     "services.codeperception.settings",
+    "services.evaluation.settings",
+    "services.evaluation.synth.settings",
 )
 SELF_CONTAINED_SETTINGS = (("percept_sandbox.settings", "sandbox-runner"),)
 

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -226,7 +225,12 @@ COMMANDS = {"run": cmd_run, "merge": cmd_merge, "report": cmd_report, "k8s-job":
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("PERCEPT_EVAL_LOG_LEVEL", "WARNING").upper(),
+    try:
+        log_level = settings.LOG_LEVEL.get()
+    except SettingsError as exc:
+        print(f"percept-eval: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = build_parser().parse_args(argv)
     return COMMANDS[args.command](args)

@@ -5,7 +5,7 @@ API key is a secret: kept out of `repr()`, sent only to the judge endpoint.
 """
 from __future__ import annotations
 
-from services.common.settings import env, host_and_port, non_negative, positive
+from services.common.settings import LOG_LEVELS, env, host_and_port, non_negative, one_of, positive
 
 COMPONENT = "evaluation"
 
@@ -20,6 +20,8 @@ def judge_target(value: str) -> None:
         raise ValueError("must be empty, image, code or both")
 
 
+LOG_LEVEL = env("PERCEPT_EVAL_LOG_LEVEL", "warning", "Log level of percept-eval (progress goes to stdout "
+                "regardless).", component=COMPONENT, check=one_of(*LOG_LEVELS))
 SANDBOX_URL = env("PERCEPT_EVAL_SANDBOX_URL", "127.0.0.1:50061",
                   "Sandbox-runner gRPC endpoint the harness renders programs with (host:port).",
                   component=COMPONENT, check=host_and_port)
