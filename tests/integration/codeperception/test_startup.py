@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from services.common.net import find_free_ports
 
 
@@ -40,8 +42,20 @@ def test_the_reference_backend_needs_its_dataset(tmp_path):
     assert "the reference backend cannot load its dataset: no STEM2Code dataset at" in result.stderr
 
 
-def test_the_triton_backend_refuses_a_triton_without_a_generation_model(triton_server):
-    """A real tritonserver serving today's repository (TokenFD only): no model implements the contract."""
+@pytest.fixture(scope="module")
+def tokenfd_only_triton(tokenfd_artifacts, triton_stub_site, tmp_path_factory):
+    """A real tritonserver serving TokenFD alone (the default repository also serves TokenVL)."""
+    from services.models.tokenfd.triton.repository import build_repository
+    from services.triton.launcher import TritonServer
+
+    repository = build_repository("cpu", tokenfd_artifacts.export, tmp_path_factory.mktemp("tokenfd-only") / "repo")
+    with TritonServer(repository, http_port=0, grpc_port=0, metrics_port=0) as server:
+        yield server
+
+
+def test_the_triton_backend_refuses_a_triton_without_a_generation_model(tokenfd_only_triton):
+    """A real tritonserver serving TokenFD only: no model implements the contract."""
+    triton_server = tokenfd_only_triton
     result = _start(PERCEPT_CODEPERCEPTION_BACKEND="triton", PERCEPT_CODEPERCEPTION_TRITON_URL=triton_server.grpc_url)
     assert result.returncode == 3, result.stderr
     assert (f"no model served by Triton at {triton_server.grpc_url} implements the generation contract "
