@@ -109,3 +109,19 @@ def test_the_loaded_llm_is_internlm2_computed_in_the_llama_layout(checkpoint_dir
     torch.testing.assert_close(layer.q_proj(x), upstream_q)
     assert not model.language_model.config.tie_word_embeddings
     assert not torch.equal(model.language_model.lm_head.weight, model.language_model.get_input_embeddings().weight)
+
+
+@pytest.mark.parametrize("name", ["tiny", "bench", "official-2b", "official-8b"])
+def test_named_configs_survive_the_upstream_config_json(name):
+    from services.models.tokenvl.config import TokenVLConfig
+
+    config = get_config(name)
+    if not config.llm.vocab_size:   # fixture sizes take the tokenizer's vocabulary
+        config = config.replace(llm=config.llm.__class__(**{**config.llm.__dict__, "vocab_size": 640}))
+    parsed = TokenVLConfig.from_upstream_json(json.loads(json.dumps(config.to_upstream_json())), name=config.name)
+    assert parsed == config
+    shapes = ckpt.upstream_shapes(config)
+    H = config.llm.hidden_size
+    assert shapes["mlp_mt.1.weight"] == (H, 4 * config.vision.hidden_size)
+    assert shapes["language_model.model.layers.0.attention.wqkv.weight"] == (
+        (config.llm.num_attention_heads + 2 * config.llm.num_key_value_heads) * config.llm.head_dim, H)
