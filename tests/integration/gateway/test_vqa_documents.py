@@ -107,3 +107,17 @@ def test_limits_that_need_the_model(http, triton_server):
     while sample_total(scrape(triton_server.metrics_url), contract.IN_FLIGHT_METRIC) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not sample_total(scrape(triton_server.metrics_url), contract.IN_FLIGHT_METRIC)  # nothing left running
+
+
+def test_a_client_that_leaves_before_the_answer_cancels_the_generation(gateway, triton_server):
+    cancelled = "percept_generations_cancelled_total"  # the tokenvl model's counter
+    before = sample_total(scrape(triton_server.metrics_url), cancelled) or 0.0
+    with pytest.raises(httpx.ReadTimeout):  # the client gives up while the model is still generating
+        httpx.post(f"{gateway}{VQA}", timeout=httpx.Timeout(60, read=1.0), data={
+            "question": "Describe everything.", "max_tokens": "2000", "temperature": "1.0", "seed": "1"},
+            files={"images": ("p.png", png(96, 64), "image/png")})
+    deadline = time.monotonic() + 10
+    while sample_total(scrape(triton_server.metrics_url), contract.IN_FLIGHT_METRIC) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not sample_total(scrape(triton_server.metrics_url), contract.IN_FLIGHT_METRIC)
+    assert sample_total(scrape(triton_server.metrics_url), cancelled) == before + 1  # stopped, not finished
