@@ -102,8 +102,8 @@ class TritonPythonModel:
                 sender.send(_chunk_response(chunk), flags=final if finished else 0)
             if not finished:   # cancelled: close the stream (the client is gone; nothing more is read)
                 self.cancelled_total.increment(1)
-                sender.send(pb_utils.InferenceResponse(error=pb_utils.TritonError(
-                    "cancelled", pb_utils.TritonError.CANCELLED)), flags=final)
+                self._send_last(sender, pb_utils.InferenceResponse(error=pb_utils.TritonError(
+                    "cancelled", pb_utils.TritonError.CANCELLED)))
         except PerceptError as error:
             if error.http_status >= 500:
                 pb_utils.Logger.log_error(f"tokenvl {request.request_id()!r}: {error!r}")

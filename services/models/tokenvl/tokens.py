@@ -7,7 +7,8 @@ runs inside Triton and in the reference).
 Each `<image>` becomes `<img>` + `<IMG_CONTEXT>` x (256 x tiles) + `</img>`; the visual
 embeddings replace the embeddings at the `<IMG_CONTEXT>` positions. Generation stops at
 `<|im_end|>`. The prompt is built as token ids piece by piece (text pieces tokenised, image
-blocks inserted as ids), so a user's text can never forge an image block.
+blocks inserted as ids); text that spells an image token is refused before it gets here
+(triton/generation.py), so a user's text cannot forge an image block.
 """
 from __future__ import annotations
 
