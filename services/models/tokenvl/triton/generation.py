@@ -21,7 +21,7 @@ import numpy as np
 from services.common import limits, settings
 from services.common.errors import ErrorCode, PerceptError
 from services.common.images import decode_image
-from services.models.tokenfd.preprocess import tile_image
+from services.models.tokenfd.preprocess import choose_grid, tile_image
 from services.models.tokenvl import config as model_config
 from services.models.tokenvl.artifacts import META_FILE, TOKENIZER_FILE
 from services.models.tokenvl.tokens import (IMG_CONTEXT, IMG_END, IMG_START, Prompt, PromptBuilder, Tokenizer)
@@ -116,6 +116,12 @@ def request_from_inputs(get: Callable[[str], np.ndarray | None]) -> GenerationRe
         stops=[s for s in stop_list if s])
 
 
+def tile_count(image, max_tiles: int) -> int:
+    """Tiles tile_image sends for `image` at `max_tiles` (the thumbnail included), without tiling."""
+    cols, rows = choose_grid(image.width, image.height, max_tiles=max_tiles)
+    return model_config.encoder_tiles(cols * rows)
+
+
 class TokenVLGeneration:
     def __init__(self, tokenizer: Tokenizer, decoder: Decoder, *, context_length: int, max_images: int,
                  max_tiles: int = model_config.DEFAULT_MAX_TILES,
@@ -162,23 +168,33 @@ class TokenVLGeneration:
                                    f"but {len(request.images)} image(s); each image needs one, in order")
         else:
             self._check_text(request.prompt or "")
-        tiled = []
+        images = []
         for index, data in enumerate(request.images):
             try:
-                image = decode_image(data, max_pixels=self.max_image_pixels)
+                images.append(decode_image(data, max_pixels=self.max_image_pixels))
             except PerceptError as exc:
                 raise PerceptError(exc.code, f"image {index}: {exc.message}") from None
-            tiled.append(tile_image(image, max_tiles=self.max_tiles))
-        tiles = [t.num_tiles for t in tiled]
-        prompt = (self.prompts.chat(request.messages, tiles) if request.messages is not None
-                  else self.prompts.single(request.prompt or "", tiles))
         max_tokens = request.max_tokens or self.default_max_tokens
+        # Each image gets up to max_tiles tiles; when the images would not fit the context at
+        # that cap, the cap is lowered for all of them (as InternVL does for several images)
+        # down to one tile each; only then is the request refused.
+        for cap in range(self.max_tiles, 0, -1):
+            tiles = [tile_count(image, cap) for image in images]
+            prompt = self._prompt(request, tiles)
+            if len(prompt.ids) + max_tokens <= self.context_length or not images:
+                break
         if len(prompt.ids) + max_tokens > self.context_length:
             raise PerceptError(ErrorCode.CONTEXT_LENGTH_EXCEEDED,
-                               f"the prompt is {len(prompt.ids)} tokens (images included) and max_tokens "
-                               f"{max_tokens}: over the model's context of {self.context_length} tokens")
+                               f"the prompt is {len(prompt.ids)} tokens (images included, at the fewest tiles) "
+                               f"and max_tokens {max_tokens}: over the model's context of "
+                               f"{self.context_length} tokens")
+        tiled = [tile_image(image, max_tiles=cap) for image in images]
         pixels = np.concatenate([t.pixel_values for t in tiled]) if tiled else None
         return Prepared(prompt=prompt, pixel_values=pixels, max_tokens=max_tokens, request=request)
+
+    def _prompt(self, request: GenerationRequest, tiles: list[int]) -> Prompt:
+        return (self.prompts.chat(request.messages, tiles) if request.messages is not None
+                else self.prompts.single(request.prompt or "", tiles))
 
     def _check_text(self, text: str) -> None:
         forged = [token for token in _IMAGE_TOKENS if token in text]
