@@ -127,7 +127,16 @@ def _metric(server, name):
     return sample_total(scrape(server.metrics_url), name, {"model": contract.TOKENVL_MODEL}) or 0.0
 
 
+def _wait_for_in_flight(server, value, timeout_s=10.0):
+    """The gauge drops just after a request's last response is sent, so a test waits for it."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and _metric(server, contract.IN_FLIGHT_METRIC) != value:
+        time.sleep(0.05)
+    return _metric(server, contract.IN_FLIGHT_METRIC)
+
+
 def test_cancelling_the_stream_stops_the_generation(triton_server, stream):
+    assert _wait_for_in_flight(triton_server, 0) == 0   # the previous tests' requests have ended
     cancelled_before = _metric(triton_server, "percept_generations_cancelled_total")
     stream.send(PROMPT="Write a very long report.", MAX_TOKENS=7000, TEMPERATURE=1.0, SEED=1)
     for _ in range(3):
@@ -135,8 +144,5 @@ def test_cancelling_the_stream_stops_the_generation(triton_server, stream):
         assert error is None
     assert _metric(triton_server, contract.IN_FLIGHT_METRIC) == 1
     stream.cancel()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _metric(triton_server, contract.IN_FLIGHT_METRIC) != 0:
-        time.sleep(0.05)
-    assert _metric(triton_server, contract.IN_FLIGHT_METRIC) == 0
+    assert _wait_for_in_flight(triton_server, 0) == 0
     assert _metric(triton_server, "percept_generations_cancelled_total") == cancelled_before + 1
