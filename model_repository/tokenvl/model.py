@@ -88,6 +88,13 @@ class TritonPythonModel:
 
     def _generate(self, request, sender):
         final = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL
+        ended = []
+
+        def end():   # before the final response goes out, so a client that has it sees the gauge drop
+            if not ended:
+                ended.append(True)
+                self._track(-1)
+
         try:
             def get(name):
                 tensor = pb_utils.get_input_tensor_by_name(request, name)
@@ -99,21 +106,26 @@ class TritonPythonModel:
             stop_now = lambda: self.stopping.is_set() or sender.is_cancelled()  # noqa: E731
             for chunk in self.generation.stream(prepared, features, cancelled=stop_now):
                 finished = bool(chunk.finish_reason)
+                if finished:
+                    end()
                 sender.send(_chunk_response(chunk), flags=final if finished else 0)
             if not finished:   # cancelled: close the stream (the client is gone; nothing more is read)
                 self.cancelled_total.increment(1)
+                end()
                 self._send_last(sender, pb_utils.InferenceResponse(error=pb_utils.TritonError(
                     "cancelled", pb_utils.TritonError.CANCELLED)))
         except PerceptError as error:
             if error.http_status >= 500:
                 pb_utils.Logger.log_error(f"tokenvl {request.request_id()!r}: {error!r}")
+            end()
             self._send_last(sender, _error(error))
         except Exception as exc:  # noqa: BLE001 - one failed request never fails the others
             pb_utils.Logger.log_error(f"tokenvl {request.request_id()!r}: {traceback.format_exc()}")
+            end()
             self._send_last(sender, _error(PerceptError(ErrorCode.INTERNAL,
                                                         f"tokenvl failed: {type(exc).__name__}")))
         finally:
-            self._track(-1)
+            end()
 
     @staticmethod
     def _send_last(sender, response):
