@@ -127,6 +127,14 @@ def _metric(server, name):
     return sample_total(scrape(server.metrics_url), name, {"model": contract.TOKENVL_MODEL}) or 0.0
 
 
+LONG_PROMPT = "Read the title."
+
+
+def test_the_long_prompt_runs_to_max_tokens_when_not_cancelled(stream):
+    """What the cancellation test relies on: left alone, its generation ends at max_tokens."""
+    assert stream.generate(PROMPT=LONG_PROMPT, MAX_TOKENS=1500).finish_reason == "length"
+
+
 def _wait_for_in_flight(server, value, timeout_s=10.0):
     """The gauge drops just after a request's last response is sent, so a test waits for it."""
     deadline = time.monotonic() + timeout_s
@@ -138,7 +146,9 @@ def _wait_for_in_flight(server, value, timeout_s=10.0):
 def test_cancelling_the_stream_stops_the_generation(triton_server, stream):
     assert _wait_for_in_flight(triton_server, 0) == 0   # the previous tests' requests have ended
     cancelled_before = _metric(triton_server, "percept_generations_cancelled_total")
-    stream.send(PROMPT="Write a very long report.", MAX_TOKENS=7000, TEMPERATURE=1.0, SEED=1)
+    # Greedy on this prompt, the fixture never emits <|im_end|>: it would run all 7000 tokens
+    # (seconds), so only the cancellation can end it early (the counter tells which it was).
+    stream.send(PROMPT=LONG_PROMPT, MAX_TOKENS=7000)
     for _ in range(3):
         response, error = stream.next()
         assert error is None
