@@ -27,6 +27,10 @@ SERVING_MODULES = [
     "services.codeperception.backends.triton",
     "services.common.grpc_errors",
     "services.triton.generation",
+    "services.triton.generation_client",
+    # what the evaluation and data-engine pods import (TokenVL's serving modules: tests/unit/tokenvl)
+    "services.evaluation.cli",
+    "services.evaluation.synth.cli",
 ]
 
 

@@ -11,6 +11,7 @@ fault the whole call.
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import aclosing
 from typing import Any, Mapping
 
@@ -25,6 +26,7 @@ from .base import (BackendUnavailable, Generation, GenerationFailed, GenerationO
 
 OPTIONS = {"stop": str}
 STARTUP_TIMEOUT_S = 10.0
+log = logging.getLogger(__name__)
 
 
 def _summary(problems: list[str], shown: int = 3) -> str:
@@ -41,6 +43,7 @@ class TritonGenerationBackend:
         self.max_concurrency = settings.generation_concurrency
         self.prompt = ""
         self.client = None
+        self.default_max_tokens = settings.sampling.max_tokens
         self.generation: GenerationClient | None = None
 
     async def _implementing_models(self, client) -> dict[str, list[str]]:
@@ -75,17 +78,31 @@ class TritonGenerationBackend:
             reasons = "; ".join(f"{name}: {_summary(found)}" for name, found in sorted(verdicts.items()))
             raise BackendUnavailable(
                 f"the triton backend: no model served by Triton at {url} implements the generation contract "
-                f"(services/triton/generation.py){' -- ' + reasons if reasons else ''}. No generation model is "
-                "built into the model repository yet; use the `openai` or `reference` backend.")
+                f"(services/triton/generation.py){' -- ' + reasons if reasons else ''}. `make models` builds "
+                "one (tokenvl); otherwise use the `openai` or `reference` backend.")
         if len(good) > 1:
             raise BackendUnavailable(f"the triton backend: several models implement the generation contract "
                                      f"({', '.join(good)}); set PERCEPT_CODEPERCEPTION_TRITON_MODEL")
         self.model = good[0]
+        config = (await self.client.get_model_config(self.model, client_timeout=STARTUP_TIMEOUT_S)).config
+        self.default_max_tokens = self._fitting_max_tokens(contract.model_limits(config).context_length)
         self.generation = GenerationClient(self.client)
         try:
             self.prompt = resolve_prompt(self.settings.prompt, self.settings.prompt_file)
         except (OSError, ValueError) as exc:
             raise BackendUnavailable(f"the triton backend cannot read its prompt: {exc}") from exc
+
+    def _fitting_max_tokens(self, context_length: int) -> int:
+        """The protocol's max_tokens (16384) may be over a served model's whole context, which
+        the model refuses (context_length_exceeded) for every request; the default is then
+        half the context, leaving the other half to the prompt and its image tokens."""
+        wanted = self.settings.sampling.max_tokens
+        if wanted < context_length:
+            return wanted
+        fitted = context_length // 2
+        log.warning("max_tokens %d does not fit the context of %s (%d tokens); generating at most %d",
+                    wanted, self.model, context_length, fitted)
+        return fitted
 
     def parse_options(self, raw: Mapping[str, str]) -> dict[str, Any]:
         return parse_typed_options(raw, OPTIONS)
@@ -96,7 +113,7 @@ class TritonGenerationBackend:
     def _request(self, jpeg: bytes, options: GenerationOptions) -> GenerationRequest:
         sampling = self.settings.sampling
         return GenerationRequest(
-            prompt=self.prompt, images=(jpeg,), max_tokens=options.max_tokens or sampling.max_tokens,
+            prompt=self.prompt, images=(jpeg,), max_tokens=options.max_tokens or self.default_max_tokens,
             temperature=sampling.temperature if options.temperature is None else options.temperature,
             top_p=sampling.top_p if options.top_p is None else options.top_p, seed=options.seed,
             stop=(options.extra["stop"],) if "stop" in options.extra else ())

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from services.models.check_report import CheckReport
 from services.models.tokenfd.config import CheckpointError, TokenFDConfig
 
 CONFIG_FILE = "config.json"
@@ -159,27 +159,6 @@ def upstream_shapes(config: TokenFDConfig) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-@dataclass(frozen=True)
-class CheckReport:
-    missing: list[str]
-    unexpected: list[str]
-    mis_shaped: list[str]      # "name: checkpoint (a, b), expected (c, d)"
-    ignored: list[str]
-
-    @property
-    def ok(self) -> bool:
-        return not (self.missing or self.unexpected or self.mis_shaped)
-
-    def message(self, source: str) -> str:
-        lines = [f"{source} does not match the TokenFD architecture of its config.json:"]
-        for title, names in (("missing", self.missing), ("unexpected", self.unexpected),
-                             ("mis-shaped", self.mis_shaped)):
-            if names:
-                lines.append(f"  {len(names)} {title} tensor(s):")
-                lines += [f"    {name}" for name in names]
-        return "\n".join(lines)
-
-
 def _embedding_name(state: dict[str, torch.Tensor]) -> tuple[str | None, list[str]]:
     """Which stored name holds the embedding table, and problems (both present and different)."""
     present = [name for name in EMBEDDING_NAMES if name in state]
@@ -209,7 +188,7 @@ def check_state_dict(state: dict[str, torch.Tensor], config: TokenFDConfig) -> C
     missing = [name for name in expected if name not in seen and not OPTIONAL.match(name)]
     if embedding is None:
         missing = [n if n != EMBEDDING_NAMES[0] else f"{n} (or {EMBEDDING_NAMES[1]})" for n in missing]
-    return CheckReport(missing=missing, unexpected=sorted(unexpected) + conflicts, mis_shaped=sorted(mis_shaped),
+    return CheckReport("TokenFD", missing=missing, unexpected=sorted(unexpected) + conflicts, mis_shaped=sorted(mis_shaped),
                        ignored=ignored)
 
 

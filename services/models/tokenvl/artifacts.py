@@ -1,7 +1,9 @@
 """File names of an exported TokenVL (one source for the exporter, the repository builder
 and the serving runtime)."""
+from services.models.tokenfd.artifacts import PLAN_FILE
+
 VISION_ONNX_FILE = "vision.onnx"          # pixel_values [N,3,448,448] -> image_features [N,256,H]
-VISION_PLAN_FILE = "model.plan"           # the gpu target's TensorRT engine of vision.onnx
+VISION_PLAN_FILE = PLAN_FILE              # the gpu target's TensorRT engine of vision.onnx (Triton's default name)
 DECODER_DIR = "decoder"                   # onnxruntime-genai builder output (model.onnx + data, genai_config)
 DECODER_ONNX_FILE = "model.onnx"
 EMBEDDINGS_FILE = "embed_tokens.npy"      # (vocab, H) float32: the LLM's input embedding table

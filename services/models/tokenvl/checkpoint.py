@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from services.models.check_report import CheckReport
 from services.models.tokenfd import checkpoint as tokenfd_checkpoint
 from services.models.tokenfd.checkpoint import read_state_dict, weight_files
 from services.models.tokenfd.config import TokenFDConfig
@@ -100,27 +100,6 @@ def upstream_shapes(config: TokenVLConfig) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-@dataclass(frozen=True)
-class CheckReport:
-    missing: list[str]
-    unexpected: list[str]
-    mis_shaped: list[str]
-    ignored: list[str]
-
-    @property
-    def ok(self) -> bool:
-        return not (self.missing or self.unexpected or self.mis_shaped)
-
-    def message(self, source: str) -> str:
-        lines = [f"{source} does not match the TokenVL architecture of its config.json:"]
-        for title, names in (("missing", self.missing), ("unexpected", self.unexpected),
-                             ("mis-shaped", self.mis_shaped)):
-            if names:
-                lines.append(f"  {len(names)} {title} tensor(s):")
-                lines += [f"    {name}" for name in names]
-        return "\n".join(lines)
-
-
 def check_state_dict(state: dict[str, torch.Tensor], config: TokenVLConfig) -> CheckReport:
     expected = upstream_shapes(config)
     ignored = sorted(name for name in state if UNUSED.match(name))
@@ -133,7 +112,7 @@ def check_state_dict(state: dict[str, torch.Tensor], config: TokenVLConfig) -> C
         elif tuple(tensor.shape) != expected[name]:
             mis_shaped.append(f"{name}: checkpoint {tuple(tensor.shape)}, expected {expected[name]}")
     missing = [name for name in expected if name not in state and not OPTIONAL.match(name)]
-    return CheckReport(missing=missing, unexpected=sorted(unexpected), mis_shaped=sorted(mis_shaped),
+    return CheckReport("TokenVL", missing=missing, unexpected=sorted(unexpected), mis_shaped=sorted(mis_shaped),
                        ignored=ignored)
 
 

@@ -1,8 +1,9 @@
 """The `triton` backend against a real tritonserver serving a model that implements the
 generation contract (services/triton/generation.py).
 
-No generation model is in the platform's repository yet (the TokenVL issue adds one), and a
-real VLM cannot run here; so the model below is a scripted stand-in -- a decoupled python
+A VLM that writes real plotting code cannot run here (the tiny TokenVL that `make models`
+builds writes noise; tests/integration/tokenvl runs the service against it), so to check that
+good code comes through the stream intact the model below is a scripted stand-in -- a decoupled python
 model that streams a fixed answer in pieces and reports the prompt it received in its token
 counts. Its config is built from the contract by the repository builder (apply_contract),
 so this also proves that the contract's config loads in Triton and passes the service's

@@ -108,3 +108,14 @@ def test_the_template_is_internvl25_with_256_context_tokens_per_tile(tokenizer):
     assert tokenizer.tokenizer.decode(chat.ids, skip_special_tokens=False).endswith(
         "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\nyes<|im_end|>\n<|im_start|>user\nmore<|im_end|>\n"
         "<|im_start|>assistant\n")
+
+
+def test_any_int64_seed_samples_reproducibly():
+    """The contract's SEED is INT64: a negative seed is a seed like any other, not a crash."""
+    logits = np.linspace(0.0, 1.0, 50)
+    draw = lambda seed: [Sampler(SamplingOptions(temperature=1.0, seed=seed))(logits) for _ in range(1)]
+    runs = lambda seed: (lambda s: [s(logits) for _ in range(20)])(Sampler(SamplingOptions(temperature=1.0, seed=seed)))
+    assert runs(-7) == runs(-7)
+    assert runs(-(2 ** 63)) == runs(-(2 ** 63))
+    assert runs(-7) != runs(7)
+    assert draw(-1) == draw(2 ** 64 - 1)

@@ -22,7 +22,10 @@ class SamplingOptions:
 class Sampler:
     def __init__(self, options: SamplingOptions) -> None:
         self.options = options
-        self.rng = np.random.default_rng(options.seed)
+        # The contract's SEED is INT64; numpy seeds are non-negative, so a seed is taken as its
+        # 64-bit pattern (one-to-one: -1 and 2**64 - 1 are the same seed, any other two differ).
+        seed = None if options.seed is None else options.seed & 0xFFFF_FFFF_FFFF_FFFF
+        self.rng = np.random.default_rng(seed)
 
     def __call__(self, logits: np.ndarray) -> int:
         options = self.options
