@@ -15,6 +15,7 @@ BENCHMARKS = (
     ["-m", "tests.bench.bench_tokenfd", "--write-docs"],
     ["-m", "tests.bench.bench_sandbox", "--update-docs"],
     ["-m", "tests.bench.bench_codeperception", "--update-docs"],
+    ["-m", "tests.bench.bench_tokenvl", "--write-docs"],
     ["-m", "tests.bench.bench_evaluation", "--write-docs"],
     ["-m", "tests.bench.bench_synth", "--write-docs"],
 )
