@@ -228,9 +228,10 @@ def _spawn(component: Component, log_dir: Path) -> None:
                                              env={**os.environ, **component.env}, start_new_session=True)
 
 
-def _note(component: Component, message: str, *, stream=sys.stdout) -> None:
-    """A supervision event, on devstack's output and in the component's own log."""
-    print(message, file=stream, flush=True)
+def _note(component: Component, message: str, *, to_stderr: bool = False) -> None:
+    """A supervision event, on devstack's output and in the component's own log. The stream
+    is looked up when the event happens (not bound at import), so it is the current one."""
+    print(message, file=sys.stderr if to_stderr else sys.stdout, flush=True)
     if component.log_path is not None:
         with open(component.log_path, "a") as log:
             log.write(f"[devstack {time.strftime('%H:%M:%S')}] {message}\n")
@@ -321,7 +322,7 @@ class Supervisor:
         if watch.failures > limit:
             message = (f"{component.name} {reason}; it failed {limit} restart(s) in a row, giving up "
                        f"(see {component.log_path})")
-            _note(component, f"error: {message}", stream=sys.stderr)
+            _note(component, f"error: {message}", to_stderr=True)
             raise GiveUp(message)
         delay = self.policy.delay(watch.failures)
         _note(component, f"{component.name} {reason}; restarting it in {delay:.1f}s "

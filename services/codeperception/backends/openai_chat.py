@@ -10,6 +10,7 @@ candidate is one request (`n` is not portable across servers), sent concurrently
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any, Mapping
 
 import httpx
@@ -25,6 +26,7 @@ from .base import (BackendUnavailable, Generation, GenerationFailed, GenerationO
 # backend_options this backend takes, and their types.
 OPTIONS = {"top_k": int, "repetition_penalty": float, "presence_penalty": float}
 CONNECT_TIMEOUT_S = 5.0
+OWN_TIMEOUT_MARGIN_S = 0.25  # a request this close to its own timeout ends by itself
 ERROR_BODY_CHARS = 300
 
 
@@ -84,10 +86,27 @@ class OpenAIChatBackend:
             body["seed"] = options.seed
         return body
 
+    async def _post(self, body: dict, timeout: httpx.Timeout, timeout_s: float) -> httpx.Response:
+        """The request in a task of its own, so that the caller's cancellation reaches it once:
+        a cancellation landing while httpx closes a connection (after its own read timeout,
+        which the deadline makes coincide with the caller's) leaves that connection open, and
+        the backend keeps generating for no one. A request that is at its own timeout is left
+        to end and close by itself; any other is cancelled, and its close awaited."""
+        ends_at = asyncio.get_running_loop().time() + timeout_s
+        request = asyncio.ensure_future(self.client.post(self.url, json=body, timeout=timeout))
+        try:
+            return await asyncio.shield(request)
+        except asyncio.CancelledError:
+            if asyncio.get_running_loop().time() < ends_at - OWN_TIMEOUT_MARGIN_S:
+                request.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(request)
+            raise
+
     async def generate(self, prepared: str, options: GenerationOptions, timeout_s: float) -> Generation:
         timeout = httpx.Timeout(timeout_s, connect=min(CONNECT_TIMEOUT_S, timeout_s))
         try:
-            response = await self.client.post(self.url, json=self.body(prepared, options), timeout=timeout)
+            response = await self._post(self.body(prepared, options), timeout, timeout_s)
         except httpx.TimeoutException:
             raise PerceptError(ErrorCode.DEADLINE_EXCEEDED,
                                f"the generation backend did not answer within the deadline ({timeout_s:.1f}s)")

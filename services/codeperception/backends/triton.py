@@ -85,7 +85,10 @@ class TritonGenerationBackend:
                                      f"({', '.join(good)}); set PERCEPT_CODEPERCEPTION_TRITON_MODEL")
         self.model = good[0]
         config = (await self.client.get_model_config(self.model, client_timeout=STARTUP_TIMEOUT_S)).config
-        self.default_max_tokens = self._fitting_max_tokens(contract.model_limits(config).context_length)
+        try:
+            self.default_max_tokens = self._fitting_max_tokens(contract.model_limits(config).context_length)
+        except ValueError:  # the model states no limits: the request's max_tokens is its to refuse
+            pass
         self.generation = GenerationClient(self.client)
         try:
             self.prompt = resolve_prompt(self.settings.prompt, self.settings.prompt_file)

@@ -79,6 +79,23 @@ def test_chat_through_the_openai_client_equals_the_reference(gateway, reference)
     assert (answer.choices[0].message.content, usage.completion_tokens, usage.prompt_tokens) == expected
 
 
+@pytest.mark.parametrize("images", [
+    pytest.param([], id="text-only"),
+    pytest.param([(448, 448, (0, 0, 0))], id="one-tile"),
+    pytest.param([(1344, 896, (255, 255, 255))], id="several-tiles-and-thumbnail"),
+])
+def test_single_turn_chat_equals_the_reference(gateway, reference, images):
+    pictures = [_solid(*spec) for spec in images]
+    placeholders = "".join(f"{contract.IMAGE_PLACEHOLDER}\n" for _ in pictures)
+    expected = reference(messages=[contract.Turn("user", placeholders + "Read the title.")], images=pictures)
+    content = ([{"type": "image_url", "image_url": {"url": _data_uri(p)}} for p in pictures]
+               + [{"type": "text", "text": "Read the title."}])
+    with openai.OpenAI(base_url=f"{gateway}/v1", api_key="unused", max_retries=0, timeout=120) as client:
+        answer = client.chat.completions.create(model=contract.TOKENVL_MODEL, max_tokens=MAX_TOKENS, temperature=0,
+                                                messages=[{"role": "user", "content": content}])
+    usage = answer.usage
+    assert (answer.choices[0].message.content, usage.completion_tokens, usage.prompt_tokens) == expected
+
 def test_vqa_equals_the_reference(gateway, reference):
     import httpx
 

@@ -57,7 +57,8 @@ def test_the_gpu_build_profiles_the_engine_for_the_repository_it_builds(tmp_path
     monkeypatch.setattr(export_tensorrt, "build_plan", build_plan)
     monkeypatch.setattr(export_onnx, "export_artifacts",
                         lambda _checkpoint, out: shutil.copytree(tokenfd_artifacts.export, out))
-    built = build_default(tmp_path, checkpoint=tokenfd_artifacts.checkpoint, target="gpu",
+    # TokenFD's engine only: TokenVL's vision profile is tests/unit/models/test_tensorrt_engine_builder.py's.
+    built = build_default(tmp_path, checkpoint=tokenfd_artifacts.checkpoint, target="gpu", tokenvl=False,
                           options=RepositoryOptions(encoder_max_batch_size=8), log=lambda *_: None)
     encoder = parse((built.repository / contract.TOKENFD_ENCODER / "config.pbtxt").read_text())
     (profile,) = profiles
