@@ -21,10 +21,9 @@ from pathlib import Path
 
 import torch
 
-from services.models.check_report import CheckReport
+from services.models.checkpoints import CONFIG_FILE, CheckReport, read_config_json
 from services.models.tokenfd.config import CheckpointError, TokenFDConfig
 
-CONFIG_FILE = "config.json"
 TOKENIZER_FILE = "tokenizer.model"
 SAFETENSORS_FILE = "model.safetensors"
 SAFETENSORS_INDEX = "model.safetensors.index.json"
@@ -59,17 +58,8 @@ _QKV = re.compile(r"^vision_model\.encoder\.layers\.(\d+)\.attn\.qkv\.(weight|bi
 
 # --- config and files ----------------------------------------------------------------
 def load_config(checkpoint_dir: str | Path) -> TokenFDConfig:
-    directory = Path(checkpoint_dir)
-    path = directory / CONFIG_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist (expected an upstream TokenFD checkpoint directory)")
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{path} is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise CheckpointError(f"{path} is not a JSON object")
-    return TokenFDConfig.from_upstream_json(data, name=directory.resolve().name)
+    data = read_config_json(checkpoint_dir, "TokenFD", CheckpointError)
+    return TokenFDConfig.from_upstream_json(data, name=Path(checkpoint_dir).resolve().name)
 
 
 def weight_files(checkpoint_dir: str | Path) -> list[Path]:

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from services.models.checkpoints import CONFIG_FILE
 from services.models.tokenfd.config import FIXTURE_VOCAB_SIZE, TokenFDConfig, get_config
 
 WEIGHTS_FILE = "model.safetensors"
-CONFIG_FILE = "config.json"
 TOKENIZER_FILE = "tokenizer.model"
 
 # The tokenizer's training text: plain English about documents, written for this

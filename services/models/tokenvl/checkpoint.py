@@ -20,19 +20,17 @@ upstream name before anything is converted. Then:
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import torch
 
-from services.models.check_report import CheckReport
+from services.models.checkpoints import CONFIG_FILE, CheckReport, read_config_json
 from services.models.tokenfd import checkpoint as tokenfd_checkpoint
 from services.models.tokenfd.checkpoint import read_state_dict, weight_files
 from services.models.tokenfd.config import TokenFDConfig
 from services.models.tokenvl.config import CheckpointError, TokenVLConfig
 
-CONFIG_FILE = "config.json"
 # InternVL's own projector (TokenVL uses mlp_mt) is stored but unused.
 UNUSED = re.compile(r"^mlp1\..*$")
 OPTIONAL = re.compile(r"^encoder_mt\.upsample\.[13]\.num_batches_tracked$")
@@ -42,17 +40,8 @@ __all__ = ["CheckReport", "CheckpointError", "check_state_dict", "convert_state_
 
 
 def load_config(checkpoint_dir: str | Path) -> TokenVLConfig:
-    directory = Path(checkpoint_dir)
-    path = directory / CONFIG_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist (expected an upstream TokenVL checkpoint directory)")
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{path} is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise CheckpointError(f"{path} is not a JSON object")
-    return TokenVLConfig.from_upstream_json(data, name=directory.resolve().name)
+    data = read_config_json(checkpoint_dir, "TokenVL", CheckpointError)
+    return TokenVLConfig.from_upstream_json(data, name=Path(checkpoint_dir).resolve().name)
 
 
 def _vit_layer_shapes(prefix: str, C: int, M: int, qkv_bias: bool, layer_norm: bool) -> dict[str, tuple]:

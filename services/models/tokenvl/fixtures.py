@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from services.models.checkpoints import CONFIG_FILE
 from services.models.tokenfd.config import TokenFDConfig
 from services.models.tokenfd.fixtures import FIXTURE_TEXT, SEED_TEXT_REPEAT
 from services.models.tokenfd.fixtures import random_upstream_state as tokenfd_random_state
@@ -25,7 +26,6 @@ from services.models.tokenvl.config import TokenVLConfig, get_config
 from services.models.tokenvl.tokens import SPECIAL_TOKENS, TOKENIZER_FILE
 
 WEIGHTS_FILE = "model.safetensors"
-CONFIG_FILE = "config.json"
 FIXTURE_VOCAB_SIZE = 640
 # Text beyond ASCII, so multi-byte characters are split over several byte-level tokens.
 FIXTURE_UNICODE_TEXT = """\
