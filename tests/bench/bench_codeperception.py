@@ -44,7 +44,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.bench.stats import summarize, yes_no
+from tests.bench.stats import replace_block, summarize, yes_no
 from tests.integration.gateway.stem_support import DPI, CodePerceptionProcess, build_dataset
 from tests.integration.gateway.support import running_gateway
 from tests.sandbox.harness import CORPUS, SandboxServer
@@ -226,11 +226,6 @@ def plot(results: list[Repeat], path: Path) -> None:
     plt.close(fig)
 
 
-def replace_block(text: str, table: str) -> str:
-    start, end = text.index(MARK_START), text.index(MARK_END)
-    return text[:start + len(MARK_START)] + "\n" + table + "\n" + text[end:]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="times the whole set runs (k >= 3)")
@@ -252,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         plot(results, PLOT)
     print(table)
     if args.update_docs:
-        DOCS.write_text(replace_block(DOCS.read_text(), table))
+        DOCS.write_text(replace_block(DOCS.read_text(), MARK_START, MARK_END, table))
     return 0
 
 

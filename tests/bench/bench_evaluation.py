@@ -44,7 +44,7 @@ from services.codeperception.dataset import read_samples
 from services.evaluation.cli import main as percept_eval
 from services.evaluation.harness import Harness, RunConfig
 from services.evaluation.protocol import DPI, EXEC_TIMEOUT_S, upstream_script
-from tests.bench.stats import summarize, yes_no
+from tests.bench.stats import replace_block, summarize, yes_no
 from tests.sandbox.harness import SandboxServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -198,11 +198,6 @@ def plot(results: list[dict], path: Path) -> None:
     plt.close(figure)
 
 
-def replace_block(text: str, table: str) -> str:
-    start, end = text.index(MARK_START), text.index(MARK_END)
-    return text[:start + len(MARK_START)] + "\n" + table + "\n" + text[end:]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=60, help="samples in the generated split")
@@ -219,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         text = DOCS.read_text()
         if MARK_START not in text:
             text += f"\n## Evaluation harness\n\n{MARK_START}\n{MARK_END}\n"
-        DOCS.write_text(replace_block(text, table))
+        DOCS.write_text(replace_block(text, MARK_START, MARK_END, table))
     return 0
 
 

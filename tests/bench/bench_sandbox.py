@@ -59,7 +59,7 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from tests.bench.stats import Summary, summarize, yes_no  # noqa: E402
+from tests.bench.stats import Summary, replace_block, summarize, yes_no  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "sandbox" / "corpus"
@@ -297,13 +297,8 @@ def markdown(results: list[Repeat], isolation: dict, rounds: int, fresh_rounds: 
     return "\n".join(rows)
 
 
-def replace_block(text: str, table: str) -> str:
-    start, end = text.index(MARK_START), text.index(MARK_END)
-    return text[:start + len(MARK_START)] + "\n" + table + "\n" + text[end:]
-
-
 def update_docs(table: str, path: Path = DOCS) -> None:
-    path.write_text(replace_block(path.read_text(), table))
+    path.write_text(replace_block(path.read_text(), MARK_START, MARK_END, table))
 
 
 def main(argv: list[str] | None = None) -> int:

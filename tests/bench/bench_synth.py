@@ -40,7 +40,7 @@ from services.evaluation.shards import Shard
 from services.evaluation.synth import corpus, families
 from services.evaluation.synth.engine import Plan, generate
 from services.evaluation.synth.render import SandboxRenderer
-from tests.bench.stats import summarize
+from tests.bench.stats import replace_block, summarize
 from tests.sandbox.harness import SandboxServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -160,8 +160,7 @@ def plot(results: list[Repeat], path: Path) -> None:
 def write_section(text: str, table: str) -> str:
     """Replace the results block, or append the section when the document has none yet."""
     if MARK_START in text and MARK_END in text:
-        start, end = text.index(MARK_START), text.index(MARK_END)
-        return text[:start + len(MARK_START)] + "\n" + table + "\n" + text[end:]
+        return replace_block(text, MARK_START, MARK_END, table)
     section = (f"\n{SECTION_TITLE}\n\n{__doc__.split(chr(10) * 2)[0]}\n\n"
                f"![engine against a python subprocess per program](img/{PLOT.name})\n\n"
                f"{MARK_START}\n{table}\n{MARK_END}\n")

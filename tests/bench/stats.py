@@ -49,3 +49,10 @@ def summarize(values: Iterable[float]) -> Summary:
 def yes_no(met: bool) -> str:
     """'yes' / 'no', for a table's "met" column."""
     return "yes" if met else "no"
+
+
+def replace_block(text: str, start_marker: str, end_marker: str, body: str) -> str:
+    """`text` with what lies between the two markers replaced by `body`: each benchmark
+    rewrites only its own block of docs/benchmarks.md."""
+    start, end = text.index(start_marker), text.index(end_marker)
+    return text[:start + len(start_marker)] + "\n" + body + "\n" + text[end:]

@@ -46,3 +46,11 @@ def test_target_equal_to_median_is_met():
 def test_empty_is_refused():
     with pytest.raises(ValueError):
         summarize([])
+
+
+def test_replace_block_rewrites_only_between_its_markers():
+    from tests.bench.stats import replace_block
+
+    text = "intro\n<!-- a:start -->\nold\n<!-- a:end -->\n<!-- b:start -->\nkept\n<!-- b:end -->\n"
+    replaced = replace_block(text, "<!-- a:start -->", "<!-- a:end -->", "new")
+    assert replaced == "intro\n<!-- a:start -->\nnew\n<!-- a:end -->\n<!-- b:start -->\nkept\n<!-- b:end -->\n"
