@@ -4,6 +4,12 @@ Every service that accepts an image decodes it here, so a hostile or broken file
 rejected the same way everywhere: typed errors, never a crash, never an unbounded
 allocation. The pixel cap is checked from the header, before any pixel is decoded;
 `check_image_header` does only those header checks.
+
+Transparency: `decode_image` drops alpha (a transparent pixel keeps the colour it stores,
+as PIL's and a VLM processor's `convert("RGB")` do); `decode_image(..., on_white=True)`
+composites it over white instead (matplotlib's default face colour: what a picture looks
+like on a page), from the same single decode. A caller that needs both views decodes once
+with `decode_source` and takes them with `to_rgb`.
 """
 from __future__ import annotations
 
@@ -20,6 +26,8 @@ from . import limits
 from .errors import ErrorCode, PerceptError
 
 SUPPORTED_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF")
+_ALPHA_MODES = ("RGBA", "LA", "PA")
+_WHITE = (255, 255, 255, 255)
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -97,13 +105,35 @@ def check_image_header(data: bytes, *, max_pixels: int | None = None) -> ImageHe
         return ImageHeader(format=str(image.format), width=image.size[0], height=image.size[1])
 
 
-def decode_image(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
-    """Decode bytes into an RGB PIL image, or raise a client-fault PerceptError."""
+def decode_source(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
+    """Decode bytes once, in the image's stored mode (alpha and palette kept), or raise a
+    client-fault PerceptError. `to_rgb` turns the result into RGB pixels."""
     max_pixels = limits.MAX_IMAGE_PIXELS.get() if max_pixels is None else max_pixels
     with _client_faults(max_pixels):
         image = _open_checked(data, max_pixels)
         image.load()
-    return image.convert("RGB")
+    return image
+
+
+def has_alpha(image: Image.Image) -> bool:
+    return image.mode in _ALPHA_MODES or "transparency" in image.info
+
+
+def to_rgb(image: Image.Image, *, on_white: bool = False) -> Image.Image:
+    """RGB pixels of a decoded image: alpha dropped, or (`on_white`) composited over white."""
+    if not (on_white and has_alpha(image)):
+        return image.convert("RGB")
+    rgba = image.convert("RGBA")
+    low, _high = rgba.getextrema()[3]
+    if low == 255:  # opaque after all (matplotlib's PNGs): compositing would change nothing
+        return rgba.convert("RGB")
+    return Image.alpha_composite(Image.new("RGBA", rgba.size, _WHITE), rgba).convert("RGB")
+
+
+def decode_image(data: bytes, *, max_pixels: int | None = None, on_white: bool = False) -> Image.Image:
+    """Decode bytes into an RGB PIL image (alpha dropped, or composited over white with
+    `on_white`), or raise a client-fault PerceptError."""
+    return to_rgb(decode_source(data, max_pixels=max_pixels), on_white=on_white)
 
 
 def decode_rgb_array(data: bytes, *, max_pixels: int | None = None) -> np.ndarray:

@@ -30,7 +30,6 @@ still show.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,23 +51,12 @@ INK_THRESHOLD = 24 / 255  # a channel this far from the page colour is drawn on 
 INK_MARGIN_PX = 3
 CANNY_SIGMA = 1.0
 EDGE_TOLERANCE_PX = 2
-_BACKGROUND = (255, 255, 255)
 
 
 def decode_on_white(data: bytes, *, max_pixels: int | None = None) -> Image.Image:
-    """Decode with the platform's limits and typed errors; transparency over white.
-
-    services.common.images drops alpha (transparent pixels keep whatever colour they
-    store, often black), so images that carry alpha are composited here; their header is
-    read a second time, which the first, validated decode makes safe."""
-    rgb = decode_image(data, max_pixels=max_pixels)
-    with Image.open(io.BytesIO(data)) as original:
-        has_alpha = original.mode in ("RGBA", "LA", "PA") or "transparency" in original.info
-        if not has_alpha:
-            return rgb
-        rgba = original.convert("RGBA")
-    page = Image.new("RGBA", rgba.size, _BACKGROUND + (255,))
-    return Image.alpha_composite(page, rgba).convert("RGB")
+    """Decode with the platform's limits and typed errors, transparency over white, in one
+    decode (services.common.images)."""
+    return decode_image(data, max_pixels=max_pixels, on_white=True)
 
 
 def common_size(reference_size: tuple[int, int], max_side: int) -> tuple[int, int]:
@@ -122,8 +110,11 @@ class PreparedReference:
         return self.ssim_rgb.shape[1], self.ssim_rgb.shape[0]
 
 
-def prepare_reference(data: bytes, *, max_pixels: int | None = None) -> PreparedReference:
-    reference = decode_on_white(data, max_pixels=max_pixels)
+def prepare_reference(reference: bytes | Image.Image, *, max_pixels: int | None = None) -> PreparedReference:
+    """The reference's half of every comparison, from its encoded bytes or from an image
+    the caller already decoded on white (`decode_image(..., on_white=True)`)."""
+    if not isinstance(reference, Image.Image):
+        reference = decode_on_white(reference, max_pixels=max_pixels)
     ssim_rgb = to_common_array(reference, common_size(reference.size, SSIM_MAX_SIDE))
     edge_size = common_size(reference.size, EDGE_MAX_SIDE)
     edges = _edges(to_common_array(reference, edge_size))
