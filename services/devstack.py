@@ -127,16 +127,7 @@ def plan_components(artifacts: Path) -> list[Component]:
             # The launcher itself waits this long for tritonserver before killing it.
             stop_grace_s=triton_settings.STOP_GRACE_S.get() + 5,
         ),
-        Component(
-            name="sandbox-runner",
-            command=[python, "-m", "percept_sandbox.cli", "serve"],
-            health_url=f"http://{BIND_HOST}:{sandbox_metrics}/metrics",
-            ports=[sandbox_grpc, sandbox_metrics],
-            urls={
-                "sandbox-runner gRPC": f"{BIND_HOST}:{sandbox_grpc}",
-                "sandbox-runner metrics": f"http://{BIND_HOST}:{sandbox_metrics}/metrics",
-            },
-        ),
+        sandbox_component(sandbox_grpc, sandbox_metrics),
         Component(
             name="codeperception",
             command=[python, "-m", "services.codeperception"],
@@ -166,6 +157,22 @@ def plan_components(artifacts: Path) -> list[Component]:
             env={"PERCEPT_TRITON_URL": f"{BIND_HOST}:{triton_grpc}", "PERCEPT_CODEPERCEPTION_URL": codeperception_url},
         ),
     ]
+
+
+def sandbox_component(grpc_port: int, metrics_port: int, *args: str) -> Component:
+    """The sandbox-runner as `make up` runs it, on these ports (its own settings for the rest;
+    `args`: more `percept-sandbox serve` flags, e.g. a tool's own --workers)."""
+    return Component(
+        name="sandbox-runner",
+        command=[sys.executable, "-m", "percept_sandbox.cli", "serve", *args],
+        health_url=f"http://{BIND_HOST}:{metrics_port}/metrics",
+        ports=[grpc_port, metrics_port],
+        urls={
+            "sandbox-runner gRPC": f"{BIND_HOST}:{grpc_port}",
+            "sandbox-runner metrics": f"http://{BIND_HOST}:{metrics_port}/metrics",
+        },
+        env={"PERCEPT_SANDBOX_GRPC_PORT": str(grpc_port), "PERCEPT_SANDBOX_METRICS_PORT": str(metrics_port)},
+    )
 
 
 # --- processes ----------------------------------------------------------------------------
@@ -235,6 +242,27 @@ def _note(component: Component, message: str, *, to_stderr: bool = False) -> Non
     if component.log_path is not None:
         with open(component.log_path, "a") as log:
             log.write(f"[devstack {time.strftime('%H:%M:%S')}] {message}\n")
+
+
+def start_once(component: Component, log_dir: Path, timeout_s: float | None = None) -> None:
+    """Start one component and wait until it is healthy, without supervision: for a tool that
+    needs a component for its own lifetime (`make eval-demo`); stop it with stop_component.
+    Raises RuntimeError (the component stopped) when it exits or is not healthy in time."""
+    _spawn(component, log_dir)
+    timeout_s = START_TIMEOUT_S.get() if timeout_s is None else timeout_s
+    deadline = time.monotonic() + timeout_s
+    while not http_ok(component.ready_url or component.health_url):
+        code = component.process.poll()
+        if code is not None or time.monotonic() > deadline:
+            _stop(component)
+            why = f"exited with code {code}" if code is not None else f"not healthy after {timeout_s:.0f}s"
+            raise RuntimeError(f"{component.name} did not start: {why} (log {component.log_path})")
+        time.sleep(POLL_S)
+
+
+def stop_component(component: Component) -> None:
+    """Stop a component and everything it spawned (its process group)."""
+    _stop(component)
 
 
 # --- supervision ----------------------------------------------------------------------------

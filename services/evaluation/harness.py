@@ -34,14 +34,14 @@ from services.codeperception.backends import (Backend, GenerationFailed, Generat
 from services.codeperception.dataset import Sample, read_samples
 from services.codeperception.deadline import Deadline
 from services.codeperception.extraction import extract_code
-from services.codeperception.fidelity import score, zero_report
+from services.codeperception.fidelity import FidelityReport, prepare_reference, score, zero_report
 from services.codeperception.metrics import Metrics
 from services.codeperception.pipeline import render_detail
 from services.codeperception.protos import sandbox_pb2
 from services.codeperception.sandbox import SandboxRenderer
 from services.codeperception.settings import CodePerceptionSettings
 from services.common.errors import PerceptError
-from services.common.images import decode_image
+from services.common.images import decode_source, to_rgb
 
 from . import protocol
 from .judge import CODE, IMAGE, Judge, JudgeConfig
@@ -56,11 +56,11 @@ OK = "OK"
 NO_CODE = "NO_CODE"
 GENERATION_ERROR = "GENERATION_ERROR"
 INVALID_INPUT = "INVALID_INPUT"
-RENDER_SLACK_S = 10.0
+RENDER_SLACK_S = 10.0  # the sandbox RPC may take this much longer than the render's own limit
 # The ground truth is rendered only for its execution trace, whose metrics read strings, the axes
 # grid, artist classes and colours -- nothing that depends on the resolution -- so at a low dpi:
 # its draw and PNG encoding cost about half of one at 300 dpi (docs/evaluation.md).
-TRACE_DPI = 36  # the sandbox RPC may take this much longer than the render's own limit
+TRACE_DPI = 36
 
 
 class SplitError(ValueError):
@@ -260,7 +260,8 @@ class _SampleRunner:
                         "executed": False, "code": "", "render": None, "timings": {}}
         try:
             image_bytes = sample.image_path.read_bytes()
-            image = await self._in_thread(decode_image, image_bytes, max_pixels=self.harness.max_pixels)
+            # decoded once: the model's RGB view now, the metrics' view on white from the same pixels
+            source, image = await self._in_thread(self._decode_input, image_bytes)
         except (OSError, PerceptError) as exc:
             return self._finish(record, INVALID_INPUT, f"the sample's image cannot be read: {exc}")
 
@@ -302,9 +303,8 @@ class _SampleRunner:
                 reference_trace = json.loads(reference_response.trace_json)
         started = time.monotonic()
         try:
-            report = await self._in_thread(score, image_bytes, png, reference_trace=reference_trace,
-                                           candidate_trace=candidate_trace if reference_trace else None,
-                                           max_pixels=self.harness.max_pixels)
+            report = await self._in_thread(self._score, source, png, reference_trace,
+                                           candidate_trace if reference_trace else None)
         except PerceptError as exc:  # the render is not a decodable image: the program's fault
             record["status"], record["detail"] = "OUTPUT_LIMIT", exc.message
             return await self._finish_judged(record, sample, image_bytes, None, reference_response)
@@ -313,6 +313,16 @@ class _SampleRunner:
         record["render"] = self.store.save_render(sample.index, png)
         record["fidelity"] = report.as_dict()
         return await self._finish_judged(record, sample, image_bytes, png, reference_response)
+
+    def _decode_input(self, data: bytes):
+        source = decode_source(data, max_pixels=self.harness.max_pixels)
+        return source, to_rgb(source)
+
+    def _score(self, source, png: bytes, reference_trace: dict | None,
+               candidate_trace: dict | None) -> FidelityReport:
+        reference = prepare_reference(to_rgb(source, on_white=True))
+        return score(reference, png, reference_trace=reference_trace, candidate_trace=candidate_trace,
+                     max_pixels=self.harness.max_pixels)
 
     async def _generate(self, image: InputImage, record: dict) -> str | None:
         started = time.monotonic()
