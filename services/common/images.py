@@ -123,8 +123,8 @@ def to_rgb(image: Image.Image, *, on_white: bool = False) -> Image.Image:
     """RGB pixels of a decoded image: alpha dropped, or (`on_white`) composited over white."""
     if not (on_white and has_alpha(image)):
         return image.convert("RGB")
-    rgba = image.convert("RGBA")
-    low, _high = rgba.getextrema()[3]
+    rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+    low, _high = rgba.getchannel("A").getextrema()  # the alpha band alone: a quarter of the work
     if low == 255:  # opaque after all (matplotlib's PNGs): compositing would change nothing
         return rgba.convert("RGB")
     return Image.alpha_composite(Image.new("RGBA", rgba.size, _WHITE), rgba).convert("RGB")
