@@ -2,7 +2,8 @@
 
     <out>/checkpoints/tokenfd-tiny     the tiny seeded checkpoint (plumbing only, not a real model)
     <out>/checkpoints/tokenvl-tiny     the tiny seeded TokenVL checkpoint (plumbing only)
-    <out>/export/<name>                encoder.onnx, tok_embeddings.npy, tokenizer.model, tokenfd.json
+    <out>/export/<name>                encoder.onnx, encoder.cpu.onnx, tok_embeddings.npy, tokenizer.model,
+                                       tokenfd.json
                                        / vision.onnx, decoder/, embed_tokens.npy, tokenizer.json, tokenvl.json
     <out>/model_repository             what the launcher serves (tokenfd_* and tokenvl*)
 

@@ -3,7 +3,7 @@
     python -m services.models.tokenfd.export --checkpoint DIR --out DIR [--tensorrt PLAN]
     python -m services.models.tokenfd.export --tiny DIR --out DIR     # seeded fixture first
 
-Writes encoder.onnx, tok_embeddings.npy, tokenizer.model and tokenfd.json to --out;
+Writes encoder.onnx, encoder.cpu.onnx, tok_embeddings.npy, tokenizer.model and tokenfd.json to --out;
 with --tensorrt also a TensorRT plan (GPU machines only; exits non-zero otherwise).
 """
 from __future__ import annotations

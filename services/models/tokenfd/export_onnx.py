@@ -1,15 +1,18 @@
 """Export a TokenFD checkpoint to the artefacts the serving path needs (torch).
 
     <out>/encoder.onnx         pixel_values FP32 [N,3,448,448] + query_embeddings FP32 [N,T,D]
-                               -> similarity FP32 [N,T,128,128]   (N, T dynamic)
+                               -> similarity FP32 [N,T,128,128]   (N, T dynamic); the portable
+                               graph (opset 18), what TensorRT builds the gpu target's engine from
+    <out>/encoder.cpu.onnx     the same signature and function, laid out for ONNX Runtime's CPU
+                               kernels (cpu_encoder.py, opset 23): what the cpu target serves
     <out>/tok_embeddings.npy   (vocab, D) float32: the query lookup table, outside the graph
     <out>/tokenizer.model      the checkpoint's sentencepiece model, copied
     <out>/tokenfd.json         name, model id, D, vocab size, tile/grid sizes, default max tiles
 
 The graph computes the cosine similarity next to the encoder, so the (N, 16384, D)
 feature map never leaves it (docs/tokenfd.md has the memory arithmetic). It is
-exported with the dynamo exporter (torch.export -> ONNX, opset 18), optimised by
-onnxscript, and checked with onnx.checker.
+exported with the dynamo exporter (torch.export -> ONNX), optimised by onnxscript,
+and checked with onnx.checker.
 """
 from __future__ import annotations
 
@@ -26,11 +29,12 @@ from typing import Any
 import numpy as np
 
 from services.models.tokenfd import checkpoint as ckpt
-from services.models.tokenfd.artifacts import EMBEDDINGS_FILE, META_FILE, ONNX_FILE, TOKENIZER_FILE
-from services.models.tokenfd.config import DEFAULT_MAX_TILES, FEATURE_GRID, TILE_SIZE, TokenFDConfig
+from services.models.tokenfd.artifacts import CPU_ONNX_FILE, EMBEDDINGS_FILE, META_FILE, ONNX_FILE, TOKENIZER_FILE
+from services.models.tokenfd.config import DEFAULT_MAX_TILES, FEATURE_GRID, TILE_SIZE
 from services.models.tokenfd.triton import contract
 
-OPSET = 18
+OPSET = 18       # the portable graph: what TensorRT's ONNX parser reads
+CPU_OPSET = 23   # the cpu graph: ONNX's fused Attention operator arrived in opset 23
 MODEL_ID_CHARS = 16
 
 
@@ -38,6 +42,7 @@ MODEL_ID_CHARS = 16
 class ExportedArtifacts:
     directory: Path
     onnx: Path
+    cpu_onnx: Path
     embeddings: Path
     tokenizer: Path
     metadata_file: Path
@@ -56,18 +61,29 @@ def model_id(files: list[Path]) -> str:
 
 
 def export_encoder_onnx(model, path: str | Path, *, opset: int = OPSET) -> Path:
-    """Write the SimilarityEncoder of `model` (a TokenFDModel) to `path`."""
-    import torch
-
+    """Write the portable graph: the SimilarityEncoder of `model` (a TokenFDModel) to `path`."""
     from services.models.tokenfd.modeling import SimilarityEncoder
 
-    path = Path(path)
+    return _export(SimilarityEncoder(model), Path(path), opset)
+
+
+def export_cpu_encoder_onnx(model, path: str | Path) -> Path:
+    """Write the cpu graph: cpu_encoder.CpuSimilarityEncoder of `model`, its ViT traced
+    with fused attention."""
+    from services.models.tokenfd.cpu_encoder import CpuSimilarityEncoder, fused_attention
+
+    with fused_attention(model):
+        return _export(CpuSimilarityEncoder(model), Path(path), CPU_OPSET)
+
+
+def _export(encoder, path: Path, opset: int) -> Path:
+    import torch
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    config: TokenFDConfig = model.config
-    encoder = SimilarityEncoder(model).eval()
+    encoder = encoder.eval()
     # Example shapes other than 1 so neither axis is specialised to a constant.
     pixels = torch.zeros(2, 3, TILE_SIZE, TILE_SIZE)
-    queries = torch.zeros(2, 3, config.feature_dim)
+    queries = torch.zeros(2, 3, encoder.config.feature_dim)
     tiles, tokens = torch.export.Dim("tiles", min=1), torch.export.Dim("tokens", min=1)
     with torch.no_grad(), _quiet_exporter():
         program = torch.onnx.export(
@@ -122,6 +138,7 @@ def export_artifacts(checkpoint_dir: str | Path, out_dir: str | Path) -> Exporte
     out.mkdir(parents=True, exist_ok=True)
 
     onnx_path = export_encoder_onnx(model, out / ONNX_FILE)
+    cpu_onnx_path = export_cpu_encoder_onnx(model, out / CPU_ONNX_FILE)
     embeddings = model.tok_embeddings.weight.detach().numpy().astype(np.float32, copy=False)
     np.save(out / EMBEDDINGS_FILE, np.ascontiguousarray(embeddings))
     shutil.copyfile(tokenizer_source, out / TOKENIZER_FILE)
@@ -148,10 +165,11 @@ def export_artifacts(checkpoint_dir: str | Path, out_dir: str | Path) -> Exporte
                    "intermediate_size": config.vision.intermediate_size},
         "onnx": {"file": ONNX_FILE, "opset": OPSET, "inputs": [contract.ENC_PIXELS, contract.ENC_QUERY],
                  "outputs": [contract.ENC_SIMILARITY]},
+        "cpu_onnx": {"file": CPU_ONNX_FILE, "opset": CPU_OPSET},
     }
     meta_path = out / META_FILE
     meta_path.write_text(json.dumps(metadata, indent=2) + "\n")
-    return ExportedArtifacts(directory=out, onnx=onnx_path, embeddings=out / EMBEDDINGS_FILE,
+    return ExportedArtifacts(directory=out, onnx=onnx_path, cpu_onnx=cpu_onnx_path, embeddings=out / EMBEDDINGS_FILE,
                              tokenizer=out / TOKENIZER_FILE, metadata_file=meta_path, metadata=metadata)
 
 

@@ -85,12 +85,12 @@ def test_cli_serves_until_sigterm(tokenfd_artifacts, triton_stub_site):
 def test_a_model_that_fails_to_load_is_reported(tokenfd_artifacts, triton_stub_site, tmp_path):
     broken = tmp_path / "repo"
     shutil.copytree(tokenfd_artifacts.repository, broken)
-    (broken / contract.TOKENFD_ENCODER / "1" / "encoder.onnx").unlink()
+    (broken / contract.TOKENFD_ENCODER / "1" / "encoder.cpu.onnx").unlink()
     server = TritonServer(broken, http_port=0, grpc_port=0, metrics_port=0)
     with pytest.raises(TritonLaunchError, match=contract.TOKENFD_ENCODER) as caught:
         with server:
             pass
-    assert "encoder.onnx" in str(caught.value)
+    assert "encoder.cpu.onnx" in str(caught.value)
     assert server.process is None
     assert not list(SHM.glob(f"{server.shm_prefix}*"))
 

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from services.models.tokenfd import export as export_cli
+from services.models.tokenfd.artifacts import CPU_ONNX_FILE, ONNX_FILE
 from services.models.tokenfd.export_onnx import quantize_int8
 from services.models.tokenfd.export_tensorrt import gpu_present
 from services.models.tokenfd.preprocess import stitch_maps, tile_image
@@ -22,9 +23,10 @@ from services.models.tokenfd.triton import contract
 TOLERANCE = 1e-4   # fp32, max abs difference of cosine similarities
 
 
-@pytest.fixture(scope="module")
-def session(tiny_export):
-    return ort.InferenceSession(str(tiny_export / "encoder.onnx"), providers=["CPUExecutionProvider"])
+@pytest.fixture(scope="module", params=[CPU_ONNX_FILE, ONNX_FILE], ids=["cpu_graph", "portable_graph"])
+def session(request, tiny_export):
+    """Both exported graphs: the cpu graph the cpu target serves, and the portable one TensorRT reads."""
+    return ort.InferenceSession(str(tiny_export / request.param), providers=["CPUExecutionProvider"])
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +52,9 @@ def served_locate(export_dir, session, image, query, max_tiles=12):
 
 
 # --- the graph ---------------------------------------------------------------------------
-def test_graph_is_valid_with_the_contract_signature(tiny_export):
-    path = tiny_export / "encoder.onnx"
+@pytest.mark.parametrize("name", [ONNX_FILE, CPU_ONNX_FILE])
+def test_graph_is_valid_with_the_contract_signature(tiny_export, name):
+    path = tiny_export / name
     onnx.checker.check_model(str(path))
     model = onnx.load(str(path))
     assert max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx")) >= 17
@@ -143,8 +146,9 @@ def test_serving_modules_do_not_import_torch(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_int8_variant_runs_close_to_fp32(tiny_export, session, tmp_path):
-    quantized = ort.InferenceSession(str(quantize_int8(tiny_export / "encoder.onnx", tmp_path / "int8.onnx")),
+def test_int8_variant_runs_close_to_fp32(tiny_export, tmp_path):
+    session = ort.InferenceSession(str(tiny_export / CPU_ONNX_FILE), providers=["CPUExecutionProvider"])
+    quantized = ort.InferenceSession(str(quantize_int8(tiny_export / CPU_ONNX_FILE, tmp_path / "int8.onnx")),
                                      providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(0)
     feeds = {contract.ENC_PIXELS: rng.standard_normal((1, 3, 448, 448), dtype=np.float32),
@@ -175,4 +179,4 @@ def test_cli_exports_a_seeded_checkpoint(tmp_path, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed["D"] == 32
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "encoder.onnx", "tok_embeddings.npy", "tokenfd.json", "tokenizer.model"]
+        "encoder.cpu.onnx", "encoder.onnx", "tok_embeddings.npy", "tokenfd.json", "tokenizer.model"]

@@ -74,6 +74,7 @@ def test_a_changed_config_value_reaches_every_consumer():
 # Every artifact and model name, and the module that alone spells it.
 NAMES = {
     "encoder.onnx": "services/models/tokenfd/artifacts.py",
+    "encoder.cpu.onnx": "services/models/tokenfd/artifacts.py",
     "model.plan": "services/models/tokenfd/artifacts.py",
     "tok_embeddings.npy": "services/models/tokenfd/artifacts.py",
     "tokenfd.json": "services/models/tokenfd/artifacts.py",

@@ -29,6 +29,7 @@ def export_dir(tmp_path):
     (export / "tokenizer.model").write_bytes(b"tokenizer placeholder")
     (export / "tokenfd.json").write_text(json.dumps({"name": "synthetic", "D": DIM, "vocab_size": 50}))
     (export / "encoder.onnx").write_bytes(b"onnx placeholder")
+    (export / "encoder.cpu.onnx").write_bytes(b"cpu onnx placeholder")
     (export / "model.plan").write_bytes(b"placeholder plan: no GPU on this machine")
     return export
 
@@ -73,8 +74,8 @@ def test_encoder_config(tmp_path, export_dir, target):
     if target is Target.CPU:
         assert config.backend == "python" and not config.platform
         assert group.kind == mc.ModelInstanceGroup.KIND_CPU
-        assert config.parameters["onnx_file"].string_value == "encoder.onnx"
-        assert sorted(p.name for p in version.iterdir()) == ["encoder.onnx", "model.py"]
+        assert config.parameters["onnx_file"].string_value == "encoder.cpu.onnx"
+        assert sorted(p.name for p in version.iterdir()) == ["encoder.cpu.onnx", "model.py"]
     else:
         assert config.platform == "tensorrt_plan" and not config.backend
         assert config.default_model_filename == "model.plan"

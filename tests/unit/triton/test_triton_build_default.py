@@ -13,14 +13,14 @@ from services.triton.repository import MANIFEST
 def test_the_default_build_layout(tokenfd_artifacts):
     assert tokenfd_artifacts.checkpoint.name == TINY_NAME
     assert tokenfd_artifacts.export == tokenfd_artifacts.checkpoint.parents[1] / "export" / TINY_NAME
-    for name in ("encoder.onnx", "tok_embeddings.npy", "tokenizer.model", "tokenfd.json"):
+    for name in ("encoder.onnx", "encoder.cpu.onnx", "tok_embeddings.npy", "tokenizer.model", "tokenfd.json"):
         assert (tokenfd_artifacts.export / name).is_file()
     repository = tokenfd_artifacts.repository
     assert repository.name == "model_repository"
     manifest = json.loads((repository / MANIFEST).read_text())
     assert manifest["target"] == "cpu"
     assert manifest["families"]["tokenfd"]["dim"] == json.loads((tokenfd_artifacts.export / "tokenfd.json").read_text())["D"]
-    assert (repository / contract.TOKENFD_ENCODER / "1" / "encoder.onnx").is_file()
+    assert (repository / contract.TOKENFD_ENCODER / "1" / "encoder.cpu.onnx").is_file()
     assert (repository / contract.TOKENFD_LOCATE / "1" / "tokenizer.model").is_file()
 
 

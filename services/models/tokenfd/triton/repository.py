@@ -3,7 +3,8 @@
     <out>/                            written by services.triton.repository (with build.json)
       tokenfd_encoder/
         config.pbtxt
-        1/model.py + encoder.onnx     cpu: python backend running ONNX Runtime (+ external data)
+        1/model.py + encoder.cpu.onnx cpu: python backend running ONNX Runtime on the cpu graph
+                                      (+ external data)
         1/model.plan                  gpu: platform tensorrt_plan
       tokenfd_locate/                 python backend (BLS), same on both targets
         config.pbtxt
@@ -31,7 +32,8 @@ import numpy as np
 from tritonclient.grpc import model_config_pb2 as mc
 
 from services.models.tokenfd import config as model_config
-from services.models.tokenfd.artifacts import EMBEDDINGS_FILE, LOCATE_RESOURCES, META_FILE, ONNX_FILE, PLAN_FILE
+from services.models.tokenfd.artifacts import (CPU_ONNX_FILE, EMBEDDINGS_FILE, LOCATE_RESOURCES, META_FILE,
+                                               ONNX_FILE, PLAN_FILE)
 from services.models.tokenfd.triton import contract
 from services.triton import repository as core
 from services.triton.repository import (VERSION, FamilyEntries, ModelEntry, Target, model_source, require,
@@ -78,7 +80,7 @@ def encoder_config(target: Target, dim: int, options: RepositoryOptions | None =
     config = mc.ModelConfig(name=contract.TOKENFD_ENCODER, max_batch_size=options.encoder_max_batch_size)
     if target is Target.CPU:
         config.backend = "python"
-        set_parameters(config, {"onnx_file": ONNX_FILE, "intra_op_threads": options.ort_intra_op_threads})
+        set_parameters(config, {"onnx_file": CPU_ONNX_FILE, "intra_op_threads": options.ort_intra_op_threads})
         kind = mc.ModelInstanceGroup.KIND_CPU
     else:
         config.platform = "tensorrt_plan"
@@ -183,11 +185,11 @@ def model_entries(target: Target | str, artifacts: str | os.PathLike, *,
         require(artifacts / name, export_hint)
     encoder_files: dict[str, Path | bytes] = {}
     if target is Target.CPU:
-        engine = require(artifacts / ONNX_FILE, export_hint)
+        engine = require(artifacts / CPU_ONNX_FILE, export_hint)
         encoder_files[f"{VERSION}/model.py"] = model_source(contract.TOKENFD_ENCODER)
-        encoder_files[f"{VERSION}/{ONNX_FILE}"] = engine
-        # Weights over 2 GB are saved as external data beside the graph (encoder.onnx.data).
-        for external in sorted(artifacts.glob(f"{ONNX_FILE}?*")):
+        encoder_files[f"{VERSION}/{CPU_ONNX_FILE}"] = engine
+        # Weights over 2 GB are saved as external data beside the graph (encoder.cpu.onnx.data).
+        for external in sorted(artifacts.glob(f"{CPU_ONNX_FILE}?*")):
             encoder_files[f"{VERSION}/{external.name}"] = external
     else:
         engine = require(Path(plan) if plan else artifacts / PLAN_FILE,
