@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from PIL import Image
 from prometheus_client import CollectorRegistry
 
 from services.codeperception.backends import (Backend, GenerationFailed, GenerationOptions, InputImage,
@@ -292,7 +293,7 @@ class _SampleRunner:
                 reference.cancel()
         record["status"], record["detail"] = status, render_detail(response)
         if status != OK:
-            return await self._finish_judged(record, sample, image_bytes, None, reference_response)
+            return await self._finish_judged(record, sample, image, None, reference_response)
         png = response.figures[0].data
         candidate_trace = json.loads(response.trace_json) if response.trace_json else None
         reference_trace = None
@@ -307,18 +308,18 @@ class _SampleRunner:
                                            candidate_trace if reference_trace else None)
         except PerceptError as exc:  # the render is not a decodable image: the program's fault
             record["status"], record["detail"] = "OUTPUT_LIMIT", exc.message
-            return await self._finish_judged(record, sample, image_bytes, None, reference_response)
+            return await self._finish_judged(record, sample, image, None, reference_response)
         record["timings"]["score_s"] = round(time.monotonic() - started, 4)
         record["executed"] = True
         record["render"] = self.store.save_render(sample.index, png)
         record["fidelity"] = report.as_dict()
-        return await self._finish_judged(record, sample, image_bytes, png, reference_response)
+        return await self._finish_judged(record, sample, image, png, reference_response)
 
-    def _decode_input(self, data: bytes):
+    def _decode_input(self, data: bytes) -> tuple[Image.Image, Image.Image]:
         source = decode_source(data, max_pixels=self.harness.max_pixels)
         return source, to_rgb(source)
 
-    def _score(self, source, png: bytes, reference_trace: dict | None,
+    def _score(self, source: Image.Image, png: bytes, reference_trace: dict | None,
                candidate_trace: dict | None) -> FidelityReport:
         reference = prepare_reference(to_rgb(source, on_white=True))
         return score(reference, png, reference_trace=reference_trace, candidate_trace=candidate_trace,
@@ -367,7 +368,7 @@ class _SampleRunner:
                                for kind in sorted(self.judge.config.scores)}
         return record
 
-    async def _finish_judged(self, record: dict, sample: Sample, image_bytes: bytes, png: bytes | None,
+    async def _finish_judged(self, record: dict, sample: Sample, image: Image.Image, png: bytes | None,
                              reference_response) -> dict:
         if "fidelity" not in record:
             with_trace = (self.config.trace_metrics and reference_response is not None
@@ -379,7 +380,7 @@ class _SampleRunner:
         scores = self.judge.config.scores
         if IMAGE in scores:
             # upstream: a program that did not run scores image 0, unjudged
-            verdicts[IMAGE] = ((await self.judge.image_score(image_bytes, png)).as_dict() if png is not None
+            verdicts[IMAGE] = ((await self.judge.image_score(image, png)).as_dict() if png is not None
                                else {"score": 0.0, "attempts": 0, "detail": "did not render"})
         if CODE in scores:
             verdicts[CODE] = (await self.judge.code_score(sample.code, record["code"])).as_dict()

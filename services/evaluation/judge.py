@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 import httpx
+from PIL import Image
 
 from services.codeperception.vlm_image import data_uri, protocol_jpeg
 from services.common.images import decode_image
@@ -85,6 +86,10 @@ class Verdict:
         return {"score": self.score, "attempts": self.attempts, "detail": self.detail}
 
 
+def _protocol_jpegs(*images: bytes | Image.Image) -> list[bytes]:
+    return [protocol_jpeg(image if isinstance(image, Image.Image) else decode_image(image)) for image in images]
+
+
 class Judge:
     RETRY_BASE_S = 0.5
 
@@ -94,11 +99,12 @@ class Judge:
         self.client = httpx.AsyncClient(headers=headers, timeout=config.timeout_s)
         self.url = config.base_url.rstrip("/") + "/chat/completions"
 
-    async def image_score(self, reference_image: bytes, rendered_png: bytes) -> Verdict:
+    async def image_score(self, reference_image: bytes | Image.Image, rendered_png: bytes) -> Verdict:
+        """`reference_image`: its bytes, or its RGB pixels when the caller decoded it already."""
+        images = await asyncio.to_thread(_protocol_jpegs, reference_image, rendered_png)  # CPU: off the loop
         parts = [{"type": "text", "text": IMAGE_RUBRIC}]
-        for label, data in (("Reference image:", reference_image), ("Redrawn image:", rendered_png)):
-            parts += [{"type": "text", "text": label},
-                      {"type": "image_url", "image_url": {"url": data_uri(protocol_jpeg(decode_image(data)))}}]
+        for label, jpeg in zip(("Reference image:", "Redrawn image:"), images):
+            parts += [{"type": "text", "text": label}, {"type": "image_url", "image_url": {"url": data_uri(jpeg)}}]
         return await self._ask([{"role": "user", "content": parts}])
 
     async def code_score(self, reference_code: str, generated_code: str) -> Verdict:
