@@ -33,6 +33,8 @@ from services.models.tokenfd.modeling import TokenFDModel, cosine_maps
 # input at m - 1 + r and m + r, through these kernel taps (first, second).
 PHASE_TAPS = ((3, 1), (2, 0))
 PHASES = ((0, 0), (0, 1), (1, 0), (1, 1))   # (r, s), row phase then column phase
+# ... so phase 0 pads one zero before the input along its axis, phase 1 one after.
+PHASE_PADS = ((1, 0), (0, 1))
 ATTENTION = "sdpa"
 
 
@@ -57,10 +59,9 @@ class SubPixelUpsample(nn.Module):
         self.register_buffer("bias", shift.detach().clone())
 
     def phases(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """(N, C_in, H, W) -> the four (N, C_out, H, W) phases, in PHASES order."""
-        height, width = x.shape[-2:]
-        padded = F.pad(x, (1, 1, 1, 1))
-        return [F.conv2d(padded[:, :, r:r + height + 1, s:s + width + 1], self.phase_weights[i], self.bias)
+        """(N, C_in, H, W) -> the four (N, C_out, H, W) phases, in PHASES order. Each phase pads
+        the input on the side it reads beyond (ONNX Runtime folds a zero Pad into the Conv)."""
+        return [F.conv2d(F.pad(x, PHASE_PADS[s] + PHASE_PADS[r]), self.phase_weights[i], self.bias)
                 for i, (r, s) in enumerate(PHASES)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -69,11 +69,15 @@ def export_encoder_onnx(model, path: str | Path, *, opset: int = OPSET) -> Path:
 
 def export_cpu_encoder_onnx(model, path: str | Path) -> Path:
     """Write the cpu graph: cpu_encoder.CpuSimilarityEncoder of `model`, its ViT traced
-    with fused attention."""
+    with fused attention, run tile by tile (tile_loop)."""
+    from services.models.tokenfd import tile_loop
     from services.models.tokenfd.cpu_encoder import CpuSimilarityEncoder, fused_attention
 
     with fused_attention(model):
-        return _export(CpuSimilarityEncoder(model), Path(path), CPU_OPSET)
+        path = _export(CpuSimilarityEncoder(model), Path(path), CPU_OPSET)
+    tile_loop.rewrite_file(path)
+    verify_onnx(path)
+    return path
 
 
 def _export(encoder, path: Path, opset: int) -> Path:
