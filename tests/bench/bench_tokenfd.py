@@ -494,7 +494,8 @@ def summarise(measurements: list[Measurement], peaks: list[dict], paired: list[d
         f"{DEVIATION_TILES} random tiles: " + ", ".join(f"{label} {value:.2g}" for label, value in deviations.items()),
         "- ONNX Runtime runs the cpu graph the cpu target serves (`encoder.cpu.onnx`, "
         "`services/models/tokenfd/cpu_encoder.py`: the same function, with ONNX's fused Attention operator, each "
-        "transposed convolution as four sub-pixel convolutions, and the head run per output phase); "
+        "transposed convolution as four sub-pixel convolutions, the head run per output phase, tiles one at a "
+        "time in an ONNX Loop); "
         "\"portable graph\" is `encoder.onnx` (opset 18, what TensorRT reads) in the same session settings",
         "- int8 is dynamic quantisation of the cpu graph's MatMul weights; its GFLOP/s count the same operations as fp32, "
         "so its percentage of the fp32 matmul peak is not a hardware efficiency",
