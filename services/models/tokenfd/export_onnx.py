@@ -179,9 +179,20 @@ def export_artifacts(checkpoint_dir: str | Path, out_dir: str | Path) -> Exporte
 
 def quantize_int8(onnx_path: str | Path, out_path: str | Path) -> Path:
     """Dynamic int8 quantisation of the MatMul weights (ONNX Runtime), for the CPU
-    benchmark. Activations stay float; accuracy must be checked against fp32."""
+    benchmark. Activations stay float; accuracy must be checked against fp32. The quantiser
+    does not look into a Loop's body, so a tile-looped graph is quantised unwrapped and
+    wrapped again."""
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from services.models.tokenfd import tile_loop
+
     out_path = Path(out_path)
-    quantize_dynamic(str(onnx_path), str(out_path), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+    model = onnx.load(str(onnx_path))
+    looped = tile_loop.is_wrapped(model)
+    if looped:
+        tile_loop.unwrap(model)
+    quantize_dynamic(model, str(out_path), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"])
+    if looped:
+        tile_loop.rewrite_file(out_path)
     return out_path

@@ -28,9 +28,11 @@ def loop_over_tiles(model: onnx.ModelProto) -> onnx.ModelProto:
     start, stop = _PREFIX + "start", _PREFIX + "stop"
     per_tile = {name: f"{_PREFIX}{name}_tile" for name in inputs + outputs}
 
-    body_nodes = [helper.make_node("Unsqueeze", [index, axis], [start]),
-                  helper.make_node("Add", [start, one], [stop])]
-    body_nodes += [helper.make_node("Slice", [name, start, stop, axis], [per_tile[name]]) for name in inputs]
+    # Every node this wrapper adds is named with _PREFIX, so unwrap() can take them out again.
+    body_nodes = [helper.make_node("Unsqueeze", [index, axis], [start], name=start),
+                  helper.make_node("Add", [start, one], [stop], name=stop)]
+    body_nodes += [helper.make_node("Slice", [name, start, stop, axis], [per_tile[name]], name=per_tile[name])
+                   for name in inputs]
     for node in graph.node:
         renamed = onnx.NodeProto()
         renamed.CopyFrom(node)
@@ -38,9 +40,9 @@ def loop_over_tiles(model: onnx.ModelProto) -> onnx.ModelProto:
         renamed.output[:] = [per_tile.get(name, name) for name in node.output]
         body_nodes.append(renamed)
     body_outputs = [f"{_PREFIX}{name}_out" for name in outputs]
-    body_nodes += [helper.make_node("Squeeze", [per_tile[name], axis], [out])
+    body_nodes += [helper.make_node("Squeeze", [per_tile[name], axis], [out], name=out)
                    for name, out in zip(outputs, body_outputs)]
-    body_nodes.append(helper.make_node("Identity", [keep_going], [keep_going + "_out"]))
+    body_nodes.append(helper.make_node("Identity", [keep_going], [keep_going + "_out"], name=keep_going))
     body = helper.make_graph(
         body_nodes, BODY_NAME,
         [helper.make_tensor_value_info(index, TensorProto.INT64, []),
@@ -55,12 +57,38 @@ def loop_over_tiles(model: onnx.ModelProto) -> onnx.ModelProto:
     del graph.node[:]
     del graph.value_info[:]   # the exporter's shapes belong to the body's names now
     graph.node.extend([
-        helper.make_node("Shape", [inputs[0]], [tiles], start=0, end=1),
-        helper.make_node("Squeeze", [tiles], [tile_count]),
+        helper.make_node("Shape", [inputs[0]], [tiles], start=0, end=1, name=tiles),
+        helper.make_node("Squeeze", [tiles], [tile_count], name=tile_count),
         # scan outputs stack along a new first axis: the tile axis again
         helper.make_node("Loop", [tile_count, always], outputs, body=body, name=_PREFIX + "loop"),
     ])
     graph.initializer.append(helper.make_tensor(always, TensorProto.BOOL, [], [True]))
+    return model
+
+
+def is_wrapped(model: onnx.ModelProto) -> bool:
+    return any(node.op_type == "Loop" and node.name == _PREFIX + "loop" for node in model.graph.node)
+
+
+def unwrap(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The inverse of loop_over_tiles, for tools that do not look into a Loop's body (ONNX
+    Runtime's quantiser). Changes `model` in place and returns it."""
+    graph = model.graph
+    (loop,) = [node for node in graph.node if node.op_type == "Loop" and node.name == _PREFIX + "loop"]
+    body = helper.get_attribute_value(loop.attribute[0])
+    original = {f"{_PREFIX}{value.name}_tile": value.name for value in list(graph.input) + list(graph.output)}
+    nodes = []
+    for node in body.node:
+        if node.name.startswith(_PREFIX):
+            continue
+        node.input[:] = [original.get(name, name) for name in node.input]
+        node.output[:] = [original.get(name, name) for name in node.output]
+        nodes.append(node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    kept = [t for t in graph.initializer if not t.name.startswith(_PREFIX)]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
     return model
 
 

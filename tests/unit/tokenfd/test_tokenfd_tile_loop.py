@@ -6,7 +6,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from services.models.tokenfd.tile_loop import loop_over_tiles, rewrite_file
+from services.models.tokenfd.tile_loop import is_wrapped, loop_over_tiles, rewrite_file, unwrap
 
 K = 64
 
@@ -64,3 +64,17 @@ def test_rewrite_file_keeps_the_weights_where_they_were(tmp_path, external):
     assert sorted(p.name for p in tmp_path.iterdir()) == (["graph.onnx", "graph.onnx.data"] if external
                                                           else ["graph.onnx"])
     np.testing.assert_allclose(_run(str(path), x, q), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_unwrap_gives_back_the_graph():
+    rng = np.random.default_rng(1)
+    weight = rng.standard_normal((K, K), dtype=np.float32)
+    original = _tile_graph(weight)
+    wrapped = loop_over_tiles(_tile_graph(weight))
+    assert is_wrapped(wrapped) and not is_wrapped(original)
+    back = unwrap(wrapped)
+    assert not is_wrapped(back)
+    assert [(n.op_type, list(n.input), list(n.output)) for n in back.graph.node] == \
+        [(n.op_type, list(n.input), list(n.output)) for n in original.graph.node]
+    x, q = rng.standard_normal((2, 3, K), dtype=np.float32), rng.standard_normal((2, 2, K), dtype=np.float32)
+    np.testing.assert_array_equal(_run(back, x, q), _run(original, x, q))
