@@ -2,8 +2,6 @@
 ONNX Runtime (the serving computation) with the PyTorch reference."""
 import hashlib
 import json
-import subprocess
-import sys
 
 import numpy as np
 import onnx
@@ -19,6 +17,7 @@ from services.models.tokenfd.preprocess import stitch_maps, tile_image
 from services.models.tokenfd.reference import TokenFDReference
 from services.models.tokenfd.tokenizer import QueryTokenizer
 from services.models.tokenfd.triton import contract
+from tests.torch_free import assert_runs_without_torch
 
 TOLERANCE = 1e-4   # fp32, max abs difference of cosine similarities
 
@@ -135,15 +134,10 @@ def test_artefacts_match_the_checkpoint(tiny_export, tiny_checkpoint):
 
 
 def test_serving_modules_do_not_import_torch(tmp_path):
-    script = (
-        "import sys\n"
+    assert_runs_without_torch(
         "import services.models.tokenfd\n"
         "from services.models.tokenfd import config, preprocess, tokenizer, fixtures\n"
-        f"fixtures.build_tiny_checkpoint({str(tmp_path / 'ck')!r})\n"
-        "heavy = sorted(m for m in ('torch', 'transformers') if m in sys.modules)\n"
-        "assert not heavy, heavy\n")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
+        f"fixtures.build_tiny_checkpoint({str(tmp_path / 'ck')!r})")
 
 
 def test_int8_variant_runs_close_to_fp32(tiny_export, tmp_path):

@@ -1,7 +1,6 @@
 """TokenVL's serving modules (what the Triton python models import) never load torch or
 transformers; serving the tiny model in-process does not either."""
-import subprocess
-import sys
+from tests.torch_free import assert_runs_without_torch
 
 SERVING_MODULES = ["services.models.tokenvl.artifacts", "services.models.tokenvl.config",
                    "services.models.tokenvl.tokens", "services.models.tokenvl.fixtures",
@@ -11,15 +10,12 @@ SERVING_MODULES = ["services.models.tokenvl.artifacts", "services.models.tokenvl
 
 
 def test_serving_modules_and_a_generation_do_not_import_torch(tokenfd_artifacts):
-    code = ("import importlib, sys\n"
-            f"for module in {SERVING_MODULES!r}:\n"
-            "    importlib.import_module(module)\n"
-            "from services.models.tokenvl.triton.generation import TokenVLGeneration, GenerationRequest\n"
-            f"g = TokenVLGeneration.from_directory({str(tokenfd_artifacts.tokenvl_export)!r}, context_length=8192,"
-            " max_images=4)\n"
-            "chunks = list(g.stream(g.prepare(GenerationRequest(prompt='hi', max_tokens=3)), None))\n"
-            "assert chunks[-1].finish_reason\n"
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers'))\n"
-            "print(','.join(bad)); sys.exit(1 if bad else 0)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, f"imports {result.stdout.strip()} {result.stderr[-800:]}"
+    assert_runs_without_torch(
+        "import importlib\n"
+        f"for module in {SERVING_MODULES!r}:\n"
+        "    importlib.import_module(module)\n"
+        "from services.models.tokenvl.triton.generation import TokenVLGeneration, GenerationRequest\n"
+        f"g = TokenVLGeneration.from_directory({str(tokenfd_artifacts.tokenvl_export)!r}, context_length=8192,"
+        " max_images=4)\n"
+        "chunks = list(g.stream(g.prepare(GenerationRequest(prompt='hi', max_tokens=3)), None))\n"
+        "assert chunks[-1].finish_reason")
