@@ -44,6 +44,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.bench.plots import median_bars, pyplot, save
 from tests.bench.stats import replace_block, summarize, yes_no
 from tests.integration.gateway.stem_support import DPI, CodePerceptionProcess, build_dataset
 from tests.integration.gateway.support import running_gateway
@@ -195,12 +196,7 @@ def markdown(results: list[Repeat], rounds: int, corpus_size: int, images: int) 
 
 
 def plot(results: list[Repeat], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path.parent.mkdir(parents=True, exist_ok=True)
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
     renders = [_merged(results, a) for a in ("direct", "gateway")]
     left.boxplot([[x * 1000 for x in s.seconds] for s in renders], orientation="horizontal",
@@ -208,22 +204,16 @@ def plot(results: list[Repeat], path: Path) -> None:
     left.set_xlabel("latency per render (ms)")
     left.set_title(f"Render, STEM programs at {DPI} dpi (all repeats)")
     left.invert_yaxis()
-    medians, lows, highs = [], [], []
-    for attribute in ("best_of_one", "best_of_n"):
-        summary = summarize(getattr(r, attribute).p50 for r in results)
-        medians.append(summary.median)
-        lows.append(summary.median - summary.low)
-        highs.append(summary.high - summary.median)
-    right.bar(["best-of-1", f"best-of-{BEST_OF}"], medians, yerr=[lows, highs], capsize=6,
+    medians, errors = median_bars(summarize(getattr(r, attribute).p50 for r in results)
+                                  for attribute in ("best_of_one", "best_of_n"))
+    right.bar(["best-of-1", f"best-of-{BEST_OF}"], medians, yerr=errors, capsize=6,
               color=["#4c72b0", "#dd8452"])
     right.axhline(medians[0] * BEST_OF_TARGET, color="grey", linestyle="--", linewidth=1,
                   label=f"target: {BEST_OF_TARGET}x best-of-1")
     right.set_ylabel("wall time per call (s), median of repeats")
     right.set_title(f"image-to-code ({os.cpu_count()} cores)")
     right.legend(loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:

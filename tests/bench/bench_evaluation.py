@@ -51,6 +51,7 @@ from services.codeperception.dataset import read_samples
 from services.evaluation.cli import main as percept_eval
 from services.evaluation.harness import Harness, RunConfig
 from services.evaluation.protocol import DPI, EXEC_TIMEOUT_S, upstream_script
+from tests.bench.plots import median_bars, pyplot, save
 from tests.bench.stats import replace_block, summarize, yes_no
 from tests.sandbox.harness import SandboxServer
 
@@ -186,29 +187,17 @@ def markdown(results: list[dict], samples: int, upstream_executed: int) -> str:
 
 
 def plot(results: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path.parent.mkdir(parents=True, exist_ok=True)
+    plt = pyplot()
     figure, ax = plt.subplots(figsize=(8, 3.6))
-    medians, lows, highs = [], [], []
-    for name in PATHS:
-        summary = summarize(r[name] for r in results)
-        medians.append(summary.median)
-        lows.append(summary.median - summary.low)
-        highs.append(summary.high - summary.median)
-    ax.barh([LABELS[name].split(" (")[0] for name in PATHS], medians, xerr=[lows, highs], capsize=6,
+    medians, errors = median_bars(summarize(r[name] for r in results) for name in PATHS)
+    ax.barh([LABELS[name].split(" (")[0] for name in PATHS], medians, xerr=errors, capsize=6,
             color=["#4c72b0", "#55a868", "#64b5cd", "#8172b2", "#dd8452"])
     ax.axvline(medians[-1] * TARGET, color="grey", linestyle="--", linewidth=1, label=f"target: {TARGET:.0f}x upstream")
     ax.set_xlabel("samples per minute, median of repeats (min–max)")
     ax.set_title(f"STEM2Code-Eval execution throughput, {DPI} dpi ({os.cpu_count()} cores)")
     ax.invert_yaxis()
     ax.legend(loc="lower right")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    save(figure, path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -59,6 +59,7 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from tests.bench.plots import pyplot, save  # noqa: E402
 from tests.bench.stats import Summary, replace_block, summarize, yes_no  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -242,12 +243,7 @@ def merged(results: list[Repeat], attribute: str) -> Series:
 
 
 def plot(series: list[Series], throughput: tuple[float, float], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path.parent.mkdir(parents=True, exist_ok=True)
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [3, 1]})
     labels = [s.name.replace(", ", ",\n") for s in series]
     left.boxplot([[x * 1000 for x in s.latencies_s] for s in series], orientation="horizontal", tick_labels=labels,
@@ -259,9 +255,7 @@ def plot(series: list[Series], throughput: tuple[float, float], path: Path) -> N
     right.bar(["c=1", "c=4"], throughput, color=["#4c72b0", "#dd8452"])
     right.set_ylabel("renders / s (median of repeats)")
     right.set_title(f"gRPC throughput ({os.cpu_count()} cores)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path)
 
 
 TARGETS = (  # (key, label, target text, threshold, higher is better)

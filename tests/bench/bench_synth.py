@@ -40,6 +40,7 @@ from services.evaluation.shards import Shard
 from services.evaluation.synth import corpus, families
 from services.evaluation.synth.engine import Plan, generate
 from services.evaluation.synth.render import SandboxRenderer
+from tests.bench.plots import median_bars, pyplot, save
 from tests.bench.stats import replace_block, summarize
 from tests.sandbox.harness import SandboxServer
 
@@ -135,26 +136,15 @@ def markdown(results: list[Repeat], count: int) -> str:
 
 
 def plot(results: list[Repeat], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path.parent.mkdir(parents=True, exist_ok=True)
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     names = ["baseline\n(python per program)", "engine\n(sandbox + caption)"]
-    medians, lows, highs = [], [], []
-    for values in ([r.baseline_per_min for r in results], [r.engine_per_min for r in results]):
-        summary = summarize(values)
-        medians.append(summary.median)
-        lows.append(summary.median - summary.low)
-        highs.append(summary.high - summary.median)
-    ax.bar(names, medians, yerr=[lows, highs], capsize=6, color=["#8c8c8c", "#4c72b0"])
+    medians, errors = median_bars(summarize(values) for values in (
+        [r.baseline_per_min for r in results], [r.engine_per_min for r in results]))
+    ax.bar(names, medians, yerr=errors, capsize=6, color=["#8c8c8c", "#4c72b0"])
     ax.set_ylabel("samples per minute (median of repeats)")
     ax.set_title(f"Synthetic data engine, {DPI} dpi, {os.cpu_count()} cores")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path)
 
 
 def write_section(text: str, table: str) -> str:

@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from services.models.tokenfd.triton import contract
+from tests.bench.plots import median_bars, pyplot, save
 from tests.bench.stats import Summary, summarize, yes_no
 
 DEFAULT_BATCHES = (1, 4)
@@ -511,11 +512,7 @@ def summarise(measurements: list[Measurement], peaks: list[dict], paired: list[d
 def plot(measurements: list[Measurement], settings: Settings, out_png: Path) -> None:
     """Throughput and p50 latency per path and batch: bars at the median over the repeats,
     error bars from the lowest to the highest repeat."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     paths = list(dict.fromkeys(m.path for m in measurements))
     fig, (ax_tput, ax_lat) = plt.subplots(1, 2, figsize=(12, 4.2))
     width = 0.8 / len(paths)
@@ -524,8 +521,7 @@ def plot(measurements: list[Measurement], settings: Settings, out_png: Path) -> 
         for ax, value in ((ax_tput, lambda m: m.tiles_per_s), (ax_lat, lambda m: 1000 * m.p50_s)):
             summaries = [summarize(value(m) for m in measurements if m.path == path and m.batch == batch)
                          for batch in settings.batches]
-            medians = np.array([s.median for s in summaries])
-            errors = [medians - [s.low for s in summaries], [s.high for s in summaries] - medians]
+            medians, errors = median_bars(summaries)
             ax.bar(xs, medians, width, yerr=errors, capsize=3, label=path)
     for ax, title in ((ax_tput, "throughput (tiles/s, higher is better)"),
                       (ax_lat, "p50 latency per call (ms, lower is better)")):
@@ -535,10 +531,7 @@ def plot(measurements: list[Measurement], settings: Settings, out_png: Path) -> 
     ax_tput.legend(fontsize=8)
     fig.suptitle(f"TokenFD encoder, {settings.size} config (seeded weights), {settings.threads} threads on every "
                  f"path; median and min–max of {settings.repeats} repeats")
-    fig.tight_layout()
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=110)
-    plt.close(fig)
+    save(fig, out_png, dpi=110)
 
 
 DOCS_START, DOCS_END = "<!-- bench-tokenfd:start -->", "<!-- bench-tokenfd:end -->"

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.bench.plots import median_bars, pyplot, save
 from tests.bench.stats import summarize, yes_no
 
 BASELINE, EAGER = "transformers SDPA", "transformers eager"
@@ -304,11 +305,7 @@ def report(settings: Settings, measurements: list[Measurement], drifts: dict) ->
 
 
 def plot(measurements: list[Measurement], settings: Settings, out_png: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     paths = list(dict.fromkeys(m.path for m in measurements))
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     for ax, (concurrency, field, scale, title) in zip(axes, (
@@ -317,18 +314,14 @@ def plot(measurements: list[Measurement], settings: Settings, out_png: Path) -> 
             (4, "decode_tok_s", 1, "aggregate tokens/s, c=4"))):
         summaries = [summarize(scale * getattr(m, field) for m in measurements
                                if m.path == p and m.concurrency == concurrency) for p in paths]
-        medians = np.array([s.median for s in summaries])
-        ax.bar(range(len(paths)), medians, yerr=[medians - [s.low for s in summaries],
-                                                 [s.high for s in summaries] - medians], capsize=3)
+        medians, errors = median_bars(summaries)
+        ax.bar(range(len(paths)), medians, yerr=errors, capsize=3)
         ax.set_xticks(range(len(paths)))
         ax.set_xticklabels(paths, rotation=30, ha="right", fontsize=8)
         ax.set_title(title)
     fig.suptitle(f"TokenVL decoder, {settings.size} LLM (seeded), {settings.threads} threads on every path; "
                  f"median and min–max of {settings.repeats} repeats")
-    fig.tight_layout()
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_png, dpi=110)
-    plt.close(fig)
+    save(fig, out_png, dpi=110)
 
 
 def write_docs(docs: Path, markdown: str) -> None:
