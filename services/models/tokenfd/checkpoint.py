@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from services.models.checkpoints import CONFIG_FILE, CheckReport, read_config_json
+from services.models.checkpoints import CheckReport, read_config_json
 from services.models.tokenfd.config import CheckpointError, TokenFDConfig
 
 TOKENIZER_FILE = "tokenizer.model"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from services.models.checkpoints import CONFIG_FILE, CheckReport, read_config_json
+from services.models.checkpoints import CheckReport, read_config_json
 from services.models.tokenfd import checkpoint as tokenfd_checkpoint
 from services.models.tokenfd.checkpoint import read_state_dict, weight_files
 from services.models.tokenfd.config import TokenFDConfig

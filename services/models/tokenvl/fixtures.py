@@ -62,7 +62,7 @@ def random_upstream_state(config: TokenVLConfig, seed: int) -> dict[str, np.ndar
     """float32 tensors under upstream names, scaled like a trained network."""
     rng = np.random.default_rng(seed + 1)
     v, llm = config.vision, config.llm
-    C, M, W, H = v.hidden_size, v.intermediate_size, config.projector_width, llm.hidden_size
+    C, W, H = v.hidden_size, config.projector_width, llm.hidden_size
 
     def normal(*shape: int, scale: float) -> np.ndarray:
         return (rng.standard_normal(shape) * scale).astype(np.float32)

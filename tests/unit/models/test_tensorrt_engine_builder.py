@@ -15,7 +15,7 @@ from services.models.tokenfd import config as tokenfd_config
 from services.models.tokenfd.export_tensorrt import build_plan, encoder_profile
 from services.models.tokenfd.triton import contract
 from services.models.tokenvl import config as tokenvl_config
-from services.models.tokenvl.artifacts import VISION_ONNX_FILE, VISION_PIXELS, VISION_PLAN_FILE
+from services.models.tokenvl.artifacts import VISION_PIXELS, VISION_PLAN_FILE
 from services.models.tokenvl.export_tensorrt import build_vision_plan, vision_profile
 
 

@@ -12,7 +12,7 @@ from services.models.tokenfd import checkpoint as ckpt
 from services.models.tokenfd.artifacts import CPU_ONNX_FILE
 from services.models.tokenfd.cpu_encoder import (CpuSimilarityEncoder, SubPixelUpsample, fused_attention,
                                                  interleave_phases)
-from services.models.tokenfd.export_onnx import CPU_OPSET, export_cpu_encoder_onnx
+from services.models.tokenfd.export_onnx import CPU_OPSET
 from services.models.tokenfd.modeling import SimilarityEncoder
 
 TOLERANCE = 1e-4
