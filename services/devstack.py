@@ -210,7 +210,8 @@ def _stop_group(pid: int, grace_s: float = 10.0) -> None:
         pass
 
 
-def _stop(component: Component) -> None:
+def stop_component(component: Component) -> None:
+    """Stop a component and everything it spawned (its process group)."""
     if component.process is not None:
         _stop_group(component.process.pid, component.stop_grace_s)
         component.process.wait()
@@ -220,7 +221,7 @@ def stop_all(components: list[Component]) -> None:
     for component in reversed(components):
         if component.process is not None:
             print(f"stopping {component.name} ...", flush=True)
-            _stop(component)
+            stop_component(component)
     _state_file().unlink(missing_ok=True)
 
 
@@ -254,15 +255,10 @@ def start_once(component: Component, log_dir: Path, timeout_s: float | None = No
     while not http_ok(component.ready_url or component.health_url):
         code = component.process.poll()
         if code is not None or time.monotonic() > deadline:
-            _stop(component)
+            stop_component(component)
             why = f"exited with code {code}" if code is not None else f"not healthy after {timeout_s:.0f}s"
             raise RuntimeError(f"{component.name} did not start: {why} (log {component.log_path})")
         time.sleep(POLL_S)
-
-
-def stop_component(component: Component) -> None:
-    """Stop a component and everything it spawned (its process group)."""
-    _stop(component)
 
 
 # --- supervision ----------------------------------------------------------------------------
@@ -343,7 +339,7 @@ class Supervisor:
 
     def _failed(self, watch: _Watch, reason: str) -> None:
         component = watch.component
-        _stop(component)  # what it spawned goes too, before anything takes its ports again
+        stop_component(component)  # what it spawned goes too, before anything takes its ports again
         watch.failures += 1
         watch.up_since = None
         limit = self.policy.max_restarts

@@ -8,7 +8,6 @@ and the report's path, and stops the server. It opens nothing.
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
 from services.common.net import find_free_ports
@@ -28,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     split, run = args.out / "split", args.out / "run"
     grpc_port, metrics_port = find_free_ports(2, BIND_HOST)
     sandbox = sandbox_component(grpc_port, metrics_port, "--workers", "2", "--queue-size", "8")
-    start_once(sandbox, Path(tempfile.mkdtemp(prefix="eval-demo-")), START_TIMEOUT_S)
+    logs = args.out / "logs"   # the sandbox's log, kept beside the demo's outputs
+    logs.mkdir(parents=True, exist_ok=True)
+    start_once(sandbox, logs, START_TIMEOUT_S)
     target = f"{BIND_HOST}:{grpc_port}"
     try:
         if not (split / "data.jsonl").is_file():
