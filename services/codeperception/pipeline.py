@@ -84,8 +84,7 @@ class BestOfN:
         per_request = asyncio.Semaphore(max(1, min(n, self.backend.max_concurrency)))
         events: asyncio.Queue = asyncio.Queue()
         # The input's half of every comparison, done once while the candidates are generated.
-        reference = asyncio.create_task(asyncio.to_thread(prepare_reference, image.data,
-                                                          max_pixels=self.max_image_pixels))
+        reference = asyncio.create_task(asyncio.to_thread(lambda: prepare_reference(image.on_white())))
         tasks = [asyncio.create_task(self._candidate(i, image, prepared, reference, options, plan, deadline,
                                                      request_id, per_request, events)) for i in range(n)]
         outcomes: list[CandidateOutcome | None] = [None] * n

@@ -21,12 +21,11 @@ import grpc
 
 from services.common import grpc_errors
 from services.common.errors import ErrorCode, PerceptError
-from services.common.images import decode_image
 
 from .backends import Backend, GenerationOptions, InputImage
 from .convert import CANDIDATE_STATUS_OF_RENDER, fidelity_to_proto
 from .deadline import Deadline
-from .fidelity import score, zero_report
+from .fidelity import FidelityReport, prepare_reference, score, zero_report
 from .metrics import Metrics
 from .pipeline import BestOfN, RenderPlan, render_detail
 from .protos import codeperception_pb2 as pb
@@ -81,8 +80,7 @@ class CodePerceptionServicer(codeperception_pb2_grpc.CodePerceptionServiceServic
         if len(data) > self.settings.max_image_bytes:
             raise _invalid(f"the {what} is {len(data)} bytes; the limit is {self.settings.max_image_bytes}",
                            ErrorCode.PAYLOAD_TOO_LARGE)
-        image = await asyncio.to_thread(decode_image, data, max_pixels=self.settings.max_image_pixels)
-        return InputImage(data=data, image=image)
+        return await asyncio.to_thread(InputImage.decode, data, max_pixels=self.settings.max_image_pixels)
 
     def _check_code(self, code: str, what: str, *, required: bool = True) -> None:
         if not code.strip():
@@ -190,14 +188,19 @@ class CodePerceptionServicer(codeperception_pb2_grpc.CodePerceptionServiceServic
         with_trace = reference_ok and bool(reference.trace_json)
         if candidate.status == sandbox_pb2.RENDER_STATUS_OK and candidate.figures:
             response.candidate_render_png = candidate.figures[0].data
-            target = reference_image.data if reference_image is not None else reference.figures[0].data
             traces = {}
             if with_trace and candidate.trace_json:
                 traces = dict(reference_trace=json.loads(reference.trace_json),
                               candidate_trace=json.loads(candidate.trace_json))
+            limit = self.settings.max_image_pixels
+
+            def compare() -> FidelityReport:   # the image already decoded is not decoded again
+                target = reference_image.on_white() if reference_image is not None else reference.figures[0].data
+                return score(prepare_reference(target, max_pixels=limit), response.candidate_render_png,
+                             max_pixels=limit, **traces)
+
             started = time.monotonic()
-            report = await asyncio.to_thread(score, target, response.candidate_render_png,
-                                             max_pixels=self.settings.max_image_pixels, **traces)
+            report = await asyncio.to_thread(compare)
             response.timings.score_seconds = time.monotonic() - started
             self.metrics.fidelity.labels(report.mode).observe(report.aggregate)
         else:

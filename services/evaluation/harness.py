@@ -27,7 +27,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from PIL import Image
 from prometheus_client import CollectorRegistry
 
 from services.codeperception.backends import (Backend, GenerationFailed, GenerationOptions, InputImage,
@@ -42,7 +41,6 @@ from services.codeperception.protos import sandbox_pb2
 from services.codeperception.sandbox import SandboxRenderer
 from services.codeperception.settings import CodePerceptionSettings
 from services.common.errors import PerceptError
-from services.common.images import decode_source, to_rgb
 
 from . import protocol
 from .judge import CODE, IMAGE, Judge, JudgeConfig
@@ -262,7 +260,7 @@ class _SampleRunner:
         try:
             image_bytes = sample.image_path.read_bytes()
             # decoded once: the model's RGB view now, the metrics' view on white from the same pixels
-            source, image = await self._in_thread(self._decode_input, image_bytes)
+            image = await self._in_thread(InputImage.decode, image_bytes, max_pixels=self.harness.max_pixels)
         except (OSError, PerceptError) as exc:
             return self._finish(record, INVALID_INPUT, f"the sample's image cannot be read: {exc}")
 
@@ -270,7 +268,7 @@ class _SampleRunner:
         reference = (asyncio.create_task(self._render(sample.code, dpi=TRACE_DPI)) if config.trace_metrics
                      else None)
         try:
-            answer = await self._generate(InputImage(image_bytes, image), record)
+            answer = await self._generate(image, record)
             if answer is not None:
                 code = extract_code(answer)
                 if code is None:
@@ -304,7 +302,7 @@ class _SampleRunner:
                 reference_trace = json.loads(reference_response.trace_json)
         started = time.monotonic()
         try:
-            report = await self._in_thread(self._score, source, png, reference_trace,
+            report = await self._in_thread(self._score, image, png, reference_trace,
                                            candidate_trace if reference_trace else None)
         except PerceptError as exc:  # the render is not a decodable image: the program's fault
             record["status"], record["detail"] = "OUTPUT_LIMIT", exc.message
@@ -315,13 +313,9 @@ class _SampleRunner:
         record["fidelity"] = report.as_dict()
         return await self._finish_judged(record, sample, image, png, reference_response)
 
-    def _decode_input(self, data: bytes) -> tuple[Image.Image, Image.Image]:
-        source = decode_source(data, max_pixels=self.harness.max_pixels)
-        return source, to_rgb(source)
-
-    def _score(self, source: Image.Image, png: bytes, reference_trace: dict | None,
+    def _score(self, image: InputImage, png: bytes, reference_trace: dict | None,
                candidate_trace: dict | None) -> FidelityReport:
-        reference = prepare_reference(to_rgb(source, on_white=True))
+        reference = prepare_reference(image.on_white())
         return score(reference, png, reference_trace=reference_trace, candidate_trace=candidate_trace,
                      max_pixels=self.harness.max_pixels)
 
@@ -368,7 +362,7 @@ class _SampleRunner:
                                for kind in sorted(self.judge.config.scores)}
         return record
 
-    async def _finish_judged(self, record: dict, sample: Sample, image: Image.Image, png: bytes | None,
+    async def _finish_judged(self, record: dict, sample: Sample, image: InputImage, png: bytes | None,
                              reference_response) -> dict:
         if "fidelity" not in record:
             with_trace = (self.config.trace_metrics and reference_response is not None
@@ -380,7 +374,7 @@ class _SampleRunner:
         scores = self.judge.config.scores
         if IMAGE in scores:
             # upstream: a program that did not run scores image 0, unjudged
-            verdicts[IMAGE] = ((await self.judge.image_score(image, png)).as_dict() if png is not None
+            verdicts[IMAGE] = ((await self.judge.image_score(image.image, png)).as_dict() if png is not None
                                else {"score": 0.0, "attempts": 0, "detail": "did not render"})
         if CODE in scores:
             verdicts[CODE] = (await self.judge.code_score(sample.code, record["code"])).as_dict()

@@ -86,10 +86,6 @@ class Verdict:
         return {"score": self.score, "attempts": self.attempts, "detail": self.detail}
 
 
-def _protocol_jpegs(*images: bytes | Image.Image) -> list[bytes]:
-    return [protocol_jpeg(image if isinstance(image, Image.Image) else decode_image(image)) for image in images]
-
-
 class Judge:
     RETRY_BASE_S = 0.5
 
@@ -99,9 +95,10 @@ class Judge:
         self.client = httpx.AsyncClient(headers=headers, timeout=config.timeout_s)
         self.url = config.base_url.rstrip("/") + "/chat/completions"
 
-    async def image_score(self, reference_image: bytes | Image.Image, rendered_png: bytes) -> Verdict:
-        """`reference_image`: its bytes, or its RGB pixels when the caller decoded it already."""
-        images = await asyncio.to_thread(_protocol_jpegs, reference_image, rendered_png)  # CPU: off the loop
+    async def image_score(self, reference_image: Image.Image, rendered_png: bytes) -> Verdict:
+        """`reference_image`: the input's RGB pixels (decoded once by the harness)."""
+        images = await asyncio.to_thread(  # CPU: off the loop
+            lambda: [protocol_jpeg(reference_image), protocol_jpeg(decode_image(rendered_png))])
         parts = [{"type": "text", "text": IMAGE_RUBRIC}]
         for label, jpeg in zip(("Reference image:", "Redrawn image:"), images):
             parts += [{"type": "text", "text": label}, {"type": "image_url", "image_url": {"url": data_uri(jpeg)}}]

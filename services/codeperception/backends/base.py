@@ -7,13 +7,26 @@ from typing import Any, Mapping, Protocol
 from PIL import Image
 
 from services.common.errors import ErrorCode, PerceptError
+from services.common.images import decode_source, to_rgb
 
 
 @dataclass(frozen=True)
 class InputImage:
-    """The request's image: its bytes and its decoded RGB pixels (decoded once, with limits)."""
+    """The request's image, decoded once with the platform's limits: its bytes, its RGB pixels
+    (what a model sees) and the decoded source (for the metrics' view on white)."""
     data: bytes
     image: Image.Image
+    source: Image.Image
+
+    @classmethod
+    def decode(cls, data: bytes, *, max_pixels: int | None = None) -> "InputImage":
+        """Raises services.common.errors.PerceptError (a client fault) for a bad image."""
+        source = decode_source(data, max_pixels=max_pixels)
+        return cls(data=data, image=to_rgb(source), source=source)
+
+    def on_white(self) -> Image.Image:
+        """The pixels with any transparency composited over white, as the fidelity metrics compare them."""
+        return to_rgb(self.source, on_white=True)
 
 
 @dataclass(frozen=True)

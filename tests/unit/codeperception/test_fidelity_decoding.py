@@ -112,3 +112,25 @@ def test_limits_and_typed_errors_still_apply():
     with pytest.raises(PerceptError) as empty:
         decode_on_white(b"")
     assert empty.value.code is ErrorCode.EMPTY_IMAGE
+
+
+def test_a_request_image_is_decoded_once_for_the_model_and_the_metrics(monkeypatch):
+    """InputImage (what the code-perception service and the harness hold): its RGB view for the
+    model and its view on white for the metrics come from one decode."""
+    from services.codeperception.backends import InputImage
+
+    loads = []
+    real_load = ImageFile.ImageFile.load
+
+    def counting_load(self):
+        if self._im is None:
+            loads.append(self.format)
+        return real_load(self)
+
+    data = encode(_pixels("RGBA"))
+    monkeypatch.setattr(ImageFile.ImageFile, "load", counting_load)
+    request_image = InputImage.decode(data)
+    on_white = request_image.on_white()
+    assert loads == ["PNG"]
+    assert np.array_equal(np.asarray(request_image.image), np.asarray(decode_image(data)))
+    assert np.array_equal(np.asarray(on_white), composited_twice(data))
