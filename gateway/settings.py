@@ -37,7 +37,8 @@ TRITON_RETRY_BACKOFF_S = env("PERCEPT_TRITON_RETRY_BACKOFF_S", 0.2,
 RETRY_AFTER_S = env("PERCEPT_GATEWAY_RETRY_AFTER_S", 2,
                     "Retry-After seconds sent with 503 and 429 answers.", component=COMPONENT, check=positive)
 API_KEYS = env("PERCEPT_API_KEYS", (), "Comma-separated API keys; empty turns auth off. Sent as "
-               "`Authorization: Bearer <key>` or `X-API-Key`.", component=COMPONENT, parse=parse_csv)
+               "`Authorization: Bearer <key>` or `X-API-Key`.", component=COMPONENT, parse=parse_csv,
+               secret=True)
 HEATMAP_MAX_SIDE = env("PERCEPT_HEATMAP_MAX_SIDE", 1024,
                        "Longest side of a returned PNG heatmap, in pixels.", component=COMPONENT, check=positive)
 BOX_THRESHOLD = env("PERCEPT_BOX_THRESHOLD", 0.2,

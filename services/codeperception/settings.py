@@ -92,7 +92,7 @@ OPENAI_MODEL = env("PERCEPT_CODEPERCEPTION_OPENAI_MODEL", "",
                    "`openai` backend: the served model name (required with that backend).", component=COMPONENT)
 OPENAI_API_KEY = env("PERCEPT_CODEPERCEPTION_OPENAI_API_KEY", "",
                      "`openai` backend: API key sent as `Authorization: Bearer` (secret; empty = none).",
-                     component=COMPONENT)
+                     component=COMPONENT, secret=True)
 OPENAI_PROMPT = env("PERCEPT_CODEPERCEPTION_PROMPT", "",
                     "Instruction sent with the image; empty = the service's default prompt "
                     "(services/codeperception/prompt.py).", component=COMPONENT)

@@ -9,6 +9,13 @@ A declaration may carry a range `check`. Each process reads and checks all of it
 components' variables when it starts (`load(...)`, or `exit_on_invalid(...)` in a main),
 so a malformed value stops start-up with a message naming the variable instead of
 failing a request later.
+
+A declaration marked `secret=True` (an API key) may also be given as a file: `NAME_FILE`
+names a file holding the value, as a Kubernetes Secret volume or a Docker secret provides it.
+Setting both `NAME` and `NAME_FILE` is a start-up error (two sources of one secret, one of
+them silently ignored, is how a rotated key keeps the old one alive); an unreadable file is a
+start-up error naming the variable; trailing newlines are stripped (`echo key > file` writes
+one). A secret's value never appears in an error message.
 """
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ import math
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Generic, TypeVar
 
 T = TypeVar("T")
@@ -36,9 +44,17 @@ class EnvVar(Generic[T]):
     component: str
     # Raises ValueError when a parsed value is out of range (e.g. a negative timeout).
     check: Callable[[T], None] | None = None
+    # A secret may come from the file named by `file_variable` instead; its value is never echoed.
+    secret: bool = False
+
+    @property
+    def file_variable(self) -> str:
+        return f"{self.name}{FILE_SUFFIX}"
 
     def get(self) -> T:
-        raw = os.environ.get(self.name)
+        raw = self._secret_from_file() if self.secret else None
+        if raw is None:
+            raw = os.environ.get(self.name)
         if raw is None or raw == "":
             return self.default
         try:
@@ -46,8 +62,28 @@ class EnvVar(Generic[T]):
             if self.check is not None:
                 self.check(value)
         except ValueError as exc:
-            raise SettingsError(f"environment variable {self.name}={raw!r} is invalid: {exc}") from exc
+            shown = self.name if self.secret else f"{self.name}={raw!r}"
+            raise SettingsError(f"environment variable {shown} is invalid: {exc}") from exc
         return value
+
+    def _secret_from_file(self) -> str | None:
+        """The content of the file NAME_FILE names (trailing newlines stripped), or None when unset."""
+        path = os.environ.get(self.file_variable, "")
+        if not path:
+            return None
+        if os.environ.get(self.name):
+            raise SettingsError(f"environment variables {self.name} and {self.file_variable} are both set: "
+                                f"give the secret one way only")
+        try:
+            return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise SettingsError(f"environment variable {self.file_variable}={path!r}: cannot read the "
+                                f"file: {reason}") from exc
+
+
+# NAME_FILE carries a secret NAME as a file path (the convention of Docker's and many images' secrets).
+FILE_SUFFIX = "_FILE"
 
 
 # --- range checks for `env(..., check=...)` -------------------------------------------
@@ -126,8 +162,9 @@ def parse_csv(raw: str) -> tuple[str, ...]:
 
 
 def env(name: str, default: T, help: str, *, component: str, parse: Callable[[str], T] | None = None,
-        check: Callable[[T], None] | None = None) -> EnvVar[T]:
-    """Declare an environment variable; re-declaring the same name must agree."""
+        check: Callable[[T], None] | None = None, secret: bool = False) -> EnvVar[T]:
+    """Declare an environment variable; re-declaring the same name must agree. `secret=True`: the
+    value may also be read from the file NAME_FILE names (see the module's docstring)."""
     if parse is None:
         if isinstance(default, bool):
             parse = parse_bool  # type: ignore[assignment]
@@ -135,7 +172,10 @@ def env(name: str, default: T, help: str, *, component: str, parse: Callable[[st
             parse = type(default)  # type: ignore[assignment]
         else:
             raise TypeError(f"{name}: give a parser for default {default!r}")
-    var = EnvVar(name, default, parse, help, component, check)  # type: ignore[arg-type]
+    var = EnvVar(name, default, parse, help, component, check, secret)  # type: ignore[arg-type]
+    if (secret and var.file_variable in _REGISTRY) or any(v.secret and v.file_variable == name
+                                                          for v in _REGISTRY.values()):
+        raise ValueError(f"environment variable {name} clashes with a secret's {FILE_SUFFIX} variable")
     known = _REGISTRY.get(name)
     if known is not None and (known.default, known.component) != (default, component):
         raise ValueError(f"environment variable {name} declared twice with different defaults")
@@ -173,6 +213,8 @@ def markdown_table() -> str:
     """The README's configuration table, generated from the declarations."""
     import_all_settings()
     rows = [(v.component, v.name, v.default, v.help) for v in registered()] + _self_contained_settings()
+    rows += [(v.component, v.file_variable, "", f"A file holding `{v.name}` (e.g. a mounted Secret; trailing "
+              f"newlines stripped). Setting both is a start-up error.") for v in registered() if v.secret]
     lines = ["| variable | component | default | meaning |", "|---|---|---|---|"]
     for component, name, default, help_text in sorted(rows, key=lambda r: (r[0], r[1])):
         lines.append(f"| `{name}` | {component} | `{_format_default(default)}` | {help_text} |")
