@@ -22,6 +22,7 @@ from .protos import SERVICE_NAME, codeperception_pb2, codeperception_pb2_grpc, s
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 UPSTREAM = "code-perception"
+METADATA_TIMEOUT_S = 2.0  # health and generator calls are cheap; a slower answer means trouble
 
 
 class CodePerceptionClient:
@@ -61,7 +62,11 @@ class CodePerceptionClient:
                     timeout_s: float | None = None) -> codeperception_pb2.ScoreResponse:
         return await self._unary(self.stub.Score, request, timeout_s)
 
-    async def serving(self, timeout_s: float = 2.0) -> bool:
+    async def generator(self, *, timeout_s: float = METADATA_TIMEOUT_S) -> codeperception_pb2.Generator:
+        """The backend and model the service generates with."""
+        return await self._unary(self.stub.GetGenerator, codeperception_pb2.GetGeneratorRequest(), timeout_s)
+
+    async def serving(self, timeout_s: float = METADATA_TIMEOUT_S) -> bool:
         """grpc.health.v1 says SERVING (for a readiness check)."""
         try:
             reply = await health_pb2_grpc.HealthStub(self.channel).Check(

@@ -149,6 +149,12 @@ class CodePerceptionServicer(codeperception_pb2_grpc.CodePerceptionServiceServic
             return await self.renderer.render(request, deadline)
         return sandbox_pb2.RenderResponse()
 
+    # --- GetGenerator -----------------------------------------------------------------------
+
+    async def GetGenerator(self, request: pb.GetGeneratorRequest, context) -> pb.Generator:
+        # The same two strings ImageToCodeResponse carries (pipeline.py), so a listing matches the answers.
+        return pb.Generator(backend=self.backend.name, model=self.backend.model)
+
     # --- Score ------------------------------------------------------------------------------
 
     async def Score(self, request: pb.ScoreRequest, context) -> pb.ScoreResponse:
