@@ -137,16 +137,27 @@ class LocateResponse(BaseModel):
     timings: Timings
 
 
+class ModelTask(str, Enum):
+    chat = "chat"                     # chat completions and document VQA
+    text_location = "text-location"   # POST /v1/text/locate
+    image_to_code = "image-to-code"   # POST /v1/stem/image-to-code (code perception's generator)
+
+
 class ModelCard(BaseModel):
     """A served model, in OpenAI's model shape (`id`, `object`, `created`, `owned_by`) plus the platform's fields."""
 
-    id: str = Field(description="The model's id; what a chat request names as `model`.")
+    id: str = Field(description="The served model's name: what a chat request names as `model` (of a `chat` card).")
     object: str = "model"
     created: int = Field(description="Unix time this gateway started serving it.")
     owned_by: str = "percept"
-    name: str
-    triton_model: str
-    task: str = Field(description="text-location, or chat (chat completions and document VQA).")
+    name: str = Field(description="The same as `id` (kept for clients of the earlier shape).")
+    revision: str | None = Field(None, description="Digest of the served weights; changes when the model is "
+                                                   "rebuilt. A chat model answers to it as `model` too.")
+    triton_model: str | None = Field(None, description="The Triton model serving it (a chat model answers to it "
+                                                       "as `model` too); null for code perception's generator.")
+    backend: str | None = Field(None, description="Code perception's generation backend (reference, openai, "
+                                                  "triton); null for the gateway's own Triton models.")
+    task: ModelTask = Field(description="What it does; only `chat` models take chat completions and VQA.")
     ready: bool
 
 

@@ -81,7 +81,7 @@ async def chat_completions(request: Request,
     if not body.stream:
         done = await until_disconnected(request.receive, generations.complete(ENDPOINT, generation, request_id))
         return ChatCompletion(
-            id=completion_id, created=created, model=model.model_id,
+            id=completion_id, created=created, model=model.name,
             choices=[Choice(message=AssistantMessage(content=done.text), finish_reason=done.finish_reason)],
             usage=Usage(prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens,
                         total_tokens=done.prompt_tokens + done.completion_tokens))
@@ -97,7 +97,7 @@ async def chat_completions(request: Request,
 
     def chunk(delta: Delta, finish: str | None = None, usage: Usage | None = None, choices: bool = True) -> bytes:
         return sse.data_event(ChatCompletionChunk(
-            id=completion_id, created=created, model=model.model_id, usage=usage,
+            id=completion_id, created=created, model=model.name, usage=usage,
             choices=[ChunkChoice(delta=delta, finish_reason=finish)] if choices else []))
 
     async def events():

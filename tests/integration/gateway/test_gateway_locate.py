@@ -89,7 +89,8 @@ def test_models_health_readiness(client):
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"]["tokenfd_locate"] is True
     models = client.get("/v1/models").json()
-    assert models["data"][0]["task"] == "text-location" and models["data"][0]["ready"] is True
+    (locate,) = [card for card in models["data"] if card["task"] == "text-location"]
+    assert locate["triton_model"] == "tokenfd_locate" and locate["ready"] is True
 
 
 def test_openapi_documents_both_body_types(client):
