@@ -4,6 +4,10 @@ RLIMIT_AS is per process; the cap holds for the render because the render is one
 process (seccomp refuses fork, vfork and clone without CLONE_THREAD). The host's
 MemAvailable is sampled while a program tries to start children that each touch
 half the cap: without the refusal they would hold several times the cap.
+
+The memory bomb reports how far it got: it allocates in steps and prints its total after
+each, so the size at which it was stopped is checked against the configured cap, not only
+that some limit was hit (a cap raised tenfold would still stop a bomb somewhere).
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import textwrap
 
 import pytest
 
+from percept_sandbox import settings as sandbox_settings
 from percept_sandbox.config import SandboxConfig
 from percept_sandbox.pool import SandboxPool
 from percept_sandbox.render.results import RenderOptions, Status
@@ -46,10 +51,16 @@ GREEDY_PARENT = textwrap.dedent(f"""
 """)
 
 
+def config_with_cap(cap_mb: int, **overrides) -> SandboxConfig:
+    """The pool's config with its memory cap set as an operator sets it (the environment)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(sandbox_settings.MEMORY_MB.name, str(cap_mb))
+        return SandboxConfig.from_env(workers=1, queue_size=0, **overrides)
+
+
 @pytest.fixture(scope="module")
 def low_cap_pool():
-    config = SandboxConfig.from_env(workers=1, queue_size=0, memory_bytes=CAP_MB * MIB)
-    with SandboxPool(config) as pool:
+    with SandboxPool(config_with_cap(CAP_MB)) as pool:
         yield pool
 
 
@@ -63,6 +74,46 @@ def test_children_cannot_multiply_the_memory_cap(low_cap_pool):
     assert result.error_type == "PermissionError"
     assert f"process creation refused {CHILDREN} times: Operation not permitted" in result.error_message
     assert result.peak_memory_bytes >= TOUCH_MB * MIB  # it did use its own share
+
+
+BOMB_STEP_MB = 16
+# The program's own allocations reach the cap less what the render holds before it starts:
+# its /tmp (tmpfs, 64 MiB by default) and the address space the interpreter and the preloaded
+# libraries map (~350 MiB), plus at most one step that did not fit.
+BOMB_MARGIN_MB = 512
+WIDER_BY_MB = 512   # a second pool's extra cap
+MEMORY_BOMB = textwrap.dedent(f"""
+    import numpy as np
+    held, total = [], 0
+    while True:
+        held.append(np.empty({BOMB_STEP_MB} << 20, np.uint8))  # address space, pages left untouched
+        total += {BOMB_STEP_MB}
+        print("held", total, flush=True)
+""")
+
+
+def bomb_stopped_at_mb(pool) -> int:
+    """MiB the memory bomb held when its next step was refused."""
+    result = pool.render(MEMORY_BOMB, RenderOptions(timeout_s=30))
+    assert result.status is Status.MEMORY_LIMIT, result.summary()
+    assert result.error_type == "MemoryError"
+    last = result.stdout_tail.strip().splitlines()[-1]
+    assert last.startswith("held "), result.stdout_tail
+    return int(last.split()[1])
+
+
+@pytest.fixture(scope="module")
+def wider_cap_pool():
+    with SandboxPool(config_with_cap(CAP_MB + WIDER_BY_MB)) as pool:
+        yield pool
+
+
+def test_a_memory_bomb_is_stopped_at_the_configured_cap(low_cap_pool, wider_cap_pool):
+    held = bomb_stopped_at_mb(low_cap_pool)
+    assert CAP_MB - BOMB_MARGIN_MB <= held <= CAP_MB - BOMB_STEP_MB, f"stopped at {held} MiB, cap {CAP_MB} MiB"
+    # Whatever the render held before the bomb, the bomb gets exactly the extra memory of a wider cap.
+    wider = bomb_stopped_at_mb(wider_cap_pool)
+    assert abs((wider - held) - WIDER_BY_MB) <= BOMB_STEP_MB, f"{WIDER_BY_MB} MiB more cap gave {wider - held} MiB"
 
 
 def test_the_next_render_after_it_is_clean(low_cap_pool):
@@ -88,8 +139,7 @@ THREAD_STARTER = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def many_threads_pool():
     # A thread cap far above what the address space allows, so the memory cap is the limit met.
-    config = SandboxConfig.from_env(workers=1, queue_size=0, memory_bytes=CAP_MB * MIB, processes=400)
-    with SandboxPool(config) as pool:
+    with SandboxPool(config_with_cap(CAP_MB, processes=400)) as pool:
         yield pool
 
 
