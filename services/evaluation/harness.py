@@ -180,7 +180,7 @@ class Harness:
         stray = sorted(set(store.records) - {sample.index for sample in mine})
         if stray:
             raise RunDirError(f"{config.out} records samples this shard does not own: {stray[:5]}")
-        pending = [sample for sample in mine if not store.done(sample.index)]
+        pending = store.pending(mine)
         skipped = len(mine) - len(pending)
         renderer = SandboxRenderer(config.sandbox_url, default_timeout_s=config.render_timeout_s,
                                    retry_budget_s=config.sandbox_retry_s, metrics=Metrics(CollectorRegistry()))

@@ -14,10 +14,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Iterable, TypeVar
 
 MANIFEST = "manifest.json"
 RECORDS = "records.jsonl"
 RENDERS = "renders"
+
+
+S = TypeVar("S")   # a sample: anything with an `index`
 
 
 class RunDirError(ValueError):
@@ -80,6 +84,12 @@ class RecordStore:
 
     def done(self, index: int) -> bool:
         return index in self.records
+
+    def pending(self, samples: Iterable[S]) -> list[S]:
+        """The samples without a record, in their order. Each index is looked up on its own:
+        records finish out of order, so a killed run can leave a gap (sample 3 pending while
+        4 and 5 are recorded); the gap is run and no recorded sample is run again."""
+        return [sample for sample in samples if sample.index not in self.records]
 
     def render_path(self, index: int) -> Path:
         return self.renders / f"{index}.png"

@@ -4,11 +4,13 @@ uninterrupted run's."""
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -77,6 +79,47 @@ def test_a_torn_last_record_is_cut_and_that_sample_counts_as_not_done(tmp_path):
     store.append({"index": 1})
     store.close()
     assert [record["index"] for record in read_records(path)] == [0, 1]
+
+
+def test_a_gap_left_by_records_finishing_out_of_order_is_run_on_resume_and_nothing_twice(tmp_path):
+    samples = [SimpleNamespace(index=index) for index in range(8)]
+    store = RecordStore(tmp_path)
+    for index in (0, 3, 1, 5, 4):      # finished out of order; 2, 6 and 7 were in flight at the kill
+        store.append({"index": index})
+    store.close()
+
+    resumed = RecordStore(tmp_path)
+    pending = resumed.pending(samples)
+    assert [sample.index for sample in pending] == [2, 6, 7]   # the gap included, nothing recorded again
+    assert [resumed.done(index) for index in range(8)] == [True, True, False, True, True, True, False, False]
+    for sample in pending:
+        resumed.append({"index": sample.index})
+    resumed.close()
+
+    final = RecordStore(tmp_path)
+    assert final.pending(samples) == []
+    assert sorted(record["index"] for record in read_records(tmp_path / "records.jsonl")) == list(range(8))
+    final.close()
+
+
+def test_the_harness_resumes_a_run_with_gaps_in_its_records(eval_sandbox, split40, baseline40, tmp_path,
+                                                             capsys):
+    """A finished run with two records taken out of the middle (later samples recorded, earlier
+    ones not: what out-of-order completion and a kill leave) runs exactly those two again."""
+    from services.evaluation.cli import main
+
+    out = tmp_path / "out"
+    shutil.copytree(baseline40, out)
+    lines = (out / "records.jsonl").read_text().splitlines(keepends=True)
+    gaps = {5, 17}
+    (out / "records.jsonl").write_text("".join(line for line in lines if json.loads(line)["index"] not in gaps))
+    capsys.readouterr()
+    assert main(run_args(eval_sandbox, split40, out, *SMALL_RUN)) == 0
+    assert f"{len(gaps)} run, {split40.count - len(gaps)} already recorded" in capsys.readouterr().err
+    indices = [record["index"] for record in records_of(out)]
+    assert sorted(indices) == list(range(split40.count))
+    assert set(indices[-len(gaps):]) == gaps   # appended by the resume: the gaps were what ran
+    assert read_json(out / "summary.json") == read_json(baseline40 / "summary.json")
 
 
 def test_a_sample_recorded_twice_is_refused(tmp_path):
