@@ -147,3 +147,11 @@ def test_a_slow_answer_past_the_deadline_is_deadline_exceeded_and_the_request_is
 def test_the_api_key_is_never_logged_nor_sent_to_the_sandbox(service, sandbox):
     assert API_KEY not in service.log_text()
     assert API_KEY not in sandbox.log_text()
+
+
+def test_get_generator_names_the_backend_and_model_without_generating(service, vlm):
+    vlm.script(Answer(python_block(_program())))  # resets what the fake received
+    with service.channel() as channel:
+        generator = service.stub(channel).GetGenerator(pb.GetGeneratorRequest(), timeout=10)
+    assert (generator.backend, generator.model) == ("openai", MODEL)
+    assert vlm.received == []
