@@ -48,6 +48,7 @@ include sandbox-runner/sandbox.mk
 include services/codeperception/codeperception.mk
 include services/evaluation/evaluation.mk
 include helm/helm.mk
+include services/models/tokenfd/mini/mini.mk
 
 models: $(MODELS_STAMP)
 

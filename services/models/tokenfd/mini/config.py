@@ -1,0 +1,31 @@
+"""TokenFD-mini's sizes and the training recipe's defaults."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.models.tokenfd.config import TokenFDConfig, VisionConfig
+
+
+def mini_config(vocab_size: int) -> TokenFDConfig:
+    """The issue's trial shape: a 4-layer InternViT at hidden 192 (3 heads of 64), TokenFD's upsampler
+    and a 128-d feature space; the 448 tile, 14-pixel patches and 128x128 maps of the serving path
+    stay, so the same export and Triton model serve it. About 3 M parameters."""
+    return TokenFDConfig(VisionConfig(hidden_size=192, num_hidden_layers=4, num_attention_heads=3,
+                                      intermediate_size=768), feature_dim=128, vocab_size=vocab_size,
+                         name="tokenfd-mini")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    steps: int = 20000             # upper bound; the time budget usually ends the run first
+    time_budget_s: float = 6600.0  # 1 h 50 min of training, leaving the 2 h for data and export
+    batch: int = 2                 # 448-pixel crops per step
+    lr: float = 1e-3
+    weight_decay: float = 0.05
+    warmup: int = 200
+    threads: int = 2
+    seed: int = 0
+    positives: int = 48            # token ids present in a crop scored per step (most frequent kept)
+    negatives: int = 48            # absent token ids scored per step, drawn at random
+    eval_every: int = 250          # steps between held-out evaluations (and checkpoints)
+    eval_queries: int = 200        # word queries of the held-out metric

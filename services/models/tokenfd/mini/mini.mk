@@ -1,0 +1,40 @@
+# TokenFD-mini: the TokenIT-style data engine and the training recipe (included by the top-level
+# Makefile; docs/tokenfd-mini.md).
+TOKENIT_DIR           ?= $(ARTIFACTS)/tokenit
+TOKENIT_PAGES         ?= 3000
+TOKENIT_HELDOUT_PAGES ?= 80
+TOKENFD_MINI_OUT      ?= $(ARTIFACTS)/tokenfd-mini
+TRAIN_TIME_BUDGET_S   ?= 6600
+TRAIN_THREADS         ?= 2
+TOKENIT_TOKENIZER     := $(TOKENIT_DIR)/train/tokenizer.model
+
+.PHONY: tokenit-fonts data-tokenit train-tokenfd
+
+# More font families for the engine (Times/Helvetica/Courier metrics, the PostScript 35, Latin
+# Modern). Optional: without apt (or root) the engine draws with matplotlib's bundled fonts.
+tokenit-fonts:
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get install -y -q fonts-liberation fonts-urw-base35 fonts-lmodern >/dev/null \
+			|| echo "tokenit-fonts: apt-get failed; the engine uses matplotlib's fonts"; \
+	else echo "tokenit-fonts: no apt-get as root here; the engine uses matplotlib's fonts"; fi
+
+$(TOKENIT_TOKENIZER): | $(DEPS_STAMP)
+	$(PY) -c "from services.datasets.tokenit.tokenizer import ensure; ensure('$@')"
+
+# Two shards at once (one per core); a finished corpus is not rendered again.
+$(TOKENIT_DIR)/train/.done: $(TOKENIT_TOKENIZER) | tokenit-fonts
+	$(PY) -m services.datasets.tokenit --out $(TOKENIT_DIR)/train --count $(TOKENIT_PAGES) --seed 0 --shard 0/2 & \
+	$(PY) -m services.datasets.tokenit --out $(TOKENIT_DIR)/train --count $(TOKENIT_PAGES) --seed 0 --shard 1/2 && \
+	wait $$! && touch $@
+
+$(TOKENIT_DIR)/heldout/.done: $(TOKENIT_TOKENIZER) | tokenit-fonts
+	$(PY) -m services.datasets.tokenit --out $(TOKENIT_DIR)/heldout --count $(TOKENIT_HELDOUT_PAGES) --seed 1 \
+		--tokenizer $(TOKENIT_TOKENIZER)
+	touch $@
+
+data-tokenit: $(TOKENIT_DIR)/train/.done $(TOKENIT_DIR)/heldout/.done
+
+# Resumes from $(TOKENFD_MINI_OUT)/state.pt when it is there; writes $(TOKENFD_MINI_OUT)/checkpoint.
+train-tokenfd: data-tokenit
+	$(PY) -m services.models.tokenfd.mini.train --data $(TOKENIT_DIR)/train --heldout $(TOKENIT_DIR)/heldout \
+		--out $(TOKENFD_MINI_OUT) --threads $(TRAIN_THREADS) --time-budget $(TRAIN_TIME_BUDGET_S)

@@ -1,0 +1,243 @@
+"""`make train-tokenfd`: train TokenFD-mini on an engine corpus, resumably, and write its checkpoint.
+
+    python -m services.models.tokenfd.mini.train --data DIR --heldout DIR --out DIR
+        [--steps N] [--time-budget S] [--batch B] [--threads T] [--seed S] [--eval-every N]
+
+  --data DIR       training corpus (python -m services.datasets.tokenit); its tokenizer.model is the model's
+  --heldout DIR    held-out corpus (another seed) for the metric: hit@0.5 of single-word queries
+  --out DIR        DIR/state.pt (the resumable training state, written every --eval-every steps and at the
+                   end) and DIR/checkpoint/ (the upstream-layout checkpoint, fp16)
+  --steps N        cosine schedule length, the run's last step
+  --time-budget S  stop after S seconds of training, counted across resumes (default 6600)
+
+Seeded: crop i of step s comes from random.Random((seed, s, i)), so a resumed run continues the
+same sequence. A rerun with the same --out resumes from its last state.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from services.models.tokenfd.config import FEATURE_GRID
+from services.models.tokenfd.mini import checkpoint as mini_checkpoint
+from services.models.tokenfd.mini.composer import CharComposer
+from services.models.tokenfd.mini.config import Recipe, mini_config
+from services.models.tokenfd.mini.data import Corpus, Crop
+from services.models.tokenfd.mini.decode import decode_word, iou
+from services.models.tokenfd.mini.objective import alignment_loss, cosine_threshold, logits
+from services.models.tokenfd.modeling import TokenFDModel, cosine_maps
+from services.models.tokenfd.tokenizer import QueryTokenizer
+
+STATE_FILE = "state.pt"
+CHECKPOINT_DIR = "checkpoint"
+EVAL_CROPS = 32
+HIT_IOU = 0.5
+
+
+class Trainer:
+    def __init__(self, data: Path, heldout: Path, out: Path, recipe: Recipe, log=print) -> None:
+        self.recipe, self.out, self.log = recipe, Path(out), log
+        torch.set_num_threads(recipe.threads)
+        torch.manual_seed(recipe.seed)
+        self.tokenizer_path = Path(data) / "tokenizer.model"
+        self.tokenizer = QueryTokenizer.from_file(self.tokenizer_path)
+        pieces = [self.tokenizer.processor.IdToPiece(i) for i in range(self.tokenizer.vocab_size)]
+        self.config = mini_config(len(pieces))
+        self.model = TokenFDModel(self.config)
+        self.model.tok_embeddings.requires_grad_(False)       # the composer makes the table
+        self.composer = CharComposer(pieces, self.config.feature_dim)
+        self.t_prime = torch.nn.Parameter(torch.tensor(math.log(10.0)))
+        self.bias = torch.nn.Parameter(torch.tensor(-6.0))   # text is sparse: start near "absent"
+        params = [p for p in self.model.parameters() if p.requires_grad] + list(self.composer.parameters())
+        self.optimizer = torch.optim.AdamW([{"params": params}, {"params": [self.t_prime, self.bias],
+                                            "weight_decay": 0.0}], lr=recipe.lr, weight_decay=recipe.weight_decay)
+        self.train_data, self.heldout = Corpus(data), Corpus(heldout)
+        self.step, self.elapsed_s, self.history = 0, 0.0, []
+        self._eval_crops: list[Crop] | None = None
+        self._resume()
+
+    # --- state ------------------------------------------------------------------
+    def _state(self) -> dict:
+        return {"model": self.model.state_dict(), "composer": self.composer.state_dict(),
+                "t_prime": self.t_prime.data, "bias": self.bias.data, "optimizer": self.optimizer.state_dict(),
+                "step": self.step, "elapsed_s": self.elapsed_s, "history": self.history,
+                "recipe": dataclasses.asdict(self.recipe)}
+
+    def save_state(self) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        partial = self.out / (STATE_FILE + ".partial")
+        torch.save(self._state(), partial)
+        partial.replace(self.out / STATE_FILE)
+
+    def _resume(self) -> None:
+        path = self.out / STATE_FILE
+        if not path.is_file():
+            return
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        self.model.load_state_dict(state["model"])
+        self.composer.load_state_dict(state["composer"])
+        self.t_prime.data.copy_(state["t_prime"])
+        self.bias.data.copy_(state["bias"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step, self.elapsed_s, self.history = state["step"], state["elapsed_s"], state["history"]
+        self.log(f"resumed from {path} at step {self.step} ({self.elapsed_s:.0f}s trained)")
+
+    # --- one step -----------------------------------------------------------------
+    def _lr(self) -> float:
+        r = self.recipe
+        if self.step < r.warmup:
+            return r.lr * (self.step + 1) / r.warmup
+        progress = min(1.0, (self.step - r.warmup) / max(1, r.steps - r.warmup))
+        return r.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    def _queries(self, crop: Crop, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        r = self.recipe
+        present = crop.ids
+        if len(present) > r.positives:
+            present = present[torch.randperm(len(present), generator=generator)[:r.positives]]
+        absent = torch.ones(self.config.vocab_size, dtype=torch.bool)
+        absent[crop.ids] = False
+        absent[:3] = False                                    # unk, bos, eos are never drawn
+        candidates = absent.nonzero().squeeze(1)
+        negatives = candidates[torch.randperm(len(candidates), generator=generator)[:r.negatives]]
+        ids = torch.cat([present, negatives])
+        keep = (crop.ids.unsqueeze(0) == present.unsqueeze(1)).float().argmax(1)
+        targets = torch.cat([crop.masks[keep] if len(present) else crop.masks,
+                             torch.zeros(len(negatives), FEATURE_GRID, FEATURE_GRID)])
+        positive = torch.cat([torch.ones(len(present), dtype=torch.bool), torch.zeros(len(negatives), dtype=torch.bool)])
+        return ids, targets, positive
+
+    def train_step(self) -> dict:
+        r = self.recipe
+        crops = [self.train_data.crop(random.Random(f"{r.seed}/{self.step}/{i}")) for i in range(r.batch)]
+        generator = torch.Generator().manual_seed(r.seed * 1_000_003 + self.step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self._lr()
+        self.model.train()
+        features = self.model.tile_features(torch.stack([c.pixels for c in crops]))
+        totals: dict[str, torch.Tensor] = {}
+        for crop, crop_features in zip(crops, features):
+            ids, targets, positive = self._queries(crop, generator)
+            maps = logits(crop_features, self.composer(ids), self.t_prime, self.bias, FEATURE_GRID)
+            for key, value in alignment_loss(maps, targets, positive).items():
+                totals[key] = totals.get(key, 0) + value / len(crops)
+        self.optimizer.zero_grad(set_to_none=True)
+        totals["loss"].backward()
+        torch.nn.utils.clip_grad_norm_([p for g in self.optimizer.param_groups for p in g["params"]], 1.0)
+        self.optimizer.step()
+        self.step += 1
+        return {key: float(value.detach()) for key, value in totals.items()}
+
+    # --- held-out metric ------------------------------------------------------------
+    def _heldout_crops(self) -> list[Crop]:
+        if self._eval_crops is None:
+            rng = random.Random(f"heldout/{self.recipe.seed}")
+            self._eval_crops = [self.heldout.crop(rng, index=i % len(self.heldout)) for i in range(EVAL_CROPS)]
+        return self._eval_crops
+
+    @torch.no_grad()
+    def evaluate(self) -> dict:
+        """hit@0.5 of single-word queries (words that occur once in the crop, at least 2 letters or
+        digits) on held-out crops, decoded by following the query's tokens, at the learned threshold."""
+        self.model.eval()
+        threshold = cosine_threshold(float(self.t_prime), float(self.bias))
+        table = self.composer.table()
+        hits, by_length, total = 0, {}, 0
+        crops = self._heldout_crops()
+        budget = max(1, self.recipe.eval_queries // len(crops))
+        for crop in crops:
+            counts: dict[str, int] = {}
+            for text, _ in crop.words:
+                counts[text] = counts.get(text, 0) + 1
+            queries = [(t, b) for t, b in crop.words if counts[t] == 1 and sum(ch.isalnum() for ch in t) >= 2]
+            queries = queries[:budget]
+            if not queries:
+                continue
+            features = self.model.tile_features(crop.pixels.unsqueeze(0))
+            for text, box in queries:
+                ids, _ = self.tokenizer.encode_query(text)
+                maps = cosine_maps(features, table[ids].unsqueeze(0), FEATURE_GRID)[0].numpy()
+                match = decode_word(maps, threshold)
+                hit = match is not None and iou(match.box, box) >= HIT_IOU
+                hits += hit
+                total += 1
+                bucket = min(len(ids), 3)
+                got, seen = by_length.get(bucket, (0, 0))
+                by_length[bucket] = (got + hit, seen + 1)
+        self.model.train()
+        return {"hit@0.5": hits / max(1, total), "queries": total, "threshold": threshold,
+                **{f"hit@0.5/{k}{'+' if k == 3 else ''}tok": got / seen for k, (got, seen) in sorted(by_length.items())}}
+
+    # --- the run --------------------------------------------------------------------
+    def run(self, progress: bool = True) -> Path:
+        from tqdm import tqdm
+
+        r = self.recipe
+        bar = tqdm(total=r.steps, initial=self.step, unit="step", disable=not progress, file=sys.stderr,
+                   dynamic_ncols=True, mininterval=2.0)
+        loss_ema, metric = None, (self.history[-1] if self.history else {})
+        while self.step < r.steps and self.elapsed_s < r.time_budget_s:
+            started = time.monotonic()
+            losses = self.train_step()
+            self.elapsed_s += time.monotonic() - started
+            loss_ema = losses["loss"] if loss_ema is None else 0.98 * loss_ema + 0.02 * losses["loss"]
+            if self.step % r.eval_every == 0:
+                metric = {"step": self.step, "elapsed_s": round(self.elapsed_s, 1), "loss": round(loss_ema, 4),
+                          **self.evaluate()}
+                self.history.append(metric)
+                self.save_state()
+                self.log(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in metric.items()))
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss_ema:.3f}", hit=f"{metric.get('hit@0.5', float('nan')):.2f}", refresh=False)
+        bar.close()
+        if not self.history or self.history[-1]["step"] != self.step:
+            self.history.append({"step": self.step, "elapsed_s": round(self.elapsed_s, 1),
+                                 "loss": round(loss_ema or float("nan"), 4), **self.evaluate()})
+        self.save_state()
+        return self.export()
+
+    def export(self) -> Path:
+        state = mini_checkpoint.upstream_state(self.model.state_dict(), self.composer.table(), self.t_prime.data,
+                                               self.bias.data)
+        record = {"steps": self.step, "trained_s": round(self.elapsed_s, 1), "recipe": dataclasses.asdict(self.recipe),
+                  "threshold": cosine_threshold(float(self.t_prime), float(self.bias)),
+                  "heldout": self.history[-1] if self.history else {}}
+        return mini_checkpoint.save(self.out / CHECKPOINT_DIR, self.config, state, self.tokenizer_path, record)
+
+
+def main(argv: list[str] | None = None) -> int:
+    defaults = Recipe()
+    parser = argparse.ArgumentParser(prog="python -m services.models.tokenfd.mini.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--heldout", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--steps", type=int, default=defaults.steps)
+    parser.add_argument("--time-budget", type=float, default=defaults.time_budget_s)
+    parser.add_argument("--batch", type=int, default=defaults.batch)
+    parser.add_argument("--threads", type=int, default=defaults.threads)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--eval-every", type=int, default=defaults.eval_every)
+    parser.add_argument("--eval-queries", type=int, default=defaults.eval_queries)
+    args = parser.parse_args(argv)
+    if min(args.steps, args.batch, args.threads, args.eval_every, args.eval_queries) < 1 or args.time_budget <= 0:
+        print("train: --steps, --batch, --threads, --eval-every, --eval-queries and --time-budget must be positive",
+              file=sys.stderr)
+        return 2
+    recipe = dataclasses.replace(defaults, steps=args.steps, time_budget_s=args.time_budget, batch=args.batch,
+                                 threads=args.threads, seed=args.seed, eval_every=args.eval_every,
+                                 eval_queries=args.eval_queries)
+    out = Trainer(args.data, args.heldout, args.out, recipe).run()
+    print(f"checkpoint: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
