@@ -108,8 +108,9 @@ class Trainer:
         candidates = absent.nonzero().squeeze(1)
         negatives = candidates[torch.randperm(len(candidates), generator=generator)[:r.negatives]]
         ids = torch.cat([present, negatives])
-        keep = (crop.ids.unsqueeze(0) == present.unsqueeze(1)).float().argmax(1)
-        targets = torch.cat([crop.masks[keep] if len(present) else crop.masks,
+        # a crop of blank margin has no ids: negatives only
+        keep = (crop.ids.unsqueeze(0) == present.unsqueeze(1)).float().argmax(1) if len(present) else present
+        targets = torch.cat([crop.masks[keep],
                              torch.zeros(len(negatives), FEATURE_GRID, FEATURE_GRID)])
         positive = torch.cat([torch.ones(len(present), dtype=torch.bool), torch.zeros(len(negatives), dtype=torch.bool)])
         return ids, targets, positive
@@ -147,7 +148,7 @@ class Trainer:
         """hit@0.5 of single-word queries (words that occur once in the crop, at least 2 letters or
         digits) on held-out crops, decoded by following the query's tokens, at the learned threshold."""
         self.model.eval()
-        threshold = cosine_threshold(float(self.t_prime), float(self.bias))
+        threshold = cosine_threshold(self.t_prime.item(), self.bias.item())
         table = self.composer.table()
         hits, by_length, total = 0, {}, 0
         crops = self._heldout_crops()
@@ -207,7 +208,7 @@ class Trainer:
         state = mini_checkpoint.upstream_state(self.model.state_dict(), self.composer.table(), self.t_prime.data,
                                                self.bias.data)
         record = {"steps": self.step, "trained_s": round(self.elapsed_s, 1), "recipe": dataclasses.asdict(self.recipe),
-                  "threshold": cosine_threshold(float(self.t_prime), float(self.bias)),
+                  "threshold": cosine_threshold(self.t_prime.item(), self.bias.item()),
                   "heldout": self.history[-1] if self.history else {}}
         return mini_checkpoint.save(self.out / CHECKPOINT_DIR, self.config, state, self.tokenizer_path, record)
 

@@ -1,0 +1,81 @@
+"""TokenFD-mini end to end on a few pages: the engine writes pages and token masks, training runs
+3 steps and resumes to 5, and the checkpoint loads through the existing TokenFD loader."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from services.datasets.tokenit import cli, engine, tokenizer
+from services.evaluation.shards import Shard
+from services.models.tokenfd.checkpoint import load_model
+from services.models.tokenfd.mini import checkpoint as mini_checkpoint
+from services.models.tokenfd.mini.config import Recipe
+from services.models.tokenfd.mini.train import STATE_FILE, Trainer
+from services.models.tokenfd.tokenizer import QueryTokenizer
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tokenit")
+    cli.generate(out, count=3, seed=0, shard=Shard.whole(), tokenizer_path=out / "tokenizer.model",
+                 pdf_share=0.5, progress=False)
+    return out
+
+
+def test_engine_writes_pages_with_a_mask_per_token(corpus):
+    records = [json.loads(line) for line in (corpus / "pages.jsonl").read_text().splitlines()]
+    assert [r["index"] for r in records] == [0, 1, 2]
+    for record in records:
+        image = Image.open(corpus / record["image"])
+        labels = np.asarray(Image.open(corpus / record["mask"]))
+        assert labels.shape == (image.height, image.width) and labels.dtype == np.uint16
+        assert len(record["tokens"]) > 10 and len(record["words"]) > 5
+        drawn = set(np.unique(labels)) - {0}
+        assert len(drawn) >= 0.8 * len(record["tokens"])      # small tokens may be overdrawn by neighbours
+        for token_id, word, x0, y0, x1, y1 in record["tokens"]:
+            wx0, wy0, wx1, wy1 = record["words"][word]["box"]
+            assert wx0 - 1 <= x0 < x1 <= wx1 + 1 and wy0 - 1 <= y0 < y1 <= wy1 + 1
+
+
+def test_pdf_and_pil_pages_give_the_same_words_tokens():
+    """Both renderers: every word's tokens spell the word (ground truth aligned to the text)."""
+    model = QueryTokenizer.from_bytes(tokenizer.train())
+    for share in (0.0, 1.0):
+        page = engine.render_page(7, 3, model, pdf_share=share)
+        assert page.meta["renderer"] == ("pdf" if share else "pil")
+        for index, word in enumerate(page.words[:50]):
+            ids, _ = model.encode_query(word.text)
+            assert [t.id for t in page.tokens if t.word == index] == [i for i, p in zip(ids, model.encode_query(
+                word.text)[1]) if p != "\u2581"]
+
+
+def test_training_runs_resumes_and_loads_through_the_tokenfd_loader(corpus, tmp_path):
+    recipe = dataclasses.replace(Recipe(), steps=3, batch=1, threads=1, eval_every=3, eval_queries=8, warmup=2)
+    trainer = Trainer(corpus, corpus, tmp_path, recipe, log=lambda *_: None)
+    checkpoint = trainer.run(progress=False)
+    assert trainer.step == 3 and (tmp_path / STATE_FILE).is_file()
+    first_loss = trainer.history[-1]["loss"]
+    assert np.isfinite(first_loss)
+
+    resumed = Trainer(corpus, corpus, tmp_path, dataclasses.replace(recipe, steps=5), log=lambda *_: None)
+    assert resumed.step == 3 and resumed.history == trainer.history
+    assert torch.equal(resumed.model.state_dict()["ocr_mlp.1.weight"], trainer.model.state_dict()["ocr_mlp.1.weight"])
+    checkpoint = resumed.run(progress=False)
+    assert resumed.step == 5
+
+    model, config = load_model(checkpoint)                   # the existing loader, strict
+    assert (config.vision.hidden_size, config.vision.num_hidden_layers, config.feature_dim) == (192, 4, 128)
+    assert torch.allclose(model.tok_embeddings.weight, resumed.composer.table().half().float())
+    record = json.loads((checkpoint / mini_checkpoint.RECORD_FILE).read_text())
+    assert record["steps"] == 5 and np.isfinite(record["threshold"])
+    pixels = torch.stack([resumed.heldout.crop(__import__("random").Random(0)).pixels])
+    resumed.model.eval()
+    with torch.no_grad():   # the loaded fp16 weights compute what the trained model computes
+        assert torch.allclose(model.tile_features(pixels), resumed.model.tile_features(pixels), atol=5e-2, rtol=5e-2)
