@@ -15,13 +15,15 @@ RUN python3 -m pip install --no-cache-dir --break-system-packages -r /opt/percep
 COPY services /opt/percept/services
 COPY sandbox-runner/percept_sandbox /opt/percept/percept_sandbox
 COPY ${ARTIFACTS}/model_repository /opt/percept/model_repository
+# percept's uid 10001, as every other image and the chart's runAsUser (>= 10000: no clash with a host
+# account; NVIDIA's triton-server user is uid 1000). tritonserver and its backends are world-readable.
 RUN test "$(python3 -c 'import json; print(json.load(open("/opt/percept/model_repository/build.json"))["target"])')" = "${VARIANT}" \
  || { echo "the model repository in ${ARTIFACTS} was not built for the ${VARIANT} target" >&2; exit 1; } \
- && chmod -R a+rX /opt/percept
+ && chmod -R a+rX /opt/percept \
+ && useradd --uid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin percept
 # The python-backend models import services.* from here.
 ENV PYTHONPATH=/opt/percept \
     PYTHONDONTWRITEBYTECODE=1
-# triton-server, uid 1000 in NVIDIA's image (the chart's runAsUser for Triton).
-USER 1000
+USER 10001
 EXPOSE 8000 8001 8002
 CMD ["tritonserver", "--model-repository=/opt/percept/model_repository"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 # The layers of the outer wall that only the deployment provides (helm: sandbox.runtimeClassName,
-# sandbox.networkPolicy); listed in the start-up log of the pod mode.
+# networkPolicy); listed in the start-up log of the pod mode.
 DEPLOYMENT_LAYERS = ("gVisor RuntimeClass", "NetworkPolicy denying all egress")
 
 

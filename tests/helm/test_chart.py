@@ -105,8 +105,9 @@ def test_sandbox_pods_have_the_runtime_class_and_a_no_egress_policy(rendered):
     sources = [peer["podSelector"]["matchLabels"] for peer in grpc_rule["from"]]
     assert sources[0].items() <= codeperception_labels.items()  # the code-perception pods
     assert sources[1] == {"app.kubernetes.io/name": "percept-eval"}  # eval jobs (services/evaluation/k8s_job.py)
-    assert grpc_rule["ports"] == [{"port": "grpc", "protocol": "TCP"}]
-    assert metrics_rule["ports"] == [{"port": "metrics", "protocol": "TCP"}]
+    ports = settings_export.chart_settings()["ports"]["sandbox"]
+    assert grpc_rule["ports"] == [{"port": ports["grpc"], "protocol": "TCP"}]
+    assert metrics_rule["ports"] == [{"port": ports["metrics"], "protocol": "TCP"}]
     assert all("namespaceSelector" in peer for peer in metrics_rule["from"])
 
 
@@ -163,10 +164,21 @@ def test_image_tags_default_to_the_app_version(production_objects):
     assert pinned["spec"]["template"]["spec"]["containers"][0]["image"] == "percept/gateway:abc"
 
 
-def test_gateway_api_keys_come_from_a_secret(default_objects, production_objects):
+def _secret_files(spec: dict, container: dict) -> dict[str, tuple[str, str]]:
+    """{file path: (Secret name, key)} of the Secret volumes the container mounts."""
+    volumes = {v["name"]: v["secret"] for v in spec.get("volumes", []) if "secret" in v}
+    return {f"{mount['mountPath']}/{item['path']}": (volumes[mount["name"]]["secretName"], item["key"])
+            for mount in container.get("volumeMounts", []) if mount["name"] in volumes
+            for item in volumes[mount["name"]]["items"]}
+
+
+def test_gateway_api_keys_come_from_a_secret_file(default_objects, production_objects):
     for objects, secret in ((default_objects, "percept-gateway"), (production_objects, "percept-api-keys")):
-        container = one(objects, "Deployment", "gateway")["spec"]["template"]["spec"]["containers"][0]
-        assert env_of(container)["PERCEPT_API_KEYS"] == {"secretKeyRef": {"name": secret, "key": "api-keys"}}
+        spec = one(objects, "Deployment", "gateway")["spec"]["template"]["spec"]
+        container = spec["containers"][0]
+        env = env_of(container)
+        assert "PERCEPT_API_KEYS" not in env
+        assert _secret_files(spec, container)[env["PERCEPT_API_KEYS_FILE"]] == (secret, "api-keys")
     created = one(template("--set", "gateway.apiKeys.keys={k1,k2}"), "Secret", "gateway")
     assert created["stringData"] == {"api-keys": "k1,k2"}
     assert not by_kind(production_objects, "Secret")  # an existing Secret: the chart makes none
@@ -233,7 +245,8 @@ def test_model_repository_from_the_image_a_pvc_or_object_storage():
                  "--set", "triton.modelRepository.objectStorage.credentialsSecret=s3-credentials")
     (init,) = s3["initContainers"]
     assert init["args"][-2:] == ["s3://models/percept", "/models"]
-    assert init["envFrom"] == [{"secretRef": {"name": "s3-credentials"}}]
+    assert "envFrom" not in init  # the credentials are a file the AWS CLI reads, not environment variables
+    assert _secret_files(s3, init)[env_of(init)["AWS_SHARED_CREDENTIALS_FILE"]] == ("s3-credentials", "credentials")
     assert "emptyDir" in next(v for v in s3["volumes"] if v["name"] == "model-repository")
     assert "uri is required" in template_error("--set", "triton.modelRepository.source=objectStorage")
     assert "must be one of" in template_error("--set", "triton.modelRepository.source=ftp")

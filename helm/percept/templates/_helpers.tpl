@@ -36,15 +36,27 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
-{{/* An image reference; the tag defaults to the chart's appVersion (plus a suffix, e.g. Triton's variant). */}}
+{{/* An image reference: "repository@digest" when a digest is set (the tag is then ignored: a digest names
+     exactly one image), else "repository:tag" with the tag defaulting to the chart's appVersion (plus a
+     suffix, e.g. Triton's variant). The registry is put in front of percept's own images only. */}}
 {{- define "percept.image" -}}
-{{- $registry := .root.Values.image.registry -}}
-{{- $tag := default (printf "%s%s" .root.Chart.AppVersion (default "" .suffix)) .image.tag -}}
-{{- if $registry -}}
-{{- printf "%s/%s:%s" (trimSuffix "/" $registry) .image.repository $tag -}}
-{{- else -}}
-{{- printf "%s:%s" .image.repository $tag -}}
+{{- $repository := .image.repository -}}
+{{- if and .root.Values.image.registry (not .external) -}}
+{{- $repository = printf "%s/%s" (trimSuffix "/" .root.Values.image.registry) .image.repository -}}
 {{- end -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" $repository .image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repository (default (printf "%s%s" .root.Chart.AppVersion (default "" .suffix)) .image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The uid and gid of every container (>= 10000: no clash with a host account; the images' USER). */}}
+{{- define "percept.uid" -}}10001{{- end -}}
+
+{{/* Where a Secret is mounted as files: percept.secretDir "gateway" -> /var/run/secrets/percept/gateway */}}
+{{- define "percept.secretDir" -}}
+{{- printf "/var/run/secrets/percept/%s" . -}}
 {{- end -}}
 
 {{/* Pod-level hardening: restricted Pod Security Standard, no service-account token. */}}
@@ -58,9 +70,9 @@ imagePullSecrets:
 {{- end }}
 securityContext:
   runAsNonRoot: true
-  runAsUser: {{ .uid }}
-  runAsGroup: {{ .uid }}
-  fsGroup: {{ .uid }}
+  runAsUser: {{ include "percept.uid" . }}
+  runAsGroup: {{ include "percept.uid" . }}
+  fsGroup: {{ include "percept.uid" . }}
   seccompProfile:
     type: RuntimeDefault
 {{- end -}}
@@ -117,4 +129,65 @@ checksum/settings: {{ include (print .root.Template.BasePath "/configmap-setting
 
 {{- define "percept.sandboxHeadless" -}}
 {{- printf "%s-headless" (include "percept.component" (dict "root" . "component" "sandbox")) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* NetworkPolicy rules (templates/networkpolicy.yaml). */}}
+
+{{/* Egress to DNS (UDP and TCP 53) at networkPolicy.dnsPeers, or anywhere on port 53 when that is empty. */}}
+{{- define "percept.dnsEgress" -}}
+- ports:
+    - {port: 53, protocol: UDP}
+    - {port: 53, protocol: TCP}
+  {{- with .Values.networkPolicy.dnsPeers }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}
+
+{{/* Egress to one component's pods on one port: percept.egressTo (dict "root" $ "component" "triton" "port" 8001) */}}
+{{- define "percept.egressTo" -}}
+- to:
+    - podSelector:
+        matchLabels:
+          {{- include "percept.selectorLabels" (dict "root" .root "component" .component) | nindent 10 }}
+  ports:
+    - {port: {{ .port }}, protocol: TCP}
+{{- end -}}
+
+{{/* Ingress from some components' pods on one port: percept.ingressFrom (dict "root" $ "components" (list "gateway") "port" 50071) */}}
+{{- define "percept.ingressFrom" -}}
+{{- $root := .root -}}
+- from:
+    {{- range .components }}
+    - podSelector:
+        matchLabels:
+          {{- include "percept.selectorLabels" (dict "root" $root "component" .) | nindent 10 }}
+    {{- end }}
+  ports:
+    - {port: {{ .port }}, protocol: TCP}
+{{- end -}}
+
+{{/* Scrape ingress on a metrics port from networkPolicy.monitoringNamespaceLabels (nothing when empty). */}}
+{{- define "percept.metricsIngress" -}}
+{{- with .root.Values.networkPolicy.monitoringNamespaceLabels -}}
+- from:
+    - namespaceSelector:
+        matchLabels:
+          {{- toYaml . | nindent 10 }}
+  ports:
+    - {port: {{ $.port }}, protocol: TCP}
+{{- end -}}
+{{- end -}}
+
+{{/* The TCP port of a URL: the explicit one, else 80 for http and 443 otherwise. */}}
+{{- define "percept.urlPort" -}}
+{{- $url := urlParse . -}}
+{{- $last := last (splitList ":" $url.host) -}}
+{{- if and (contains ":" $url.host) (regexMatch "^[0-9]+$" $last) -}}
+{{- $last -}}
+{{- else if eq $url.scheme "http" -}}
+80
+{{- else -}}
+443
+{{- end -}}
 {{- end -}}
