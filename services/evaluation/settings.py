@@ -51,7 +51,7 @@ JUDGE_BASE_URL = env("PERCEPT_EVAL_JUDGE_BASE_URL", "",
                      component=COMPONENT, check=http_url)
 JUDGE_MODEL = env("PERCEPT_EVAL_JUDGE_MODEL", "", "Model name the judge endpoint serves.", component=COMPONENT)
 JUDGE_API_KEY = env("PERCEPT_EVAL_JUDGE_API_KEY", "", "Bearer token of the judge endpoint (secret).",
-                    component=COMPONENT)
+                    component=COMPONENT, secret=True)
 JUDGE_SCORES = env("PERCEPT_EVAL_JUDGE_SCORES", "both",
                    "Which scores the judge gives when configured: image, code or both.", component=COMPONENT,
                    check=judge_target)

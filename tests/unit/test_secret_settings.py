@@ -6,6 +6,7 @@ import pytest
 from gateway.settings import API_KEYS, GatewaySettings
 from services.codeperception.settings import OPENAI_API_KEY, CodePerceptionSettings
 from services.common.settings import EnvVar, SettingsError, env, markdown_table, parse_csv, registered
+from services.evaluation.settings import JUDGE_API_KEY
 
 # Built directly, not with env(): a declaration would join the README's table.
 TOKEN = EnvVar("PERCEPT_TEST_ONLY_TOKEN", "", str, "test only", "test-only", secret=True)
@@ -104,7 +105,7 @@ def test_a_secret_file_variable_cannot_be_declared_twice():
 
 def test_the_platform_secrets_are_marked_and_in_the_readme_table():
     secrets = {var.name for var in registered() if var.secret}
-    assert {API_KEYS.name, OPENAI_API_KEY.name} <= secrets
+    assert {API_KEYS.name, OPENAI_API_KEY.name, JUDGE_API_KEY.name} <= secrets
     table = markdown_table()
     for name in secrets:
         assert f"| `{name}_FILE` |" in table
