@@ -14,12 +14,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from . import docs_ui, errors, openapi
+from .auth import protected
 from .observability import JsonLogFormatter, ObservabilityMiddleware
 from services.codeperception.client import CodePerceptionClient
 
 from .generation import Generations
 from .image_urls import ImageFetcher
+from .openai_errors import OpenAIErrorResponse
 from .routes import chat, documents, health, models, stem, text
+from .schemas import ErrorResponse
 from .settings import GatewaySettings
 from .triton_client import TritonClient
 
@@ -65,11 +68,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(ObservabilityMiddleware)
     errors.install(app, retry_after_s=settings.retry_after_s)
     app.include_router(health.router)
-    app.include_router(models.router)
-    app.include_router(text.router)
-    app.include_router(stem.router)
-    app.include_router(documents.router)
-    app.include_router(chat.router)
+    # The /v1 routers ask for a key only when keys are configured; so does the document.
+    platform_auth = protected(settings, ErrorResponse)
+    app.include_router(models.router, **platform_auth)
+    app.include_router(text.router, **platform_auth)
+    app.include_router(stem.router, **platform_auth)
+    app.include_router(documents.router, **platform_auth)
+    app.include_router(chat.router, **protected(settings, OpenAIErrorResponse))
     # The document states the limits this process enforces on body fields.
     openapi.install(app, property_limits={"max_tiles": {"maximum": settings.max_tiles},
                                           "query": {"maxLength": settings.max_query_chars},

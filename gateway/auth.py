@@ -1,14 +1,19 @@
 """Optional API-key auth (off while PERCEPT_API_KEYS is empty).
 
-Applied to every /v1 route. /healthz, /readyz and /metrics stay open: probes and
-Prometheus scrapers carry no key, and they reveal nothing about requests or models.
+Applied to every /v1 route when keys are configured, and only then: `protected()` gives the
+routers' options, so the OpenAPI document (generated from the routes) declares the security
+schemes and the 401 answer exactly when the server asks for a key. /healthz, /readyz and
+/metrics stay open: probes and Prometheus scrapers carry no key, and they reveal nothing about
+requests or models.
 """
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
-from fastapi import Depends
+from fastapi import Depends, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from services.common.errors import ErrorCode, PerceptError
 
@@ -35,3 +40,12 @@ async def require_api_key(bearer: HTTPAuthorizationCredentials | None = Depends(
     if not matched:
         raise PerceptError(ErrorCode.UNAUTHORIZED, "a valid API key is required "
                                                    "(Authorization: Bearer <key> or X-API-Key)")
+
+
+def protected(settings: GatewaySettings, error_model: type[BaseModel]) -> dict[str, Any]:
+    """`include_router` options of a /v1 router: the key check and its 401 (in the router's error
+    shape, `error_model`) when keys are configured; nothing when auth is off."""
+    if not settings.api_keys:
+        return {}
+    return {"dependencies": [Security(require_api_key)],
+            "responses": {401: {"model": error_model, "description": "No valid API key."}}}

@@ -13,13 +13,11 @@ import time
 from contextlib import aclosing
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import ValidationError
 
 from services.common.errors import ErrorCode, PerceptError
 
 from .. import sse
-from ..auth import require_api_key
-from ..chat_convert import generation_request
+from ..chat_convert import generation_request, parse_chat_request
 from ..chat_schemas import (AssistantMessage, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Choice,
                             ChunkChoice, Delta, Usage)
 from ..dependencies import get_generations, get_image_fetcher, get_request_id, get_settings
@@ -30,9 +28,9 @@ from ..openai_errors import OpenAIErrorResponse, OpenAIRoute, openai_error_body
 from ..openapi import request_body
 from ..settings import GatewaySettings
 
-router = APIRouter(prefix="/v1", tags=["chat"], route_class=OpenAIRoute, dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["chat"], route_class=OpenAIRoute)
 
-_ERRORS = {status: {"model": OpenAIErrorResponse} for status in (400, 401, 404, 429, 502, 503)}
+_ERRORS = {status: {"model": OpenAIErrorResponse} for status in (400, 404, 429, 502, 503)}
 ENDPOINT = "chat"
 # One server-sent event of a streamed answer (OpenAPI before 3.2: the schema of an event stream is
 # the schema of each event, as a parser sees it: fields `data`, `event`, `id`, `retry`).
@@ -47,14 +45,7 @@ async def read_chat_request(request: Request,
     if content_type != "application/json":
         raise PerceptError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, f"content type {content_type or '(none)'!r} is not "
                            "supported; send application/json")
-    body = await read_body_capped(request, settings.max_body_bytes)
-    try:
-        return ChatCompletionRequest.model_validate_json(body, strict=True)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        param = ".".join(str(p) for p in first["loc"]) or None
-        raise PerceptError(ErrorCode.INVALID_REQUEST, f"invalid request: {first['msg']}"
-                           + (f" ({param})" if param else ""), details={"param": param}) from None
+    return parse_chat_request(await read_body_capped(request, settings.max_body_bytes))
 
 
 @router.post(

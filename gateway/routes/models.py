@@ -16,14 +16,12 @@ from services.codeperception.client import CodePerceptionClient
 from services.common.errors import ErrorCode, PerceptError
 from services.models.tokenfd.triton import contract
 
-from ..auth import require_api_key
 from ..dependencies import get_codeperception, get_generations, get_triton
 from ..generation import Generations
 from ..schemas import ErrorResponse, ModelCard, ModelList, ModelTask
 from ..triton_client import TritonClient
 
-router = APIRouter(prefix="/v1", tags=["models"], dependencies=[Depends(require_api_key)],
-                   responses={401: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
+router = APIRouter(prefix="/v1", tags=["models"], responses={503: {"model": ErrorResponse}})
 
 # The gateway's own Triton tasks and the model that does each (the chat model is configured).
 TASKS = {ModelTask.text_location: contract.TOKENFD_LOCATE}

@@ -15,7 +15,6 @@ from services.codeperception.client import CodePerceptionClient
 from services.common.errors import ErrorCode, PerceptError
 
 from .. import sse, stem_convert
-from ..auth import require_api_key
 from ..dependencies import get_codeperception, get_request_id, get_settings
 from ..openapi import request_body
 from ..schemas import ErrorResponse
@@ -25,9 +24,9 @@ from ..stem_schemas import (ImageToCodeJsonRequest, ImageToCodeMultipartRequest,
                             RenderJsonRequest, RenderMultipartRequest, RenderOptions, RenderResponse,
                             ScoreJsonRequest, ScoreMultipartRequest, ScoreResponse)
 
-router = APIRouter(prefix="/v1/stem", tags=["stem"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1/stem", tags=["stem"])
 
-_ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 413, 415, 422, 429, 503, 504)}
+_ERRORS = {status: {"model": ErrorResponse} for status in (400, 413, 415, 422, 429, 503, 504)}
 _EVENT_STREAM = {200: {"content": {sse.MEDIA_TYPE: {"schema": {
     "type": "string", "description": "With `stream: true`: `progress` events, then one `result` (or `error`) "
                                      "event; see docs/api.md."}}}}}

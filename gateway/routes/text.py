@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends
 from services.models.tokenfd.triton import contract
 
 from .. import maps
-from ..auth import require_api_key
 from ..dependencies import get_request_id, get_settings, get_triton
 from ..inputs import CheckedLocateInput, read_locate_input
 from ..openapi import request_body
@@ -19,9 +18,9 @@ from ..schemas import (BoxOut, ErrorResponse, GridInfo, Heatmap, HeatmapFormat, 
 from ..settings import GatewaySettings
 from ..triton_client import LocateOutput, TritonClient
 
-router = APIRouter(prefix="/v1/text", tags=["text"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1/text", tags=["text"])
 
-_ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 413, 415, 422, 429, 503)}
+_ERRORS = {status: {"model": ErrorResponse} for status in (400, 413, 415, 422, 429, 503)}
 
 
 @router.post(
