@@ -5,18 +5,24 @@ are checked here, each refused with a typed 4xx naming the field (`param`).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
 
 from services.common.errors import ErrorCode, PerceptError
 from services.common.images import check_image_header
 from services.triton import generation as contract
 from services.triton.generation_client import GenerationRequest
 
-from .chat_schemas import ChatCompletionRequest
+from .chat_schemas import ChatCompletionRequest, ImagePart
 from .image_urls import ImageFetcher
 
-MAX_STOP_STRINGS = 4  # OpenAI's limit
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+# What a refused role or part type looks like in a validation error: a tag the union does not know,
+# or the wrong literal where a part's `type` must be `text`.
+_UNSUPPORTED_ERRORS = {"union_tag_invalid", "union_tag_not_found", "literal_error"}
 
 
 @dataclass(frozen=True)
@@ -31,48 +37,72 @@ class ChatPrompt:
     images: list[ImageRef]
 
 
-def _unsupported(message: str, param: str) -> PerceptError:
-    return PerceptError(ErrorCode.UNSUPPORTED_CONTENT, message, details={"param": param})
+def _param(loc: tuple, payload: Any) -> str:
+    """The error's place in the request as the client wrote it (`messages.0.content.1`): pydantic's
+    location also names union branches (`user`, `str`, `list[...]`), which are not in the request."""
+    kept, node = [], payload
+    for step in loc:
+        if isinstance(node, dict) and step in node:
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+        else:
+            continue
+        kept.append(str(step))
+    return ".".join(kept)
 
 
-def _text(text: str, param: str) -> str:
-    if contract.IMAGE_PLACEHOLDER in text:  # it would bind an image that is not there
-        raise PerceptError(ErrorCode.INVALID_REQUEST, f"text may not contain {contract.IMAGE_PLACEHOLDER!r} "
-                           "(it is the model's image placeholder); send images as image_url parts",
-                           details={"param": param})
-    return text
+def _most_telling(errors: list[dict]) -> dict:
+    """Of a union's errors, the one about the content (a refused tag, a bad value) rather than the
+    branch whose type did not match at all (`Input should be a valid string`)."""
+    def rank(error: dict) -> tuple:
+        return (error["type"] in _UNSUPPORTED_ERRORS, not error["type"].endswith("_type"), len(error["loc"]))
+    return max(errors, key=rank)
+
+
+def request_error(exc: ValidationError, body: bytes) -> PerceptError:
+    """The typed refusal of a chat request that does not match the schema, naming the field."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    error = _most_telling(exc.errors())
+    param = _param(error["loc"], payload)
+    if error["type"] == "missing":  # the field is not in the request: name it after its parent
+        param = ".".join(filter(None, (param, str(error["loc"][-1]))))
+    if error["type"] in _UNSUPPORTED_ERRORS and (param.endswith((".role", ".type")) or "discriminator" in
+                                                 error.get("ctx", {})):
+        field = param if param.endswith((".role", ".type")) else \
+            f"{param}.{str(error['ctx']['discriminator']).strip(chr(39))}"
+        return PerceptError(ErrorCode.UNSUPPORTED_CONTENT, f"{field} is not supported: {error['msg']}",
+                            details={"param": field})
+    return PerceptError(ErrorCode.INVALID_REQUEST, f"invalid request: {error['msg']}" + (f" ({param})" if param else ""),
+                        details={"param": param or None})
+
+
+def parse_chat_request(body: bytes) -> ChatCompletionRequest:
+    try:
+        return ChatCompletionRequest.model_validate_json(body, strict=True)
+    except ValidationError as exc:
+        raise request_error(exc, body) from None
 
 
 def chat_prompt(request: ChatCompletionRequest) -> ChatPrompt:
-    """The turns and the image references of the messages; a part the model cannot take is unsupported_content."""
+    """The turns and the image references of the messages (the schema has already refused what the
+    model cannot take: other roles and part types, images outside user messages, the placeholder)."""
     turns, images = [], []
     for m, message in enumerate(request.messages):
-        param = f"messages.{m}"
-        role = _ROLES.get(message.role)
-        if role is None:
-            raise _unsupported(f"messages of role {message.role!r} are not supported (system, developer, user, "
-                               "assistant)", f"{param}.role")
-        if message.content is None:
-            raise PerceptError(ErrorCode.INVALID_REQUEST, "a message needs content", details={"param": param})
+        role = _ROLES[message.role]
         if isinstance(message.content, str):
-            turns.append(contract.Turn(role, _text(message.content, f"{param}.content")))
+            turns.append(contract.Turn(role, message.content))
             continue
         pieces = []
         for p, part in enumerate(message.content):
-            part_param = f"{param}.content.{p}"
-            if part.type == "text" and part.text is not None:
-                pieces.append(_text(part.text, f"{part_param}.text"))
-            elif part.type == "image_url" and part.image_url is not None:
-                if role != "user":
-                    raise _unsupported("images go only in user messages", part_param)
+            if isinstance(part, ImagePart):
                 pieces.append(contract.IMAGE_PLACEHOLDER)
-                images.append(ImageRef(part.image_url.url, f"{part_param}.image_url"))
-            elif part.type in ("text", "image_url"):
-                raise PerceptError(ErrorCode.INVALID_REQUEST, f"a {part.type} part needs its `{part.type}` field",
-                                   details={"param": part_param})
+                images.append(ImageRef(part.image_url.url, f"messages.{m}.content.{p}.image_url"))
             else:
-                raise _unsupported(f"content parts of type {part.type!r} are not supported (text, image_url)",
-                                   f"{part_param}.type")
+                pieces.append(part.text)
         turns.append(contract.Turn(role, "\n".join(pieces)))
     return ChatPrompt(turns, images)
 
@@ -96,11 +126,8 @@ def check_max_tokens(max_tokens: int | None, gateway_max: int, limits: contract.
 
 
 def stop_strings(stop: str | list[str] | None) -> tuple[str, ...]:
-    strings = (stop,) if isinstance(stop, str) else tuple(stop or ())
-    if len(strings) > MAX_STOP_STRINGS or any(not s for s in strings):
-        raise PerceptError(ErrorCode.INVALID_REQUEST, f"stop takes up to {MAX_STOP_STRINGS} non-empty strings",
-                           details={"param": "stop"})
-    return strings
+    """The stop strings as a tuple (the schema holds them to MAX_STOP_STRINGS non-empty strings)."""
+    return (stop,) if isinstance(stop, str) else tuple(stop or ())
 
 
 async def generation_request(request: ChatCompletionRequest, *, limits: contract.ModelLimits, fetcher: ImageFetcher,

@@ -1,17 +1,33 @@
 """OpenAI-compatible chat completions: the request, the response and the stream's chunks
 (the subset of OpenAI's chat API the platform serves; see docs/api.md).
 
-Content parts are typed loosely here (`type` is any string) so that an unsupported part is
-answered with the stable `unsupported_content` code (gateway/chat_convert.py) rather than a
-generic schema error.
+The request says exactly what is served, so a client generated from the OpenAPI document sends
+only what is accepted: messages are told apart by `role` (system and developer, user, assistant),
+content parts by `type` (text; image_url only in user messages), and no text may carry the
+model's image placeholder. A role or a part type outside these is refused as
+`unsupported_content` (gateway/chat_convert.py names the field).
 """
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from .schemas import EXAMPLE_IMAGE_BASE64
+from services.triton.generation import IMAGE_PLACEHOLDER
+
+from .schemas import EXAMPLE_IMAGE_BASE64, MIN_TOP_P
+
+
+def _without_placeholder(text: str) -> str:
+    if IMAGE_PLACEHOLDER in text:  # it would bind an image that is not there
+        raise ValueError(f"text may not contain {IMAGE_PLACEHOLDER!r} (the model's image placeholder); send "
+                         "images as image_url parts")
+    return text
+
+
+PromptText = Annotated[str, AfterValidator(_without_placeholder),
+                       Field(json_schema_extra={"not": {"pattern": re.escape(IMAGE_PLACEHOLDER)}})]
 
 
 class ImageURL(BaseModel):
@@ -23,20 +39,51 @@ class ImageURL(BaseModel):
                                                                        "tiles every image the same way.")
 
 
-class ContentPart(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    type: str = Field(description="`text` or `image_url`; any other type is refused (unsupported_content).")
-    text: str | None = None
-    image_url: ImageURL | None = None
-
-
-class ChatMessage(BaseModel):
+class TextPart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    role: str = Field(description="system, developer (as system), user or assistant.")
-    content: str | list[ContentPart] | None = None
+    type: Literal["text"]
+    text: PromptText
+
+
+class ImagePart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["image_url"]
+    image_url: ImageURL
+
+
+UserPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+
+
+class InstructionMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["system", "developer"] = Field(description="`developer` is taken as `system`.")
+    content: PromptText | list[TextPart]
     name: str | None = Field(None, description="Accepted; not used.")
+
+
+class UserMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user"]
+    content: PromptText | list[UserPart]
+    name: str | None = Field(None, description="Accepted; not used.")
+
+
+class AssistantTurn(BaseModel):
+    """An earlier answer of the assistant, as context."""
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["assistant"]
+    content: PromptText | list[TextPart]
+    name: str | None = Field(None, description="Accepted; not used.")
+
+
+ChatMessage = Annotated[InstructionMessage | UserMessage | AssistantTurn, Field(discriminator="role")]
+MAX_STOP_STRINGS = 4  # OpenAI's limit
+StopString = Annotated[str, Field(min_length=1)]
 
 
 class StreamOptions(BaseModel):
@@ -56,10 +103,11 @@ class ChatCompletionRequest(BaseModel):
     max_tokens: int | None = Field(None, ge=1, description="Most tokens to generate (default: the model's).")
     max_completion_tokens: int | None = Field(None, ge=1, description="Same as max_tokens (wins when both are set).")
     temperature: float | None = Field(None, ge=0, le=2, description="0: greedy.")
-    top_p: float | None = Field(None, gt=0, le=1)
+    top_p: float | None = Field(None, ge=MIN_TOP_P, le=1)
     top_k: int | None = Field(None, ge=0, le=2**31 - 1, description="Extension: top-k sampling (0: off).")
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Makes sampling reproducible (0 or more).")
-    stop: str | list[str] | None = Field(None, description="Up to 4 stop strings.")
+    stop: StopString | Annotated[list[StopString], Field(max_length=MAX_STOP_STRINGS)] | None = Field(
+        None, description="A stop string, or up to 4.")
     n: int | None = Field(None, ge=1, le=1, description="Only 1 is served.")
     stream: bool = False
     stream_options: StreamOptions | None = None

@@ -116,7 +116,7 @@ def _from_json(body: bytes, shape: BodyShape) -> ParsedBody:
             repeated[name] = [_base64(f"{name}.{index}", item) for index, item in enumerate(encoded)]
         else:
             binary[name] = _base64(name, encoded)
-    fields = shape.fields_model.model_validate(parsed.model_dump(exclude=set(shape.binary)))
+    fields = shape.fields_model.model_validate(parsed.model_dump(exclude=set(shape.binary), exclude_unset=True))
     return ParsedBody(binary, fields, repeated)
 
 
@@ -140,7 +140,8 @@ async def _form_text(name: str, value: str | UploadFile) -> str:
 def _form_value(model: type[BaseModel], name: str, text: str):
     """Form fields are text; an object-valued field (e.g. backend_options) is sent as JSON text."""
     field = model.model_fields.get(name)
-    if field is None or dict not in (typing.get_origin(field.annotation), field.annotation):
+    nested_model = isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel) if field else False
+    if field is None or not nested_model and dict not in (typing.get_origin(field.annotation), field.annotation):
         return text
     try:
         value = json.loads(text)

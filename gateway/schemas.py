@@ -14,10 +14,16 @@ class HeatmapFormat(str, Enum):
     none = "none"  # no heatmap, boxes only
 
 
+# services/common/queries.py: at least one non-blank character, no control character but tab.
+QUERY_PATTERN = r"^[^\x00-\x08\x0a-\x1f]*[^\s\x00-\x1f][^\x00-\x08\x0a-\x1f]*$"
+
+
 class LocateOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(description="The text to find in the image.")
+    # Stated in the document only: validate_query's own check answers a bad query as 422 invalid_query.
+    query: str = Field(json_schema_extra={"minLength": 1, "pattern": QUERY_PATTERN},
+                       description="The text to find in the image.")
     max_tiles: int | None = Field(None, ge=1, description="Largest tile grid (default: the model's).")
     heatmap_format: HeatmapFormat = HeatmapFormat.png
     threshold: float | None = Field(None, ge=-1.0, le=1.0,
@@ -29,6 +35,22 @@ class LocateOptions(BaseModel):
 EXAMPLE_IMAGE_BASE64 = ("iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetIAAAAQUlEQVR42u3PAQkAAAgDsCv2z2wLQdga"
                         "rJLMZz3PCQgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICNxZVAWQVNGbfqsAAAAASUVORK5C"
                         "YII=")
+
+
+# What `base64.b64decode(..., validate=True)` takes (gateway/inputs.py): the standard alphabet, padded.
+# Stated in the document only: the reader's own check answers a bad one as 422 invalid_image.
+BASE64 = {"pattern": r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"}
+
+
+# The smallest top_p that reaches a model as more than 0 (FP32's smallest normal number): the
+# generation contract and the code-perception proto carry top_p as a 32-bit float.
+MIN_TOP_P = 1.1754943508222875e-38
+
+
+def not_null(schema: dict) -> None:
+    """`json_schema_extra` of an optional field that may be left out but not sent as null: the
+    schema shows no `default: null` (a value its own type refuses)."""
+    schema.pop("default", None)
 
 
 class JsonBody(BaseModel):
@@ -52,7 +74,8 @@ class LocateJsonRequest(LocateOptions, JsonBody):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"image": EXAMPLE_IMAGE_BASE64, "query": "Total amount", "heatmap_format": "none"}]})
 
-    image: str = Field(description="The image file (PNG, JPEG, WebP, BMP, TIFF, GIF), base64-encoded.")
+    image: str = Field(json_schema_extra=BASE64,
+                       description="The image file (PNG, JPEG, WebP, BMP, TIFF, GIF), base64-encoded.")
 
 
 class LocateMultipartRequest(LocateOptions):

@@ -30,10 +30,17 @@ def _candidate_status(number: int):
 
 # --- requests ---------------------------------------------------------------------------
 
+def backend_options(options: ImageToCodeOptions) -> dict[str, str]:
+    """The set options as the proto's strings (the service parses each by the backend's type; a float
+    keeps its full precision through repr)."""
+    return {key: repr(value) if isinstance(value, float) else str(value)
+            for key, value in options.backend_options.model_dump(exclude_none=True).items()}
+
+
 def image_to_code_request(image: bytes, options: ImageToCodeOptions, request_id: str) -> pb.ImageToCodeRequest:
     proto_options = pb.ImageToCodeOptions(
         candidates=options.candidates, max_tokens=options.max_tokens or 0, dpi=options.dpi or 0,
-        render_timeout_seconds=options.render_timeout_s or 0.0, backend_options=options.backend_options)
+        render_timeout_seconds=options.render_timeout_s or 0.0, backend_options=backend_options(options))
     for name in ("temperature", "top_p", "seed"):  # proto3 optionals: unset means the backend's default
         value = getattr(options, name)
         if value is not None:

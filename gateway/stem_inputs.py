@@ -67,8 +67,9 @@ async def read_image_to_code_input(request: Request,
         raise PerceptError(ErrorCode.INVALID_REQUEST,
                            f"candidates is {options.candidates}; the limit is {settings.max_candidates}",
                            details={"candidates": options.candidates, "max_candidates": settings.max_candidates})
-    for key, value in options.backend_options.items():
-        _check_text(f"backend_options.{key}", key + value)
+    for key, value in options.backend_options.model_dump(exclude_none=True).items():
+        if isinstance(value, str):
+            _check_text(f"backend_options.{key}", value)
     image = parsed.binary["image"]
     check_image_header(image, max_pixels=settings.max_image_pixels)
     return ImageToCodeInput(image, options)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from percept_sandbox import settings as sandbox_settings
 from services.codeperception import settings as codeperception_settings
 from services.codeperception.protos import codeperception_pb2, sandbox_pb2
 
-from .schemas import EXAMPLE_IMAGE_BASE64, JsonBody
+from services.codeperception.backends.base import BACKEND_OPTIONS
+
+from .schemas import BASE64, EXAMPLE_IMAGE_BASE64, MIN_TOP_P, JsonBody, not_null
 
 
 def _enum_from_proto(name: str, descriptor, prefix: str) -> type[Enum]:
@@ -54,6 +56,28 @@ EXAMPLE_PROGRAM = ("import matplotlib.pyplot as plt\nimport numpy as np\nx = np.
 
 # --- image-to-code ----------------------------------------------------------------------
 
+def _backend_options_model() -> type[BaseModel]:
+    """`backend_options`: every key some code-perception backend takes, typed, from the backends' one
+    table. A key the configured backend does not take is ignored by the service, so a request is
+    valid against every deployment; a key no backend takes is refused here (a schema error)."""
+    users: dict[str, list[str]] = {}
+    for backend, options in BACKEND_OPTIONS.items():
+        for key in options:
+            users.setdefault(key, []).append(backend)
+    fields = {key: (kind, Field(None, json_schema_extra=not_null,
+                                description=f"Used by the `{'`, `'.join(users[key])}` backend; ignored by others."))
+              for backend, options in BACKEND_OPTIONS.items() for key, kind in options.items()}
+    return create_model("BackendOptions", __base__=_StrictOptions, **fields)
+
+
+class _StrictOptions(JsonBody):
+    # Strict in a form too (it arrives there as JSON text, with JSON's types): "5" is not an integer.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+BackendOptions = _backend_options_model()
+
+
 class ImageToCodeOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -62,15 +86,15 @@ class ImageToCodeOptions(BaseModel):
     max_tokens: int | None = Field(None, ge=1, le=MAX_TOKENS,
                                    description="Most tokens one candidate may generate (default: the backend's).")
     temperature: float | None = Field(None, ge=0, le=2, description="Sampling temperature (default: the backend's).")
-    top_p: float | None = Field(None, gt=0, le=1, description="Nucleus sampling (default: the backend's).")
+    top_p: float | None = Field(None, ge=MIN_TOP_P, le=1, description="Nucleus sampling (default: the backend's).")
     seed: int | None = Field(None, ge=-2**63, le=2**63 - 1,
                              description="Seed of candidate 0; candidate i uses seed + i (default: unseeded).")
     dpi: int | None = Field(None, **_DPI)
     render_timeout_s: float | None = Field(None, **_TIMEOUT)
-    backend_options: dict[str, str] = Field(
-        default_factory=dict, description="Backend-specific settings (e.g. `top_k` for the `openai` backend); "
-                                          "a key the configured backend does not know is a 400. In a multipart "
-                                          "form: a JSON object as text.")
+    backend_options: BackendOptions = Field(  # type: ignore[valid-type]
+        default_factory=BackendOptions, description="Settings of the code-perception backend: each key names the "
+                                                    "backends that use it; the configured backend ignores the "
+                                                    "others' keys. In a multipart form: a JSON object as text.")
     stream: bool = Field(False, description="Send progress as server-sent events, then the result "
                                             "(see docs/api.md).")
 
@@ -79,14 +103,14 @@ class ImageToCodeJsonRequest(ImageToCodeOptions, JsonBody):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"image": EXAMPLE_IMAGE_BASE64, "candidates": 1}]})
 
-    image: str = Field(description="The STEM image (PNG, JPEG, WebP, BMP, GIF), base64-encoded.")
+    image: str = Field(json_schema_extra=BASE64, description="The STEM image (PNG, JPEG, WebP, BMP, GIF), "
+                                                             "base64-encoded.")
 
 
 class ImageToCodeMultipartRequest(ImageToCodeOptions):
     """The multipart form of an image-to-code request (documentation only: inputs.py reads the form)."""
 
     image: bytes = Field(description="The STEM image (PNG, JPEG, WebP, BMP, GIF).")
-    backend_options: str = Field("{}", description="Backend-specific settings as a JSON object of strings.")
 
 
 class Fidelity(BaseModel):
@@ -224,7 +248,8 @@ class ScoreJsonRequest(ScoreOptions, JsonBody):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"reference_image": EXAMPLE_IMAGE_BASE64, "candidate_code": EXAMPLE_PROGRAM}]})
 
-    reference_image: str = Field(description="The image to reproduce (PNG, JPEG, WebP, BMP, GIF), base64.")
+    reference_image: str = Field(json_schema_extra=BASE64,
+                                 description="The image to reproduce (PNG, JPEG, WebP, BMP, GIF), base64.")
 
 
 class ScoreMultipartRequest(ScoreOptions):

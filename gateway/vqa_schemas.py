@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .schemas import EXAMPLE_IMAGE_BASE64, JsonBody, ModelRef
+from .schemas import BASE64, EXAMPLE_IMAGE_BASE64, MIN_TOP_P, JsonBody, ModelRef, not_null
 
 MAX_QUESTION_CHARS = 4096
 
@@ -15,29 +16,40 @@ class VqaOptions(BaseModel):
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=r"\S",
                           description="The question about the document.")
-    pages: str | None = Field(None, max_length=256, description="PDF pages to read, e.g. `1-3,5` (1-based; "
+    pages: str = Field(None, max_length=256, json_schema_extra=not_null, description="PDF pages to read, e.g. `1-3,5` (1-based; "
                                                                 "default: all, at most PERCEPT_GATEWAY_MAX_PDF_PAGES).")
     max_tokens: int | None = Field(None, ge=1, description="Most tokens of the answer (default: the model's); at "
                                                            "most PERCEPT_GATEWAY_MAX_COMPLETION_TOKENS.")
     temperature: float | None = Field(None, ge=0, le=2, description="0 or absent: greedy.")
-    top_p: float | None = Field(None, gt=0, le=1)
+    top_p: float | None = Field(None, ge=MIN_TOP_P, le=1)
     top_k: int | None = Field(None, ge=0, le=2**31 - 1)
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Makes sampling reproducible (0 or more).")
 
 
+# The document is either page images or one PDF, never both, and `pages` selects PDF pages only
+# (gateway/vqa_inputs.py refuses the other combinations).
+ONE_DOCUMENT = [{"required": ["images"], "not": {"anyOf": [{"required": ["pdf"]}, {"required": ["pages"]}]}},
+                {"required": ["pdf"], "not": {"required": ["images"]}}]
+
+
 class VqaJsonRequest(VqaOptions, JsonBody):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": ONE_DOCUMENT, "examples": [
         {"images": [EXAMPLE_IMAGE_BASE64], "question": "What is the total?", "max_tokens": 8}]})
 
-    images: list[str] | None = Field(None, description="Page images (PNG, JPEG, ...), base64-encoded, in order.")
-    pdf: str | None = Field(None, description="A PDF, base64-encoded (instead of images).")
+    images: list[Annotated[str, Field(json_schema_extra=BASE64)]] = Field(
+        None, min_length=1, json_schema_extra=not_null,
+        description="Page images (PNG, JPEG, ...), base64-encoded, in order.")
+    pdf: str = Field(None, json_schema_extra=lambda schema: (not_null(schema), schema.update(BASE64)),
+                     description="A PDF, base64-encoded (instead of images).")
 
 
 class VqaMultipartRequest(VqaOptions):
     """The multipart form (documentation only: gateway/vqa_inputs.py reads the form)."""
+    model_config = ConfigDict(json_schema_extra={"oneOf": ONE_DOCUMENT})
 
-    images: list[bytes] | None = Field(None, description="Page images; repeat the field for several.")
-    pdf: bytes | None = Field(None, description="A PDF (instead of images).")
+    images: list[bytes] = Field(None, min_length=1, json_schema_extra=not_null,
+                                description="Page images; repeat the field for several.")
+    pdf: bytes = Field(None, json_schema_extra=not_null, description="A PDF (instead of images).")
 
 
 class PageSource(str, Enum):

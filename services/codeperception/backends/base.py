@@ -83,15 +83,28 @@ class Backend(Protocol):
     async def close(self) -> None: ...
 
 
+# The backend_options each backend takes, and their types: one table, so that the gateway's
+# OpenAPI document lists exactly these keys. A request may carry any of them whichever backend
+# serves it: a key of another backend is ignored, so one request works against every deployment.
+BACKEND_OPTIONS: dict[str, dict[str, type]] = {
+    "reference": {},
+    "openai": {"top_k": int, "repetition_penalty": float, "presence_penalty": float},
+    "triton": {"stop": str},
+}
+KNOWN_OPTIONS = {key for options in BACKEND_OPTIONS.values() for key in options}
+
+
 def parse_typed_options(raw: Mapping[str, str], known: Mapping[str, type]) -> dict[str, Any]:
-    """backend_options by a {key: type} table; the stable code of any fault is invalid_request."""
+    """backend_options by a {key: type} table; a key no backend takes, or a value of the wrong type,
+    is invalid_request; a key that only another backend takes is ignored."""
     parsed = {}
     for key, value in raw.items():
         kind = known.get(key)
         if kind is None:
-            allowed = ", ".join(sorted(known)) or "none"
-            raise PerceptError(ErrorCode.INVALID_REQUEST, f"unknown backend option {key!r} (this backend "
-                               f"accepts: {allowed})", details={"option": key})
+            if key in KNOWN_OPTIONS:
+                continue
+            raise PerceptError(ErrorCode.INVALID_REQUEST, f"unknown backend option {key!r} (backends accept: "
+                               f"{', '.join(sorted(KNOWN_OPTIONS))})", details={"option": key})
         try:
             parsed[key] = kind(value)
         except ValueError:

@@ -20,11 +20,11 @@ from services.common.errors import ErrorCode, PerceptError
 from ..prompt import resolve_prompt
 from ..settings import CodePerceptionSettings
 from ..vlm_image import data_uri, protocol_jpeg
-from .base import (BackendUnavailable, Generation, GenerationFailed, GenerationOptions, InputImage,
-                   parse_typed_options)
+from .base import (BACKEND_OPTIONS, BackendUnavailable, Generation, GenerationFailed, GenerationOptions,
+                   InputImage, parse_typed_options)
 
 # backend_options this backend takes, and their types.
-OPTIONS = {"top_k": int, "repetition_penalty": float, "presence_penalty": float}
+OPTIONS = BACKEND_OPTIONS["openai"]
 CONNECT_TIMEOUT_S = 5.0
 OWN_TIMEOUT_MARGIN_S = 0.25  # a request this close to its own timeout ends by itself
 ERROR_BODY_CHARS = 300

@@ -13,7 +13,8 @@ from services.common.errors import ErrorCode, PerceptError
 
 from ..dataset import DatasetIndex, Sample
 from ..settings import CodePerceptionSettings
-from .base import BackendUnavailable, Generation, GenerationOptions, InputImage, parse_typed_options
+from .base import (BACKEND_OPTIONS, BackendUnavailable, Generation, GenerationOptions, InputImage,
+                   parse_typed_options)
 
 
 class ReferenceBackend:
@@ -34,7 +35,7 @@ class ReferenceBackend:
         self.model = f"reference:{s.dataset_dir.name}"
 
     def parse_options(self, raw: Mapping[str, str]) -> dict[str, Any]:
-        return parse_typed_options(raw, {})
+        return parse_typed_options(raw, BACKEND_OPTIONS[self.name])
 
     def prepare(self, image: InputImage) -> Sample:
         sample = self.index.find(image.image)

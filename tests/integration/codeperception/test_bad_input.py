@@ -51,7 +51,7 @@ CASES = {
     "candidates above the cap": ("ImageToCode", lambda img: pb.ImageToCodeRequest(
         image=img, options=pb.ImageToCodeOptions(candidates=4)), "invalid_request"),
     "unknown backend option": ("ImageToCode", lambda img: pb.ImageToCodeRequest(
-        image=img, options=pb.ImageToCodeOptions(backend_options={"top_k": "5"})), "invalid_request"),
+        image=img, options=pb.ImageToCodeOptions(backend_options={"nope": "5"})), "invalid_request"),
     "temperature out of range": ("ImageToCode", lambda img: pb.ImageToCodeRequest(
         image=img, options=pb.ImageToCodeOptions(temperature=-1)), "invalid_request"),
     "negative render timeout": ("ImageToCode", lambda img: pb.ImageToCodeRequest(

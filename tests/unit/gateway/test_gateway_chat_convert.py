@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
+
 import pytest
 from tritonclient.utils import deserialize_bytes_tensor
 
-from gateway.chat_convert import chat_prompt, generation_request, stop_strings
+from gateway.chat_convert import generation_request, parse_chat_request, stop_strings
 from gateway.chat_schemas import ChatCompletionRequest
 from gateway.image_urls import ImageFetcher
 from services.common.errors import ErrorCode, PerceptError
@@ -67,14 +69,19 @@ def test_parts_become_turns_with_one_placeholder_per_image_in_order():
     ({"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}, ErrorCode.UNSUPPORTED_CONTENT,
      "messages.0.content.0.type"),
     ({"role": "tool", "content": "x"}, ErrorCode.UNSUPPORTED_CONTENT, "messages.0.role"),
+    ({"role": "", "content": "x"}, ErrorCode.UNSUPPORTED_CONTENT, "messages.0.role"),
     ({"role": "system", "content": [_image("data:image/png;base64,AA==")]}, ErrorCode.UNSUPPORTED_CONTENT,
-     "messages.0.content.0"),
+     "messages.0.content.0.type"),
     ({"role": "user", "content": "look: <image>"}, ErrorCode.INVALID_REQUEST, "messages.0.content"),
-    ({"role": "user", "content": [{"type": "text"}]}, ErrorCode.INVALID_REQUEST, "messages.0.content.0"),
-    ({"role": "user"}, ErrorCode.INVALID_REQUEST, "messages.0"),
+    ({"role": "user", "content": [{"type": "text", "text": "<image>"}]}, ErrorCode.INVALID_REQUEST,
+     "messages.0.content.0.text"),
+    ({"role": "user", "content": [{"type": "text"}]}, ErrorCode.INVALID_REQUEST, "messages.0.content.0.text"),
+    ({"role": "user"}, ErrorCode.INVALID_REQUEST, "messages.0.content"),
+    ({"role": "user", "content": None}, ErrorCode.INVALID_REQUEST, "messages.0.content"),
 ])
-def test_what_the_model_cannot_take_is_refused_naming_the_field(message, code, param):
-    error = _refusal(lambda: chat_prompt(_request(message)))
+def test_what_the_model_cannot_take_is_refused_by_the_schema_naming_the_field(message, code, param):
+    body = json.dumps({"model": "m", "messages": [message]}).encode()
+    error = _refusal(lambda: parse_chat_request(body))
     assert (error.code, error.details["param"]) == (code, param)
 
 
@@ -97,9 +104,10 @@ def test_limits():
 
 
 def test_stop_strings():
-    assert stop_strings(None) == () and stop_strings(["a", "b"]) == ("a", "b")
-    assert _refusal(lambda: stop_strings(["a"] * 5)).code is ErrorCode.INVALID_REQUEST
-    assert _refusal(lambda: stop_strings("")).code is ErrorCode.INVALID_REQUEST
+    assert stop_strings(None) == () and stop_strings("a") == ("a",) and stop_strings(["a", "b"]) == ("a", "b")
+    for stop in (["a"] * 5, "", ["a", ""]):  # more than four, or an empty one: refused by the schema
+        body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "x"}], "stop": stop}).encode()
+        assert _refusal(lambda: parse_chat_request(body)).details["param"].startswith("stop")
 
 
 def _tensors(request: GenerationRequest) -> dict:

@@ -70,12 +70,6 @@ def test_document_states_the_enforced_limits(http):
     assert json_body["query"]["maxLength"] == settings.max_query_chars
 
 
-def test_api_keys_are_declared_as_security_schemes(http):
-    document = http.get("/openapi.json").json()
-    assert set(document["components"]["securitySchemes"]) == {"HTTPBearer", "APIKeyHeader"}
-    assert document["paths"]["/v1/text/locate"]["post"]["security"]
-
-
 def test_405_carries_allow(http):
     response = http.get("/v1/text/locate")
     assert response.status_code == 405

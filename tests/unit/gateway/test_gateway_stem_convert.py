@@ -26,11 +26,11 @@ def test_unset_options_stay_unset_in_the_request():
     for name in ("temperature", "top_p", "seed"):
         assert not request.options.HasField(name)  # the backend's defaults apply
     chosen = stem_convert.image_to_code_request(
-        b"img", ImageToCodeOptions(candidates=4, temperature=0.0, seed=7, dpi=150, backend_options={"top_k": "5"}),
-        "rid")
+        b"img", ImageToCodeOptions(candidates=4, temperature=0.0, seed=7, dpi=150,
+                                    backend_options={"top_k": 5, "presence_penalty": 0.1}), "rid")
     assert chosen.options.HasField("temperature") and chosen.options.temperature == 0.0
     assert chosen.options.seed == 7 and chosen.options.dpi == 150 and dict(chosen.options.backend_options) == {
-        "top_k": "5"}
+        "top_k": "5", "presence_penalty": "0.1"}
 
 
 def test_render_and_score_requests():
