@@ -3,13 +3,15 @@
     percept-eval run --data FILE.jsonl --images DIR --out DIR [--backend reference|openai|triton]
                      [--shard i/n] [--prompt TEXT | --prompt-file FILE] [--temperature T] [--top-p P]
                      [--top-k K] [--max-tokens N] [--seed S] [--judge-url URL --judge-model M]
+                     [--sandbox HOST:PORT]   (none given and none running: a local one for the run)
     percept-eval merge --out DIR SHARD_DIR...
     percept-eval report DIR
     percept-eval k8s-job --task run|synth --name NAME --image IMAGE --parallelism N ... [--submit]
     percept-eval synth ...        (services/evaluation/synth/cli.py)
 
-Exit status: 0 done, 1 the run could not finish (a backend or the sandbox failed; rerun the
-same command to resume), 2 bad invocation or configuration.
+Exit status: 0 done, 1 the run could not finish (a backend or the sandbox failed, or a given
+sandbox does not answer; rerun the same command to resume), 2 bad invocation or configuration,
+130 interrupted.
 """
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from services.common.settings import SettingsError, load
@@ -47,7 +51,9 @@ def _add_run(sub) -> None:
     parser.add_argument("--backend", default="reference", choices=("reference", "openai", "triton"))
     parser.add_argument("--shard", default=None, help="i/n: run shard i of n (default: JOB_COMPLETION_INDEX "
                         "with PERCEPT_EVAL_SHARD_COUNT, else the whole split)")
-    parser.add_argument("--sandbox", default=None, help=f"sandbox-runner host:port ({settings.SANDBOX_URL.name})")
+    parser.add_argument("--sandbox", default=None, help=f"sandbox-runner host:port ({settings.SANDBOX_URL.name}; "
+                        "when neither is given and none answers at the default address, a local one is "
+                        "started for the run)")
     parser.add_argument("--generation-concurrency", type=_positive_int, default=None)
     parser.add_argument("--render-concurrency", type=_positive_int, default=None)
     parser.add_argument("--dpi", type=_positive_int, default=None, help="render dpi (protocol: 300)")
@@ -130,17 +136,36 @@ def cmd_run(args) -> int:
     from services.common.errors import PerceptError
 
     from .harness import Harness, SplitError
+    from .local_sandbox import SandboxStartError, answers
     from .records import RunDirError
     from .shards import ShardError
 
     try:
         values = load(settings.COMPONENT)
         config = run_config(args, values)
-        harness = Harness(config)
     except (SettingsError, ShardError, ValueError) as exc:
         return _fail(f"invalid configuration: {exc}")
+    local = None
+    if not answers(config.sandbox_url):
+        if args.sandbox or os.environ.get(settings.SANDBOX_URL.name):
+            return _fail(f"no sandbox-runner answers at {config.sandbox_url} (given by --sandbox or "
+                         f"{settings.SANDBOX_URL.name}); start it there, or give neither to have {PROGRAM} "
+                         f"start a local one for the run", 1)
+        local = _local_sandbox(config)
+        config = replace(config, sandbox_url=local.target)
     try:
-        result = asyncio.run(harness.run())
+        harness = Harness(config)
+    except (SettingsError, ValueError) as exc:
+        return _fail(f"invalid configuration: {exc}")
+    try:
+        if local is None:
+            result = asyncio.run(harness.run())
+        else:
+            result = _run_with(local, harness)
+    except SandboxStartError as exc:
+        return _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted; samples done so far are kept, run the same command again to resume", 130)
     except BackendUnavailable as exc:
         return _fail(f"the {config.backend} backend cannot serve: {exc}")
     except (RunDirError, SplitError) as exc:
@@ -152,6 +177,25 @@ def cmd_run(args) -> int:
         return _fail(f"stopped: {exc}; run the same command again to resume", 1)
     return _finish_dir(config.out, write_report=not args.no_report,
                        note=f"{result.ran} run, {result.skipped} already recorded, {result.seconds:.1f}s")
+
+
+def _local_sandbox(config):
+    """The sandbox-runner this run starts for itself (none given, none at the default address)."""
+    from .local_sandbox import LOG_DIR, LocalSandbox
+
+    slots = config.render_concurrency   # each render the harness keeps in flight gets a worker or a queue place
+    return LocalSandbox(config.out / LOG_DIR, workers=min(slots, os.cpu_count() or 1), queue_size=slots)
+
+
+def _run_with(local, harness):
+    print(f"{PROGRAM}: no sandbox-runner at {settings.SANDBOX_URL.get()}; starting a local one for this run "
+          f"at {local.target} (log {local.log_path})", file=sys.stderr, flush=True)
+    try:
+        with local:
+            print(f"{PROGRAM}: local sandbox-runner ready (pid {local.pid})", file=sys.stderr, flush=True)
+            return asyncio.run(harness.run())
+    finally:
+        print(f"{PROGRAM}: local sandbox-runner stopped", file=sys.stderr, flush=True)
 
 
 def _finish_dir(out: Path, *, write_report: bool, note: str = "") -> int:
