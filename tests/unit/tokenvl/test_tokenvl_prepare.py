@@ -47,3 +47,13 @@ def test_a_request_that_cannot_fit_even_at_one_tile_is_refused(export):
                                                             max_tokens=64))
     assert raised.value.code is ErrorCode.CONTEXT_LENGTH_EXCEEDED
     assert "at the fewest tiles" in raised.value.message
+
+
+@pytest.mark.parametrize("images", [0, 1])
+def test_a_placeholder_in_prompt_is_a_typed_refusal_not_a_crash(export, images):
+    # PROMPT places its images itself; a placeholder there once ended in a StopIteration.
+    request = GenerationRequest(prompt="What is in <image>?", images=[_png(64, 64)] * images, max_tokens=4)
+    with pytest.raises(PerceptError) as raised:
+        _generation(export, 8192).prepare(request)
+    assert raised.value.code is ErrorCode.INVALID_REQUEST
+    assert "MESSAGES" in raised.value.message

@@ -168,6 +168,12 @@ class TokenVLGeneration:
                                    f"but {len(request.images)} image(s); each image needs one, in order")
         else:
             self._check_text(request.prompt or "")
+            # PROMPT's images go before the text by the template; a placeholder in it would
+            # ask for one image more than IMAGES holds.
+            if contract.IMAGE_PLACEHOLDER in (request.prompt or ""):
+                raise PerceptError(ErrorCode.INVALID_REQUEST,
+                                   f"PROMPT contains {contract.IMAGE_PLACEHOLDER}: with PROMPT the images are placed "
+                                   f"before the text; to place them yourself, send MESSAGES")
         images = []
         for index, data in enumerate(request.images):
             try:
