@@ -21,7 +21,7 @@ from services.codeperception.client import CodePerceptionClient
 from .generation import Generations
 from .image_urls import ImageFetcher
 from .openai_errors import OpenAIErrorResponse
-from .routes import chat, documents, health, models, stem, text
+from .routes import chat, documents, health, models, stem, text, ui
 from .schemas import ErrorResponse
 from .settings import GatewaySettings
 from .triton_client import TritonClient
@@ -80,6 +80,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                                           "query": {"maxLength": settings.max_query_chars},
                                           "candidates": {"maximum": settings.max_candidates},
                                           **{field: {"maxLength": settings.max_code_bytes}
-                                             for field in ("code", "candidate_code", "reference_code")}})
+                                             for field in ("code", "candidate_code", "reference_code")},
+                                          **{field: {"maximum": settings.max_completion_tokens}
+                                             for field in ("VqaJsonRequest.max_tokens",
+                                                           "VqaMultipartRequest.max_tokens",
+                                                           "ChatCompletionRequest.max_tokens",
+                                                           "ChatCompletionRequest.max_completion_tokens")}})
     docs_ui.install(app)
+    ui.install(app)  # the try-it page at /ui/, / redirecting there
     return app

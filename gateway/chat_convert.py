@@ -76,7 +76,8 @@ def request_error(exc: ValidationError, body: bytes) -> PerceptError:
             f"{param}.{str(error['ctx']['discriminator']).strip(chr(39))}"
         return PerceptError(ErrorCode.UNSUPPORTED_CONTENT, f"{field} is not supported: {error['msg']}",
                             details={"param": field})
-    return PerceptError(ErrorCode.INVALID_REQUEST, f"invalid request: {error['msg']}" + (f" ({param})" if param else ""),
+    where = f" ({param})" if param else ""
+    return PerceptError(ErrorCode.INVALID_REQUEST, f"invalid request: {error['msg']}{where}",
                         details={"param": param or None})
 
 

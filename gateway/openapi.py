@@ -53,7 +53,8 @@ def body_schemas(property_limits: dict[str, dict[str, Any]] | None = None) -> di
     for name, (model, is_form) in _BODY_MODELS.items():
         schema = model.model_json_schema(ref_template=REF_TEMPLATE)
         components.update(schema.pop("$defs", {}))
-        properties = {key: _with_limits(prop, (property_limits or {}).get(key, {}))
+        limits = property_limits or {}
+        properties = {key: _with_limits(prop, limits.get(f"{name}.{key}", limits.get(key, {})))
                       for key, prop in schema["properties"].items()}
         schema["properties"] = {key: _non_null(prop) for key, prop in properties.items()} if is_form \
             else properties
@@ -65,7 +66,9 @@ def install(app: FastAPI, property_limits: dict[str, dict[str, Any]] | None = No
     """Serve the generated document with the body models' components added.
 
     `property_limits` adds the limits this process was started with to the body fields of
-    that name (e.g. {"max_tiles": {"maximum": 12}}), so the document promises what is enforced."""
+    that name (e.g. {"max_tiles": {"maximum": 12}}), or of that model and name
+    ({"VqaJsonRequest.max_tokens": ...}: a name other bodies use with another cap), so the
+    document promises what is enforced."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -16,8 +16,9 @@ class VqaOptions(BaseModel):
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=r"\S",
                           description="The question about the document.")
-    pages: str = Field(None, max_length=256, json_schema_extra=not_null, description="PDF pages to read, e.g. `1-3,5` (1-based; "
-                                                                "default: all, at most PERCEPT_GATEWAY_MAX_PDF_PAGES).")
+    pages: str = Field(None, max_length=256, json_schema_extra=not_null,
+                       description="PDF pages to read, e.g. `1-3,5` (1-based; default: all, at most "
+                                   "PERCEPT_GATEWAY_MAX_PDF_PAGES).")
     max_tokens: int | None = Field(None, ge=1, description="Most tokens of the answer (default: the model's); at "
                                                            "most PERCEPT_GATEWAY_MAX_COMPLETION_TOKENS.")
     temperature: float | None = Field(None, ge=0, le=2, description="0 or absent: greedy.")
