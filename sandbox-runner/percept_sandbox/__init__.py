@@ -7,8 +7,9 @@ Subpackages, one concern each:
 * `render/` — the one render sequence and what it uses: the render protocol, the
               execution trace, warm-up, plain result data, the socket framing;
 * `pool/`   — the trusted side: the pool, the zygote, the jailed child's life, the
-              runtime directory, one render's exchange with a child;
-* `api/`    — the faces: gRPC service and server, client, CLI, metrics, generated stubs.
+              runtime directory, one render's exchange with a child, the metrics;
+* `api/`    — the faces: gRPC service and server, client, CLI, generated stubs. It imports
+              the core; the core never imports it.
 
 Stable import paths for other components (see docs/sandbox.md): `percept_sandbox.client`
 (SandboxClient), `percept_sandbox.api` (sandbox_pb2, sandbox_pb2_grpc), `percept_sandbox.settings`,

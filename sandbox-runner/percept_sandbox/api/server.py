@@ -14,8 +14,8 @@ from prometheus_client import REGISTRY, disable_created_metrics, start_http_serv
 from ..config import SandboxConfig
 from ..isolation import describe
 from ..pool import SandboxPool
+from ..pool.metrics import Metrics
 from .grpc_service import SandboxServicer
-from .metrics import Metrics
 from .protos import SERVICE_NAME, sandbox_pb2, sandbox_pb2_grpc
 
 LOG = logging.getLogger("percept_sandbox.server")

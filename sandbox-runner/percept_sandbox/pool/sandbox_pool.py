@@ -18,13 +18,13 @@ import os
 import threading
 import time
 
-from ..api.metrics import Metrics
 from ..config import SandboxConfig
 from ..isolation import active_layers
 from ..errors import InvalidRequest, IsolationUnavailable, QueueFull, SandboxUnavailable
 from ..render import wire
 from ..render.results import ImageFormat, RenderOptions, RenderResult
 from .exchange import run_render
+from .metrics import Metrics
 from .runtime import RuntimeDir
 from .zygote_handle import JailedChild, ZygoteFailed, ZygoteProcess
 
