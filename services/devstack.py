@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.common.net import http_ok, port_is_free
-from services.common.settings import env, exit_on_invalid, import_all_settings, non_negative, positive
+from services.common.settings import env, exit_on_invalid, non_negative, positive
+from services.settings_catalog import import_all_settings
 
 COMPONENT = "devstack"
 STATE_DIR = env("PERCEPT_DEVSTACK_DIR", ".devstack",

@@ -2,8 +2,9 @@
 
 Every variable a component reads is declared with `env(...)` in that component's
 settings module. The declarations are the single source of truth: the README's
-configuration table is generated from them (`python -m services.common.settings`)
-and a test checks that the README is current.
+configuration table and the Helm chart's settings file are generated from them
+(`python -m services.settings_docs --write`, which sits above the components it reads) and
+tests check that both are current.
 
 A declaration may carry a range `check`. Each process reads and checks all of its
 components' variables when it starts (`load(...)`, or `exit_on_invalid(...)` in a main),
@@ -185,82 +186,3 @@ def env(name: str, default: T, help: str, *, component: str, parse: Callable[[st
 
 def registered() -> list[EnvVar]:
     return sorted(_REGISTRY.values(), key=lambda v: (v.component, v.name))
-
-
-def _format_default(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return ",".join(value) or "(empty)"
-    if value == "":
-        return "(empty)"
-    return str(value)
-
-
-def _self_contained_settings() -> list[tuple[str, str, object, str]]:
-    """Declarations of components that keep their own registry (the sandbox-runner's image
-    carries no platform code), as (component, name, default, help)."""
-    import importlib
-
-    rows = []
-    for module_name, component in SELF_CONTAINED_SETTINGS:
-        module = importlib.import_module(module_name)
-        rows += [(component, s.name, s.default, s.help) for s in module.declared()]
-    return rows
-
-
-def markdown_table() -> str:
-    """The README's configuration table, generated from the declarations."""
-    import_all_settings()
-    rows = [(v.component, v.name, v.default, v.help) for v in registered()] + _self_contained_settings()
-    rows += [(v.component, v.file_variable, "", f"A file holding `{v.name}` (e.g. a mounted Secret; trailing "
-              f"newlines stripped). Setting both is a start-up error.") for v in registered() if v.secret]
-    lines = ["| variable | component | default | meaning |", "|---|---|---|---|"]
-    for component, name, default, help_text in sorted(rows, key=lambda r: (r[0], r[1])):
-        lines.append(f"| `{name}` | {component} | `{_format_default(default)}` | {help_text} |")
-    return "\n".join(lines)
-
-
-# Modules that declare settings; importing them fills the registry.
-SETTINGS_MODULES = (
-    "services.common.limits",
-    "services.triton.settings",
-    "gateway.settings",
-    "services.devstack",
-    "services.codeperception.settings",
-    "services.evaluation.settings",
-    "services.evaluation.synth.settings",
-)
-SELF_CONTAINED_SETTINGS = (("percept_sandbox.settings", "sandbox-runner"),)
-
-
-def import_all_settings() -> None:
-    import importlib
-
-    for module in SETTINGS_MODULES:
-        importlib.import_module(module)
-
-
-def write_readme(readme: str = "README.md") -> None:
-    """Replace the table between the README's config-table markers."""
-    import re
-    from pathlib import Path
-
-    path = Path(readme)
-    text = path.read_text()
-    start, end = "<!-- config-table:start -->", "<!-- config-table:end -->"
-    new = re.sub(re.escape(start) + ".*?" + re.escape(end),
-                 lambda _: f"{start}\n{markdown_table()}\n{end}", text, flags=re.S)
-    path.write_text(new)
-
-
-if __name__ == "__main__":
-    import sys
-
-    # Run as a script this module is __main__; the declarations register in the imported one.
-    from services.common import settings as registry
-
-    if "--write-readme" in sys.argv:
-        registry.write_readme()
-    else:
-        print(registry.markdown_table())

@@ -10,7 +10,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from services.common import settings_export
+from services import settings_docs
 from tests.helm.chart import CHART, PRODUCTION, by_kind, env_of, helm, one, pod_specs, template, template_error
 
 # The oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and the newest schemas at hand.
@@ -105,7 +105,7 @@ def test_sandbox_pods_have_the_runtime_class_and_a_no_egress_policy(rendered):
     sources = [peer["podSelector"]["matchLabels"] for peer in grpc_rule["from"]]
     assert sources[0].items() <= codeperception_labels.items()  # the code-perception pods
     assert sources[1] == {"app.kubernetes.io/name": "percept-eval"}  # eval jobs (services/evaluation/k8s_job.py)
-    ports = settings_export.chart_settings()["ports"]["sandbox"]
+    ports = settings_docs.chart_settings()["ports"]["sandbox"]
     assert grpc_rule["ports"] == [{"port": ports["grpc"], "protocol": "TCP"}]
     assert metrics_rule["ports"] == [{"port": ports["metrics"], "protocol": "TCP"}]
     assert all("namespaceSelector" in peer for peer in metrics_rule["from"])
@@ -200,7 +200,7 @@ def test_config_and_secret_changes_roll_the_pods():
 
 
 def test_shared_settings_are_rendered_from_the_env_declarations(default_objects):
-    generated = settings_export.chart_settings()
+    generated = settings_docs.chart_settings()
     config = one(default_objects, "ConfigMap", "settings")["data"]
     assert {k: v for k, v in config.items() if k in generated["shared"]} == generated["shared"]
     assert set(generated["shared"]) == {"PERCEPT_MAX_BODY_BYTES", "PERCEPT_MAX_IMAGE_PIXELS",
@@ -215,12 +215,12 @@ def test_shared_settings_are_rendered_from_the_env_declarations(default_objects)
 
 
 def test_the_generated_settings_file_is_current():
-    assert settings_export.CHART_FILE.read_text() == settings_export.render(), \
-        "run: python -m services.common.settings_export --write"
+    assert settings_docs.CHART_FILE.read_text() == settings_docs.chart_file(), \
+        "run: python -m services.settings_docs --write"
 
 
 def test_ports_come_from_the_generated_settings(default_objects):
-    ports = settings_export.chart_settings()["ports"]
+    ports = settings_docs.chart_settings()["ports"]
     gateway = one(default_objects, "Deployment", "gateway")["spec"]["template"]["spec"]["containers"][0]
     assert gateway["ports"][0]["containerPort"] == ports["gateway"]["http"]
     triton = one(default_objects, "Service", "triton")

@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-from services.common import settings, settings_export
+from services import settings_docs
+from services.common import settings
+from services.settings_catalog import import_all_settings
 from tests.helm.chart import (NAMESPACE, PRODUCTION, ROOT, by_kind, env_of, helm, one, pod_specs, template,
                               template_error)
 from tests.helm.netpol import Endpoint, allowed_connections
@@ -71,7 +73,7 @@ def _secret_mounts(spec: dict, container: dict) -> list[str]:
 
 @pytest.mark.parametrize("values", [(), SECRETS_EVERYWHERE], ids=["default", "every-secret"])
 def test_secrets_reach_pods_only_as_files(values):
-    settings.import_all_settings()
+    import_all_settings()
     secret_files = {var.file_variable for var in settings.registered() if var.secret}
     seen = set()
     for name, spec in pod_specs(template(*values)):
@@ -146,7 +148,7 @@ def test_network_policies_can_be_turned_off():
     assert not by_kind(template("--set", "networkPolicy.enabled=false"), "NetworkPolicy")
 
 
-PORTS = settings_export.chart_settings()["ports"]
+PORTS = settings_docs.chart_settings()["ports"]
 GATEWAY, TRITON = PORTS["gateway"]["http"], PORTS["triton"]
 CODEPERCEPTION, SANDBOX = PORTS["codeperception"], PORTS["sandbox"]
 DNS = (("kube-dns", 53, "UDP"), ("kube-dns", 53, "TCP"))

@@ -2,7 +2,7 @@
 import re
 from pathlib import Path
 
-from services.common.settings import markdown_table
+from services.settings_docs import markdown_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -12,4 +12,4 @@ def test_readme_configuration_table_is_current():
     match = re.search(r"<!-- config-table:start -->\n(.*?)<!-- config-table:end -->", text, re.S)
     assert match, "README lacks the config-table markers"
     assert match.group(1).strip() == markdown_table().strip(), (
-        "README configuration table is stale: run `python -m services.common.settings --write-readme`")
+        "README configuration table is stale: run `python -m services.settings_docs --write`")

@@ -5,8 +5,9 @@ import pytest
 
 from gateway.settings import API_KEYS, GatewaySettings
 from services.codeperception.settings import OPENAI_API_KEY, CodePerceptionSettings
-from services.common.settings import EnvVar, SettingsError, env, markdown_table, parse_csv, registered
+from services.common.settings import EnvVar, SettingsError, env, parse_csv, registered
 from services.evaluation.settings import JUDGE_API_KEY
+from services.settings_docs import markdown_table
 
 # Built directly, not with env(): a declaration would join the README's table.
 TOKEN = EnvVar("PERCEPT_TEST_ONLY_TOKEN", "", str, "test only", "test-only", secret=True)

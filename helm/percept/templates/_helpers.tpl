@@ -90,7 +90,7 @@ securityContext:
     type: RuntimeDefault
 {{- end -}}
 
-{{/* The generated settings (services/common/settings_export.py), read once. */}}
+{{/* The generated settings (services/settings_docs.py), read once. */}}
 {{- define "percept.generatedSettings" -}}
 {{- .Files.Get "files/settings.generated.yaml" -}}
 {{- end -}}
