@@ -16,13 +16,11 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common import grpc_errors
-from services.common.grpc_channels import channel_options
+from services.common.grpc_channels import MAX_MESSAGE_BYTES, METADATA_TIMEOUT_S, channel_options
 
 from .protos import SERVICE_NAME, codeperception_pb2, codeperception_pb2_grpc, sandbox_pb2
 
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 UPSTREAM = "code-perception"
-METADATA_TIMEOUT_S = 2.0  # health and generator calls are cheap; a slower answer means trouble
 
 
 class CodePerceptionClient:

@@ -14,14 +14,13 @@ import time
 import grpc
 
 from services.common import grpc_errors
-from services.common.grpc_channels import ROUND_ROBIN, channel_options
+from services.common.grpc_channels import MAX_MESSAGE_BYTES, ROUND_ROBIN, channel_options
 from services.common.errors import ErrorCode, PerceptError
 
 from .deadline import Deadline
 from .metrics import Metrics
 from .protos import sandbox_pb2, sandbox_pb2_grpc
 
-MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 DEFAULT_RETRY_S = 0.1  # when a RESOURCE_EXHAUSTED carries no hint
 
 
@@ -41,7 +40,7 @@ def bounded(request: sandbox_pb2.RenderRequest, deadline: Deadline,
 class SandboxRenderer:
     def __init__(self, url: str, *, default_timeout_s: float, retry_budget_s: float, metrics: Metrics) -> None:
         # Balanced per render over every sandbox pod the URL resolves to (helm: a headless Service).
-        self.channel = grpc.aio.insecure_channel(url, options=[*channel_options(MAX_RESPONSE_BYTES),
+        self.channel = grpc.aio.insecure_channel(url, options=[*channel_options(MAX_MESSAGE_BYTES),
                                                                ROUND_ROBIN])
         self.stub = sandbox_pb2_grpc.SandboxServiceStub(self.channel)
         self.default_timeout_s = default_timeout_s

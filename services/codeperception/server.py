@@ -15,6 +15,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import REGISTRY, disable_created_metrics, start_http_server
 
+from services.common.grpc_channels import MAX_MESSAGE_BYTES
+
 from .backends import BackendUnavailable, create_backend
 from .metrics import Metrics
 from .protos import SERVICE_NAME, codeperception_pb2_grpc
@@ -26,7 +28,6 @@ LOG = logging.getLogger("percept.codeperception.server")
 STOP_GRACE_S = 10.0
 # Room beyond the largest image for the rest of a request (options, code).
 MESSAGE_MARGIN_BYTES = 1024 * 1024
-MAX_SEND_BYTES = 64 * 1024 * 1024
 
 
 async def serve(settings: CodePerceptionSettings) -> int:
@@ -45,7 +46,7 @@ async def serve(settings: CodePerceptionSettings) -> int:
     server = grpc.aio.server(options=[
         ("grpc.max_receive_message_length", settings.max_image_bytes + settings.max_code_bytes * 2
          + MESSAGE_MARGIN_BYTES),
-        ("grpc.max_send_message_length", MAX_SEND_BYTES)])
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)])
     codeperception_pb2_grpc.add_CodePerceptionServiceServicer_to_server(
         CodePerceptionServicer(settings, backend, renderer, metrics), server)
     health_servicer = health.aio.HealthServicer()

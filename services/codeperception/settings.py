@@ -13,7 +13,9 @@ from pathlib import Path
 from percept_sandbox import settings as sandbox_settings
 
 from services.common import limits
+from services.common.net import local_address
 from services.common.settings import LOG_LEVELS, env, host_and_port, load, non_negative, one_of, port_number, positive
+from services.triton import settings as triton_settings
 
 COMPONENT = "codeperception"
 BACKENDS = ("reference", "openai", "triton")
@@ -43,7 +45,7 @@ METRICS_HOST = env("PERCEPT_CODEPERCEPTION_METRICS_HOST", "127.0.0.1",
 METRICS_PORT = env("PERCEPT_CODEPERCEPTION_METRICS_PORT", 9471,
                    "Port of the code-perception Prometheus /metrics HTTP server.", component=COMPONENT,
                    check=port_number)
-SANDBOX_URL = env("PERCEPT_CODEPERCEPTION_SANDBOX_URL", "127.0.0.1:50061",
+SANDBOX_URL = env("PERCEPT_CODEPERCEPTION_SANDBOX_URL", local_address(sandbox_settings.GRPC_PORT.default),
                   "Sandbox-runner gRPC endpoint the service renders with (host:port).", component=COMPONENT,
                   check=host_and_port)
 BACKEND = env("PERCEPT_CODEPERCEPTION_BACKEND", "reference",
@@ -119,7 +121,7 @@ GENERATION_CONCURRENCY = env("PERCEPT_CODEPERCEPTION_GENERATION_CONCURRENCY", 8,
                              "together).", component=COMPONENT, check=positive)
 
 # --- backend: triton ----------------------------------------------------------------------
-TRITON_URL = env("PERCEPT_CODEPERCEPTION_TRITON_URL", "127.0.0.1:8001",
+TRITON_URL = env("PERCEPT_CODEPERCEPTION_TRITON_URL", local_address(triton_settings.GRPC_PORT.default),
                  "`triton` backend: Triton's gRPC endpoint (host:port).", component=COMPONENT,
                  check=host_and_port)
 TRITON_MODEL = env("PERCEPT_CODEPERCEPTION_TRITON_MODEL", "",

@@ -6,6 +6,14 @@ message limits are raised per caller (gRPC's default receive limit is 4 MiB).
 """
 from __future__ import annotations
 
+# Largest message between percept's own services (code perception, its callers, the sandbox):
+# room for the sandbox's figures (PERCEPT_SANDBOX_MAX_IMAGE_BYTES) and a request's image. The
+# sandbox cannot import this module and keeps a copy (tests/unit/test_one_source.py checks it).
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+# Deadline of a metadata call (health, a model's config, the generator's name): cheap calls, so a
+# slower answer means trouble and a readiness probe should say so rather than wait.
+METADATA_TIMEOUT_S = 2.0
+
 RECONNECT_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 100),
     ("grpc.min_reconnect_backoff_ms", 100),

@@ -5,6 +5,15 @@ import socket
 import urllib.error
 import urllib.request
 
+# Where a client looks for a component when it is told nothing else: the same machine, on the port
+# the component's own settings declare (each port is defined once, by the component that binds it).
+LOCAL_HOST = "127.0.0.1"
+
+
+def local_address(port: int) -> str:
+    """host:port of a component on this machine, as a gRPC target or a URL setting takes it."""
+    return f"{LOCAL_HOST}:{port}"
+
 
 def find_free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
     """Ports the kernel considers free right now (all held open together, so distinct)."""
@@ -28,7 +37,6 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         except OSError:
             return False
         return True
-
 
 
 def http_ok(url: str) -> bool:

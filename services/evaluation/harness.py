@@ -46,6 +46,7 @@ from . import protocol
 from .judge import CODE, IMAGE, Judge, JudgeConfig
 from .progress import Progress
 from .records import RecordStore, RunDirError, read_manifest, write_manifest
+from .settings import SANDBOX_URL
 from .shards import Shard
 
 LOG = logging.getLogger("percept.evaluation")
@@ -73,7 +74,7 @@ class RunConfig:
     out: Path
     backend: str = "reference"
     shard: Shard = field(default_factory=Shard.whole)
-    sandbox_url: str = "127.0.0.1:50061"
+    sandbox_url: str = SANDBOX_URL.default
     dpi: int = protocol.DPI
     render_timeout_s: float = protocol.EXEC_TIMEOUT_S
     sandbox_retry_s: float = 60.0

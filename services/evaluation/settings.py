@@ -5,6 +5,9 @@ API key is a secret: kept out of `repr()`, sent only to the judge endpoint.
 """
 from __future__ import annotations
 
+from percept_sandbox import settings as sandbox_settings
+
+from services.common.net import local_address
 from services.common.settings import LOG_LEVELS, env, host_and_port, non_negative, one_of, positive
 
 COMPONENT = "evaluation"
@@ -22,7 +25,7 @@ def judge_target(value: str) -> None:
 
 LOG_LEVEL = env("PERCEPT_EVAL_LOG_LEVEL", "warning", "Log level of percept-eval (progress goes to stdout "
                 "regardless).", component=COMPONENT, check=one_of(*LOG_LEVELS))
-SANDBOX_URL = env("PERCEPT_EVAL_SANDBOX_URL", "127.0.0.1:50061",
+SANDBOX_URL = env("PERCEPT_EVAL_SANDBOX_URL", local_address(sandbox_settings.GRPC_PORT.default),
                   "Sandbox-runner gRPC endpoint the harness renders programs with (host:port).",
                   component=COMPONENT, check=host_and_port)
 GENERATION_CONCURRENCY = env("PERCEPT_EVAL_GENERATION_CONCURRENCY", 8,

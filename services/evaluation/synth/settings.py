@@ -4,12 +4,15 @@ Read once when `percept-eval synth` starts; its flags override them.
 """
 from __future__ import annotations
 
+from percept_sandbox import settings as sandbox_settings
+
+from services.common.net import local_address
 from services.common.settings import env, host_and_port, positive
 from services.evaluation.protocol import DPI as PROTOCOL_DPI
 
 COMPONENT = "synth"
 
-SANDBOX_URL = env("PERCEPT_SYNTH_SANDBOX_URL", "127.0.0.1:50061",
+SANDBOX_URL = env("PERCEPT_SYNTH_SANDBOX_URL", local_address(sandbox_settings.GRPC_PORT.default),
                   "Sandbox-runner gRPC endpoint the data engine renders its programs with (host:port).",
                   component=COMPONENT, check=host_and_port)
 RENDER_CONCURRENCY = env("PERCEPT_SYNTH_RENDER_CONCURRENCY", 2,
