@@ -21,7 +21,3 @@ def fidelity_to_proto(report: FidelityReport) -> pb.Fidelity:
         if value is not None:
             setattr(message, name, value)
     return message
-
-
-def status_name(status: int) -> str:
-    return pb.CandidateStatus.Name(status).removeprefix("CANDIDATE_STATUS_").lower()

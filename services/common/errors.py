@@ -127,11 +127,3 @@ class PerceptError(Exception):
 
     def __repr__(self) -> str:
         return f"PerceptError({self.code.value!r}, {self.message!r})"
-
-
-def http_status_for(code: ErrorCode) -> int:
-    return _STATUS[ErrorCode(code)].http
-
-
-def grpc_status_name_for(code: ErrorCode) -> str:
-    return _STATUS[ErrorCode(code)].grpc

@@ -19,7 +19,6 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from . import limits
@@ -134,8 +133,3 @@ def decode_image(data: bytes, *, max_pixels: int | None = None, on_white: bool =
     """Decode bytes into an RGB PIL image (alpha dropped, or composited over white with
     `on_white`), or raise a client-fault PerceptError."""
     return to_rgb(decode_source(data, max_pixels=max_pixels), on_white=on_white)
-
-
-def decode_rgb_array(data: bytes, *, max_pixels: int | None = None) -> np.ndarray:
-    """Decode bytes into an (H, W, 3) uint8 array."""
-    return np.asarray(decode_image(data, max_pixels=max_pixels), dtype=np.uint8)

@@ -29,7 +29,6 @@ OUT_MOUNT = "/out"
 SCRATCH_MOUNT = "/tmp"
 SCRATCH_SIZE = "1Gi"
 TASKS = ("run", "synth")
-SANDBOX_SIDECAR_PORT = 50061
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -104,11 +104,6 @@ GENERATION = ModelContract(
     outputs=(TEXT_DELTA, FINISH_REASON, PROMPT_TOKENS, COMPLETION_TOKENS),
     decoupled=True,
 )
-FINISH_REASONS = ("stop", "length", "error")
-
-# Error codes a generation model may answer with (inside "[code] message").
-ERROR_CODES = (ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_IMAGE, ErrorCode.TOO_MANY_IMAGES,
-               ErrorCode.CONTEXT_LENGTH_EXCEEDED, ErrorCode.UNSUPPORTED_CONTENT)
 
 # Config parameters a generation model declares (string values, as Triton's schema has them).
 CONTEXT_LENGTH_PARAMETER, MAX_IMAGES_PARAMETER, MODEL_ID_PARAMETER = "context_length", "max_images", "model_id"
@@ -118,9 +113,11 @@ CONFIG_PARAMETERS = (CONTEXT_LENGTH_PARAMETER, MAX_IMAGES_PARAMETER, MODEL_ID_PA
 ROLES = ("system", "user", "assistant")
 IMAGE_PLACEHOLDER = "<image>"
 
-# The TokenVL models in the Triton repository, and the gauge of its generations in flight.
+# The TokenVL models in the Triton repository; the gauge of a generation model's generations in
+# flight and the counter of those stopped because the client left.
 TOKENVL_MODEL, TOKENVL_VISION_MODEL = "tokenvl", "tokenvl_vision"
 IN_FLIGHT_METRIC = "percept_generations_in_flight"
+CANCELLED_METRIC = "percept_generations_cancelled_total"
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,6 @@ from services.models.tokenvl.triton.detokenize import IncrementalDetokenizer, St
 from services.models.tokenvl.triton.sampling import Sampler, SamplingOptions
 from services.triton import generation as contract
 
-# (pixel_values (n, 3, 448, 448)) -> image_features (n, 256, H)
-VisionFn = Callable[[np.ndarray], np.ndarray]
 MAX_STOP_STRINGS = 16
 _IMAGE_TOKENS = (IMG_START, IMG_END, IMG_CONTEXT)
 
