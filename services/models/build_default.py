@@ -1,140 +1,167 @@
-"""`make models`: build the embedded default TokenFD and TokenVL and their Triton model repository.
+"""`make models`: build every registered model family (services/models/registry.py) and one Triton
+model repository serving them all. Today: TokenFD and TokenVL, plus PERCEPT_MODEL_FAMILIES' families.
 
-    <out>/checkpoints/tokenfd-tiny     the tiny seeded checkpoint (plumbing only, not a real model)
-    <out>/checkpoints/tokenvl-tiny     the tiny seeded TokenVL checkpoint (plumbing only)
-    <out>/export/<name>                encoder.onnx, encoder.cpu.onnx, tok_embeddings.npy, tokenizer.model,
-                                       tokenfd.json
-                                       / vision.onnx, decoder/, embed_tokens.npy, tokenizer.json, tokenvl.json
-    <out>/model_repository             what the launcher serves (tokenfd_* and tokenvl*)
+    <out>/checkpoints/<family>-tiny    each family's tiny seeded checkpoint (plumbing only, not a real model)
+    <out>/export/<checkpoint name>     each family's export (TokenFD: encoder.onnx, encoder.cpu.onnx,
+                                       tok_embeddings.npy, tokenizer.model, tokenfd.json; TokenVL:
+                                       vision.onnx, decoder/, embed_tokens.npy, tokenizer.json, tokenvl.json)
+    <out>/model_repository             what the launcher serves (every family's Triton models)
 
-`--checkpoint DIR` builds from an official checkpoint in a local directory instead
-(its upstream layout), `--target gpu` builds the TensorRT target (on a GPU machine).
+`--family-checkpoint NAME=DIR` builds family NAME from a checkpoint in a local directory (its
+upstream layout) instead of its tiny one; `--checkpoint DIR` (TokenFD) and `--tokenvl-checkpoint DIR`
+say the same. `--skip-family NAME` leaves a family out (`--no-tokenvl` = `--skip-family tokenvl`).
+`--target gpu` builds the TensorRT targets (on a GPU machine).
 
     python -m services.models.build_default --out artifacts
     python -m services.models.build_default --out artifacts --checkpoint ~/TokenFD_2048_Bilingual_seg
+    python -m services.models.build_default --out artifacts --family-checkpoint tokenvl=~/TokenVL-2B
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable, Collection, Mapping
 
-from services.models.tokenfd.artifacts import ONNX_FILE, PLAN_FILE
-from services.models.tokenfd.triton.repository import (RepositoryOptions, add_option_arguments, model_entries,
-                                                       options_from_args)
+from services.models import registry
+from services.models.family import BuildRequest, BuiltFamily, ModelFamily
+from services.models.tokenfd.family import TINY_NAME  # noqa: F401 - the name its tests and docs know it by
 from services.triton import repository as core
 from services.triton.repository import Target
-
-TINY_NAME = "tokenfd-tiny"
-TINY_SEED = 0
-TOKENVL_TINY_NAME = "tokenvl-tiny"
 
 
 @dataclass(frozen=True)
 class BuiltDefault:
-    checkpoint: Path
-    export: Path
+    """The repository and what each family's build left (`families[name]`); the TokenFD and
+    TokenVL fields are the earlier shape of this result, kept for its users."""
     repository: Path
-    tokenvl_checkpoint: Path | None = None
-    tokenvl_export: Path | None = None
+    families: Mapping[str, BuiltFamily] = field(default_factory=dict)
+
+    def _get(self, name: str, attribute: str) -> Path | None:
+        built = self.families.get(name)
+        return getattr(built, attribute) if built is not None else None
+
+    @property
+    def checkpoint(self) -> Path | None:
+        return self._get("tokenfd", "checkpoint")
+
+    @property
+    def export(self) -> Path | None:
+        return self._get("tokenfd", "export")
+
+    @property
+    def tokenvl_checkpoint(self) -> Path | None:
+        return self._get("tokenvl", "checkpoint")
+
+    @property
+    def tokenvl_export(self) -> Path | None:
+        return self._get("tokenvl", "export")
 
 
-def build_tokenvl(out: Path, target: Target, *, checkpoint: str | Path | None = None, precision: str = "fp32",
-                  log=print):
-    """TokenVL's export (the tiny seeded checkpoint unless one is given) and its repository entries.
-    fp32 is what the parity tests hold to; int4/int8 decoder weights are faster (docs/tokenvl.md)."""
-    from services.models.tokenvl.export import export_artifacts
-    from services.models.tokenvl.triton import repository as tokenvl_repository
+def _require_gpu(target: Target) -> None:
+    if target is not Target.GPU:
+        return
+    from services.models.tokenfd.export_tensorrt import TensorRTUnavailable, gpu_present
 
-    if checkpoint is None:
-        from services.models.tokenvl.fixtures import build_tiny_checkpoint
+    if not gpu_present():  # fail before the (slow) exports, not after them
+        raise TensorRTUnavailable("the gpu target builds TensorRT plans, which need an NVIDIA GPU; "
+                                  "none found (build the cpu target, or run this on a GPU machine)")
 
-        log(f"building the tiny seeded TokenVL checkpoint (seed {TINY_SEED}) ...")
-        checkpoint = build_tiny_checkpoint(out / "checkpoints" / TOKENVL_TINY_NAME, seed=TINY_SEED)
-    checkpoint = Path(checkpoint).expanduser()
-    export_dir = out / "export" / checkpoint.name
-    log(f"exporting {checkpoint} to {export_dir} ...")
-    export_artifacts(checkpoint, export_dir, precision=precision, log=log)
-    plan = None
-    if target is Target.GPU:
-        from services.models.tokenvl import export_tensorrt
 
-        log("building the TokenVL vision TensorRT plan ...")
-        plan = export_tensorrt.build_vision_plan(export_dir)
-    return checkpoint, export_dir, tokenvl_repository.model_entries(target, export_dir, plan=plan)
+def _checked_names(names: Collection[str], known: Collection[str], what: str) -> None:
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise ValueError(f"{what} names no registered model family: {', '.join(unknown)} "
+                         f"(registered: {', '.join(known)})")
+
+
+def build_families(out: str | Path, *, target: Target | str = Target.CPU,
+                   checkpoints: Mapping[str, str | Path] | None = None, options: Mapping[str, Any] | None = None,
+                   skip: Collection[str] = (), log: Callable[..., None] = print) -> BuiltDefault:
+    """Build each registered family (bar `skip`) from its checkpoint in `checkpoints` (default: its
+    tiny seeded one) with its `options`, then one repository of all their models."""
+    out, target = Path(out), Target(target)
+    checkpoints, options = dict(checkpoints or {}), dict(options or {})
+    families: list[ModelFamily] = list(registry.families())
+    known = [f.name for f in families]
+    _checked_names(checkpoints, known, "a checkpoint")
+    _checked_names(options, known, "an option")
+    _checked_names(skip, known, "--skip-family")
+    for name, directory in checkpoints.items():  # every input checked before anything is built
+        checkpoints[name] = Path(directory).expanduser()
+        if not checkpoints[name].is_dir():
+            raise FileNotFoundError(f"checkpoint directory {checkpoints[name]} of {name} does not exist")
+    _require_gpu(target)
+    built: dict[str, BuiltFamily] = {}
+    for family in families:
+        if family.name in skip:
+            continue
+        built[family.name] = family.build(BuildRequest(out=out, target=target, checkpoint=checkpoints.get(family.name),
+                                                       options=options.get(family.name), log=log))
+    if not built:
+        raise ValueError("every model family is skipped: nothing to build")
+    repository = core.build_repository(out / "model_repository", target, [b.entries for b in built.values()])
+    log(f"model repository ({target.value}): {repository}")
+    return BuiltDefault(repository=repository, families=built)
 
 
 def build_default(out: str | Path, *, checkpoint: str | Path | None = None, target: Target | str = Target.CPU,
-                  options: RepositoryOptions | None = None, tokenvl_checkpoint: str | Path | None = None,
-                  tokenvl: bool = True, tokenvl_precision: str = "fp32", log=print) -> BuiltDefault:
-    from services.models.tokenfd.export_onnx import export_artifacts
-
-    out = Path(out)
-    target = Target(target)
-    options = options or RepositoryOptions()
-    if target is Target.GPU:
-        from services.models.tokenfd.export_tensorrt import TensorRTUnavailable, gpu_present
-
-        if not gpu_present():  # fail before the (slow) export, not after it
-            raise TensorRTUnavailable("the gpu target builds a TensorRT plan, which needs an NVIDIA GPU; "
-                                      "none found (build the cpu target, or run this on a GPU machine)")
-    if checkpoint is None:
-        from services.models.tokenfd.fixtures import build_tiny_checkpoint
-
-        log(f"building the tiny seeded checkpoint (seed {TINY_SEED}) ...")
-        checkpoint = Path(build_tiny_checkpoint(out / "checkpoints" / TINY_NAME, seed=TINY_SEED))
-        name = TINY_NAME
-    else:
-        checkpoint = Path(checkpoint).expanduser()
-        if not checkpoint.is_dir():
-            raise FileNotFoundError(f"checkpoint directory {checkpoint} does not exist")
-        name = checkpoint.name
-    export_dir = out / "export" / name
-    log(f"exporting {checkpoint} to {export_dir} ...")
-    export_artifacts(checkpoint, export_dir)
-    plan = None
-    if target is Target.GPU:
-        from services.models.tokenfd import export_tensorrt
-
-        # The engine's optimisation profile must cover every batch the dynamic batcher can
-        # form (up to the encoder's max_batch_size tiles) and every (padded) query length.
-        profile = export_tensorrt.encoder_profile(options.encoder_max_batch_size, max_tiles=options.max_tiles)
-        log(f"building the TensorRT plan (profile {profile}) ...")
-        plan = export_tensorrt.build_plan(export_dir / ONNX_FILE, export_dir / PLAN_FILE, profile=profile)
-    families = [model_entries(target, export_dir, options=options, plan=plan)]
-    tokenvl_export = None
-    if tokenvl:
-        tokenvl_checkpoint, tokenvl_export, entries = build_tokenvl(
-            out, target, checkpoint=tokenvl_checkpoint, precision=tokenvl_precision, log=log)
-        families.append(entries)
-    repository = core.build_repository(out / "model_repository", target, families)
-    log(f"model repository ({target.value}): {repository}")
-    return BuiltDefault(checkpoint=checkpoint, export=export_dir, repository=repository,
-                        tokenvl_checkpoint=Path(tokenvl_checkpoint) if tokenvl else None,
-                        tokenvl_export=tokenvl_export)
+                  options=None, tokenvl_checkpoint: str | Path | None = None, tokenvl: bool = True,
+                  tokenvl_precision: str = "fp32", log=print) -> BuiltDefault:
+    """build_families with the earlier, TokenFD-and-TokenVL keywords (`options`: TokenFD's
+    RepositoryOptions)."""
+    checkpoints = {name: path for name, path in (("tokenfd", checkpoint), ("tokenvl", tokenvl_checkpoint))
+                   if path is not None}
+    return build_families(out, target=target, checkpoints=checkpoints, log=log,
+                          options={"tokenfd": options, "tokenvl": tokenvl_precision},
+                          skip=() if tokenvl else ("tokenvl",))
 
 
-def main(argv: list[str] | None = None) -> int:
+def _family_checkpoint(value: str) -> tuple[str, Path]:
+    name, equals, directory = value.partition("=")
+    if not equals or not name or not directory:
+        raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {value!r}")
+    return name, Path(directory)
+
+
+def parser_for(families: tuple[ModelFamily, ...]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services.models.build_default", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("artifacts"))
-    parser.add_argument("--checkpoint", type=Path, default=None,
-                        help="official TokenFD checkpoint directory (default: build the tiny seeded one)")
     parser.add_argument("--target", choices=[t.value for t in Target], default=Target.CPU.value)
-    parser.add_argument("--tokenvl-checkpoint", type=Path, default=None,
-                        help="TokenVL checkpoint directory, upstream layout (default: build the tiny seeded one)")
-    parser.add_argument("--tokenvl-precision", choices=("fp32", "int8", "int4"), default="fp32",
-                        help="TokenVL decoder weights (fp32: token-for-token parity with transformers)")
-    parser.add_argument("--no-tokenvl", action="store_true", help="build TokenFD only")
-    add_option_arguments(parser)
-    args = parser.parse_args(argv)
+    parser.add_argument("--family-checkpoint", type=_family_checkpoint, action="append", default=[],
+                        metavar="NAME=DIR", help="family NAME's checkpoint directory, upstream layout "
+                        "(default: build its tiny seeded one); repeat for several families")
+    parser.add_argument("--skip-family", action="append", default=[], metavar="NAME",
+                        help=f"leave family NAME out (registered: {', '.join(f.name for f in families)})")
+    parser.add_argument("--no-tokenvl", action="append_const", dest="skip_family", const="tokenvl",
+                        help="build without TokenVL (= --skip-family tokenvl)")
+    for family in families:
+        if family.checkpoint_flag:
+            parser.add_argument(family.checkpoint_flag, type=Path, default=None, dest=f"checkpoint_of_{family.name}",
+                                help=f"= --family-checkpoint {family.name}=DIR")
+        family.add_arguments(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
     from services.models.tokenfd.export_tensorrt import TensorRTUnavailable
 
     try:
-        build_default(args.out, checkpoint=args.checkpoint, target=args.target, options=options_from_args(args),
-                      tokenvl_checkpoint=args.tokenvl_checkpoint, tokenvl=not args.no_tokenvl,
-                      tokenvl_precision=args.tokenvl_precision)
+        families = registry.families()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args = parser_for(families).parse_args(argv)
+    checkpoints = dict(args.family_checkpoint)
+    for family in families:
+        alias = getattr(args, f"checkpoint_of_{family.name}", None)
+        if alias is not None:
+            checkpoints.setdefault(family.name, alias)
+    try:
+        build_families(args.out, target=args.target, checkpoints=checkpoints, skip=args.skip_family,
+                       options={family.name: family.parse_options(args) for family in families})
     except (FileNotFoundError, FileExistsError, ValueError, TensorRTUnavailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
