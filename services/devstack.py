@@ -152,6 +152,7 @@ def plan_components(artifacts: Path) -> list[Component]:
             ports=[gateway_port],
             urls={
                 "gateway": gateway_url,
+                "try it in a browser": f"{gateway_url}/ui/",
                 "gateway OpenAPI docs": f"{gateway_url}/docs",
                 "gateway metrics": f"{gateway_url}/metrics",
             },
