@@ -34,14 +34,14 @@ def reference(tokenfd_artifacts):
 
     from services.models.tokenvl.checkpoint import load_model
     from services.models.tokenvl.tokens import Tokenizer
-    from services.models.tokenvl.triton.generation import GenerationRequest, TokenVLGeneration
+    from services.models.tokenvl.triton.generation import TokenVLRequest, TokenVLGeneration
 
     model, _ = load_model(tokenfd_artifacts.tokenvl_checkpoint)
     tokenizer = Tokenizer.from_file(tokenfd_artifacts.tokenvl_export / "tokenizer.json")
     serving = TokenVLGeneration.from_directory(tokenfd_artifacts.tokenvl_export, context_length=8192, max_images=4)
 
     def generate(**request):
-        prepared = serving.prepare(GenerationRequest(**request))
+        prepared = serving.prepare(TokenVLRequest(**request))
         pixels = None if prepared.pixel_values is None else torch.from_numpy(prepared.pixel_values)
         ids = model.generate_greedy(prepared.prompt.ids, pixels, img_context_id=tokenizer.img_context_id,
                                     stop_ids=[tokenizer.im_end_id], max_new_tokens=MAX_TOKENS)

@@ -12,21 +12,21 @@ import pytest
 import torch
 
 from services.triton import generation as contract
-from services.models.tokenvl.triton.generation import GenerationRequest
+from services.models.tokenvl.triton.generation import TokenVLRequest
 from tests.prometheus_text import sample_total, scrape
 
 from .conftest import png
 
 MAX_TOKENS = 24
 CASES = {
-    "text only": GenerationRequest(prompt="What is the invoice total?"),
-    "one tile": GenerationRequest(prompt="Read the title.", images=[png(448, 448, 1)]),
-    "tiles + thumbnail": GenerationRequest(prompt="Summarise the page.", images=[png(896, 448, 2)]),
-    "two images": GenerationRequest(prompt="Compare the two pages.", images=[png(448, 448, 3), png(300, 620, 4)]),
+    "text only": TokenVLRequest(prompt="What is the invoice total?"),
+    "one tile": TokenVLRequest(prompt="Read the title.", images=[png(448, 448, 1)]),
+    "tiles + thumbnail": TokenVLRequest(prompt="Summarise the page.", images=[png(896, 448, 2)]),
+    "two images": TokenVLRequest(prompt="Compare the two pages.", images=[png(448, 448, 3), png(300, 620, 4)]),
 }
 
 
-def reference(tokenvl_reference, tokenvl_generation, request: GenerationRequest, max_tokens: int) -> list[int]:
+def reference(tokenvl_reference, tokenvl_generation, request: TokenVLRequest, max_tokens: int) -> list[int]:
     model, tokenizer = tokenvl_reference
     prepared = tokenvl_generation.prepare(request)
     pixels = None if prepared.pixel_values is None else torch.from_numpy(prepared.pixel_values)
@@ -57,7 +57,7 @@ def test_messages_bind_images_to_placeholders_in_order(stream, tokenvl_reference
     first, second = png(448, 448, 5), png(448, 448, 6)
     turns = [{"role": "system", "content": "You read documents."},
              {"role": "user", "content": "Page one: <image>\nPage two: <image>\nWhich page has the table?"}]
-    expected, _ = reference(tokenvl_reference, tokenvl_generation, GenerationRequest(
+    expected, _ = reference(tokenvl_reference, tokenvl_generation, TokenVLRequest(
         messages=contract.decode_messages(contract.encode_messages(turns)), images=[first, second]), 12)
     result = stream.generate(MESSAGES=contract.encode_messages(turns), IMAGES=[first, second], MAX_TOKENS=12)
     assert result.token_ids == expected

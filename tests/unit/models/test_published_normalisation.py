@@ -18,7 +18,7 @@ from PIL import Image
 from services.common import limits
 from services.models.tokenfd import preprocess
 from services.models.tokenfd.triton.locate import LocatePipeline
-from services.models.tokenvl.triton.generation import GenerationRequest, TokenVLGeneration
+from services.models.tokenvl.triton.generation import TokenVLRequest, TokenVLGeneration
 
 PUBLISHED_MEAN = (0.485, 0.456, 0.406)   # ImageNet, as InternViT / InternVL2.5 preprocess
 PUBLISHED_STD = (0.229, 0.224, 0.225)
@@ -72,6 +72,6 @@ def test_a_tokenvl_tile_is_normalised_as_published(noise):
     pixels, png = noise
     generation = TokenVLGeneration(Tokenizer(HFTokenizer.from_str(train_fixture_tokenizer())), None,
                                    context_length=4096, max_images=1, max_image_pixels=SIDE * SIDE)
-    prepared = generation.prepare(GenerationRequest(prompt="Read it.", images=[png], max_tokens=4))
+    prepared = generation.prepare(TokenVLRequest(prompt="Read it.", images=[png], max_tokens=4))
     assert prepared.pixel_values.shape == (1, 3, SIDE, SIDE)
     np.testing.assert_allclose(prepared.pixel_values[0], normalised_by_hand(pixels), rtol=0, atol=1e-5)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from services.common.errors import ErrorCode, PerceptError
-from services.models.tokenvl.triton.generation import GenerationRequest, TokenVLGeneration
+from services.models.tokenvl.triton.generation import TokenVLRequest, TokenVLGeneration
 
 
 def _png(width, height):
@@ -27,13 +27,13 @@ def _generation(export, context_length):
 
 
 def test_one_large_image_gets_every_tile_when_it_fits(export):
-    prepared = _generation(export, 8192).prepare(GenerationRequest(prompt="Read.", images=[_png(1792, 1344)],
+    prepared = _generation(export, 8192).prepare(TokenVLRequest(prompt="Read.", images=[_png(1792, 1344)],
                                                                    max_tokens=16))
     assert prepared.pixel_values.shape[0] == 13   # 4x3 grid + thumbnail
 
 
 def test_several_large_images_share_the_context_with_fewer_tiles(export):
-    request = GenerationRequest(prompt="Compare.", images=[_png(1792, 1344)] * 3, max_tokens=64)
+    request = TokenVLRequest(prompt="Compare.", images=[_png(1792, 1344)] * 3, max_tokens=64)
     prepared = _generation(export, 8192).prepare(request)
     tiles = prepared.pixel_values.shape[0]
     assert tiles < 3 * 13 and tiles % 3 == 0
@@ -43,7 +43,7 @@ def test_several_large_images_share_the_context_with_fewer_tiles(export):
 
 def test_a_request_that_cannot_fit_even_at_one_tile_is_refused(export):
     with pytest.raises(PerceptError) as raised:
-        _generation(export, 1024).prepare(GenerationRequest(prompt="Compare.", images=[_png(800, 600)] * 4,
+        _generation(export, 1024).prepare(TokenVLRequest(prompt="Compare.", images=[_png(800, 600)] * 4,
                                                             max_tokens=64))
     assert raised.value.code is ErrorCode.CONTEXT_LENGTH_EXCEEDED
     assert "at the fewest tiles" in raised.value.message
@@ -52,7 +52,7 @@ def test_a_request_that_cannot_fit_even_at_one_tile_is_refused(export):
 @pytest.mark.parametrize("images", [0, 1])
 def test_a_placeholder_in_prompt_is_a_typed_refusal_not_a_crash(export, images):
     # PROMPT places its images itself; a placeholder there once ended in a StopIteration.
-    request = GenerationRequest(prompt="What is in <image>?", images=[_png(64, 64)] * images, max_tokens=4)
+    request = TokenVLRequest(prompt="What is in <image>?", images=[_png(64, 64)] * images, max_tokens=4)
     with pytest.raises(PerceptError) as raised:
         _generation(export, 8192).prepare(request)
     assert raised.value.code is ErrorCode.INVALID_REQUEST

@@ -14,8 +14,8 @@ def test_serving_modules_and_a_generation_do_not_import_torch(tokenfd_artifacts)
         "import importlib\n"
         f"for module in {SERVING_MODULES!r}:\n"
         "    importlib.import_module(module)\n"
-        "from services.models.tokenvl.triton.generation import TokenVLGeneration, GenerationRequest\n"
+        "from services.models.tokenvl.triton.generation import TokenVLGeneration, TokenVLRequest\n"
         f"g = TokenVLGeneration.from_directory({str(tokenfd_artifacts.tokenvl_export)!r}, context_length=8192,"
         " max_images=4)\n"
-        "chunks = list(g.stream(g.prepare(GenerationRequest(prompt='hi', max_tokens=3)), None))\n"
+        "chunks = list(g.stream(g.prepare(TokenVLRequest(prompt='hi', max_tokens=3)), None))\n"
         "assert chunks[-1].finish_reason")

@@ -13,7 +13,7 @@ import pytest
 
 from services.models.tokenvl.fixtures import train_fixture_tokenizer
 from services.models.tokenvl.tokens import IM_END, Tokenizer
-from services.models.tokenvl.triton.generation import GenerationRequest, TokenVLGeneration
+from services.models.tokenvl.triton.generation import TokenVLRequest, TokenVLGeneration
 
 TEXT = "The total is 42, see the second row."
 AFTER_STOP = " LEAKED past the stop token"
@@ -57,7 +57,7 @@ def generate(tokenizer, script: list[int], *, max_tokens: int, stops=()):
     decoder = ScriptedDecoder(script, tokenizer.vocab_size)
     generation = TokenVLGeneration(tokenizer, decoder, context_length=4096, max_images=1,
                                    max_image_pixels=1 << 20)
-    prepared = generation.prepare(GenerationRequest(prompt="Read the table.", max_tokens=max_tokens,
+    prepared = generation.prepare(TokenVLRequest(prompt="Read the table.", max_tokens=max_tokens,
                                                     stops=list(stops)))
     return list(generation.stream(prepared, None)), decoder
 

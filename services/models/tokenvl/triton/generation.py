@@ -1,6 +1,6 @@
 """What the `tokenvl` model does for one request, without Triton in the way.
 
-    inputs (the generation contract, services/triton/generation.py) -> GenerationRequest
+    inputs (the generation contract, services/triton/generation.py) -> TokenVLRequest
     -> decode + tile the images, build the InternVL2.5 prompt, check the limits  (prepare)
     -> visual tokens from the vision encoder (injected: a BLS call in Triton)
     -> prefill once, then one token at a time with the KV cache                  (stream)
@@ -35,7 +35,10 @@ _IMAGE_TOKENS = (IMG_START, IMG_END, IMG_CONTEXT)
 
 
 @dataclass(frozen=True)
-class GenerationRequest:
+class TokenVLRequest:
+    """One request as the `tokenvl` model received it (the contract's inputs, decoded and checked);
+    the client's side of the same contract is services.triton.generation_client.GenerationRequest."""
+
     prompt: str | None = None
     messages: list[contract.Turn] | None = None
     images: Sequence[bytes] = ()
@@ -58,7 +61,7 @@ class Prepared:
     prompt: Prompt
     pixel_values: np.ndarray | None       # (tiles, 3, 448, 448), every image's tiles in order
     max_tokens: int
-    request: GenerationRequest
+    request: TokenVLRequest
     token_ids: list[int] = field(default_factory=list)
 
 
@@ -71,7 +74,7 @@ def _text(value: bytes | str, name: str) -> str:
         raise PerceptError(ErrorCode.INVALID_REQUEST, f"{name} is not UTF-8") from None
 
 
-def request_from_inputs(get: Callable[[str], np.ndarray | None]) -> GenerationRequest:
+def request_from_inputs(get: Callable[[str], np.ndarray | None]) -> TokenVLRequest:
     """The contract's tensors (`get(name)` -> array or None when absent) as a checked request."""
     def single(spec):
         array = get(spec.name)
@@ -104,7 +107,7 @@ def request_from_inputs(get: Callable[[str], np.ndarray | None]) -> GenerationRe
     stop_list = [] if stops is None else [_text(s, "STOP") for s in np.asarray(stops).reshape(-1)]
     if len(stop_list) > MAX_STOP_STRINGS:
         raise PerceptError(ErrorCode.INVALID_REQUEST, f"at most {MAX_STOP_STRINGS} stop strings")
-    return GenerationRequest(
+    return TokenVLRequest(
         prompt=None if prompt is None else _text(prompt, "PROMPT"),
         messages=None if messages is None else contract.decode_messages(bytes(messages)),
         images=[] if images is None else [bytes(i) for i in np.asarray(images).reshape(-1)],
@@ -152,7 +155,7 @@ class TokenVLGeneration:
         return cls(tokenizer, decoder, **options)
 
     # --- before the vision encoder --------------------------------------------------
-    def prepare(self, request: GenerationRequest) -> Prepared:
+    def prepare(self, request: TokenVLRequest) -> Prepared:
         if len(request.images) > self.max_images:
             raise PerceptError(ErrorCode.TOO_MANY_IMAGES, f"{len(request.images)} images, this model takes at "
                                                           f"most {self.max_images}")
@@ -196,7 +199,7 @@ class TokenVLGeneration:
         pixels = np.concatenate([t.pixel_values for t in tiled]) if tiled else None
         return Prepared(prompt=prompt, pixel_values=pixels, max_tokens=max_tokens, request=request)
 
-    def _prompt(self, request: GenerationRequest, tiles: list[int]) -> Prompt:
+    def _prompt(self, request: TokenVLRequest, tiles: list[int]) -> Prompt:
         return (self.prompts.chat(request.messages, tiles) if request.messages is not None
                 else self.prompts.single(request.prompt or "", tiles))
 
