@@ -3,10 +3,10 @@ gRPC messages: requests out, responses and progress events back."""
 from __future__ import annotations
 
 import base64
-import json
 
 from services.codeperception.protos import codeperception_pb2 as pb
 from services.codeperception.protos import sandbox_pb2
+from services.codeperception.render_trace import parse_trace
 
 from .stem_schemas import (CandidateOut, CandidateStatus, ExecError, Fidelity, FidelityMode, ImageFormat,
                            ImageToCodeOptions, ImageToCodeResponse, OutputTail, ProgressEvent, ProgressStage,
@@ -101,16 +101,6 @@ def progress_event(message: pb.Progress) -> ProgressEvent:
                          candidate_status=_candidate_status(message.candidate_status))
 
 
-def _trace(trace_json: str) -> dict | None:
-    if not trace_json:
-        return None
-    try:
-        parsed = json.loads(trace_json)
-    except json.JSONDecodeError:
-        return None  # the sandbox bounds the trace; a trimmed one that does not parse is left out
-    return parsed if isinstance(parsed, dict) else {"trace": parsed}
-
-
 def render_response(message: sandbox_pb2.RenderResponse, request_id: str) -> RenderResponse:
     images = [RenderedImage(index=f.index, format=ImageFormat.svg if f.format == sandbox_pb2.IMAGE_FORMAT_SVG
                             else ImageFormat.png, width=f.width_px, height=f.height_px,
@@ -119,7 +109,7 @@ def render_response(message: sandbox_pb2.RenderResponse, request_id: str) -> Ren
         if message.status else RenderStatus.exec_error
     return RenderResponse(
         request_id=request_id, status=status, detail=message.detail, images=images,
-        trace=_trace(message.trace_json),
+        trace=parse_trace(message.trace_json),
         stdout=OutputTail(text=message.stdout.text, total_bytes=message.stdout.total_bytes),
         stderr=OutputTail(text=message.stderr.text, total_bytes=message.stderr.total_bytes),
         error=ExecError(type=message.error.type, message=message.error.message) if message.HasField("error")

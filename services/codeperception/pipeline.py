@@ -13,7 +13,6 @@ requests and sandbox RPCs.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from .fidelity import FidelityReport, PreparedReference, prepare_reference, scor
 from .metrics import Metrics
 from .protos import codeperception_pb2 as pb
 from .protos import sandbox_pb2
+from .render_trace import parse_trace
 from .sandbox import SandboxRenderer
 from .selection import choose_best
 
@@ -186,7 +186,7 @@ class BestOfN:
             candidate.detail = render_detail(response)
             if candidate.status == pb.CANDIDATE_STATUS_OK and response.figures:
                 outcome.render_png = response.figures[0].data
-                outcome.trace = json.loads(response.trace_json) if response.trace_json else None
+                outcome.trace = parse_trace(response.trace_json)
             elif candidate.status == pb.CANDIDATE_STATUS_OK:
                 candidate.status = pb.CANDIDATE_STATUS_NO_FIGURE
         progress(pb.PROGRESS_STAGE_RENDERED)

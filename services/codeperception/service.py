@@ -10,7 +10,6 @@ is logged here with its traceback and answered as INTERNAL without one.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import time
@@ -30,6 +29,7 @@ from .metrics import Metrics
 from .pipeline import BestOfN, RenderPlan, render_detail
 from .protos import codeperception_pb2 as pb
 from .protos import codeperception_pb2_grpc, sandbox_pb2
+from .render_trace import parse_trace
 from .sandbox import SandboxRenderer
 from .settings import CodePerceptionSettings
 
@@ -191,13 +191,14 @@ class CodePerceptionServicer(codeperception_pb2_grpc.CodePerceptionServiceServic
         if reference_image is None and not reference_ok:
             raise _invalid(f"the reference program did not render ({reference.detail}) and no reference image "
                            "was given: nothing to compare with")
-        with_trace = reference_ok and bool(reference.trace_json)
+        reference_trace = parse_trace(reference.trace_json) if reference_ok else None
+        with_trace = reference_trace is not None
         if candidate.status == sandbox_pb2.RENDER_STATUS_OK and candidate.figures:
             response.candidate_render_png = candidate.figures[0].data
+            candidate_trace = parse_trace(candidate.trace_json)
             traces = {}
-            if with_trace and candidate.trace_json:
-                traces = dict(reference_trace=json.loads(reference.trace_json),
-                              candidate_trace=json.loads(candidate.trace_json))
+            if with_trace and candidate_trace is not None:
+                traces = dict(reference_trace=reference_trace, candidate_trace=candidate_trace)
             limit = self.settings.max_image_pixels
 
             def compare() -> FidelityReport:   # the image already decoded is not decoded again

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +37,7 @@ from services.codeperception.fidelity import FidelityReport, prepare_reference, 
 from services.codeperception.metrics import Metrics
 from services.codeperception.pipeline import render_detail
 from services.codeperception.protos import sandbox_pb2
+from services.codeperception.render_trace import parse_trace
 from services.codeperception.sandbox import SandboxRenderer
 from services.codeperception.settings import CodePerceptionSettings
 from services.common.errors import PerceptError
@@ -294,13 +294,13 @@ class _SampleRunner:
         if status != OK:
             return await self._finish_judged(record, sample, image, None, reference_response)
         png = response.figures[0].data
-        candidate_trace = json.loads(response.trace_json) if response.trace_json else None
+        candidate_trace = parse_trace(response.trace_json)
         reference_trace = None
         if reference_response is not None:
             record["reference_status"] = sandbox_pb2.RenderStatus.Name(reference_response.status).removeprefix(
                 "RENDER_STATUS_")
-            if reference_response.status == sandbox_pb2.RENDER_STATUS_OK and reference_response.trace_json:
-                reference_trace = json.loads(reference_response.trace_json)
+            if reference_response.status == sandbox_pb2.RENDER_STATUS_OK:
+                reference_trace = parse_trace(reference_response.trace_json)
         started = time.monotonic()
         try:
             report = await self._in_thread(self._score, image, png, reference_trace,

@@ -7,7 +7,6 @@ Renders run `concurrency` at a time; results come back in corpus order.
 """
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,6 +17,7 @@ import grpc
 from percept_sandbox.api import sandbox_pb2
 from percept_sandbox.client import SandboxClient
 from services.codeperception.captions import caption_from_trace
+from services.codeperception.render_trace import parse_trace
 
 from .corpus import Program
 
@@ -42,7 +42,10 @@ class Triplet:
     caption: str
 
 
-class SandboxRenderer:
+class TripletRenderer:
+    """Renders the data engine's programs into triplets through a sandbox-runner (a blocking client;
+    code perception's asynchronous one is services.codeperception.sandbox.SandboxRenderer)."""
+
     def __init__(self, target: str, *, dpi: int, timeout_s: float) -> None:
         self.target = target
         self.dpi = dpi
@@ -62,21 +65,24 @@ class SandboxRenderer:
             raise RenderFailed(f"family {program.family!r} sample {program.index} (seed {program.seed}) did not "
                                f"render one figure: {status}, {len(response.figures)} figures, {response.detail}\n"
                                f"{error}{response.stderr.text[-STDERR_SHOWN:]}")
-        trace = json.loads(response.trace_json)
+        trace = parse_trace(response.trace_json)
+        if trace is None:
+            raise RenderFailed(f"family {program.family!r} sample {program.index} (seed {program.seed}) rendered "
+                               "without an execution trace")
         return Triplet(program=program, image=response.figures[0].data, trace=trace,
                        caption=caption_from_trace(trace))
 
     def close(self) -> None:
         self.client.close()
 
-    def __enter__(self) -> "SandboxRenderer":
+    def __enter__(self) -> "TripletRenderer":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
 
-def render_all(renderer: SandboxRenderer, programs: Iterable[Program], *, concurrency: int) -> Iterator[Triplet]:
+def render_all(renderer: TripletRenderer, programs: Iterable[Program], *, concurrency: int) -> Iterator[Triplet]:
     """Triplets in the programs' order, with at most `concurrency` renders in flight."""
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="synth-render") as pool:
         in_flight: deque[Future[Triplet]] = deque()
