@@ -39,7 +39,7 @@ from services.evaluation.protocol import DPI, inject_save
 from services.evaluation.shards import Shard
 from services.evaluation.synth import corpus, families
 from services.evaluation.synth.engine import Plan, generate
-from services.evaluation.synth.render import SandboxRenderer
+from services.evaluation.synth.render import TripletRenderer
 from tests.bench.plots import median_bars, pyplot, save
 from tests.bench.stats import replace_block, summarize
 from tests.sandbox.harness import SandboxServer
@@ -73,7 +73,7 @@ def corpus_plan() -> Plan:
     return Plan(count=SAMPLES_PER_FAMILY * len(names), seed=SEED, families=names, shard=Shard.whole())
 
 
-def run_engine(renderer: SandboxRenderer, plan: Plan) -> float:
+def run_engine(renderer: TripletRenderer, plan: Plan) -> float:
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as scratch, open(os.devnull, "w") as quiet:
         started = time.perf_counter()
         generate(plan, renderer, split=Path(scratch), concurrency=RENDER_CONCURRENCY, progress_stream=quiet)
@@ -102,7 +102,7 @@ def run(repeats: int) -> list[Repeat]:
     plan = corpus_plan()
     results = []
     with SandboxServer(workers=SANDBOX_WORKERS, queue_size=SANDBOX_QUEUE) as server, \
-            SandboxRenderer(server.target, dpi=DPI, timeout_s=SUBPROCESS_TIMEOUT_S) as renderer:
+            TripletRenderer(server.target, dpi=DPI, timeout_s=SUBPROCESS_TIMEOUT_S) as renderer:
         run_engine(renderer, plan)  # warm-up: the pool's first children, the OS file cache
         for index in range(repeats):
             if index % 2 == 0:

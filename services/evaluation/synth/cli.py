@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
     from . import families, settings, writer
     from .engine import Plan, generate
-    from .render import RenderFailed, SandboxRenderer, SandboxUnavailable
+    from .render import RenderFailed, SandboxUnavailable, TripletRenderer
 
     if args.list_families:
         for name, description in families.describe().items():
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     except (SettingsError, ShardError, ValueError) as error:
         return _fail(str(error), 2)
     try:
-        with SandboxRenderer(sandbox, dpi=dpi, timeout_s=timeout_s) as renderer:
+        with TripletRenderer(sandbox, dpi=dpi, timeout_s=timeout_s) as renderer:
             written = generate(plan, renderer, out=args.out, split=args.split, concurrency=concurrency)
     except (RenderFailed, SandboxUnavailable) as error:
         return _fail(f"{error}\nnothing was written", 1)

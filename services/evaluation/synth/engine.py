@@ -9,7 +9,7 @@ from services.evaluation.progress import Progress
 from services.evaluation.shards import Shard
 
 from . import corpus, writer
-from .render import SandboxRenderer, Triplet, render_all
+from .render import Triplet, TripletRenderer, render_all
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Plan:
         return self.shard.indices(self.count)
 
 
-def generate(plan: Plan, renderer: SandboxRenderer, *, out: Path | None = None, split: Path | None = None,
+def generate(plan: Plan, renderer: TripletRenderer, *, out: Path | None = None, split: Path | None = None,
              concurrency: int = 2, progress_stream=None,
              on_triplet: Callable[[Triplet], None] | None = None) -> list[Path]:
     """Write this shard of the corpus; returns the JSONL files written. Nothing is left on failure.

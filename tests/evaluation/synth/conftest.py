@@ -10,7 +10,7 @@ import pytest
 from services.evaluation.shards import Shard
 from services.evaluation.synth import families
 from services.evaluation.synth.engine import Plan, generate
-from services.evaluation.synth.render import SandboxRenderer
+from services.evaluation.synth.render import TripletRenderer
 from tests.sandbox.harness import SandboxServer
 
 DPI = 60  # small images keep the session fast; the engine's default is 100
@@ -27,7 +27,7 @@ def synth_sandbox():
 
 @pytest.fixture(scope="session")
 def renderer(synth_sandbox):
-    with SandboxRenderer(synth_sandbox.target, dpi=DPI, timeout_s=30.0) as sandbox_renderer:
+    with TripletRenderer(synth_sandbox.target, dpi=DPI, timeout_s=30.0) as sandbox_renderer:
         yield sandbox_renderer
 
 
