@@ -17,6 +17,7 @@ SETTINGS_MODULES = (
     "gateway.settings",
     "services.devstack",
     "services.codeperception.settings",
+    "services.models.registry",
     "services.evaluation.settings",
     "services.evaluation.synth.settings",
 )

@@ -17,8 +17,10 @@ from services.common.net import local_address
 from services.common.settings import LOG_LEVELS, env, host_and_port, load, non_negative, one_of, port_number, positive
 from services.triton import settings as triton_settings
 
+from .backends.registry import BACKEND_NAMES
+
 COMPONENT = "codeperception"
-BACKENDS = ("reference", "openai", "triton")
+BACKENDS = BACKEND_NAMES  # the backends registry (backends/registry.py) is the one list
 def http_url(value: str) -> None:
     if value and not value.startswith(("http://", "https://")):
         raise ValueError("must start with http:// or https://")
@@ -125,8 +127,9 @@ TRITON_URL = env("PERCEPT_CODEPERCEPTION_TRITON_URL", local_address(triton_setti
                  "`triton` backend: Triton's gRPC endpoint (host:port).", component=COMPONENT,
                  check=host_and_port)
 TRITON_MODEL = env("PERCEPT_CODEPERCEPTION_TRITON_MODEL", "",
-                   "`triton` backend: the generation model's name; empty = the one model in Triton's "
-                   "repository that implements the generation contract.", component=COMPONENT)
+                   "`triton` backend: the generation model's name; empty = among the models Triton serves "
+                   "that implement the generation contract, the model families' first chat model "
+                   "(services/models/registry.py), else the first by name.", component=COMPONENT)
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,20 @@
-"""Generation backends, chosen by PERCEPT_CODEPERCEPTION_BACKEND."""
+"""Generation backends, chosen by PERCEPT_CODEPERCEPTION_BACKEND from the registry (registry.py)."""
 from __future__ import annotations
 
-from ..settings import CodePerceptionSettings
+from typing import TYPE_CHECKING
+
 from .base import Backend, BackendUnavailable, Generation, GenerationFailed, GenerationOptions, InputImage
+from .registry import BACKEND_NAMES, backend_entry
+
+if TYPE_CHECKING:  # settings imports the registry's names: no import of settings at load time
+    from ..settings import CodePerceptionSettings
 
 
 def create_backend(settings: CodePerceptionSettings) -> Backend:
-    if settings.backend == "reference":
-        from .reference import ReferenceBackend
-        return ReferenceBackend(settings)
-    if settings.backend == "openai":
-        from .openai_chat import OpenAIChatBackend
-        return OpenAIChatBackend(settings)
-    if settings.backend == "triton":
-        from .triton import TritonGenerationBackend
-        return TritonGenerationBackend(settings)
-    raise BackendUnavailable(f"unknown backend {settings.backend!r}")
+    entry = backend_entry(settings.backend)
+    if entry is None:
+        raise BackendUnavailable(f"unknown backend {settings.backend!r} (known: {', '.join(BACKEND_NAMES)})")
+    return entry.load()(settings)
 
 
 __all__ = ["Backend", "BackendUnavailable", "Generation", "GenerationFailed", "GenerationOptions", "InputImage",

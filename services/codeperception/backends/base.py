@@ -9,6 +9,8 @@ from PIL import Image
 from services.common.errors import ErrorCode, PerceptError
 from services.common.images import decode_source, to_rgb
 
+from .registry import BACKENDS
+
 
 @dataclass(frozen=True)
 class InputImage:
@@ -86,11 +88,7 @@ class Backend(Protocol):
 # The backend_options each backend takes, and their types: one table, so that the gateway's
 # OpenAPI document lists exactly these keys. A request may carry any of them whichever backend
 # serves it: a key of another backend is ignored, so one request works against every deployment.
-BACKEND_OPTIONS: dict[str, dict[str, type]] = {
-    "reference": {},
-    "openai": {"top_k": int, "repetition_penalty": float, "presence_penalty": float},
-    "triton": {"stop": str},
-}
+BACKEND_OPTIONS: dict[str, Mapping[str, type]] = {entry.name: entry.options for entry in BACKENDS}
 KNOWN_OPTIONS = {key for options in BACKEND_OPTIONS.values() for key in options}
 
 

@@ -3,8 +3,10 @@ contract (services/triton/generation.py): PROMPT and IMAGES in, a stream of TEXT
 out, FINISH_REASON and token counts on the last response.
 
 At start-up the backend asks Triton for a ready model whose config implements the
-contract (the configured one, or the only one there is); without one the service does
-not start. The request and the stream go through the one generation client
+contract: the configured one (PERCEPT_CODEPERCEPTION_TRITON_MODEL), else, among those that
+implement it, the model families' chat models first, in registry order
+(services/models/registry.py), then the others by name. Several implementing models are a
+choice, never a start-up failure; none is (the service does not start). The request and the stream go through the one generation client
 (services/triton/generation_client.py): a model's error fails that candidate, a transport
 fault the whole call.
 """
@@ -15,6 +17,8 @@ import logging
 from contextlib import aclosing
 from typing import Any, Mapping
 
+from services.models import registry
+from services.models.family import ModelTask
 from services.triton import generation as contract
 from services.triton.generation_client import GenerationClient, GenerationRequest, ModelError
 
@@ -32,6 +36,17 @@ log = logging.getLogger(__name__)
 def _summary(problems: list[str], shown: int = 3) -> str:
     more = f", and {len(problems) - shown} more" if len(problems) > shown else ""
     return ", ".join(problems[:shown]) + more
+
+
+def preferred_model(implementing: list[str]) -> str:
+    """The default among models implementing the contract: the registry's chat models first, in
+    registry order, then the others by name."""
+    try:
+        chat_models = registry.models_with_task(ModelTask.chat)
+    except ValueError as exc:  # PERCEPT_MODEL_FAMILIES names a module that is not a family
+        raise BackendUnavailable(f"the triton backend cannot read the model families: {exc}") from None
+    return min(implementing, key=lambda name: (chat_models.index(name) if name in chat_models else len(chat_models),
+                                               name))
 
 
 class TritonGenerationBackend:
@@ -80,10 +95,10 @@ class TritonGenerationBackend:
                 f"the triton backend: no model served by Triton at {url} implements the generation contract "
                 f"(services/triton/generation.py){' -- ' + reasons if reasons else ''}. `make models` builds "
                 "one (tokenvl); otherwise use the `openai` or `reference` backend.")
+        self.model = preferred_model(good)
         if len(good) > 1:
-            raise BackendUnavailable(f"the triton backend: several models implement the generation contract "
-                                     f"({', '.join(good)}); set PERCEPT_CODEPERCEPTION_TRITON_MODEL")
-        self.model = good[0]
+            log.info("several models implement the generation contract (%s): generating with %s; "
+                     "PERCEPT_CODEPERCEPTION_TRITON_MODEL chooses another", ", ".join(good), self.model)
         config = (await self.client.get_model_config(self.model, client_timeout=STARTUP_TIMEOUT_S)).config
         try:
             self.default_max_tokens = self._fitting_max_tokens(contract.model_limits(config).context_length)
