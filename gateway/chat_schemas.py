@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from services.triton.generation import IMAGE_PLACEHOLDER
+from services.triton.generation import IMAGE_PLACEHOLDER, MAX_STOP_STRINGS
 
 from .schemas import EXAMPLE_IMAGE_BASE64, MIN_TOP_P
 
@@ -82,7 +82,6 @@ class AssistantTurn(BaseModel):
 
 
 ChatMessage = Annotated[InstructionMessage | UserMessage | AssistantTurn, Field(discriminator="role")]
-MAX_STOP_STRINGS = 4  # OpenAI's limit
 StopString = Annotated[str, Field(min_length=1)]
 
 
@@ -107,7 +106,7 @@ class ChatCompletionRequest(BaseModel):
     top_k: int | None = Field(None, ge=0, le=2**31 - 1, description="Extension: top-k sampling (0: off).")
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Makes sampling reproducible (0 or more).")
     stop: StopString | Annotated[list[StopString], Field(max_length=MAX_STOP_STRINGS)] | None = Field(
-        None, description="A stop string, or up to 4.")
+        None, description=f"A stop string, or up to {MAX_STOP_STRINGS}.")
     n: int | None = Field(None, ge=1, le=1, description="Only 1 is served.")
     stream: bool = False
     stream_options: StreamOptions | None = None

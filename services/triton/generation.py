@@ -17,7 +17,7 @@ also carries FINISH_REASON and the token counts, and is flagged final.
     in   TOP_P              FP32  [1]    optional
     in   TOP_K              INT32 [1]    optional; 0 or absent = no top-k
     in   SEED               INT64 [1]    optional; unseeded when absent
-    in   STOP               BYTES [-1]   optional stop strings
+    in   STOP               BYTES [-1]   optional stop strings (at most MAX_STOP_STRINGS)
     out  TEXT_DELTA         BYTES [1]    UTF-8 text generated since the previous response
     out  FINISH_REASON      BYTES [1]    "" until the last response; then "stop", "length" or "error"
     out  PROMPT_TOKENS      INT32 [1]    tokens of the prompt (images included)
@@ -92,6 +92,9 @@ TEMPERATURE = TensorSpec("TEMPERATURE", FP32, (1,), optional=True, doc="sampling
 TOP_P = TensorSpec("TOP_P", FP32, (1,), optional=True, doc="nucleus sampling")
 TOP_K = TensorSpec("TOP_K", INT32, (1,), optional=True, doc="top-k sampling; 0 = no top-k")
 SEED = TensorSpec("SEED", INT64, (1,), optional=True, doc="sampling seed")
+# At most this many stop strings (OpenAI's limit): the gateway's chat schema and every generation
+# model read it here, so what the gateway lets through a model accepts.
+MAX_STOP_STRINGS = 4
 STOP = TensorSpec("STOP", BYTES, (-1,), optional=True, doc="stop strings")
 
 TEXT_DELTA = TensorSpec("TEXT_DELTA", BYTES, (1,), doc="text generated since the previous response")

@@ -30,7 +30,6 @@ from services.models.tokenvl.triton.detokenize import IncrementalDetokenizer, St
 from services.models.tokenvl.triton.sampling import Sampler, SamplingOptions
 from services.triton import generation as contract
 
-MAX_STOP_STRINGS = 16
 _IMAGE_TOKENS = (IMG_START, IMG_END, IMG_CONTEXT)
 
 
@@ -105,8 +104,8 @@ def request_from_inputs(get: Callable[[str], np.ndarray | None]) -> TokenVLReque
     if top_k < 0:
         raise PerceptError(ErrorCode.INVALID_REQUEST, f"TOP_K must be >= 0, got {top_k}")
     stop_list = [] if stops is None else [_text(s, "STOP") for s in np.asarray(stops).reshape(-1)]
-    if len(stop_list) > MAX_STOP_STRINGS:
-        raise PerceptError(ErrorCode.INVALID_REQUEST, f"at most {MAX_STOP_STRINGS} stop strings")
+    if len(stop_list) > contract.MAX_STOP_STRINGS:
+        raise PerceptError(ErrorCode.INVALID_REQUEST, f"at most {contract.MAX_STOP_STRINGS} stop strings")
     return TokenVLRequest(
         prompt=None if prompt is None else _text(prompt, "PROMPT"),
         messages=None if messages is None else contract.decode_messages(bytes(messages)),
