@@ -38,18 +38,18 @@ def bounded(request: sandbox_pb2.RenderRequest, deadline: Deadline,
 
 
 class SandboxRenderer:
-    def __init__(self, url: str, *, default_timeout_s: float, retry_budget_s: float, metrics: Metrics) -> None:
+    def __init__(self, url: str, *, default_timeout_s: float, sandbox_retry_s: float, metrics: Metrics) -> None:
         # Balanced per render over every sandbox pod the URL resolves to (helm: a headless Service).
         self.channel = grpc.aio.insecure_channel(url, options=[*channel_options(MAX_MESSAGE_BYTES),
                                                                ROUND_ROBIN])
         self.stub = sandbox_pb2_grpc.SandboxServiceStub(self.channel)
         self.default_timeout_s = default_timeout_s
-        self.retry_budget_s = retry_budget_s
+        self.sandbox_retry_s = sandbox_retry_s
         self.metrics = metrics
 
     async def render(self, request: sandbox_pb2.RenderRequest, deadline: Deadline) -> sandbox_pb2.RenderResponse:
         started = time.monotonic()
-        retry_until = started + self.retry_budget_s
+        retry_until = started + self.sandbox_retry_s
         status = "refused"
         try:
             while True:

@@ -42,7 +42,7 @@ async def serve(settings: CodePerceptionSettings) -> int:
         await backend.close()
         return 3
     renderer = SandboxRenderer(settings.sandbox_url, default_timeout_s=settings.render_timeout_s,
-                               retry_budget_s=settings.sandbox_retry_s, metrics=metrics)
+                               sandbox_retry_s=settings.sandbox_retry_s, metrics=metrics)
     server = grpc.aio.server(options=[
         ("grpc.max_receive_message_length", settings.max_image_bytes + settings.max_code_bytes * 2
          + MESSAGE_MARGIN_BYTES),

@@ -69,10 +69,10 @@ RENDER_TIMEOUT_S = env("PERCEPT_CODEPERCEPTION_RENDER_TIMEOUT_S", 30.0,
 DEFAULT_DEADLINE_S = env("PERCEPT_CODEPERCEPTION_DEFAULT_DEADLINE_S", 600.0,
                          "Deadline of a call whose caller set none, in seconds.", component=COMPONENT,
                          check=positive)
-RETRY_BUDGET_S = env("PERCEPT_CODEPERCEPTION_SANDBOX_RETRY_S", 5.0,
-                     "How long a render waits out a full sandbox pool (its retry hints) before answering "
-                     "RESOURCE_EXHAUSTED; never past the call's deadline. 0 = never wait.", component=COMPONENT,
-                     check=non_negative)
+SANDBOX_RETRY_S = env("PERCEPT_CODEPERCEPTION_SANDBOX_RETRY_S", 5.0,
+                      "How long a render waits out a full sandbox pool (its retry hints) before answering "
+                      "RESOURCE_EXHAUSTED; never past the call's deadline. 0 = never wait.", component=COMPONENT,
+                      check=non_negative)
 LOG_LEVEL = env("PERCEPT_CODEPERCEPTION_LOG_LEVEL", "info", "Log level of the code-perception service.",
                 component=COMPONENT, check=one_of(*LOG_LEVELS))
 
@@ -97,14 +97,16 @@ OPENAI_MODEL = env("PERCEPT_CODEPERCEPTION_OPENAI_MODEL", "",
 OPENAI_API_KEY = env("PERCEPT_CODEPERCEPTION_OPENAI_API_KEY", "",
                      "`openai` backend: API key sent as `Authorization: Bearer` (secret; empty = none).",
                      component=COMPONENT, secret=True)
-OPENAI_PROMPT = env("PERCEPT_CODEPERCEPTION_PROMPT", "",
-                    "Instruction sent with the image; empty = the service's default prompt "
-                    "(services/codeperception/prompt.py).", component=COMPONENT)
-OPENAI_PROMPT_FILE = env("PERCEPT_CODEPERCEPTION_PROMPT_FILE", "",
-                         "A UTF-8 file holding the instruction (wins over PERCEPT_CODEPERCEPTION_PROMPT).",
-                         component=COMPONENT)
-OPENAI_SYSTEM_PROMPT = env("PERCEPT_CODEPERCEPTION_SYSTEM_PROMPT", "You are a helpful assistant.",
-                           "System message of each generation request (empty = none).", component=COMPONENT)
+
+# --- generation: the openai and triton backends -------------------------------------------
+PROMPT = env("PERCEPT_CODEPERCEPTION_PROMPT", "",
+             "Instruction sent with the image; empty = the service's default prompt "
+             "(services/codeperception/prompt.py).", component=COMPONENT)
+PROMPT_FILE = env("PERCEPT_CODEPERCEPTION_PROMPT_FILE", "",
+                  "A UTF-8 file holding the instruction (wins over PERCEPT_CODEPERCEPTION_PROMPT).",
+                  component=COMPONENT)
+SYSTEM_PROMPT = env("PERCEPT_CODEPERCEPTION_SYSTEM_PROMPT", "You are a helpful assistant.",
+                    "System message of each generation request (empty = none).", component=COMPONENT)
 MAX_TOKENS = env("PERCEPT_CODEPERCEPTION_MAX_TOKENS", 16384,
                  "Default and largest number of tokens one candidate may generate.", component=COMPONENT,
                  check=positive)
@@ -186,12 +188,12 @@ class CodePerceptionSettings:
             max_candidates=v[MAX_CANDIDATES.name], max_code_bytes=v[MAX_CODE_BYTES.name],
             max_image_pixels=values[limits.MAX_IMAGE_PIXELS.name], max_image_bytes=values[limits.MAX_BODY_BYTES.name],
             render_dpi=v[RENDER_DPI.name], render_timeout_s=v[RENDER_TIMEOUT_S.name],
-            default_deadline_s=v[DEFAULT_DEADLINE_S.name], sandbox_retry_s=v[RETRY_BUDGET_S.name],
+            default_deadline_s=v[DEFAULT_DEADLINE_S.name], sandbox_retry_s=v[SANDBOX_RETRY_S.name],
             log_level=v[LOG_LEVEL.name], dataset_dir=Path(v[DATASET_DIR.name]),
             dataset_jsonl=v[DATASET_JSONL.name], dataset_images=v[DATASET_IMAGES.name],
             openai_base_url=v[OPENAI_BASE_URL.name].rstrip("/"), openai_model=v[OPENAI_MODEL.name],
-            openai_api_key=v[OPENAI_API_KEY.name], prompt=v[OPENAI_PROMPT.name],
-            prompt_file=v[OPENAI_PROMPT_FILE.name], system_prompt=v[OPENAI_SYSTEM_PROMPT.name],
+            openai_api_key=v[OPENAI_API_KEY.name], prompt=v[PROMPT.name],
+            prompt_file=v[PROMPT_FILE.name], system_prompt=v[SYSTEM_PROMPT.name],
             sampling=SamplingDefaults(temperature=v[TEMPERATURE.name], top_p=v[TOP_P.name], top_k=v[TOP_K.name],
                                       repetition_penalty=v[REPETITION_PENALTY.name],
                                       presence_penalty=v[PRESENCE_PENALTY.name], max_tokens=v[MAX_TOKENS.name]),
@@ -202,7 +204,7 @@ class CodePerceptionSettings:
 
 
 _ALL = (URL, GRPC_HOST, GRPC_PORT, METRICS_HOST, METRICS_PORT, SANDBOX_URL, BACKEND, MAX_CANDIDATES, MAX_CODE_BYTES,
-        RENDER_DPI, RENDER_TIMEOUT_S, DEFAULT_DEADLINE_S, RETRY_BUDGET_S, LOG_LEVEL, DATASET_DIR, DATASET_JSONL,
-        DATASET_IMAGES, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_API_KEY, OPENAI_PROMPT, OPENAI_PROMPT_FILE,
-        OPENAI_SYSTEM_PROMPT, MAX_TOKENS, TEMPERATURE, TOP_P, TOP_K, REPETITION_PENALTY, PRESENCE_PENALTY,
+        RENDER_DPI, RENDER_TIMEOUT_S, DEFAULT_DEADLINE_S, SANDBOX_RETRY_S, LOG_LEVEL, DATASET_DIR, DATASET_JSONL,
+        DATASET_IMAGES, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_API_KEY, PROMPT, PROMPT_FILE,
+        SYSTEM_PROMPT, MAX_TOKENS, TEMPERATURE, TOP_P, TOP_K, REPETITION_PENALTY, PRESENCE_PENALTY,
         GENERATION_CONCURRENCY, TRITON_URL, TRITON_MODEL)

@@ -184,7 +184,7 @@ class Harness:
         pending = store.pending(mine)
         skipped = len(mine) - len(pending)
         renderer = SandboxRenderer(config.sandbox_url, default_timeout_s=config.render_timeout_s,
-                                   retry_budget_s=config.sandbox_retry_s, metrics=Metrics(CollectorRegistry()))
+                                   sandbox_retry_s=config.sandbox_retry_s, metrics=Metrics(CollectorRegistry()))
         judge = Judge(config.judge) if config.judge else None
         progress = Progress(total=len(mine), done=skipped, interval_s=config.progress_interval_s)
         # Scoring is CPU work in numpy/scikit-image (which release the GIL): a few threads.

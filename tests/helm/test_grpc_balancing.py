@@ -50,7 +50,7 @@ def _renders_served(server: SandboxServer) -> int:
 
 
 async def _render_through_the_service_client(target: str) -> None:
-    renderer = SandboxRenderer(target, default_timeout_s=30, retry_budget_s=5,
+    renderer = SandboxRenderer(target, default_timeout_s=30, sandbox_retry_s=5,
                                metrics=Metrics(CollectorRegistry()))
     try:
         for _ in range(RENDERS):
