@@ -24,8 +24,10 @@ HOST = env("PERCEPT_GATEWAY_HOST", "127.0.0.1", "Address the gateway binds to (0
            component=COMPONENT)
 PORT = env("PERCEPT_GATEWAY_PORT", 8080, "Gateway HTTP port.", component=COMPONENT, check=port_number)
 WORKERS = env("PERCEPT_GATEWAY_WORKERS", 1, "uvicorn worker processes.", component=COMPONENT, check=positive)
-TRITON_URL = env("PERCEPT_TRITON_URL", "127.0.0.1:8001", "Triton gRPC endpoint the gateway calls (host:port).",
-                 component=COMPONENT, check=host_and_port)
+TRITON_URL = env("PERCEPT_GATEWAY_TRITON_URL", "127.0.0.1:8001",
+                 "Triton gRPC endpoint the gateway calls (host:port). Formerly `PERCEPT_TRITON_URL`, still read "
+                 "with a deprecation warning until the next release.", component=COMPONENT, check=host_and_port,
+                 deprecated_names=("PERCEPT_TRITON_URL",))
 TRITON_TIMEOUT_S = env("PERCEPT_TRITON_TIMEOUT_S", 60.0, "Deadline of one Triton inference call, in seconds.",
                        component=COMPONENT, check=positive)
 TRITON_RETRIES = env("PERCEPT_TRITON_RETRIES", 2,

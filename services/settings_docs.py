@@ -56,6 +56,8 @@ def markdown_table() -> str:
     rows = [(v.component, v.name, v.default, v.help) for v in declared] + self_contained_settings()
     rows += [(v.component, v.file_variable, "", f"A file holding `{v.name}` (e.g. a mounted Secret; trailing "
               f"newlines stripped). Setting both is a start-up error.") for v in declared if v.secret]
+    rows += [(v.component, old, "", f"Deprecated: the former name of `{v.name}`, read when that is unset; removed "
+              f"in the next release.") for v in declared for old in v.deprecated_names]
     lines = ["| variable | component | default | meaning |", "|---|---|---|---|"]
     for component, name, default, help_text in sorted(rows, key=lambda r: (r[0], r[1])):
         lines.append(f"| `{name}` | {component} | `{format_default(default)}` | {help_text} |")

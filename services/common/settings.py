@@ -20,6 +20,7 @@ one). A secret's value never appears in an error message.
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sys
@@ -30,6 +31,7 @@ from typing import Callable, Generic, TypeVar
 T = TypeVar("T")
 
 _REGISTRY: dict[str, "EnvVar"] = {}
+_log = logging.getLogger("percept.settings")
 
 
 class SettingsError(ValueError):
@@ -47,6 +49,8 @@ class EnvVar(Generic[T]):
     check: Callable[[T], None] | None = None
     # A secret may come from the file named by `file_variable` instead; its value is never echoed.
     secret: bool = False
+    # Former names, still read (with a warning) for one release when `name` itself is unset.
+    deprecated_names: tuple[str, ...] = ()
 
     @property
     def file_variable(self) -> str:
@@ -54,8 +58,9 @@ class EnvVar(Generic[T]):
 
     def get(self) -> T:
         raw = self._secret_from_file() if self.secret else None
+        name = self.name
         if raw is None:
-            raw = os.environ.get(self.name)
+            name, raw = self._raw_value()
         if raw is None or raw == "":
             return self.default
         try:
@@ -63,9 +68,21 @@ class EnvVar(Generic[T]):
             if self.check is not None:
                 self.check(value)
         except ValueError as exc:
-            shown = self.name if self.secret else f"{self.name}={raw!r}"
+            shown = name if self.secret else f"{name}={raw!r}"
             raise SettingsError(f"environment variable {shown} is invalid: {exc}") from exc
         return value
+
+    def _raw_value(self) -> tuple[str, str | None]:
+        """(the variable read, its raw value): `name`, else the first former name that is set."""
+        raw = os.environ.get(self.name)
+        if raw:
+            return self.name, raw
+        for old in self.deprecated_names:
+            if os.environ.get(old):
+                _log.warning("environment variable %s is deprecated and will be removed in the next release: "
+                             "set %s instead", old, self.name)
+                return old, os.environ[old]
+        return self.name, raw
 
     def _secret_from_file(self) -> str | None:
         """The content of the file NAME_FILE names (trailing newlines stripped), or None when unset."""
@@ -163,9 +180,12 @@ def parse_csv(raw: str) -> tuple[str, ...]:
 
 
 def env(name: str, default: T, help: str, *, component: str, parse: Callable[[str], T] | None = None,
-        check: Callable[[T], None] | None = None, secret: bool = False) -> EnvVar[T]:
+        check: Callable[[T], None] | None = None, secret: bool = False,
+        deprecated_names: tuple[str, ...] = ()) -> EnvVar[T]:
     """Declare an environment variable; re-declaring the same name must agree. `secret=True`: the
-    value may also be read from the file NAME_FILE names (see the module's docstring)."""
+    value may also be read from the file NAME_FILE names (see the module's docstring).
+    `deprecated_names`: the variable's former names, read when it is unset, each use logged as a
+    deprecation warning; a rename keeps them for one release."""
     if parse is None:
         if isinstance(default, bool):
             parse = parse_bool  # type: ignore[assignment]
@@ -173,7 +193,10 @@ def env(name: str, default: T, help: str, *, component: str, parse: Callable[[st
             parse = type(default)  # type: ignore[assignment]
         else:
             raise TypeError(f"{name}: give a parser for default {default!r}")
-    var = EnvVar(name, default, parse, help, component, check, secret)  # type: ignore[arg-type]
+    var = EnvVar(name, default, parse, help, component, check, secret, deprecated_names)  # type: ignore[arg-type]
+    taken = {n for v in _REGISTRY.values() if v.name != name for n in (v.name, *v.deprecated_names)}
+    if taken & {name, *deprecated_names}:
+        raise ValueError(f"environment variable {name} or a former name of it is declared elsewhere")
     if (secret and var.file_variable in _REGISTRY) or any(v.secret and v.file_variable == name
                                                           for v in _REGISTRY.values()):
         raise ValueError(f"environment variable {name} clashes with a secret's {FILE_SUFFIX} variable")

@@ -346,7 +346,7 @@ def running_gateway(triton_grpc_url: str):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "PERCEPT_TRITON_URL": triton_grpc_url, "PERCEPT_GATEWAY_PORT": str(port),
+    env = {**os.environ, "PERCEPT_GATEWAY_TRITON_URL": triton_grpc_url, "PERCEPT_GATEWAY_PORT": str(port),
            "PERCEPT_GATEWAY_HOST": "127.0.0.1"}
     log = tempfile.TemporaryFile()
     process = subprocess.Popen([sys.executable, "-m", "gateway"], env=env, start_new_session=True,
