@@ -156,7 +156,8 @@ def plan_components(artifacts: Path) -> list[Component]:
                 "gateway OpenAPI docs": f"{gateway_url}/docs",
                 "gateway metrics": f"{gateway_url}/metrics",
             },
-            env={"PERCEPT_GATEWAY_TRITON_URL": f"{BIND_HOST}:{triton_grpc}", "PERCEPT_CODEPERCEPTION_URL": codeperception_url},
+            env={"PERCEPT_GATEWAY_TRITON_URL": f"{BIND_HOST}:{triton_grpc}",
+                 "PERCEPT_CODEPERCEPTION_URL": codeperception_url},
         ),
     ]
 
