@@ -6,7 +6,6 @@ generation client (services/triton/generation_client.py) on the gateway's Triton
 """
 from __future__ import annotations
 
-import asyncio
 import time
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -112,21 +111,3 @@ class Generations:
         return Completion("".join(parts), last.finish_reason, last.prompt_tokens, last.completion_tokens,
                           first_at, time.perf_counter() - start)
 
-
-async def until_disconnected(receive, work):
-    """Run `work` (a coroutine) but cancel it when the HTTP client goes away (an ASGI http.disconnect),
-    so a non-streamed generation stops in Triton too; raises CancelledError then."""
-    task = asyncio.ensure_future(work)
-
-    async def watch() -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                task.cancel()
-                return
-
-    watcher = asyncio.ensure_future(watch())
-    try:
-        return await task
-    finally:
-        watcher.cancel()

@@ -21,7 +21,8 @@ from ..chat_convert import generation_request, parse_chat_request
 from ..chat_schemas import (AssistantMessage, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Choice,
                             ChunkChoice, Delta, Usage)
 from ..dependencies import get_generations, get_image_fetcher, get_request_id, get_settings
-from ..generation import Generations, until_disconnected
+from ..disconnect import until_disconnected
+from ..generation import Generations
 from ..image_urls import ImageFetcher
 from ..inputs import read_body_capped
 from ..openai_errors import OpenAIErrorResponse, OpenAIRoute, openai_error_body
@@ -77,40 +78,33 @@ async def chat_completions(request: Request,
             usage=Usage(prompt_tokens=done.prompt_tokens, completion_tokens=done.completion_tokens,
                         total_tokens=done.prompt_tokens + done.completion_tokens))
 
-    chunks = generations.stream(ENDPOINT, generation, request_id)
-    # The first chunk is awaited before the status line goes out: the model's refusal (too long a
-    # prompt, a bad image) is still an ordinary typed 400, not an event inside a 200.
-    try:
-        first = await chunks.__anext__()
-    except BaseException:
-        await chunks.aclose()
-        raise
-
     def chunk(delta: Delta, finish: str | None = None, usage: Usage | None = None, choices: bool = True) -> bytes:
         return sse.data_event(ChatCompletionChunk(
             id=completion_id, created=created, model=model.name, usage=usage,
             choices=[ChunkChoice(delta=delta, finish_reason=finish)] if choices else []))
 
     async def events():
-        async with aclosing(chunks):
-            try:
-                yield chunk(Delta(role="assistant", content=""))
-                if first.text:
-                    yield chunk(Delta(content=first.text))
-                last = first
-                async for item in chunks:
-                    last = item
-                    if item.text:
-                        yield chunk(Delta(content=item.text))
-                yield chunk(Delta(), finish=last.finish_reason)
-                if body.stream_options is not None and body.stream_options.include_usage:
-                    yield chunk(Delta(), usage=Usage(prompt_tokens=last.prompt_tokens,
-                                                     completion_tokens=last.completion_tokens,
-                                                     total_tokens=last.prompt_tokens + last.completion_tokens),
-                                choices=False)
-                yield sse.DONE
-            except PerceptError as error:  # after the status line: the error travels as an event
-                yield sse.data_event({"error": openai_error_body(error)})
+        # The role chunk goes out once the model's first chunk is in: sse.respond awaits it before the
+        # status line, so the model's refusal (too long a prompt, a bad image) is still a typed 400.
+        async with aclosing(generations.stream(ENDPOINT, generation, request_id)) as chunks:
+            last = None
+            async for item in chunks:
+                if last is None:
+                    yield chunk(Delta(role="assistant", content=""))
+                last = item
+                if item.text:
+                    yield chunk(Delta(content=item.text))
+        if last is None:
+            raise PerceptError(ErrorCode.UPSTREAM_ERROR, "the generation model ended the stream without an answer")
+        yield chunk(Delta(), finish=last.finish_reason)
+        if body.stream_options is not None and body.stream_options.include_usage:
+            yield chunk(Delta(), usage=Usage(prompt_tokens=last.prompt_tokens, completion_tokens=last.completion_tokens,
+                                             total_tokens=last.prompt_tokens + last.completion_tokens), choices=False)
+        yield sse.DONE
 
-    return sse.DisconnectAwareStreamingResponse(events(), media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)
+    return await sse.respond(request.receive, events(), request_id=request_id, as_event=_error_event)
 
+
+def _error_event(error: PerceptError, request_id: str) -> bytes:
+    """A failure after the status line, as OpenAI streams it: one `data:` line holding the error."""
+    return sse.data_event({"error": openai_error_body(error)})

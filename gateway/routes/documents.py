@@ -10,7 +10,8 @@ from services.triton.generation_client import GenerationRequest
 
 from ..chat_convert import check_image_count, check_max_tokens
 from ..dependencies import get_generations, get_request_id, get_settings
-from ..generation import Generations, until_disconnected
+from ..disconnect import until_disconnected
+from ..generation import Generations
 from ..openapi import request_body
 from ..schemas import ErrorResponse, ModelRef
 from ..settings import GatewaySettings

@@ -4,18 +4,21 @@ image-to-code writes a matplotlib program for an image (best of N candidates, ea
 rendered and scored), render runs a program in the sandbox, score compares a program
 with a reference image (and code). Faults of the service arrive as PerceptErrors
 (services/common/grpc_errors.py, through the service's client): a full sandbox pool is a
-429, an unreachable service a 503, both with Retry-After; never a 500.
+429, an unreachable service a 503, both with Retry-After; never a 500. A client that goes away
+cancels the call, its renders with it (gateway/disconnect.py; streamed: gateway/sse.py).
 """
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import StreamingResponse
+from contextlib import aclosing
+
+from fastapi import APIRouter, Depends, Request
 
 from services.codeperception.client import CodePerceptionClient
 from services.common.errors import ErrorCode, PerceptError
 
 from .. import sse, stem_convert
 from ..dependencies import get_codeperception, get_request_id, get_settings
+from ..disconnect import until_disconnected
 from ..openapi import request_body
 from ..schemas import ErrorResponse
 from ..settings import GatewaySettings
@@ -44,26 +47,26 @@ _EVENT_STREAM = {200: {"content": {sse.MEDIA_TYPE: {"schema": {
                                                                                "does not hold this image."}},
     openapi_extra=request_body(form=ImageToCodeMultipartRequest, json=ImageToCodeJsonRequest),
 )
-async def image_to_code(parsed: ImageToCodeInput = Depends(read_image_to_code_input),
+async def image_to_code(http: Request,
+                        parsed: ImageToCodeInput = Depends(read_image_to_code_input),
                         client: CodePerceptionClient = Depends(get_codeperception),
                         settings: GatewaySettings = Depends(get_settings),
                         request_id: str = Depends(get_request_id)):
     request = stem_convert.image_to_code_request(parsed.image, parsed.options, request_id)
     timeout_s = settings.codeperception_timeout_s
     if not parsed.options.stream:
-        return stem_convert.image_to_code_response(await client.image_to_code(request, timeout_s=timeout_s),
-                                                   request_id)
-    events = _ending_with_a_result(client.image_to_code_stream(request, timeout_s=timeout_s))
-    # The first event is awaited before the status line goes out, so a request the service refuses
+        response = await until_disconnected(http.receive, client.image_to_code(request, timeout_s=timeout_s))
+        return stem_convert.image_to_code_response(response, request_id)
+    # sse.respond awaits the first event before the status line, so a request the service refuses
     # (bad image, full pool, service down) still gets its typed 4xx/429/503 instead of a stream.
-    try:
-        first = _as_sse(await events.__anext__(), request_id)
-    except BaseException:
-        await _close(events)
-        raise
-    chunks = (_as_sse(event, request_id) async for event in events)
-    return StreamingResponse(sse.relay(first, chunks, request_id, lambda: _close(events)),
-                             media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)
+    return await sse.respond(http.receive, _events(client.image_to_code_stream(request, timeout_s=timeout_s),
+                                                   request_id), request_id=request_id)
+
+
+async def _events(stream, request_id: str):
+    async with aclosing(_ending_with_a_result(stream)) as events:
+        async for event in events:
+            yield _as_sse(event, request_id)
 
 
 async def _ending_with_a_result(events):
@@ -101,12 +104,13 @@ async def _close(events) -> None:
     responses=_ERRORS,
     openapi_extra=request_body(form=RenderMultipartRequest, json=RenderJsonRequest),
 )
-async def render(options: RenderOptions = Depends(read_render_input),
+async def render(http: Request,
+                 options: RenderOptions = Depends(read_render_input),
                  client: CodePerceptionClient = Depends(get_codeperception),
                  settings: GatewaySettings = Depends(get_settings),
                  request_id: str = Depends(get_request_id)) -> RenderResponse:
-    response = await client.render(stem_convert.render_request(options, request_id),
-                                   timeout_s=settings.codeperception_timeout_s)
+    response = await until_disconnected(http.receive, client.render(
+        stem_convert.render_request(options, request_id), timeout_s=settings.codeperception_timeout_s))
     return stem_convert.render_response(response, request_id)
 
 
@@ -119,10 +123,12 @@ async def render(options: RenderOptions = Depends(read_render_input),
     responses=_ERRORS,
     openapi_extra=request_body(form=ScoreMultipartRequest, json=ScoreJsonRequest),
 )
-async def score(parsed: ScoreInput = Depends(read_score_input),
+async def score(http: Request,
+                parsed: ScoreInput = Depends(read_score_input),
                 client: CodePerceptionClient = Depends(get_codeperception),
                 settings: GatewaySettings = Depends(get_settings),
                 request_id: str = Depends(get_request_id)) -> ScoreResponse:
-    response = await client.score(stem_convert.score_request(parsed.reference_image, parsed.options, request_id),
-                                  timeout_s=settings.codeperception_timeout_s)
+    response = await until_disconnected(http.receive, client.score(
+        stem_convert.score_request(parsed.reference_image, parsed.options, request_id),
+        timeout_s=settings.codeperception_timeout_s))
     return stem_convert.score_response(response, request_id)
