@@ -17,6 +17,7 @@ from services.triton import generation as contract
 from services.triton.generation_client import GenerationRequest
 
 from .chat_schemas import ChatCompletionRequest, ImagePart
+from .generation_limits import check_context, check_image_count, check_max_tokens
 from .image_urls import ImageFetcher
 
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
@@ -108,24 +109,6 @@ def chat_prompt(request: ChatCompletionRequest) -> ChatPrompt:
     return ChatPrompt(turns, images)
 
 
-def check_image_count(count: int, gateway_max: int, limits: contract.ModelLimits, param: str) -> None:
-    most = min(gateway_max, limits.max_images)
-    if count > most:
-        raise PerceptError(ErrorCode.TOO_MANY_IMAGES, f"the request has {count} images; the limit is {most}",
-                           details={"param": param, "max_images": most})
-
-
-def check_max_tokens(max_tokens: int | None, gateway_max: int, limits: contract.ModelLimits, param: str) -> None:
-    if max_tokens is None:
-        return
-    if max_tokens > gateway_max:
-        raise PerceptError(ErrorCode.INVALID_REQUEST, f"{param} is {max_tokens}; the limit is {gateway_max}",
-                           details={"param": param})
-    if max_tokens >= limits.context_length:
-        raise PerceptError(ErrorCode.CONTEXT_LENGTH_EXCEEDED, f"{param} is {max_tokens}; the model's context is "
-                           f"{limits.context_length} tokens, prompt included", details={"param": param})
-
-
 def stop_strings(stop: str | list[str] | None) -> tuple[str, ...]:
     """The stop strings as a tuple (the schema holds them to MAX_STOP_STRINGS non-empty strings)."""
     return (stop,) if isinstance(stop, str) else tuple(stop or ())
@@ -135,10 +118,12 @@ async def generation_request(request: ChatCompletionRequest, *, limits: contract
                              max_images: int, max_tokens: int, max_pixels: int) -> GenerationRequest:
     """The contract request, every limit checked (images counted before any is fetched)."""
     prompt = chat_prompt(request)
-    check_image_count(len(prompt.images), max_images, limits, "messages")
+    # The model is known here, so the gateway's cap and the model's are checked at once.
+    check_image_count(len(prompt.images), min(max_images, limits.max_images), "messages")
     wanted = request.max_completion_tokens or request.max_tokens
-    check_max_tokens(wanted, max_tokens, limits,
-                     "max_completion_tokens" if request.max_completion_tokens else "max_tokens")
+    param = "max_completion_tokens" if request.max_completion_tokens else "max_tokens"
+    check_max_tokens(wanted, max_tokens, param)
+    check_context(wanted, limits, param)
     stop = stop_strings(request.stop)
     images = []
     for ref in prompt.images:

@@ -1,6 +1,7 @@
 """Reading a VQA request: the shared body reader (gateway/inputs.py: body cap, multipart or JSON with
 base64), then the document -- images header-checked (format, pixel cap), or a PDF rendered page by
-page (gateway/pdf.py) -- and the image count against the gateway's cap.
+page (gateway/pdf.py) -- and the gateway's caps on images and max_tokens (the model's own caps are
+checked by the route, once it knows the model: gateway/generation_limits.py).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from services.common.errors import ErrorCode, PerceptError
 from services.common.images import check_image_header
 
 from .dependencies import get_settings
+from .generation_limits import check_image_count, check_max_tokens
 from .inputs import BodyShape, read_body
 from .pdf import render_pdf
 from .settings import GatewaySettings
@@ -33,11 +35,6 @@ class VqaInput:
     read_s: float
 
 
-def _too_many(count: int, most: int) -> PerceptError:
-    return PerceptError(ErrorCode.TOO_MANY_IMAGES, f"the request has {count} images; the limit is {most}",
-                        details={"param": "images", "max_images": most})
-
-
 async def read_vqa_input(request: Request, settings: GatewaySettings = Depends(get_settings)) -> VqaInput:
     start = time.perf_counter()
     parsed = await read_body(request, VQA_BODY, settings.max_body_bytes)
@@ -46,15 +43,12 @@ async def read_vqa_input(request: Request, settings: GatewaySettings = Depends(g
     if (not images) == (pdf is None):
         raise PerceptError(ErrorCode.INVALID_REQUEST, "send one or more `images`, or one `pdf`",
                            details={"param": "images"})
-    if options.max_tokens is not None and options.max_tokens > settings.max_completion_tokens:
-        raise PerceptError(ErrorCode.INVALID_REQUEST, f"max_tokens is {options.max_tokens}; the limit is "
-                           f"{settings.max_completion_tokens}", details={"param": "max_tokens"})
+    check_max_tokens(options.max_tokens, settings.max_completion_tokens, "max_tokens")
     if images:
         if options.pages is not None:
             raise PerceptError(ErrorCode.INVALID_REQUEST, "`pages` selects PDF pages; this request has images",
                                details={"param": "pages"})
-        if len(images) > settings.max_images:
-            raise _too_many(len(images), settings.max_images)
+        check_image_count(len(images), settings.max_images, "images")
         pages = []
         for index, image in enumerate(images):
             try:

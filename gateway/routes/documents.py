@@ -8,13 +8,12 @@ from fastapi import APIRouter, Depends, Request
 
 from services.triton.generation_client import GenerationRequest
 
-from ..chat_convert import check_image_count, check_max_tokens
-from ..dependencies import get_generations, get_request_id, get_settings
+from ..dependencies import get_generations, get_request_id
 from ..disconnect import until_disconnected
 from ..generation import Generations
+from ..generation_limits import check_context, check_image_count
 from ..openapi import request_body
 from ..schemas import ErrorResponse, ModelRef
-from ..settings import GatewaySettings
 from ..vqa_inputs import VqaInput, read_vqa_input
 from ..vqa_schemas import VqaJsonRequest, VqaMultipartRequest, VqaResponse, VqaTimings, VqaUsage
 
@@ -37,13 +36,13 @@ ENDPOINT = "vqa"
 async def vqa(request: Request,
               parsed: VqaInput = Depends(read_vqa_input),
               generations: Generations = Depends(get_generations),
-              settings: GatewaySettings = Depends(get_settings),
               request_id: str = Depends(get_request_id)) -> VqaResponse:
     start = time.perf_counter()
     options = parsed.options
     model = await generations.model()
-    check_image_count(len(parsed.images), settings.max_images, model.limits, "images")
-    check_max_tokens(options.max_tokens, settings.max_completion_tokens, model.limits, "max_tokens")
+    # The gateway's caps were checked as the body was read (vqa_inputs); the model's are checked here.
+    check_image_count(len(parsed.images), model.limits.max_images, "images")
+    check_context(options.max_tokens, model.limits, "max_tokens")
     generation = GenerationRequest(prompt=options.question, images=parsed.images, max_tokens=options.max_tokens,
                                    temperature=options.temperature, top_p=options.top_p, top_k=options.top_k,
                                    seed=options.seed)
