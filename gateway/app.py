@@ -85,7 +85,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                                              for field in ("VqaJsonRequest.max_tokens",
                                                            "VqaMultipartRequest.max_tokens",
                                                            "ChatCompletionRequest.max_tokens",
-                                                           "ChatCompletionRequest.max_completion_tokens")}})
+                                                           "ChatCompletionRequest.max_completion_tokens")},
+                                          **{field: {"maxItems": settings.max_images}
+                                             for field in ("VqaJsonRequest.images", "VqaMultipartRequest.images")}})
     docs_ui.install(app)
     ui.install(app)  # the try-it page at /ui/, / redirecting there
     return app
