@@ -2,9 +2,9 @@
 
 Only failures to *reach* Triton are retried (the request never ran); a request that
 reached a model is never repeated. Readiness is cached (gateway/readiness.py): no
-readiness call on the request path while Triton answers. Triton-side client faults arrive as
-"[<error code>] message" (services/triton/errors.py) and become the same typed
-PerceptError the gateway would have raised itself.
+readiness call on the request path while Triton answers. Errors go through the one Triton error
+map (services/triton/errors.py): Triton-side client faults arrive as "[<error code>] message" and
+become the same typed PerceptError the gateway would have raised itself.
 """
 from __future__ import annotations
 
@@ -19,17 +19,11 @@ from tritonclient.utils import InferenceServerException
 from services.common.errors import ErrorCode, PerceptError
 from services.common.grpc_channels import channel_options
 from services.models.tokenfd.triton import contract
-from services.triton.errors import error_from_triton_message
+from services.triton.errors import map_triton_exception
 
 from . import observability
 from .readiness import ReadinessCache
 from .settings import GatewaySettings
-
-# UNAVAILABLE: Triton unreachable (or it dropped the connection); NOT_FOUND: the model is not
-# loaded (yet), e.g. while a restarted Triton loads its repository. Both are worth a retry later.
-_CONNECTION_STATUSES = {"StatusCode.UNAVAILABLE", "StatusCode.NOT_FOUND"}
-_DEADLINE_STATUSES = {"StatusCode.DEADLINE_EXCEEDED"}
-
 
 @dataclass(frozen=True)
 class LocateOutput:
@@ -46,20 +40,6 @@ class ModelInfo:
     triton_name: str
     model_name: str
     model_id: str
-
-
-def map_triton_error(exc: InferenceServerException) -> PerceptError:
-    """A Triton error as the typed error the client should see."""
-    status = str(exc.status() or "")
-    message = exc.message() or str(exc)
-    typed = error_from_triton_message(message)
-    if typed is not None:
-        return typed
-    if status in _CONNECTION_STATUSES:
-        return PerceptError(ErrorCode.UPSTREAM_UNAVAILABLE, "the inference server is unavailable")
-    if status in _DEADLINE_STATUSES:
-        return PerceptError(ErrorCode.UPSTREAM_TIMEOUT, "the inference server did not answer in time")
-    return PerceptError(ErrorCode.UPSTREAM_ERROR, f"the inference server failed: {message}")
 
 
 # Large inputs (images) and outputs (stitched maps) exceed gRPC's 4 MiB default; the reconnect
@@ -102,7 +82,7 @@ class TritonClient:
             try:
                 result = await make_call()
             except InferenceServerException as exc:
-                error = map_triton_error(exc)
+                error = map_triton_exception(exc)
                 observability.UPSTREAM_LATENCY.labels(model, error.code.value).observe(time.perf_counter() - start)
                 if error.code is ErrorCode.UPSTREAM_UNAVAILABLE and attempt < self._retries:
                     observability.UPSTREAM_RETRIES.labels(model).inc()
@@ -123,7 +103,7 @@ class TritonClient:
         try:
             return await make_call()
         except InferenceServerException as exc:
-            raise map_triton_error(exc) from exc
+            raise map_triton_exception(exc) from exc
 
     def _mark_unready(self, model: str) -> None:
         self.readiness.record(model, False)

@@ -5,10 +5,10 @@ Used by every caller of a generation model (the gateway's chat completions and d
 the code-perception service's `triton` backend), so the request is built, the stream read and
 a Triton error mapped in one place:
 
-* the model's own refusals arrive as "[code] message" (services/triton/errors.py) and are
-  raised as `ModelError`, a PerceptError with that code (a client fault stays a 4xx);
-* failing to reach Triton is UPSTREAM_UNAVAILABLE, a passed deadline UPSTREAM_TIMEOUT (both
-  carry a retry hint); any other stream failure is UPSTREAM_ERROR;
+* errors go through the one Triton error map (services/triton/errors.py): the model's own
+  refusals arrive as "[code] message" and are raised as `ModelError`, a PerceptError with that
+  code (a client fault stays a 4xx); failing to reach Triton is UPSTREAM_UNAVAILABLE, a passed
+  deadline UPSTREAM_TIMEOUT (both carry a retry hint); any other stream failure is UPSTREAM_ERROR;
 * when the caller stops reading (it closes the generator, or its task is cancelled because
   its HTTP client went away), the gRPC stream is cancelled, so the model stops generating.
   Consume `stream()` inside `contextlib.aclosing` so an early `break` closes it at once.
@@ -26,11 +26,10 @@ from tritonclient.utils import InferenceServerException
 from services.common.errors import ErrorCode, PerceptError
 
 from . import generation as contract
-from .errors import error_from_triton_message
+from .errors import ModelError, map_triton_error, map_triton_exception
 
 _METADATA_TIMEOUT_S = 5.0
-_UNREACHABLE = {"StatusCode.UNAVAILABLE", "StatusCode.NOT_FOUND"}  # NOT_FOUND: the model is not loaded
-_DEADLINE = {"StatusCode.DEADLINE_EXCEEDED"}
+_UPSTREAM = "the generation model"  # what failed, in the messages of services/triton/errors.py's map
 
 
 @dataclass(frozen=True)
@@ -63,10 +62,6 @@ class GenerationChunk:
     completion_tokens: int    # so far
 
 
-class ModelError(PerceptError):
-    """The model refused or failed this request (its own error, not a transport fault)."""
-
-
 def _tensor(spec: contract.TensorSpec, array: np.ndarray) -> triton_aio.InferInput:
     value = triton_aio.InferInput(spec.name, list(array.shape), "BYTES" if spec.data_type == contract.BYTES
                                   else spec.data_type)
@@ -95,38 +90,14 @@ def build_inputs(request: GenerationRequest) -> list[triton_aio.InferInput]:
     return inputs
 
 
-def _from_model(typed: PerceptError) -> ModelError:
-    # The model's own failure is an upstream fault here (502), not a bug of the caller (500).
-    code = ErrorCode.UPSTREAM_ERROR if typed.code is ErrorCode.INTERNAL else typed.code
-    return ModelError(code, typed.message)
-
-
 def model_error(message: str) -> ModelError:
     """An error response of the stream: the model's "[code] message", or UPSTREAM_ERROR untyped."""
-    typed = error_from_triton_message(message)
-    if typed is not None:
-        return _from_model(typed)
-    return ModelError(ErrorCode.UPSTREAM_ERROR, f"the generation model failed: {message}")
-
-
-def map_stream_error(message: str, status: str = "") -> PerceptError:
-    """A failure of the call itself (Triton unreachable, a deadline, a refused request) as a typed error."""
-    typed = error_from_triton_message(message)
-    if typed is not None:
-        return _from_model(typed)
-    if status in _UNREACHABLE:
-        return PerceptError(ErrorCode.UPSTREAM_UNAVAILABLE, "the inference server is unavailable")
-    if status in _DEADLINE:
-        return PerceptError(ErrorCode.UPSTREAM_TIMEOUT, "the generation did not finish in time")
-    return PerceptError(ErrorCode.UPSTREAM_ERROR, f"the generation model failed: {message}")
+    error = map_triton_error(message, upstream=_UPSTREAM)
+    return error if isinstance(error, ModelError) else ModelError(error.code, error.message)
 
 
 def _transport_error(exc: Exception) -> PerceptError:
-    if isinstance(exc, InferenceServerException):
-        return map_stream_error(exc.message() or str(exc), str(exc.status() or ""))
-    if isinstance(exc, grpc.aio.AioRpcError):
-        return map_stream_error(exc.details() or "", str(exc.code()))
-    return PerceptError(ErrorCode.UPSTREAM_ERROR, f"the generation stream failed: {exc}")
+    return map_triton_exception(exc, upstream=_UPSTREAM)
 
 
 def _scalar(result, spec: contract.TensorSpec, default):

@@ -143,13 +143,14 @@ def test_exactly_one_of_prompt_and_messages():
 
 
 def test_stream_errors_are_typed():
-    from services.triton.generation_client import ModelError, map_stream_error, model_error
+    from services.triton.errors import map_triton_error
+    from services.triton.generation_client import ModelError, model_error
 
     refused = model_error("[context_length_exceeded] 9000 tokens")
     assert isinstance(refused, ModelError) and refused.code is ErrorCode.CONTEXT_LENGTH_EXCEEDED
     assert refused.message == "9000 tokens"
     assert model_error("[internal] tokenvl failed").code is ErrorCode.UPSTREAM_ERROR  # the model's bug: a 502
     assert model_error("segfault").code is ErrorCode.UPSTREAM_ERROR
-    assert map_stream_error("connect failed", "StatusCode.UNAVAILABLE").code is ErrorCode.UPSTREAM_UNAVAILABLE
-    assert map_stream_error("", "StatusCode.DEADLINE_EXCEEDED").code is ErrorCode.UPSTREAM_TIMEOUT
-    assert map_stream_error("[invalid_image] bad", "StatusCode.INVALID_ARGUMENT").code is ErrorCode.INVALID_IMAGE
+    assert map_triton_error("connect failed", "StatusCode.UNAVAILABLE").code is ErrorCode.UPSTREAM_UNAVAILABLE
+    assert map_triton_error("", "StatusCode.DEADLINE_EXCEEDED").code is ErrorCode.UPSTREAM_TIMEOUT
+    assert map_triton_error("[invalid_image] bad", "StatusCode.INVALID_ARGUMENT").code is ErrorCode.INVALID_IMAGE

@@ -2,8 +2,8 @@ import pytest
 from tritonclient.utils import InferenceServerException
 
 from services.common.queries import validate_query
-from gateway.triton_client import map_triton_error
 from services.common.errors import ErrorCode, PerceptError
+from services.triton.errors import map_triton_exception
 
 
 @pytest.mark.parametrize("message,status,code", [
@@ -18,12 +18,12 @@ from services.common.errors import ErrorCode, PerceptError
     ("[not_a_code] text", "StatusCode.INTERNAL", ErrorCode.UPSTREAM_ERROR),
 ])
 def test_triton_errors_map_to_typed_errors(message, status, code):
-    error = map_triton_error(InferenceServerException(message, status=status))
+    error = map_triton_exception(InferenceServerException(message, status=status))
     assert error.code is code
 
 
 def test_mapped_client_fault_keeps_message_without_prefix():
-    error = map_triton_error(InferenceServerException("[query_too_long] 99 tokens", status="StatusCode.INVALID_ARGUMENT"))
+    error = map_triton_exception(InferenceServerException("[query_too_long] 99 tokens", status="StatusCode.INVALID_ARGUMENT"))
     assert error.message == "99 tokens" and error.http_status == 422
 
 
