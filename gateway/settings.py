@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from percept_sandbox import settings as sandbox_settings
 from services.codeperception import settings as codeperception_settings
 from services.common import limits
+from services.common.net import local_address
 from services.common.settings import (LOG_LEVELS, EnvVar, env, host_and_port, load, non_negative,
                                       one_of, parse_csv, port_number, positive)
 from services.models.tokenfd.config import DEFAULT_MAX_TILES
 from services.triton import generation
+from services.triton import settings as triton_settings
 
 from .origins import parse_origins
 
@@ -24,7 +25,7 @@ HOST = env("PERCEPT_GATEWAY_HOST", "127.0.0.1", "Address the gateway binds to (0
            component=COMPONENT)
 PORT = env("PERCEPT_GATEWAY_PORT", 8080, "Gateway HTTP port.", component=COMPONENT, check=port_number)
 WORKERS = env("PERCEPT_GATEWAY_WORKERS", 1, "uvicorn worker processes.", component=COMPONENT, check=positive)
-TRITON_URL = env("PERCEPT_GATEWAY_TRITON_URL", "127.0.0.1:8001",
+TRITON_URL = env("PERCEPT_GATEWAY_TRITON_URL", local_address(triton_settings.GRPC_PORT.default),
                  "Triton gRPC endpoint the gateway calls (host:port). Formerly `PERCEPT_TRITON_URL`, still read "
                  "with a deprecation warning until the next release.", component=COMPONENT, check=host_and_port,
                  deprecated_names=("PERCEPT_TRITON_URL",))
@@ -51,14 +52,6 @@ MAX_TILES = env("PERCEPT_MAX_TILES", DEFAULT_MAX_TILES, "Largest tile grid a req
 CODEPERCEPTION_TIMEOUT_S = env("PERCEPT_GATEWAY_CODEPERCEPTION_TIMEOUT_S", 300.0,
                                "Deadline of one call to the code-perception service (generation, renders and "
                                "scoring together), in seconds.", component=COMPONENT, check=positive)
-# The defaults are the downstream limits, imported rather than written again: a request the gateway
-# lets through is one the service and the sandbox accept.
-MAX_CODE_BYTES = env("PERCEPT_GATEWAY_MAX_CODE_BYTES", sandbox_settings.MAX_CODE_BYTES.default,
-                     "Largest program a STEM request may carry, in UTF-8 bytes (413 above it); the default is the "
-                     "sandbox's PERCEPT_SANDBOX_MAX_CODE_BYTES.", component=COMPONENT, check=positive)
-MAX_CANDIDATES = env("PERCEPT_GATEWAY_MAX_CANDIDATES", codeperception_settings.MAX_CANDIDATES.default,
-                     "Most candidates (best-of-N) an image-to-code request may ask for; the default is the "
-                     "service's PERCEPT_CODEPERCEPTION_MAX_CANDIDATES.", component=COMPONENT, check=positive)
 # Generation (chat completions, document VQA): the served model and the gateway's own caps; the model
 # refuses on its own caps too (its config's max_images and context_length).
 GENERATION_MODEL = env("PERCEPT_GATEWAY_GENERATION_MODEL", generation.TOKENVL_MODEL,
@@ -152,7 +145,7 @@ _SOURCES = {
     "max_body_bytes": limits.MAX_BODY_BYTES, "max_image_pixels": limits.MAX_IMAGE_PIXELS,
     "max_query_chars": limits.MAX_QUERY_CHARS,
     "codeperception_url": codeperception_settings.URL, "codeperception_timeout_s": CODEPERCEPTION_TIMEOUT_S,
-    "max_code_bytes": MAX_CODE_BYTES, "max_candidates": MAX_CANDIDATES,
+    "max_code_bytes": limits.MAX_CODE_BYTES, "max_candidates": limits.MAX_CANDIDATES,
     "generation_model": GENERATION_MODEL, "generation_timeout_s": GENERATION_TIMEOUT_S, "max_images": MAX_IMAGES,
     "max_completion_tokens": MAX_COMPLETION_TOKENS, "max_pdf_bytes": MAX_PDF_BYTES, "max_pdf_pages": MAX_PDF_PAGES,
     "pdf_dpi": PDF_DPI, "image_url_allowlist": IMAGE_URL_ALLOWLIST, "image_url_timeout_s": IMAGE_URL_TIMEOUT_S,

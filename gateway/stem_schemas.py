@@ -48,7 +48,7 @@ _TIMEOUT = dict(gt=0, le=MAX_RENDER_TIMEOUT_S,
 # A program has at least one non-blank character (a blank one is refused as empty downstream too).
 _NOT_BLANK = r"\S"
 _CODE = dict(min_length=1, pattern=_NOT_BLANK, description="A Python program that draws with matplotlib; at "
-                                                         "most `PERCEPT_GATEWAY_MAX_CODE_BYTES` UTF-8 bytes.")
+                                                         "most `PERCEPT_MAX_CODE_BYTES` UTF-8 bytes.")
 
 EXAMPLE_PROGRAM = ("import matplotlib.pyplot as plt\nimport numpy as np\nx = np.linspace(0, 6.3, 100)\n"
                    "plt.plot(x, np.sin(x))\nplt.title('sine')\n")
@@ -82,7 +82,7 @@ class ImageToCodeOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     candidates: int = Field(1, ge=1, description="Candidates to generate and render (best-of-N); at most "
-                                                 "`PERCEPT_GATEWAY_MAX_CANDIDATES`.")
+                                                 "`PERCEPT_MAX_CANDIDATES`.")
     max_tokens: int | None = Field(None, ge=1, le=MAX_TOKENS,
                                    description="Most tokens one candidate may generate (default: the backend's).")
     temperature: float | None = Field(None, ge=0, le=2, description="Sampling temperature (default: the backend's).")

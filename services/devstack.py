@@ -26,6 +26,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from percept_sandbox import settings as sandbox_settings
+
+from services.common import limits
 from services.common.net import http_ok, port_is_free
 from services.common.settings import env, exit_on_invalid, non_negative, positive
 from services.settings_catalog import import_all_settings
@@ -97,7 +100,6 @@ class GiveUp(RuntimeError):
 def plan_components(artifacts: Path) -> list[Component]:
     """The processes `make up` starts, in dependency order, with ports from the settings."""
     from gateway import settings as gateway_settings
-    from percept_sandbox import settings as sandbox_settings
     from services.codeperception import settings as codeperception_settings
     from services.triton import settings as triton_settings
 
@@ -163,8 +165,9 @@ def plan_components(artifacts: Path) -> list[Component]:
 
 
 def sandbox_component(grpc_port: int, metrics_port: int, *args: str) -> Component:
-    """The sandbox-runner as `make up` runs it, on these ports (its own settings for the rest;
-    `args`: more `percept-sandbox serve` flags, e.g. a tool's own --workers)."""
+    """The sandbox-runner as `make up` runs it, on these ports, with the platform's code-size limit
+    (PERCEPT_MAX_CODE_BYTES, which the gateway and code perception check: the runner cannot import
+    it); its own settings for the rest. `args`: more `percept-sandbox serve` flags, e.g. --workers."""
     return Component(
         name="sandbox-runner",
         command=[sys.executable, "-m", "percept_sandbox.cli", "serve", *args],
@@ -174,7 +177,8 @@ def sandbox_component(grpc_port: int, metrics_port: int, *args: str) -> Componen
             "sandbox-runner gRPC": f"{BIND_HOST}:{grpc_port}",
             "sandbox-runner metrics": f"http://{BIND_HOST}:{metrics_port}/metrics",
         },
-        env={"PERCEPT_SANDBOX_GRPC_PORT": str(grpc_port), "PERCEPT_SANDBOX_METRICS_PORT": str(metrics_port)},
+        env={"PERCEPT_SANDBOX_GRPC_PORT": str(grpc_port), "PERCEPT_SANDBOX_METRICS_PORT": str(metrics_port),
+             sandbox_settings.MAX_CODE_BYTES.name: str(limits.MAX_CODE_BYTES.get())},
     )
 
 

@@ -69,7 +69,9 @@ MAX_FILE_MB = declare("MAX_FILE_MB", 32, "Largest file a render may write (RLIMI
 MAX_PROCESSES = declare("MAX_PROCESSES", 32, "Threads a render may run (RLIMIT_NPROC; new processes are refused "
                         "by seccomp).")
 MAX_OPEN_FILES = declare("MAX_OPEN_FILES", 128, "Open file descriptors a render may hold (RLIMIT_NOFILE).")
-MAX_CODE_BYTES = declare("MAX_CODE_BYTES", 256 * 1024, "Largest program accepted, in bytes (INVALID_ARGUMENT above).")
+MAX_CODE_BYTES = declare("MAX_CODE_BYTES", 256 * 1024,
+                         "Largest program accepted, in bytes (INVALID_ARGUMENT above); keep it the platform's "
+                         "PERCEPT_MAX_CODE_BYTES (`make up` and the chart pass that value).")
 MAX_DPI = declare("MAX_DPI", 600, "Largest DPI a request may ask for.")
 MAX_FIGURES = declare("MAX_FIGURES", 16, "Most figures one render may return (OUTPUT_LIMIT above).")
 MAX_FIGURE_PIXELS = declare("MAX_FIGURE_PIXELS", 50_000_000,

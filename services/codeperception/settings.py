@@ -31,15 +31,18 @@ def probability(value: float) -> None:
         raise ValueError("must be in [0, 1]")
 
 
+# The port the server binds unless told otherwise, so the one its callers dial unless told otherwise.
+DEFAULT_GRPC_PORT = 50071
+
 # --- the client side ----------------------------------------------------------------------
-URL = env("PERCEPT_CODEPERCEPTION_URL", "127.0.0.1:50071",
+URL = env("PERCEPT_CODEPERCEPTION_URL", local_address(DEFAULT_GRPC_PORT),
           "Code-perception gRPC endpoint its callers (the gateway) dial (host:port).", component=COMPONENT,
           check=host_and_port)
 
 # --- the server ---------------------------------------------------------------------------
 GRPC_HOST = env("PERCEPT_CODEPERCEPTION_GRPC_HOST", "127.0.0.1",
                 "Address the code-perception gRPC server binds (0.0.0.0 in a pod).", component=COMPONENT)
-GRPC_PORT = env("PERCEPT_CODEPERCEPTION_GRPC_PORT", 50071,
+GRPC_PORT = env("PERCEPT_CODEPERCEPTION_GRPC_PORT", DEFAULT_GRPC_PORT,
                 "gRPC port of the code-perception service (ImageToCode, Render, Score, health, reflection).",
                 component=COMPONENT, check=port_number)
 METRICS_HOST = env("PERCEPT_CODEPERCEPTION_METRICS_HOST", "127.0.0.1",
@@ -55,11 +58,6 @@ BACKEND = env("PERCEPT_CODEPERCEPTION_BACKEND", "reference",
               "(an OpenAI-compatible chat-completions endpoint, e.g. vLLM serving CodePercept) or `triton` "
               "(a generation model implementing services/triton/generation.py).", component=COMPONENT,
               check=one_of(*BACKENDS))
-MAX_CANDIDATES = env("PERCEPT_CODEPERCEPTION_MAX_CANDIDATES", 8,
-                     "Most candidates (best-of-N) one request may ask for.", component=COMPONENT, check=positive)
-MAX_CODE_BYTES = env("PERCEPT_CODEPERCEPTION_MAX_CODE_BYTES", sandbox_settings.MAX_CODE_BYTES.default,
-                     "Largest program Render and Score accept, in bytes (keep at most the sandbox's limit).",
-                     component=COMPONENT, check=positive)
 RENDER_DPI = env("PERCEPT_CODEPERCEPTION_RENDER_DPI", 100,
                  "Default resolution of candidate renders (STEM2Code-Eval uses 300; the embedded dataset 100).",
                  component=COMPONENT, check=positive)
@@ -185,7 +183,8 @@ class CodePerceptionSettings:
         settings = dict(
             grpc_host=v[GRPC_HOST.name], grpc_port=v[GRPC_PORT.name], metrics_host=v[METRICS_HOST.name],
             metrics_port=v[METRICS_PORT.name], sandbox_url=v[SANDBOX_URL.name], backend=v[BACKEND.name].lower(),
-            max_candidates=v[MAX_CANDIDATES.name], max_code_bytes=v[MAX_CODE_BYTES.name],
+            max_candidates=values[limits.MAX_CANDIDATES.name],
+            max_code_bytes=values[limits.MAX_CODE_BYTES.name],
             max_image_pixels=values[limits.MAX_IMAGE_PIXELS.name], max_image_bytes=values[limits.MAX_BODY_BYTES.name],
             render_dpi=v[RENDER_DPI.name], render_timeout_s=v[RENDER_TIMEOUT_S.name],
             default_deadline_s=v[DEFAULT_DEADLINE_S.name], sandbox_retry_s=v[SANDBOX_RETRY_S.name],
@@ -203,8 +202,8 @@ class CodePerceptionSettings:
         return cls(**settings)
 
 
-_ALL = (URL, GRPC_HOST, GRPC_PORT, METRICS_HOST, METRICS_PORT, SANDBOX_URL, BACKEND, MAX_CANDIDATES, MAX_CODE_BYTES,
-        RENDER_DPI, RENDER_TIMEOUT_S, DEFAULT_DEADLINE_S, SANDBOX_RETRY_S, LOG_LEVEL, DATASET_DIR, DATASET_JSONL,
+_ALL = (URL, GRPC_HOST, GRPC_PORT, METRICS_HOST, METRICS_PORT, SANDBOX_URL, BACKEND, RENDER_DPI,
+        RENDER_TIMEOUT_S, DEFAULT_DEADLINE_S, SANDBOX_RETRY_S, LOG_LEVEL, DATASET_DIR, DATASET_JSONL,
         DATASET_IMAGES, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_API_KEY, PROMPT, PROMPT_FILE,
         SYSTEM_PROMPT, MAX_TOKENS, TEMPERATURE, TOP_P, TOP_K, REPETITION_PENALTY, PRESENCE_PENALTY,
         GENERATION_CONCURRENCY, TRITON_URL, TRITON_MODEL)

@@ -204,7 +204,8 @@ def test_shared_settings_are_rendered_from_the_env_declarations(default_objects)
     config = one(default_objects, "ConfigMap", "settings")["data"]
     assert {k: v for k, v in config.items() if k in generated["shared"]} == generated["shared"]
     assert set(generated["shared"]) == {"PERCEPT_MAX_BODY_BYTES", "PERCEPT_MAX_IMAGE_PIXELS",
-                                        "PERCEPT_MAX_QUERY_CHARS", "PERCEPT_MAX_QUERY_TOKENS"}
+                                        "PERCEPT_MAX_QUERY_CHARS", "PERCEPT_MAX_QUERY_TOKENS",
+                                        "PERCEPT_MAX_CODE_BYTES", "PERCEPT_MAX_CANDIDATES"}
     # one ConfigMap for the gateway, the code-perception service and the Triton models
     for component in ("gateway", "codeperception", "triton"):
         container = one(default_objects, "Deployment", component)["spec"]["template"]["spec"]["containers"][0]

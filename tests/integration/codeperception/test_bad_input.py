@@ -20,8 +20,8 @@ MAX_CODE_BYTES = 4096
 def service(sandbox, sample_dataset):
     with CodePerceptionServer(sandbox.target, PERCEPT_CODEPERCEPTION_BACKEND="reference",
                               PERCEPT_CODEPERCEPTION_DATASET_DIR=str(sample_dataset),
-                              PERCEPT_CODEPERCEPTION_MAX_CANDIDATES="3",
-                              PERCEPT_CODEPERCEPTION_MAX_CODE_BYTES=str(MAX_CODE_BYTES)) as server:
+                              PERCEPT_MAX_CANDIDATES="3",
+                              PERCEPT_MAX_CODE_BYTES=str(MAX_CODE_BYTES)) as server:
         yield server
 
 

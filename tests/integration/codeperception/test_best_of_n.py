@@ -29,7 +29,7 @@ def service(sandbox, vlm):
     with CodePerceptionServer(sandbox.target, PERCEPT_CODEPERCEPTION_BACKEND="openai",
                               PERCEPT_CODEPERCEPTION_OPENAI_BASE_URL=vlm.base_url,
                               PERCEPT_CODEPERCEPTION_OPENAI_MODEL="scripted",
-                              PERCEPT_CODEPERCEPTION_MAX_CANDIDATES="4") as server:
+                              PERCEPT_MAX_CANDIDATES="4") as server:
         yield server
 
 

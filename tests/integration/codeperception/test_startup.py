@@ -21,11 +21,11 @@ def _start(**env: str) -> subprocess.CompletedProcess:
 
 
 def test_malformed_settings_stop_start_up_naming_each_variable():
-    result = _start(PERCEPT_CODEPERCEPTION_BACKEND="gpt-9", PERCEPT_CODEPERCEPTION_MAX_CANDIDATES="-2")
+    result = _start(PERCEPT_CODEPERCEPTION_BACKEND="gpt-9", PERCEPT_MAX_CANDIDATES="-2")
     assert result.returncode == 2, result.stderr
     assert "invalid configuration" in result.stderr
     assert "PERCEPT_CODEPERCEPTION_BACKEND='gpt-9'" in result.stderr
-    assert "PERCEPT_CODEPERCEPTION_MAX_CANDIDATES='-2'" in result.stderr
+    assert "PERCEPT_MAX_CANDIDATES='-2'" in result.stderr
 
 
 def test_the_openai_backend_needs_its_endpoint_and_model():

@@ -14,6 +14,7 @@ from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from percept_sandbox import settings as sandbox_settings
 from services.codeperception import settings as codeperception_settings
+from services.common import limits
 from services.common.net import find_free_ports
 from services.common.settings import SettingsError
 from tests.integration.gateway.support import png
@@ -25,16 +26,17 @@ def http():
         yield client
 
 
-def test_caps_default_to_the_downstream_limits():
+def test_caps_are_the_shared_limits_the_service_reads_too():
     settings = GatewaySettings.from_env()
-    assert settings.max_code_bytes == sandbox_settings.MAX_CODE_BYTES.default
-    assert settings.max_candidates == codeperception_settings.MAX_CANDIDATES.default
+    assert settings.max_code_bytes == limits.MAX_CODE_BYTES.default == sandbox_settings.MAX_CODE_BYTES.default
+    assert settings.max_candidates == limits.MAX_CANDIDATES.default
     assert settings.codeperception_url == codeperception_settings.URL.default
 
 
 @pytest.mark.parametrize("name,value", [("PERCEPT_CODEPERCEPTION_URL", "no-port"),
-                                        ("PERCEPT_GATEWAY_MAX_CODE_BYTES", "0"),
-                                        ("PERCEPT_GATEWAY_MAX_CANDIDATES", "-1"),
+                                        ("PERCEPT_MAX_CODE_BYTES", "0"),
+                                        ("PERCEPT_MAX_CANDIDATES", "-1"),
+                                        ("PERCEPT_GATEWAY_MAX_CANDIDATES", "-1"),  # a deprecated name, still read
                                         ("PERCEPT_GATEWAY_CODEPERCEPTION_TIMEOUT_S", "nan")])
 def test_bad_values_raise_naming_the_variable(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
