@@ -26,6 +26,7 @@ help:
 	@echo "make bench   - run the benchmarks (results: docs/benchmarks.md)"
 	@echo "make eval-demo  - a small synthetic STEM2Code split scored by percept-eval (reference backend)"
 	@echo "make helm-lint  - helm lint and helm template of the chart (helm from a pinned wheel)"
+	@echo "make screenshots - the try-it page's panels (docs/img/ui-*.png), taken in chromium from the real stack"
 	@echo "make images     - build the component images (needs docker or podman)"
 
 setup: $(DEPS_STAMP) protos
@@ -49,6 +50,7 @@ include services/codeperception/codeperception.mk
 include services/evaluation/evaluation.mk
 include helm/helm.mk
 include services/models/tokenfd/mini/mini.mk
+include tests/browser/browser.mk
 
 models: $(MODELS_STAMP)
 
