@@ -1,6 +1,8 @@
 """What every strict checkpoint loader (services/models/*/checkpoint.py) shares: reading an
-upstream directory's config.json, and one report shape, so each lists missing, unexpected and
-mis-shaped tensors the same way."""
+upstream directory's config.json and its weights (one file or shards, safetensors or .bin), and
+one report shape, so each lists missing, unexpected and mis-shaped tensors the same way.
+
+`error` is the family's CheckpointError: a checkpoint's fault is reported as that family's."""
 from __future__ import annotations
 
 import json
@@ -8,6 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CONFIG_FILE = "config.json"
+SAFETENSORS_FILE = "model.safetensors"
+SAFETENSORS_INDEX = "model.safetensors.index.json"
+BIN_FILE = "pytorch_model.bin"
+BIN_INDEX = "pytorch_model.bin.index.json"
 
 
 def read_config_json(checkpoint_dir: str | Path, architecture: str, error: type[Exception]) -> dict:
@@ -23,6 +29,58 @@ def read_config_json(checkpoint_dir: str | Path, architecture: str, error: type[
     if not isinstance(data, dict):
         raise error(f"{path} is not a JSON object")
     return data
+
+
+def weight_files(checkpoint_dir: str | Path, error: type[Exception]) -> list[Path]:
+    """The weight files, safetensors preferred; a sharded checkpoint's shards in index order."""
+    directory = Path(checkpoint_dir)
+    for index_name, single in ((SAFETENSORS_INDEX, SAFETENSORS_FILE), (BIN_INDEX, BIN_FILE)):
+        if (directory / single).is_file():
+            return [directory / single]
+        index = directory / index_name
+        if index.is_file():
+            try:
+                weight_map = json.loads(index.read_text())["weight_map"]
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise error(f"{index} is not a valid shard index (needs a 'weight_map')") from exc
+            shards = list(dict.fromkeys(weight_map.values()))
+            missing = [name for name in shards if not (directory / name).is_file()]
+            if missing:
+                raise error(f"{index} names shards that do not exist: {', '.join(missing)}")
+            return [directory / name for name in shards]
+    raise FileNotFoundError(f"no weights in {directory}: expected {SAFETENSORS_FILE}, {BIN_FILE} "
+                            f"or a sharded checkpoint with {SAFETENSORS_INDEX} / {BIN_INDEX}")
+
+
+def _read_file(path: Path, error: type[Exception]) -> dict:
+    import torch  # loaders only: serving paths never read checkpoints
+
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            return load_file(str(path), device="cpu")
+        # weights_only: a .bin is a pickle; never run code from it
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - corrupt or foreign files, reported as the checkpoint's fault
+        raise error(f"{path} could not be read as weights: {exc}") from exc
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):
+        state = state["model"]  # training checkpoints wrap the weights
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise error(f"{path} does not hold a state dict of tensors")
+    return state
+
+
+def read_state_dict(checkpoint_dir: str | Path, error: type[Exception]) -> dict:
+    """All tensors of the checkpoint under their upstream names (shards merged), torch tensors."""
+    state: dict = {}
+    for path in weight_files(checkpoint_dir, error):
+        part = _read_file(path, error)
+        clash = sorted(set(part) & set(state))
+        if clash:
+            raise error(f"tensors stored in more than one shard: {', '.join(clash[:10])}")
+        state.update(part)
+    return state
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
+PLAN_FILE = "model.plan"   # a TensorRT engine's file: Triton's default name for a tensorrt_plan model
+
 # input name -> (min, opt, max) shapes of the optimisation profile
 Shapes = dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]]
 

@@ -15,46 +15,24 @@ live, and the tensors documented as unused at inference are dropped.
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import torch
 
-from services.models.checkpoints import CheckReport, read_config_json
+from services.models import checkpoints
+from services.models.checkpoints import (BIN_FILE, BIN_INDEX, SAFETENSORS_FILE, SAFETENSORS_INDEX, CheckReport,
+                                         read_config_json)
+from services.models.common import internvit
 from services.models.tokenfd.config import CheckpointError, TokenFDConfig
 
 TOKENIZER_FILE = "tokenizer.model"
-SAFETENSORS_FILE = "model.safetensors"
-SAFETENSORS_INDEX = "model.safetensors.index.json"
-BIN_FILE = "pytorch_model.bin"
-BIN_INDEX = "pytorch_model.bin.index.json"
 
 EMBEDDING_NAMES = ("tok_embeddings.weight", "language_model.model.tok_embeddings.weight")
 # Loss temperature and bias of training, and InternVL's MLLM projector in some
 # checkpoints: never used by TokenFD inference.
 UNUSED = re.compile(r"^(t_prime|b|mlp1\..*)$")
 OPTIONAL = re.compile(r"^upsample\.[13]\.num_batches_tracked$")
-
-# upstream ViT name -> transformers InternVLVisionModel name (under vision_model.)
-_VIT_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
-    (r"^vision_model\.embeddings\.class_embedding$", "vision_model.embeddings.cls_token"),
-    (r"^vision_model\.embeddings\.position_embedding$", "vision_model.embeddings.position_embeddings"),
-    (r"^vision_model\.embeddings\.patch_embedding\.(weight|bias)$",
-     r"vision_model.embeddings.patch_embeddings.projection.\1"),
-    (r"^vision_model\.encoder\.layers\.(\d+)\.attn\.proj\.(weight|bias)$",
-     r"vision_model.encoder.layer.\1.attention.projection_layer.\2"),
-    (r"^vision_model\.encoder\.layers\.(\d+)\.mlp\.(fc[12])\.(weight|bias)$",
-     r"vision_model.encoder.layer.\1.mlp.\2.\3"),
-    (r"^vision_model\.encoder\.layers\.(\d+)\.norm1\.(weight|bias)$",
-     r"vision_model.encoder.layer.\1.layernorm_before.\2"),
-    (r"^vision_model\.encoder\.layers\.(\d+)\.norm2\.(weight|bias)$",
-     r"vision_model.encoder.layer.\1.layernorm_after.\2"),
-    (r"^vision_model\.encoder\.layers\.(\d+)\.ls1$", r"vision_model.encoder.layer.\1.lambda_1"),
-    (r"^vision_model\.encoder\.layers\.(\d+)\.ls2$", r"vision_model.encoder.layer.\1.lambda_2"),
-))
-_QKV = re.compile(r"^vision_model\.encoder\.layers\.(\d+)\.attn\.qkv\.(weight|bias)$")
-
 
 # --- config and files ----------------------------------------------------------------
 def load_config(checkpoint_dir: str | Path) -> TokenFDConfig:
@@ -64,79 +42,20 @@ def load_config(checkpoint_dir: str | Path) -> TokenFDConfig:
 
 def weight_files(checkpoint_dir: str | Path) -> list[Path]:
     """The weight files, safetensors preferred; a sharded checkpoint's shards in index order."""
-    directory = Path(checkpoint_dir)
-    for index_name, single in ((SAFETENSORS_INDEX, SAFETENSORS_FILE), (BIN_INDEX, BIN_FILE)):
-        if (directory / single).is_file():
-            return [directory / single]
-        index = directory / index_name
-        if index.is_file():
-            try:
-                weight_map = json.loads(index.read_text())["weight_map"]
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise CheckpointError(f"{index} is not a valid shard index (needs a 'weight_map')") from exc
-            shards = list(dict.fromkeys(weight_map.values()))
-            missing = [name for name in shards if not (directory / name).is_file()]
-            if missing:
-                raise CheckpointError(f"{index} names shards that do not exist: {', '.join(missing)}")
-            return [directory / name for name in shards]
-    raise FileNotFoundError(f"no weights in {directory}: expected {SAFETENSORS_FILE}, {BIN_FILE} "
-                            f"or a sharded checkpoint with {SAFETENSORS_INDEX} / {BIN_INDEX}")
-
-
-def _read_file(path: Path) -> dict[str, torch.Tensor]:
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            return load_file(str(path), device="cpu")
-        # weights_only: a .bin is a pickle; never run code from it
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - corrupt or foreign files, reported as the checkpoint's fault
-        raise CheckpointError(f"{path} could not be read as weights: {exc}") from exc
-    if isinstance(state, dict) and isinstance(state.get("model"), dict):
-        state = state["model"]  # training checkpoints wrap the weights
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckpointError(f"{path} does not hold a state dict of tensors")
-    return state
+    return checkpoints.weight_files(checkpoint_dir, CheckpointError)
 
 
 def read_state_dict(checkpoint_dir: str | Path) -> dict[str, torch.Tensor]:
     """All tensors of the checkpoint under their upstream names (shards merged)."""
-    state: dict[str, torch.Tensor] = {}
-    for path in weight_files(checkpoint_dir):
-        part = _read_file(path)
-        clash = sorted(set(part) & set(state))
-        if clash:
-            raise CheckpointError(f"tensors stored in more than one shard: {', '.join(clash[:10])}")
-        state.update(part)
-    return state
+    return checkpoints.read_state_dict(checkpoint_dir, CheckpointError)
 
 
 # --- names and shapes ----------------------------------------------------------------
 def upstream_shapes(config: TokenFDConfig) -> dict[str, tuple[int, ...]]:
     """Every tensor TokenFD inference needs, by upstream name (the embedding table
     under its usual name, `tok_embeddings.weight`)."""
-    v = config.vision
-    C, D, M, P, H = v.hidden_size, config.feature_dim, v.intermediate_size, v.patch_size, config.upsample_channels
-    shapes: dict[str, tuple[int, ...]] = {
-        "vision_model.embeddings.class_embedding": (1, 1, C),
-        "vision_model.embeddings.patch_embedding.weight": (C, 3, P, P),
-        "vision_model.embeddings.patch_embedding.bias": (C,),
-        "vision_model.embeddings.position_embedding": (1, v.patch_grid ** 2 + 1, C),
-    }
-    for i in range(v.num_hidden_layers):
-        layer = f"vision_model.encoder.layers.{i}."
-        shapes[layer + "attn.qkv.weight"] = (3 * C, C)
-        if v.qkv_bias:
-            shapes[layer + "attn.qkv.bias"] = (3 * C,)
-        shapes.update({layer + "attn.proj.weight": (C, C), layer + "attn.proj.bias": (C,),
-                       layer + "mlp.fc1.weight": (M, C), layer + "mlp.fc1.bias": (M,),
-                       layer + "mlp.fc2.weight": (C, M), layer + "mlp.fc2.bias": (C,),
-                       layer + "ls1": (C,), layer + "ls2": (C,)})
-        for norm in ("norm1", "norm2"):
-            shapes[layer + f"{norm}.weight"] = (C,)
-            if v.norm_type == "layer_norm":
-                shapes[layer + f"{norm}.bias"] = (C,)
+    C, D, H = config.vision.hidden_size, config.feature_dim, config.upsample_channels
+    shapes = internvit.upstream_shapes(config.vision)
     for index, (c_in, c_out) in ((0, (C, H)), (2, (H, C))):
         shapes[f"upsample.{index}.weight"] = (c_in, c_out, 4, 4)
         for stat in ("weight", "bias", "running_mean", "running_var"):
@@ -200,19 +119,8 @@ def convert_state_dict(state: dict[str, torch.Tensor], config: TokenFDConfig,
         if name == embedding:
             converted["tok_embeddings.weight"] = tensor
             continue
-        qkv = _QKV.match(name)
-        if qkv:
-            layer, kind = qkv.groups()
-            # rows [0:C] = q, [C:2C] = k, [2C:3C] = v
-            for part, chunk in zip(("q", "k", "v"), tensor.split(C, dim=0)):
-                converted[f"vision_model.encoder.layer.{layer}.attention.{part}_proj.{kind}"] = chunk.contiguous()
-            continue
-        for pattern, replacement in _VIT_RULES:
-            if pattern.match(name):
-                converted[pattern.sub(replacement, name)] = tensor.contiguous()
-                break
-        else:
-            converted[name] = tensor.contiguous()   # upsample.*, ocr_mlp.*: same names
+        # the ViT by InternViT's names; upsample.*, ocr_mlp.*: same names
+        converted.update(internvit.convert(name, tensor, C) or {name: tensor.contiguous()})
     for index in (1, 3):
         converted.setdefault(f"upsample.{index}.num_batches_tracked", torch.tensor(0, dtype=torch.long))
     return converted
@@ -243,6 +151,7 @@ def load_model(checkpoint_dir: str | Path):
     return build_model(config, state), config
 
 
-__all__ = ["CheckReport", "CheckpointError", "EMBEDDING_NAMES", "build_model", "check_state_dict",
+__all__ = ["BIN_FILE", "BIN_INDEX", "CheckReport", "CheckpointError", "EMBEDDING_NAMES", "SAFETENSORS_FILE",
+           "SAFETENSORS_INDEX", "build_model", "check_state_dict",
            "convert_state_dict", "load_config", "load_model", "read_state_dict", "upstream_shapes",
            "weight_files"]

@@ -12,10 +12,12 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from services.models.common.tiling import TILE_SIZE
+
 # The numbers the whole serving path is built from. Everything else (the Triton contract,
 # the repository builder, the locate pipeline, the TensorRT profile, the gateway's default)
-# imports them from here, so they cannot drift apart.
-TILE_SIZE = 448                         # pixels per tile side
+# imports them from here, so they cannot drift apart. TILE_SIZE (pixels per tile side) is
+# InternVL's tiling's (services/models/common/tiling.py), imported above.
 FEATURE_GRID = 128                      # similarity-map side per tile (448 / 3.5)
 DEFAULT_MAX_TILES = 12                  # largest tile grid (upstream's max_dynamic_patch)
 MAX_TILES_CEILING = 40                  # largest max_tiles a repository may be built with (a typo guard)

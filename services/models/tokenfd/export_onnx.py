@@ -16,18 +16,15 @@ and checked with onnx.checker.
 """
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
-import logging
 import shutil
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from services.models.common.export import model_id, quiet_exporter
 from services.models.tokenfd import checkpoint as ckpt
 from services.models.tokenfd.artifacts import CPU_ONNX_FILE, EMBEDDINGS_FILE, META_FILE, ONNX_FILE, TOKENIZER_FILE
 from services.models.tokenfd.config import DEFAULT_MAX_TILES, FEATURE_GRID, TILE_SIZE
@@ -35,7 +32,6 @@ from services.models.tokenfd.triton import contract
 
 OPSET = 18       # the portable graph: what TensorRT's ONNX parser reads
 CPU_OPSET = 23   # the cpu graph: ONNX's fused Attention operator arrived in opset 23
-MODEL_ID_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -47,17 +43,6 @@ class ExportedArtifacts:
     tokenizer: Path
     metadata_file: Path
     metadata: dict[str, Any]
-
-
-def model_id(files: list[Path]) -> str:
-    """sha256 over the checkpoint's weight files (in order), first 16 hex digits: the
-    same weights always give the same id, whatever directory they sit in."""
-    digest = hashlib.sha256()
-    for path in files:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()[:MODEL_ID_CHARS]
 
 
 def export_encoder_onnx(model, path: str | Path, *, opset: int = OPSET) -> Path:
@@ -89,7 +74,7 @@ def _export(encoder, path: Path, opset: int) -> Path:
     pixels = torch.zeros(2, 3, TILE_SIZE, TILE_SIZE)
     queries = torch.zeros(2, 3, encoder.config.feature_dim)
     tiles, tokens = torch.export.Dim("tiles", min=1), torch.export.Dim("tokens", min=1)
-    with torch.no_grad(), _quiet_exporter():
+    with torch.no_grad(), quiet_exporter():
         program = torch.onnx.export(
             encoder, (pixels, queries), dynamo=True, opset_version=opset, optimize=True, verbose=False,
             input_names=[contract.ENC_PIXELS, contract.ENC_QUERY], output_names=[contract.ENC_SIMILARITY],
@@ -97,22 +82,6 @@ def _export(encoder, path: Path, opset: int) -> Path:
     program.save(str(path))
     verify_onnx(path)
     return path
-
-
-@contextlib.contextmanager
-def _quiet_exporter():
-    """The exporter logs that torchvision's ops are not registered and warns about
-    its own deprecations; neither concerns this graph."""
-    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
-    level = registration.level
-    registration.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.filterwarnings("ignore", message=".*axis name.*", category=UserWarning)
-            yield
-    finally:
-        registration.setLevel(level)
 
 
 def verify_onnx(path: str | Path) -> None:

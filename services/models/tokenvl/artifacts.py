@@ -1,6 +1,6 @@
 """File names of an exported TokenVL (one source for the exporter, the repository builder
 and the serving runtime)."""
-from services.models.tokenfd.artifacts import PLAN_FILE
+from services.models.tensorrt import PLAN_FILE
 
 VISION_ONNX_FILE = "vision.onnx"          # pixel_values [N,3,448,448] -> image_features [N,256,H]
 VISION_PLAN_FILE = PLAN_FILE              # the gpu target's TensorRT engine of vision.onnx (Triton's default name)

@@ -1,15 +1,15 @@
 """Load an upstream TokenVL checkpoint directory into `TokenVLModel` (torch).
 
     <dir>/config.json          InternVL chat layout with vision_config and llm_config (config.py)
-    <dir>/model.safetensors    (or shards / .bin, as TokenFD's loader reads them)
+    <dir>/model.safetensors    (or shards / .bin: services/models/checkpoints.py reads them)
     <dir>/tokenizer.json       the tokenizer with InternLM2's special tokens (tokens.py)
 
 Strict, as TokenFD's loader: the checkpoint is checked against every upstream name and
 shape its config implies, and every missing, unexpected and mis-shaped tensor is listed by
 upstream name before anything is converted. Then:
 
-* the ViT keeps TokenFD's names and conversion (its last block, unused by TokenVL, is
-  checked and dropped);
+* the ViT keeps InternViT's names and conversion (services/models/common/internvit.py; its
+  last block, unused by TokenVL, is checked and dropped);
 * encoder_mt / reducer_mt / mlp_mt become VisionEncoder's extra_block / upsample /
   abstractor / projector;
 * InternLM2 becomes Llama, as transformers' InternVL conversion does: tok_embeddings ->
@@ -25,10 +25,9 @@ from pathlib import Path
 
 import torch
 
+from services.models import checkpoints
 from services.models.checkpoints import CheckReport, read_config_json
-from services.models.tokenfd import checkpoint as tokenfd_checkpoint
-from services.models.tokenfd.checkpoint import read_state_dict, weight_files
-from services.models.tokenfd.config import TokenFDConfig
+from services.models.common import internvit
 from services.models.tokenvl.config import CheckpointError, TokenVLConfig
 
 # InternVL's own projector (TokenVL uses mlp_mt) is stored but unused.
@@ -44,28 +43,22 @@ def load_config(checkpoint_dir: str | Path) -> TokenVLConfig:
     return TokenVLConfig.from_upstream_json(data, name=Path(checkpoint_dir).resolve().name)
 
 
-def _vit_layer_shapes(prefix: str, C: int, M: int, qkv_bias: bool, layer_norm: bool) -> dict[str, tuple]:
-    shapes = {prefix + "attn.qkv.weight": (3 * C, C), prefix + "attn.proj.weight": (C, C),
-              prefix + "attn.proj.bias": (C,), prefix + "mlp.fc1.weight": (M, C), prefix + "mlp.fc1.bias": (M,),
-              prefix + "mlp.fc2.weight": (C, M), prefix + "mlp.fc2.bias": (C,), prefix + "ls1": (C,),
-              prefix + "ls2": (C,), prefix + "norm1.weight": (C,), prefix + "norm2.weight": (C,)}
-    if qkv_bias:
-        shapes[prefix + "attn.qkv.bias"] = (3 * C,)
-    if layer_norm:
-        shapes[prefix + "norm1.bias"] = (C,)
-        shapes[prefix + "norm2.bias"] = (C,)
-    return shapes
+def weight_files(checkpoint_dir: str | Path) -> list[Path]:
+    """The weight files, safetensors preferred; a sharded checkpoint's shards in index order."""
+    return checkpoints.weight_files(checkpoint_dir, CheckpointError)
+
+
+def read_state_dict(checkpoint_dir: str | Path) -> dict[str, torch.Tensor]:
+    """All tensors of the checkpoint under their upstream names (shards merged)."""
+    return checkpoints.read_state_dict(checkpoint_dir, CheckpointError)
 
 
 def upstream_shapes(config: TokenVLConfig) -> dict[str, tuple[int, ...]]:
     """Every tensor of a TokenVL checkpoint, by upstream name."""
     v, llm = config.vision, config.llm
-    C, M, U, W, H = v.hidden_size, v.intermediate_size, config.upsample_channels, config.projector_width, \
-        llm.hidden_size
-    vit = TokenFDConfig(v, feature_dim=H, vocab_size=llm.vocab_size)
-    shapes = {name: shape for name, shape in tokenfd_checkpoint.upstream_shapes(vit).items()
-              if name.startswith("vision_model.")}
-    shapes.update(_vit_layer_shapes("encoder_mt.vit_layer.", C, M, v.qkv_bias, v.norm_type == "layer_norm"))
+    C, U, W, H = v.hidden_size, config.upsample_channels, config.projector_width, llm.hidden_size
+    shapes = internvit.upstream_shapes(v)
+    shapes.update(internvit.layer_shapes("encoder_mt.vit_layer.", v))
     for index, (c_in, c_out) in ((0, (C, U)), (2, (U, C))):
         shapes[f"encoder_mt.upsample.{index}.weight"] = (c_in, c_out, 4, 4)
         for stat in ("weight", "bias", "running_mean", "running_var"):
@@ -142,21 +135,13 @@ _VISION_RULES = tuple((re.compile(p), r) for p, r in (
 
 
 def _convert_vit(state: dict[str, torch.Tensor], channels: int) -> dict[str, torch.Tensor]:
-    """Upstream InternViT names -> transformers' InternVLVisionModel names, by TokenFD's rules."""
+    """Upstream InternViT names -> transformers' InternVLVisionModel names."""
     converted = {}
     for name, tensor in state.items():
-        qkv = tokenfd_checkpoint._QKV.match(name)
-        if qkv:
-            layer, kind = qkv.groups()
-            for part, chunk in zip(("q", "k", "v"), tensor.split(channels, dim=0)):
-                converted[f"vision_model.encoder.layer.{layer}.attention.{part}_proj.{kind}"] = chunk.contiguous()
-            continue
-        for pattern, replacement in tokenfd_checkpoint._VIT_RULES:
-            if pattern.match(name):
-                converted[pattern.sub(replacement, name)] = tensor.contiguous()
-                break
-        else:
+        renamed = internvit.convert(name, tensor, channels)
+        if renamed is None:
             raise RuntimeError(f"no ViT conversion rule for {name}")
+        converted.update(renamed)
     return converted
 
 
@@ -168,7 +153,7 @@ def convert_state_dict(state: dict[str, torch.Tensor], config: TokenVLConfig,
         raise CheckpointError(report.message(source))
     state = {name: (t.to(torch.float32) if t.is_floating_point() else t) for name, t in state.items()
              if name not in report.ignored}
-    # The ViT (and the extra block, which has the same per-layer names) through TokenFD's map.
+    # The ViT (and the extra block, which has the same per-layer names) through InternViT's map.
     last = config.vision.num_hidden_layers - 1
     vit = {name: t for name, t in state.items() if name.startswith("vision_model.")
            and not name.startswith(f"vision_model.encoder.layers.{last}.")}

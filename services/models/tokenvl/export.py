@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from services.models.tokenfd.export_onnx import _quiet_exporter, model_id
+from services.models.common.export import model_id, quiet_exporter
 from services.models.tokenvl import checkpoint as ckpt
 from services.models.tokenvl.artifacts import (DECODER_DIR, DECODER_ONNX_FILE, EMBEDDINGS_FILE, META_FILE,
                                                TOKENIZER_FILE, VISION_FEATURES, VISION_ONNX_FILE, VISION_PIXELS)
@@ -44,7 +44,7 @@ def export_vision_onnx(model, path: str | Path, *, opset: int = OPSET) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     pixels = torch.zeros(2, 3, TILE_SIZE, TILE_SIZE)   # 2, so the axis is not specialised to 1
-    with torch.no_grad(), _quiet_exporter():
+    with torch.no_grad(), quiet_exporter():
         program = torch.onnx.export(
             model.vision.eval(), (pixels,), dynamo=True, opset_version=opset, optimize=True, verbose=False,
             input_names=[VISION_PIXELS], output_names=[VISION_FEATURES],

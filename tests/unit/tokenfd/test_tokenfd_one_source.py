@@ -75,7 +75,7 @@ def test_a_changed_config_value_reaches_every_consumer():
 NAMES = {
     "encoder.onnx": "services/models/tokenfd/artifacts.py",
     "encoder.cpu.onnx": "services/models/tokenfd/artifacts.py",
-    "model.plan": "services/models/tokenfd/artifacts.py",
+    "model.plan": "services/models/tensorrt.py",
     "tok_embeddings.npy": "services/models/tokenfd/artifacts.py",
     "tokenfd.json": "services/models/tokenfd/artifacts.py",
     "tokenfd_encoder": "services/models/tokenfd/triton/contract.py",

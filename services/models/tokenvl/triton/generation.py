@@ -21,7 +21,7 @@ import numpy as np
 from services.common import limits, settings
 from services.common.errors import ErrorCode, PerceptError
 from services.common.images import decode_image
-from services.models.tokenfd.preprocess import choose_grid, tile_image
+from services.models.common.tiling import choose_grid, tile_image
 from services.models.tokenvl import config as model_config
 from services.models.tokenvl.artifacts import META_FILE, TOKENIZER_FILE
 from services.models.tokenvl.tokens import (IMG_CONTEXT, IMG_END, IMG_START, Prompt, PromptBuilder, Tokenizer)
