@@ -17,7 +17,7 @@ import tritonclient.grpc.aio as grpcclient
 from tritonclient.utils import InferenceServerException
 
 from services.common.errors import ErrorCode, PerceptError
-from services.common.grpc_channels import channel_options
+from services.common.grpc_channels import METADATA_TIMEOUT_S, channel_options
 from services.models.tokenfd.triton import contract
 from services.triton.errors import map_triton_exception
 
@@ -46,7 +46,6 @@ class ModelInfo:
 # backoff is capped (services/common/grpc_channels.py), so the gateway is back within about a
 # second of a restarted Triton.
 _CHANNEL_ARGS = channel_options(256 * 1024 * 1024)
-_METADATA_TIMEOUT_S = 2.0  # readiness and config calls are cheap; a slow answer means trouble
 
 
 class TritonClient:
@@ -144,7 +143,7 @@ class TritonClient:
             return cached
         try:
             config = await self._metadata("model_config", lambda: self._client.get_model_config(
-                triton_name, as_json=True, client_timeout=_METADATA_TIMEOUT_S))
+                triton_name, as_json=True, client_timeout=METADATA_TIMEOUT_S))
         except PerceptError as error:
             if error.code is ErrorCode.UPSTREAM_UNAVAILABLE:
                 self._mark_unready(triton_name)
@@ -158,7 +157,7 @@ class TritonClient:
     async def _is_model_ready(self, triton_name: str) -> bool:
         try:
             return bool(await self._metadata("model_ready", lambda: self._client.is_model_ready(
-                triton_name, client_timeout=_METADATA_TIMEOUT_S)))
+                triton_name, client_timeout=METADATA_TIMEOUT_S)))
         except PerceptError:
             return False
 
@@ -174,6 +173,6 @@ class TritonClient:
     async def server_ready(self) -> bool:
         try:
             return bool(await self._metadata("server_ready", lambda: self._client.is_server_ready(
-                client_timeout=_METADATA_TIMEOUT_S)))
+                client_timeout=METADATA_TIMEOUT_S)))
         except PerceptError:
             return False

@@ -24,11 +24,11 @@ import tritonclient.grpc.aio as triton_aio
 from tritonclient.utils import InferenceServerException
 
 from services.common.errors import ErrorCode, PerceptError
+from services.common.grpc_channels import METADATA_TIMEOUT_S
 
 from . import generation as contract
 from .errors import ModelError, map_triton_error, map_triton_exception
 
-_METADATA_TIMEOUT_S = 5.0
 _UPSTREAM = "the generation model"  # what failed, in the messages of services/triton/errors.py's map
 
 
@@ -165,7 +165,7 @@ class GenerationClient:
         if cached is not None:
             return cached
         try:
-            response = await self._client.get_model_config(model, client_timeout=_METADATA_TIMEOUT_S)
+            response = await self._client.get_model_config(model, client_timeout=METADATA_TIMEOUT_S)
         except InferenceServerException as exc:
             raise _transport_error(exc) from None
         try:

@@ -163,3 +163,20 @@ def test_the_sandbox_is_handed_the_platforms_code_size(monkeypatch):
     assert sandbox_settings.MAX_CODE_BYTES.default == limits.MAX_CODE_BYTES.default
     monkeypatch.setenv(limits.MAX_CODE_BYTES.name, "4321")
     assert sandbox_component(1, 2).env[sandbox_settings.MAX_CODE_BYTES.name] == "4321"
+
+
+# --- the metadata deadline ------------------------------------------------------------------------
+
+def test_the_metadata_deadline_is_defined_once():
+    """Health, model-config and generator calls share grpc_channels.METADATA_TIMEOUT_S (there were
+    2.0 s and 5.0 s for the same job)."""
+    defined = [f"{path.relative_to(ROOT)}:{node.lineno}" for path in _python_files()
+               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if isinstance(node, ast.Assign) and any(isinstance(target, ast.Name) and "METADATA_TIMEOUT" in target.id
+                                                       for target in node.targets)]
+    assert defined == ["services/common/grpc_channels.py:" + str(_line_of("METADATA_TIMEOUT_S ="))], defined
+
+
+def _line_of(text: str) -> int:
+    lines = (ROOT / "services/common/grpc_channels.py").read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if line.startswith(text))
