@@ -124,7 +124,7 @@ def words_pdf(pages: int = 2) -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF(unit="pt", format=(300, 420))
-    pdf.set_font("Helvetica", size=22)
+    pdf.set_font("Helvetica", size=18)
     for number in range(1, pages + 1):
         pdf.add_page(orientation="landscape" if number % 2 else "portrait")
         for row, line in enumerate(WORDS):
