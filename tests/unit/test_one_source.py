@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
+from gateway import settings as gateway_settings
 from percept_sandbox import client as sandbox_client
 from percept_sandbox import settings as sandbox_settings
 from services.codeperception import settings as codeperception_settings
@@ -88,7 +89,8 @@ def _exposed(dockerfile: str) -> set[int]:
                                           triton_settings.METRICS_PORT.default}),
     ("docker/codeperception.Dockerfile", lambda: {codeperception_settings.GRPC_PORT.default,
                                                   codeperception_settings.METRICS_PORT.default}),
-], ids=["sandbox", "triton", "codeperception"])
+    ("docker/gateway.Dockerfile", lambda: {gateway_settings.PORT.default}),
+], ids=["sandbox", "triton", "codeperception", "gateway"])
 def test_an_image_exposes_the_ports_its_settings_declare(dockerfile, ports):
     assert _exposed(dockerfile) == ports()
 
