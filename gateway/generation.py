@@ -2,7 +2,9 @@
 request with its metrics (time to first token, tokens, outcome, streams in flight).
 
 Both generation routes (chat completions, document VQA) go through `Generations`, over the one
-generation client (services/triton/generation_client.py) on the gateway's Triton channel.
+generation client (services/triton/generation_client.py) on the gateway's Triton channel. The
+configured model (PERCEPT_GATEWAY_GENERATION_MODEL) answers requests that name no model (and VQA);
+a chat request may name any model family's chat model (services/models/registry.py).
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 from typing import AsyncIterator
 
 from services.common.errors import ErrorCode, PerceptError
+from services.models import registry
+from services.models.family import ModelTask
 from services.triton import generation as contract
 from services.triton.generation_client import GenerationChunk, GenerationClient, GenerationRequest
 
@@ -42,36 +46,52 @@ class Completion:
 
 class Generations:
     def __init__(self, triton: TritonClient, triton_model: str, *, timeout_s: float) -> None:
-        self.triton_model = triton_model
+        self.triton_model = triton_model  # the default
+        # Read once, at start-up: a PERCEPT_MODEL_FAMILIES naming no family stops the gateway here.
+        others = [name for name in registry.models_with_task(ModelTask.chat) if name != triton_model]
+        self.triton_models = (triton_model, *others)
         self._triton = triton
         self._client = GenerationClient(triton.grpc)
         self._timeout_s = timeout_s
 
     async def model(self, requested: str | None = None) -> ServedModel:
-        """The served generation model; 404 unknown_model when `requested` names another one."""
-        if requested is not None and requested != self.triton_model:
-            served = await self._served()
-            if not served.answers_to(requested):
-                raise PerceptError(ErrorCode.UNKNOWN_MODEL, f"the model {requested!r} does not exist here; "
-                                   "GET /v1/models lists the served ones", details={"param": "model"})
-            return served
-        return await self._served()
+        """The generation model `requested` names (by served name, Triton name or revision), the
+        configured one when None; 404 unknown_model when no chat model answers to it, 503 when
+        one that might is not being served."""
+        if requested is None or requested in self.triton_models:
+            return await self._served(requested or self.triton_model)
+        unavailable = None
+        for triton_model in self.triton_models:
+            try:
+                served = await self._served(triton_model)
+            except PerceptError as error:
+                if error.code is not ErrorCode.UPSTREAM_UNAVAILABLE:
+                    raise
+                unavailable = unavailable or error
+                continue
+            if served.answers_to(requested):
+                return served
+        if unavailable is not None:
+            raise unavailable
+        raise PerceptError(ErrorCode.UNKNOWN_MODEL, f"the model {requested!r} does not exist here; "
+                           "GET /v1/models lists the served ones", details={"param": "model"})
 
-    async def _served(self) -> ServedModel:
+    async def _served(self, triton_model: str) -> ServedModel:
         try:
-            limits = await self._client.limits(self.triton_model)
-            info = await self._triton.model_info(self.triton_model)
+            limits = await self._client.limits(triton_model)
+            info = await self._triton.model_info(triton_model)
         except PerceptError as error:
             if error.code is ErrorCode.UPSTREAM_UNAVAILABLE:
                 raise PerceptError(ErrorCode.UPSTREAM_UNAVAILABLE,
-                                   f"the generation model {self.triton_model} is not being served") from None
+                                   f"the generation model {triton_model} is not being served") from None
             raise
-        return ServedModel(self.triton_model, info.model_name, limits.model_id, limits)
+        return ServedModel(triton_model, info.model_name, limits.model_id, limits)
 
-    async def stream(self, endpoint: str, request: GenerationRequest,
-                     request_id: str) -> AsyncIterator[GenerationChunk]:
-        """The chunks of one generation, measured; leaving early cancels it in Triton."""
-        model = self.triton_model
+    async def stream(self, endpoint: str, request: GenerationRequest, request_id: str,
+                     model: str | None = None) -> AsyncIterator[GenerationChunk]:
+        """The chunks of one generation by Triton model `model` (the configured one when None),
+        measured; leaving early cancels it in Triton."""
+        model = model or self.triton_model
         start = time.perf_counter()
         first_text, outcome, last = True, "cancelled", None
         observability.GENERATIONS_IN_FLIGHT.labels(model).inc()
@@ -98,10 +118,11 @@ class Generations:
                 observability.GENERATION_TOKENS.labels(model, "prompt").inc(last.prompt_tokens)
                 observability.GENERATION_TOKENS.labels(model, "completion").inc(last.completion_tokens)
 
-    async def complete(self, endpoint: str, request: GenerationRequest, request_id: str) -> Completion:
+    async def complete(self, endpoint: str, request: GenerationRequest, request_id: str,
+                       model: str | None = None) -> Completion:
         start = time.perf_counter()
         parts, first_at, last = [], None, None
-        async with aclosing(self.stream(endpoint, request, request_id)) as chunks:
+        async with aclosing(self.stream(endpoint, request, request_id, model)) as chunks:
             async for chunk in chunks:
                 if first_at is None and chunk.text:
                     first_at = time.perf_counter() - start

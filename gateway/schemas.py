@@ -7,6 +7,8 @@ from enum import Enum
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 
+from services.models.family import ModelTask  # a card's task: the model families' vocabulary
+
 
 class HeatmapFormat(str, Enum):
     png = "png"    # base64 PNG, coloured, per-token min-max normalised, at (up to) the image size
@@ -158,12 +160,6 @@ class LocateResponse(BaseModel):
     grid: GridInfo
     image: ImageInfo
     timings: Timings
-
-
-class ModelTask(str, Enum):
-    chat = "chat"                     # chat completions and document VQA
-    text_location = "text-location"   # POST /v1/text/locate
-    image_to_code = "image-to-code"   # POST /v1/stem/image-to-code (code perception's generator)
 
 
 class ModelCard(BaseModel):

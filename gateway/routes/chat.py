@@ -71,7 +71,8 @@ async def chat_completions(request: Request,
                                           max_pixels=settings.max_image_pixels)
     completion_id, created = f"chatcmpl-{request_id}", int(time.time())
     if not body.stream:
-        done = await until_disconnected(request.receive, generations.complete(ENDPOINT, generation, request_id))
+        done = await until_disconnected(request.receive, generations.complete(ENDPOINT, generation, request_id,
+                                                                              model.triton_name))
         return ChatCompletion(
             id=completion_id, created=created, model=model.name,
             choices=[Choice(message=AssistantMessage(content=done.text), finish_reason=done.finish_reason)],
@@ -86,7 +87,7 @@ async def chat_completions(request: Request,
     async def events():
         # The role chunk goes out once the model's first chunk is in: sse.respond awaits it before the
         # status line, so the model's refusal (too long a prompt, a bad image) is still a typed 400.
-        async with aclosing(generations.stream(ENDPOINT, generation, request_id)) as chunks:
+        async with aclosing(generations.stream(ENDPOINT, generation, request_id, model.triton_name)) as chunks:
             last = None
             async for item in chunks:
                 if last is None:

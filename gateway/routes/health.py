@@ -4,7 +4,8 @@ The gateway serves two domains with separate upstreams: text (Triton) and STEM (
 code-perception service). Neither depends on the other, so one upstream's outage must not
 take the other domain out of the load balancer: `/readyz` is 200 while at least one
 domain is ready (`status` "ready" when both are, "degraded" otherwise, `checks` naming
-each), and 503 only when none is. `/readyz?domain=text|stem` asks about one domain, for a
+each), and 503 only when none is. The text domain is Triton and the models the model families
+mark as probed (services/models/registry.py). `/readyz?domain=text|stem` asks about one domain, for a
 deployment that serves only that one.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.codeperception.client import CodePerceptionClient
 from services.common.errors import ErrorCode, PerceptError
-from services.models.tokenfd.triton import contract
+from services.models import registry
 
 from ..dependencies import get_codeperception, get_triton
 from ..schemas import ErrorResponse, Health
@@ -24,7 +25,11 @@ from ..triton_client import TritonClient
 
 router = APIRouter(tags=["operations"])
 
-SERVED_MODELS = (contract.TOKENFD_LOCATE, contract.TOKENFD_ENCODER)
+
+
+def probed_models() -> tuple[str, ...]:
+    """The Triton models the text domain needs ready: each model family's probed ones."""
+    return tuple(name for family in registry.families() for name in family.probed())
 
 
 class Domain(str, Enum):
@@ -41,7 +46,7 @@ async def _text_checks(triton: TritonClient) -> dict[str, bool]:
     # Live calls (probes are few and periodic); their answers refresh the request path's cached readiness.
     checks = {"triton": await triton.server_ready()}
     if checks["triton"]:
-        for model in SERVED_MODELS:
+        for model in probed_models():
             checks[model] = await triton.model_ready(model)
     return checks
 

@@ -4,7 +4,9 @@ card also naming its task, revision, Triton model (or code-perception backend) a
 
 As in OpenAI's API and vLLM, `id` is the served model's name, exactly what a client sends as
 `model`; clients that take the first entry (`data[0].id`) for a chat request must find a model
-that chats, so the chat model comes first, then text location, then code perception's generator.
+that chats, so the chat models come first (the configured one, then the other families' chat
+models), then the model families' other listed models in registry order
+(services/models/registry.py), then code perception's generator.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from fastapi import APIRouter, Depends
 
 from services.codeperception.client import CodePerceptionClient
 from services.common.errors import ErrorCode, PerceptError
-from services.models.tokenfd.triton import contract
+from services.models import registry
 
 from ..dependencies import get_codeperception, get_generations, get_triton
 from ..generation import Generations
@@ -23,31 +25,40 @@ from ..triton_client import TritonClient
 
 router = APIRouter(prefix="/v1", tags=["models"], responses={503: {"model": ErrorResponse}})
 
-# The gateway's own Triton tasks and the model that does each (the chat model is configured).
-TASKS = {ModelTask.text_location: contract.TOKENFD_LOCATE}
 _STARTED = int(time.time())
 
 
 async def _chat_cards(triton: TritonClient, generations: Generations) -> list[ModelCard]:
-    # Listed while Triton serves it (a deployment may serve text location only).
-    if not await triton.model_ready(generations.triton_model):
-        return []
-    try:
-        served = await generations.model()
-    except PerceptError as error:
-        if error.code is not ErrorCode.UPSTREAM_UNAVAILABLE:
-            raise
-        return []
-    return [ModelCard(id=served.name, name=served.name, revision=served.model_id, created=_STARTED,
-                      triton_model=served.triton_name, task=ModelTask.chat, ready=True)]
-
-
-async def _triton_cards(triton: TritonClient) -> list[ModelCard]:
+    # Each listed while Triton serves it (a deployment may serve text location only).
     cards = []
-    for task, triton_model in TASKS.items():
-        info = await triton.model_info(triton_model)
-        cards.append(ModelCard(id=info.model_name, name=info.model_name, revision=info.model_id, created=_STARTED,
-                               triton_model=triton_model, task=task, ready=await triton.model_ready(triton_model)))
+    for triton_model in generations.triton_models:
+        if not await triton.model_ready(triton_model):
+            continue
+        try:
+            served = await generations.model(triton_model)
+        except PerceptError as error:
+            if error.code is not ErrorCode.UPSTREAM_UNAVAILABLE:
+                raise
+            continue
+        cards.append(ModelCard(id=served.name, name=served.name, revision=served.model_id, created=_STARTED,
+                               triton_model=served.triton_name, task=ModelTask.chat, ready=True))
+    return cards
+
+
+async def _family_cards(triton: TritonClient) -> list[ModelCard]:
+    """The families' listed models other than chat: a probed one is always listed (its readiness
+    on the card, a Triton it cannot reach fails the list), any other only while it is served."""
+    cards = []
+    for family in registry.families():
+        for model in family.listed():
+            if model.task is ModelTask.chat:
+                continue
+            ready = await triton.model_ready(model.name)
+            if not (ready or model.probed):
+                continue
+            info = await triton.model_info(model.name)
+            cards.append(ModelCard(id=info.model_name, name=info.model_name, revision=info.model_id,
+                                   created=_STARTED, triton_model=model.name, task=model.task, ready=ready))
     return cards
 
 
@@ -66,5 +77,5 @@ async def _codeperception_cards(codeperception: CodePerceptionClient) -> list[Mo
 async def list_models(triton: TritonClient = Depends(get_triton),
                       generations: Generations = Depends(get_generations),
                       codeperception: CodePerceptionClient = Depends(get_codeperception)) -> ModelList:
-    return ModelList(data=[*await _chat_cards(triton, generations), *await _triton_cards(triton),
+    return ModelList(data=[*await _chat_cards(triton, generations), *await _family_cards(triton),
                            *await _codeperception_cards(codeperception)])
