@@ -140,7 +140,7 @@ def parser_for(families: tuple[ModelFamily, ...]) -> argparse.ArgumentParser:
     for family in families:
         if family.checkpoint_flag:
             parser.add_argument(family.checkpoint_flag, type=Path, default=None, dest=f"checkpoint_of_{family.name}",
-                                help=f"= --family-checkpoint {family.name}=DIR")
+                                metavar="DIR", help=f"= --family-checkpoint {family.name}=DIR")
         family.add_arguments(parser)
     return parser
 

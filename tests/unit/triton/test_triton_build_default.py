@@ -1,6 +1,7 @@
 """`make models` (services.models.build_default): what it leaves behind, and the gpu
 target's clear refusal on a machine without a GPU."""
 import json
+from contextlib import nullcontext
 
 import pytest
 
@@ -34,6 +35,19 @@ def test_gpu_target_without_a_gpu_fails_before_building_anything(tmp_path, capsy
 def test_a_missing_checkpoint_directory_is_reported(tmp_path, capsys):
     assert main(["--out", str(tmp_path / "out"), "--checkpoint", str(tmp_path / "nowhere")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags", [["--family-checkpoint", "tokenvl={missing}"], ["--tokenvl-checkpoint", "{missing}"],
+                                   ["--family-checkpoint", "nofamily={missing}"], ["--skip-family", "nofamily"],
+                                   ["--family-checkpoint", "tokenfd"]])
+def test_family_flags_are_checked_before_anything_is_built(tmp_path, capsys, flags):
+    """--family-checkpoint NAME=DIR and its older aliases name a registered family and an existing directory."""
+    flags = [flag.format(missing=tmp_path / "nowhere") for flag in flags]
+    with pytest.raises(SystemExit) if flags[-1] == "tokenfd" else nullcontext():  # not NAME=DIR: argparse's usage
+        assert main(["--out", str(tmp_path / "out"), *flags]) == 2
+    assert not (tmp_path / "out").exists()
+    err = capsys.readouterr().err
+    assert ("does not exist" in err) or ("no registered model family" in err) or ("NAME=DIR" in err), err
 
 
 def test_the_gpu_build_profiles_the_engine_for_the_repository_it_builds(tmp_path, tokenfd_artifacts, monkeypatch):
