@@ -11,10 +11,12 @@ import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common.errors import ErrorCode, PerceptError
+
+from .disconnect import ClientDisconnected
 
 log = logging.getLogger("percept.gateway")
 
@@ -27,6 +29,9 @@ _HTTP_CODES = {
     415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 }
 
+
+# Nobody reads it: the status is for the gateway's metrics and access log (nginx's convention).
+CLIENT_CLOSED_REQUEST = 499
 
 # Headers RFC 9110 requires with some statuses: 401 names the auth scheme; 405 keeps the
 # `Allow` list Starlette's router puts on its exception.
@@ -47,6 +52,11 @@ def error_response(error: PerceptError, request_id: str | None = None, *, retry_
     if request_id:
         body["request_id"] = request_id
     return JSONResponse({"error": body}, status_code=error.http_status, headers=headers)
+
+
+def client_closed_response() -> Response:
+    """What a handler whose client has gone answers: no body, no traceback in the log."""
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
 
 
 def _request_id(request: Request) -> str | None:
@@ -75,6 +85,9 @@ def install(app: FastAPI, retry_after_s: float) -> None:
         code = _HTTP_CODES.get(exc.status_code, ErrorCode.INVALID_REQUEST)
         return respond(request, PerceptError(code, str(exc.detail)), headers=exc.headers)
 
+    async def client_left(request: Request, exc: ClientDisconnected) -> Response:
+        return client_closed_response()
+
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"request_id": _request_id(request)})
         return respond(request, PerceptError(ErrorCode.INTERNAL, "internal error; see the gateway log"))
@@ -82,4 +95,5 @@ def install(app: FastAPI, retry_after_s: float) -> None:
     app.add_exception_handler(PerceptError, percept_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(ClientDisconnected, client_left)
     app.add_exception_handler(Exception, unexpected)

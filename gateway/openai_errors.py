@@ -21,7 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.common.errors import ErrorCode, PerceptError
 
-from .errors import _HTTP_CODES, _UNAUTHORIZED_HEADERS
+from .disconnect import ClientDisconnected
+from .errors import _HTTP_CODES, _UNAUTHORIZED_HEADERS, client_closed_response
 
 log = logging.getLogger("percept.gateway")
 
@@ -93,6 +94,8 @@ class OpenAIRoute(APIRoute):
             except StarletteHTTPException as exc:
                 code = _HTTP_CODES.get(exc.status_code, ErrorCode.INVALID_REQUEST)
                 return openai_error_response(PerceptError(code, str(exc.detail)), request_id, floor)
+            except ClientDisconnected:
+                return client_closed_response()
             except Exception:  # noqa: BLE001 - never a bare 500 with a traceback
                 log.exception("unhandled error", extra={"request_id": request_id})
                 return openai_error_response(PerceptError(ErrorCode.INTERNAL, "internal error; see the gateway log"),

@@ -98,3 +98,11 @@ def test_leaving_before_the_answer_cancels_the_call(slow_stem):
                    timeout=httpx.Timeout(60, read=3.0))
     assert _wait_for(lambda: _cancelled(service, "ImageToCode") == before + 1, NOTICED_WITHIN_S), \
         f"the call still ran {NOTICED_WITHIN_S} s after the client left"
+    # The gateway records a client that left as 499, not as its own failure (500).
+    statuses = {status: _gateway_requests(gateway, status) for status in ("499", "500")}
+    assert statuses["499"] >= 1 and statuses["500"] == 0, statuses
+
+
+def _gateway_requests(gateway: str, status: str) -> float:
+    return sample_total(scrape(f"{gateway}/metrics"), "percept_gateway_requests_total",
+                        {"route": IMAGE_TO_CODE, "status": status}) or 0.0

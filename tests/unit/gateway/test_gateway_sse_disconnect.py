@@ -12,7 +12,7 @@ import asyncio
 import pytest
 
 from gateway import sse
-from gateway.disconnect import until_disconnected
+from gateway.disconnect import ClientDisconnected, until_disconnected
 
 SCOPE = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"}}
 
@@ -76,7 +76,7 @@ def test_a_client_leaving_before_the_first_event_stops_the_upstream_and_sends_no
         asyncio.get_running_loop().call_later(0.1, client.leave.set)
         await asyncio.wait_for(sse.respond(client.receive, slow_start(), request_id="rid"), timeout=5)
 
-    with pytest.raises(asyncio.CancelledError):
+    with pytest.raises(ClientDisconnected):
         asyncio.run(serve())
     assert closed == ["upstream closed"] and client.sent == []
 
@@ -92,3 +92,17 @@ def test_until_disconnected_returns_the_work_when_the_client_stays():
         return await until_disconnected(client.receive, work())
 
     assert asyncio.run(run()) == 42
+
+
+def test_a_handler_cancelled_for_its_own_reasons_is_not_taken_for_a_client_leaving():
+    # A server shutting down cancels the handler: that cancellation must propagate as it is.
+    client = Client()
+
+    async def run():
+        handler = asyncio.ensure_future(until_disconnected(client.receive, asyncio.sleep(3600)))
+        await asyncio.sleep(0.05)
+        handler.cancel()
+        await handler
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(run())
