@@ -10,7 +10,7 @@ from services.codeperception.render_trace import parse_trace
 
 from .stem_schemas import (CandidateOut, CandidateStatus, ExecError, Fidelity, FidelityMode, ImageFormat,
                            ImageToCodeOptions, ImageToCodeResponse, OutputTail, ProgressEvent, ProgressStage,
-                           RenderedImage, RenderOptions, RenderResponse, RenderStatus, RenderUsage, ScoreOptions,
+                           RenderedImage, RenderFields, RenderResponse, RenderStatus, RenderUsage, ScoreOptions,
                            ScoreResponse, StemTimings, TokenUsage)
 
 
@@ -48,7 +48,7 @@ def image_to_code_request(image: bytes, options: ImageToCodeOptions, request_id:
     return pb.ImageToCodeRequest(image=image, options=proto_options, request_id=request_id)
 
 
-def render_request(options: RenderOptions, request_id: str) -> sandbox_pb2.RenderRequest:
+def render_request(options: RenderFields, request_id: str) -> sandbox_pb2.RenderRequest:
     image_format = sandbox_pb2.IMAGE_FORMAT_SVG if options.format is ImageFormat.svg else sandbox_pb2.IMAGE_FORMAT_PNG
     return sandbox_pb2.RenderRequest(code=options.code, request_id=request_id, options=sandbox_pb2.RenderOptions(
         dpi=options.dpi or 0, format=image_format, timeout_seconds=options.timeout_s or 0.0,

@@ -14,12 +14,12 @@ from services.common.images import check_image_header
 from .dependencies import get_settings
 from .inputs import BodyShape, read_body
 from .settings import GatewaySettings
-from .stem_schemas import (ImageToCodeJsonRequest, ImageToCodeOptions, RenderJsonRequest, RenderOptions,
+from .stem_schemas import (ImageToCodeJsonRequest, ImageToCodeOptions, RenderJsonRequest, RenderFields,
                            ScoreJsonRequest, ScoreOptions)
 
 IMAGE_TO_CODE_BODY = BodyShape(json_model=ImageToCodeJsonRequest, fields_model=ImageToCodeOptions,
                                binary=("image",), required_binary=("image",))
-RENDER_BODY = BodyShape(json_model=RenderJsonRequest, fields_model=RenderOptions)
+RENDER_BODY = BodyShape(json_model=RenderJsonRequest, fields_model=RenderFields)
 SCORE_BODY = BodyShape(json_model=ScoreJsonRequest, fields_model=ScoreOptions, binary=("reference_image",),
                        required_binary=("reference_image",))
 
@@ -75,9 +75,9 @@ async def read_image_to_code_input(request: Request,
     return ImageToCodeInput(image, options)
 
 
-async def read_render_input(request: Request, settings: GatewaySettings = Depends(get_settings)) -> RenderOptions:
+async def read_render_input(request: Request, settings: GatewaySettings = Depends(get_settings)) -> RenderFields:
     parsed = await read_body(request, RENDER_BODY, settings.max_body_bytes)
-    options: RenderOptions = parsed.fields  # type: ignore[assignment]
+    options: RenderFields = parsed.fields  # type: ignore[assignment]
     _check_program("code", options.code, settings)
     return options
 

@@ -176,7 +176,7 @@ class ProgressEvent(BaseModel):
 
 # --- render -----------------------------------------------------------------------------
 
-class RenderOptions(BaseModel):
+class RenderFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(**_CODE)
@@ -186,11 +186,11 @@ class RenderOptions(BaseModel):
     trace: bool = Field(True, description="Return the execution trace (costs about a millisecond).")
 
 
-class RenderJsonRequest(RenderOptions, JsonBody):
+class RenderJsonRequest(RenderFields, JsonBody):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"code": EXAMPLE_PROGRAM}]})
 
 
-class RenderMultipartRequest(RenderOptions):
+class RenderMultipartRequest(RenderFields):
     """The multipart form of a render request; `code` may be a text field or a file."""
 
 

@@ -24,7 +24,7 @@ from ..schemas import ErrorResponse
 from ..settings import GatewaySettings
 from ..stem_inputs import ImageToCodeInput, ScoreInput, read_image_to_code_input, read_render_input, read_score_input
 from ..stem_schemas import (ImageToCodeJsonRequest, ImageToCodeMultipartRequest, ImageToCodeResponse,
-                            RenderJsonRequest, RenderMultipartRequest, RenderOptions, RenderResponse,
+                            RenderJsonRequest, RenderMultipartRequest, RenderFields, RenderResponse,
                             ScoreJsonRequest, ScoreMultipartRequest, ScoreResponse)
 
 router = APIRouter(prefix="/v1/stem", tags=["stem"])
@@ -105,7 +105,7 @@ async def _close(events) -> None:
     openapi_extra=request_body(form=RenderMultipartRequest, json=RenderJsonRequest),
 )
 async def render(http: Request,
-                 options: RenderOptions = Depends(read_render_input),
+                 options: RenderFields = Depends(read_render_input),
                  client: CodePerceptionClient = Depends(get_codeperception),
                  settings: GatewaySettings = Depends(get_settings),
                  request_id: str = Depends(get_request_id)) -> RenderResponse:

@@ -7,7 +7,7 @@ import base64
 import json
 
 from gateway import sse, stem_convert
-from gateway.stem_schemas import CandidateStatus, ImageToCodeOptions, RenderOptions, RenderStatus, ScoreOptions
+from gateway.stem_schemas import CandidateStatus, ImageToCodeOptions, RenderFields, RenderStatus, ScoreOptions
 from services.codeperception.protos import codeperception_pb2 as pb
 from services.codeperception.protos import sandbox_pb2
 from services.common.errors import ErrorCode, PerceptError
@@ -34,7 +34,7 @@ def test_unset_options_stay_unset_in_the_request():
 
 
 def test_render_and_score_requests():
-    render = stem_convert.render_request(RenderOptions(code="x", format="svg", trace=False, timeout_s=2), "r")
+    render = stem_convert.render_request(RenderFields(code="x", format="svg", trace=False, timeout_s=2), "r")
     assert render.options.format == sandbox_pb2.IMAGE_FORMAT_SVG and render.options.omit_trace
     assert render.options.timeout_seconds == 2
     score = stem_convert.score_request(b"png", ScoreOptions(candidate_code="a"), "r")
