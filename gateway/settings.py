@@ -29,14 +29,19 @@ TRITON_URL = env("PERCEPT_GATEWAY_TRITON_URL", local_address(triton_settings.GRP
                  "Triton gRPC endpoint the gateway calls (host:port). Formerly `PERCEPT_TRITON_URL`, still read "
                  "with a deprecation warning until the next release.", component=COMPONENT, check=host_and_port,
                  deprecated_names=("PERCEPT_TRITON_URL",))
-TRITON_TIMEOUT_S = env("PERCEPT_TRITON_TIMEOUT_S", 60.0, "Deadline of one Triton inference call, in seconds.",
-                       component=COMPONENT, check=positive)
-TRITON_RETRIES = env("PERCEPT_TRITON_RETRIES", 2,
-                     "Retries of a Triton call that failed to connect (never of one that reached a model).",
-                     component=COMPONENT, check=non_negative)
-TRITON_RETRY_BACKOFF_S = env("PERCEPT_TRITON_RETRY_BACKOFF_S", 0.2,
-                             "First retry delay in seconds; doubles on each retry.", component=COMPONENT,
-                             check=non_negative)
+# The gateway's Triton client settings carry the gateway's prefix (PERCEPT_TRITON_* is the Triton
+# component's); the former names are read for one release, with a deprecation warning.
+TRITON_TIMEOUT_S = env("PERCEPT_GATEWAY_TRITON_TIMEOUT_S", 60.0,
+                       "Deadline of one Triton inference call, in seconds. Formerly `PERCEPT_TRITON_TIMEOUT_S`.",
+                       component=COMPONENT, check=positive, deprecated_names=("PERCEPT_TRITON_TIMEOUT_S",))
+TRITON_RETRIES = env("PERCEPT_GATEWAY_TRITON_RETRIES", 2,
+                     "Retries of a Triton call that failed to connect (never of one that reached a model). "
+                     "Formerly `PERCEPT_TRITON_RETRIES`.", component=COMPONENT, check=non_negative,
+                     deprecated_names=("PERCEPT_TRITON_RETRIES",))
+TRITON_RETRY_BACKOFF_S = env("PERCEPT_GATEWAY_TRITON_RETRY_BACKOFF_S", 0.2,
+                             "First retry delay in seconds; doubles on each retry. Formerly "
+                             "`PERCEPT_TRITON_RETRY_BACKOFF_S`.", component=COMPONENT, check=non_negative,
+                             deprecated_names=("PERCEPT_TRITON_RETRY_BACKOFF_S",))
 RETRY_AFTER_S = env("PERCEPT_GATEWAY_RETRY_AFTER_S", 2,
                     "Retry-After seconds sent with 503 and 429 answers.", component=COMPONENT, check=positive)
 API_KEYS = env("PERCEPT_API_KEYS", (), "Comma-separated API keys; empty turns auth off. Sent as "

@@ -26,7 +26,7 @@ def running_gateway(triton_grpc_url: str, **env_overrides: str):
     """Start `python -m gateway`; yield its base URL; stop its whole process group."""
     (port,) = find_free_ports(1)
     env = {**os.environ, "PERCEPT_GATEWAY_TRITON_URL": triton_grpc_url, "PERCEPT_GATEWAY_HOST": "127.0.0.1",
-           "PERCEPT_GATEWAY_PORT": str(port), "PERCEPT_TRITON_RETRY_BACKOFF_S": "0.05", **env_overrides}
+           "PERCEPT_GATEWAY_PORT": str(port), "PERCEPT_GATEWAY_TRITON_RETRY_BACKOFF_S": "0.05", **env_overrides}
     log = tempfile.TemporaryFile()  # a file, not a pipe: nobody reads it while the gateway runs
     process = subprocess.Popen([sys.executable, "-m", "gateway"], env=env, start_new_session=True,
                                stdout=log, stderr=subprocess.STDOUT)

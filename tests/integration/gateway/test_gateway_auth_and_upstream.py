@@ -29,7 +29,7 @@ def test_api_key_auth_when_configured(triton_server):
 
 def test_triton_unreachable_gives_503_with_retry_after():
     (closed_port,) = find_free_ports(1)
-    with running_gateway(f"127.0.0.1:{closed_port}", PERCEPT_TRITON_RETRIES="1") as url, \
+    with running_gateway(f"127.0.0.1:{closed_port}", PERCEPT_GATEWAY_TRITON_RETRIES="1") as url, \
             httpx.Client(base_url=url, timeout=60) as http:
         ready = http.get("/readyz")
         assert ready.status_code == 503

@@ -12,7 +12,7 @@ from services.common.net import find_free_ports
 
 BAD_VALUES = {
     "PERCEPT_GATEWAY_RETRY_AFTER_S": "abc",
-    "PERCEPT_TRITON_TIMEOUT_S": "-1",
+    "PERCEPT_GATEWAY_TRITON_TIMEOUT_S": "-1",
     "PERCEPT_GATEWAY_TRITON_URL": "no-port-here",
     "PERCEPT_MAX_BODY_BYTES": "0",
     "PERCEPT_LOG_LEVEL": "loud",

@@ -126,7 +126,7 @@ def test_gateway_survives_triton_kill_and_restart(tokenfd_artifacts, triton_stub
     loop_started = time.monotonic()
     try:
         with first:
-            with running_gateway(first.grpc_url, PERCEPT_TRITON_TIMEOUT_S=GATEWAY_TRITON_TIMEOUT_S) as url, \
+            with running_gateway(first.grpc_url, PERCEPT_GATEWAY_TRITON_TIMEOUT_S=GATEWAY_TRITON_TIMEOUT_S) as url, \
                     httpx.Client(base_url=url, timeout=5) as probe, LocateLoad(url) as load:
                 assert _readyz(probe) == 200
                 assert _wait_for(lambda: load.successes_after(loop_started) >= 5, 60), "no successes before the kill"

@@ -14,9 +14,9 @@ def test_defaults_parse(monkeypatch):
 
 
 @pytest.mark.parametrize("name,value", [
-    ("PERCEPT_GATEWAY_RETRY_AFTER_S", "abc"), ("PERCEPT_TRITON_TIMEOUT_S", "-1"),
-    ("PERCEPT_TRITON_TIMEOUT_S", "nan"), ("PERCEPT_GATEWAY_PORT", "70000"), ("PERCEPT_BOX_THRESHOLD", "2"),
-    ("PERCEPT_TRITON_RETRIES", "-3"), ("PERCEPT_MAX_IMAGE_PIXELS", "0"),
+    ("PERCEPT_GATEWAY_RETRY_AFTER_S", "abc"), ("PERCEPT_GATEWAY_TRITON_TIMEOUT_S", "-1"),
+    ("PERCEPT_GATEWAY_TRITON_TIMEOUT_S", "nan"), ("PERCEPT_GATEWAY_PORT", "70000"), ("PERCEPT_BOX_THRESHOLD", "2"),
+    ("PERCEPT_GATEWAY_TRITON_RETRIES", "-3"), ("PERCEPT_MAX_IMAGE_PIXELS", "0"),
 ])
 def test_bad_values_raise_naming_the_variable(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
@@ -28,10 +28,10 @@ def test_bad_values_raise_naming_the_variable(monkeypatch, name, value):
 
 def test_load_reports_every_bad_value(monkeypatch):
     monkeypatch.setenv("PERCEPT_GATEWAY_RETRY_AFTER_S", "abc")
-    monkeypatch.setenv("PERCEPT_TRITON_TIMEOUT_S", "-1")
+    monkeypatch.setenv("PERCEPT_GATEWAY_TRITON_TIMEOUT_S", "-1")
     with pytest.raises(SettingsError) as info:
         load("gateway")
-    assert "PERCEPT_GATEWAY_RETRY_AFTER_S" in str(info.value) and "PERCEPT_TRITON_TIMEOUT_S" in str(info.value)
+    assert "PERCEPT_GATEWAY_RETRY_AFTER_S" in str(info.value) and "PERCEPT_GATEWAY_TRITON_TIMEOUT_S" in str(info.value)
 
 
 def test_check_runs_on_parsed_values(monkeypatch):

@@ -47,10 +47,10 @@ def test_bad_values_raise_naming_the_variable(monkeypatch, name, value):
 def test_a_bad_service_url_stops_the_process_with_every_bad_value_named():
     (port,) = find_free_ports(1)
     env = {**os.environ, "PERCEPT_GATEWAY_PORT": str(port), "PERCEPT_CODEPERCEPTION_URL": "no-port",
-           "PERCEPT_TRITON_TIMEOUT_S": "-1"}
+           "PERCEPT_GATEWAY_TRITON_TIMEOUT_S": "-1"}
     result = subprocess.run([sys.executable, "-m", "gateway"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
-    assert "PERCEPT_CODEPERCEPTION_URL" in result.stderr and "PERCEPT_TRITON_TIMEOUT_S" in result.stderr
+    assert "PERCEPT_CODEPERCEPTION_URL" in result.stderr and "PERCEPT_GATEWAY_TRITON_TIMEOUT_S" in result.stderr
     assert "Traceback" not in result.stderr
 
 
