@@ -11,7 +11,10 @@ DEPS_STAMP := $(VENV)/.deps-installed
 # An official checkpoint directory to serve instead of the embedded tiny fixture:
 #   make up CHECKPOINT=/path/to/TokenFD_2048_Bilingual_seg
 CHECKPOINT ?=
-MODELS_STAMP := $(ARTIFACTS)/.models-built-$(subst /,_,$(or $(CHECKPOINT),tiny))
+comma := ,
+# One stamp per build input: the TokenFD checkpoint and the extra model families (PERCEPT_MODEL_FAMILIES,
+# docs/adding-a-model-family.md), so changing either rebuilds every registered family.
+MODELS_STAMP := $(ARTIFACTS)/.models-built-$(subst /,_,$(or $(CHECKPOINT),tiny))$(if $(PERCEPT_MODEL_FAMILIES),+$(subst $(comma),+,$(PERCEPT_MODEL_FAMILIES)))
 
 export PYTHONPATH := $(CURDIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
