@@ -6,7 +6,9 @@ At start-up the backend asks Triton for a ready model whose config implements th
 contract: the configured one (PERCEPT_CODEPERCEPTION_TRITON_MODEL), else, among those that
 implement it, the model families' chat models first, in registry order
 (services/models/registry.py), then the others by name. Several implementing models are a
-choice, never a start-up failure; none is (the service does not start). The request and the stream go through the one generation client
+choice, never a start-up failure; none is (the service does not start).
+
+The request and the stream go through the one generation client
 (services/triton/generation_client.py): a model's error fails that candidate, a transport
 fault the whole call.
 """
