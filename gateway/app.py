@@ -13,13 +13,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from . import docs_ui, errors, openapi
-from .auth import protected
-from .observability import JsonLogFormatter, ObservabilityMiddleware
 from services.codeperception.client import CodePerceptionClient
 
+from . import docs_ui, errors, openapi
+from .auth import protected
 from .generation import Generations
 from .image_urls import ImageFetcher
+from .observability import JsonLogFormatter, ObservabilityMiddleware
 from .openai_errors import OpenAIErrorResponse
 from .routes import chat, documents, health, models, stem, text, ui
 from .schemas import ErrorResponse

@@ -20,7 +20,6 @@ from services.common.errors import ErrorCode, PerceptError
 from .dependencies import get_settings
 from .settings import GatewaySettings
 
-
 # Declared as security schemes, so the OpenAPI document says how to authenticate; either one works.
 _BEARER = HTTPBearer(auto_error=False, description="`Authorization: Bearer <key>`")
 _API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: <key>`")

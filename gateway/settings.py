@@ -7,8 +7,18 @@ from dataclasses import dataclass
 from services.codeperception import settings as codeperception_settings
 from services.common import limits
 from services.common.net import local_address
-from services.common.settings import (LOG_LEVELS, EnvVar, env, host_and_port, load, non_negative,
-                                      one_of, parse_csv, port_number, positive)
+from services.common.settings import (
+    LOG_LEVELS,
+    EnvVar,
+    env,
+    host_and_port,
+    load,
+    non_negative,
+    one_of,
+    parse_csv,
+    port_number,
+    positive,
+)
 from services.models.tokenfd.config import DEFAULT_MAX_TILES
 from services.triton import generation
 from services.triton import settings as triton_settings

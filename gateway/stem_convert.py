@@ -8,10 +8,28 @@ from services.codeperception.protos import codeperception_pb2 as pb
 from services.codeperception.protos import sandbox_pb2
 from services.codeperception.render_trace import parse_trace
 
-from .stem_schemas import (CandidateOut, CandidateStatus, ExecError, Fidelity, FidelityMode, ImageFormat,
-                           ImageToCodeOptions, ImageToCodeResponse, OutputTail, ProgressEvent, ProgressStage,
-                           RenderedImage, RenderFields, RenderResponse, RenderStatus, RenderUsage, ScoreOptions,
-                           ScoreResponse, StemTimings, TokenUsage)
+from .stem_schemas import (
+    CandidateOut,
+    CandidateStatus,
+    ExecError,
+    Fidelity,
+    FidelityMode,
+    ImageFormat,
+    ImageToCodeOptions,
+    ImageToCodeResponse,
+    OutputTail,
+    ProgressEvent,
+    ProgressStage,
+    RenderedImage,
+    RenderFields,
+    RenderResponse,
+    RenderStatus,
+    RenderUsage,
+    ScoreOptions,
+    ScoreResponse,
+    StemTimings,
+    TokenUsage,
+)
 
 
 def _b64(data: bytes) -> str | None:

@@ -14,8 +14,14 @@ from services.common.images import check_image_header
 from .dependencies import get_settings
 from .inputs import BodyShape, read_body
 from .settings import GatewaySettings
-from .stem_schemas import (ImageToCodeJsonRequest, ImageToCodeOptions, RenderJsonRequest, RenderFields,
-                           ScoreJsonRequest, ScoreOptions)
+from .stem_schemas import (
+    ImageToCodeJsonRequest,
+    ImageToCodeOptions,
+    RenderFields,
+    RenderJsonRequest,
+    ScoreJsonRequest,
+    ScoreOptions,
+)
 
 IMAGE_TO_CODE_BODY = BodyShape(json_model=ImageToCodeJsonRequest, fields_model=ImageToCodeOptions,
                                binary=("image",), required_binary=("image",))

@@ -12,9 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from percept_sandbox import settings as sandbox_settings
 from services.codeperception import settings as codeperception_settings
-from services.codeperception.protos import codeperception_pb2, sandbox_pb2
-
 from services.codeperception.backends.base import BACKEND_OPTIONS
+from services.codeperception.protos import codeperception_pb2, sandbox_pb2
 
 from .schemas import BASE64, EXAMPLE_IMAGE_BASE64, MIN_TOP_P, JsonBody, not_null
 

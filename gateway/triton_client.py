@@ -25,6 +25,7 @@ from . import observability
 from .readiness import ReadinessCache
 from .settings import GatewaySettings
 
+
 @dataclass(frozen=True)
 class LocateOutput:
     similarity: np.ndarray        # (T, 128*rows, 128*cols)

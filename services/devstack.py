@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from percept_sandbox import settings as sandbox_settings
-
 from services.common import limits
 from services.common.net import http_ok, port_is_free
 from services.common.settings import env, exit_on_invalid, non_negative, positive

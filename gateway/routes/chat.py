@@ -18,8 +18,16 @@ from services.common.errors import ErrorCode, PerceptError
 
 from .. import sse
 from ..chat_convert import generation_request, parse_chat_request
-from ..chat_schemas import (AssistantMessage, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Choice,
-                            ChunkChoice, Delta, Usage)
+from ..chat_schemas import (
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    Choice,
+    ChunkChoice,
+    Delta,
+    Usage,
+)
 from ..dependencies import get_generations, get_image_fetcher, get_request_id, get_settings
 from ..disconnect import until_disconnected
 from ..generation import Generations

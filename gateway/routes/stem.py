@@ -23,9 +23,18 @@ from ..openapi import request_body
 from ..schemas import ErrorResponse
 from ..settings import GatewaySettings
 from ..stem_inputs import ImageToCodeInput, ScoreInput, read_image_to_code_input, read_render_input, read_score_input
-from ..stem_schemas import (ImageToCodeJsonRequest, ImageToCodeMultipartRequest, ImageToCodeResponse,
-                            RenderJsonRequest, RenderMultipartRequest, RenderFields, RenderResponse,
-                            ScoreJsonRequest, ScoreMultipartRequest, ScoreResponse)
+from ..stem_schemas import (
+    ImageToCodeJsonRequest,
+    ImageToCodeMultipartRequest,
+    ImageToCodeResponse,
+    RenderFields,
+    RenderJsonRequest,
+    RenderMultipartRequest,
+    RenderResponse,
+    ScoreJsonRequest,
+    ScoreMultipartRequest,
+    ScoreResponse,
+)
 
 router = APIRouter(prefix="/v1/stem", tags=["stem"])
 

@@ -13,8 +13,21 @@ from .. import maps
 from ..dependencies import get_request_id, get_settings, get_triton
 from ..inputs import CheckedLocateInput, read_locate_input
 from ..openapi import request_body
-from ..schemas import (BoxOut, ErrorResponse, GridInfo, Heatmap, HeatmapFormat, ImageInfo, LocateJsonRequest,
-                       LocateMultipartRequest, LocateOptions, LocateResponse, ModelRef, Timings, TokenResult)
+from ..schemas import (
+    BoxOut,
+    ErrorResponse,
+    GridInfo,
+    Heatmap,
+    HeatmapFormat,
+    ImageInfo,
+    LocateJsonRequest,
+    LocateMultipartRequest,
+    LocateOptions,
+    LocateResponse,
+    ModelRef,
+    Timings,
+    TokenResult,
+)
 from ..settings import GatewaySettings
 from ..triton_client import LocateOutput, TritonClient
 

@@ -14,8 +14,8 @@ import time
 import grpc
 
 from services.common import grpc_errors
-from services.common.grpc_channels import MAX_MESSAGE_BYTES, ROUND_ROBIN, channel_options
 from services.common.errors import ErrorCode, PerceptError
+from services.common.grpc_channels import MAX_MESSAGE_BYTES, ROUND_ROBIN, channel_options
 
 from .deadline import Deadline
 from .metrics import Metrics

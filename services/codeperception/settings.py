@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from percept_sandbox import settings as sandbox_settings
-
 from services.common import limits
 from services.common.net import local_address
 from services.common.settings import LOG_LEVELS, env, host_and_port, load, non_negative, one_of, port_number, positive

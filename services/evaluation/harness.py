@@ -28,8 +28,7 @@ from typing import Callable
 
 from prometheus_client import CollectorRegistry
 
-from services.codeperception.backends import (Backend, GenerationFailed, GenerationOptions, InputImage,
-                                              create_backend)
+from services.codeperception.backends import Backend, GenerationFailed, GenerationOptions, InputImage, create_backend
 from services.codeperception.dataset import Sample, read_samples
 from services.codeperception.deadline import Deadline
 from services.codeperception.extraction import extract_code

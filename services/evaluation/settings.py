@@ -6,7 +6,6 @@ API key is a secret: kept out of `repr()`, sent only to the judge endpoint.
 from __future__ import annotations
 
 from percept_sandbox import settings as sandbox_settings
-
 from services.common.net import local_address
 from services.common.settings import LOG_LEVELS, env, host_and_port, non_negative, one_of, positive
 

@@ -9,8 +9,8 @@ processes, and counts the renders each one served.
 from __future__ import annotations
 
 import asyncio
-import os
 import contextlib
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc

@@ -9,8 +9,18 @@ import pytest
 from services import settings_docs
 from services.common import settings
 from services.settings_catalog import import_all_settings
-from tests.helm.chart import (NAMESPACE, PRODUCTION, ROOT, by_kind, env_of, helm, one, pod_specs, template,
-                              template_error)
+from tests.helm.chart import (
+    NAMESPACE,
+    PRODUCTION,
+    ROOT,
+    by_kind,
+    env_of,
+    helm,
+    one,
+    pod_specs,
+    template,
+    template_error,
+)
 from tests.helm.netpol import Endpoint, allowed_connections
 
 CLUSTER_SCOPED = {"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}

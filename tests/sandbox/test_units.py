@@ -13,7 +13,7 @@ from percept_sandbox import settings
 from percept_sandbox.config import SandboxConfig
 from percept_sandbox.render import protocol, sequence, wire
 from percept_sandbox.render.protocol import RenderLimits
-from percept_sandbox.render.results import ImageFormat, RenderOptions, Status
+from percept_sandbox.render.results import RenderOptions, Status
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "sandbox.md"
 

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandbox.harness import SandboxServer, corpus_program, process_table
-
 from percept_sandbox.client import SandboxClient
+from tests.sandbox.harness import SandboxServer, corpus_program, process_table
 
 MEMORY_MB = 1024
 TMPFS_MB = 64

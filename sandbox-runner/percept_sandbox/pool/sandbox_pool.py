@@ -19,8 +19,8 @@ import threading
 import time
 
 from ..config import SandboxConfig
-from ..isolation import active_layers
 from ..errors import InvalidRequest, IsolationUnavailable, QueueFull, SandboxUnavailable
+from ..isolation import active_layers
 from ..render import wire
 from ..render.results import ImageFormat, RenderOptions, RenderResult
 from .exchange import run_render

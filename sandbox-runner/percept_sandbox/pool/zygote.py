@@ -31,8 +31,13 @@ from .. import settings
 from ..config import SandboxConfig
 from ..jail import filesystem, linux
 from ..jail.confine import ChildPlan
-from ..jail.userns import (IsolationError, JailUnreachable, become_namespace_root, enter_user_namespace,
-                           write_own_id_maps)
+from ..jail.userns import (
+    IsolationError,
+    JailUnreachable,
+    become_namespace_root,
+    enter_user_namespace,
+    write_own_id_maps,
+)
 from ..render import sequence, wire
 from ..render.results import RenderOptions
 from ..render.warmup import RENDER_ENV

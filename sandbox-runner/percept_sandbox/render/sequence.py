@@ -13,8 +13,18 @@ import os
 from dataclasses import dataclass, field
 
 from . import trace
-from .protocol import (FigureRecorder, OutputLimitExceeded, Outcome, RenderLimits, RenderTimeout, compile_program,
-                       render_figures, run_program, safe_str, type_name)
+from .protocol import (
+    FigureRecorder,
+    Outcome,
+    OutputLimitExceeded,
+    RenderLimits,
+    RenderTimeout,
+    compile_program,
+    render_figures,
+    run_program,
+    safe_str,
+    type_name,
+)
 from .results import RenderedFigure, RenderOptions, Status
 
 # Generous limits for trusted in-process use (the jail's come from SandboxConfig.render_limits()).

@@ -20,8 +20,15 @@ from services.common.errors import ErrorCode, PerceptError
 from ..prompt import resolve_prompt
 from ..settings import CodePerceptionSettings
 from ..vlm_image import data_uri, protocol_jpeg
-from .base import (BACKEND_OPTIONS, BackendUnavailable, Generation, GenerationFailed, GenerationOptions,
-                   InputImage, parse_typed_options)
+from .base import (
+    BACKEND_OPTIONS,
+    BackendUnavailable,
+    Generation,
+    GenerationFailed,
+    GenerationOptions,
+    InputImage,
+    parse_typed_options,
+)
 
 # backend_options this backend takes, and their types.
 OPTIONS = BACKEND_OPTIONS["openai"]

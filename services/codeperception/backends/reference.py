@@ -13,8 +13,7 @@ from services.common.errors import ErrorCode, PerceptError
 
 from ..dataset import DatasetIndex, Sample
 from ..settings import CodePerceptionSettings
-from .base import (BACKEND_OPTIONS, BackendUnavailable, Generation, GenerationOptions, InputImage,
-                   parse_typed_options)
+from .base import BACKEND_OPTIONS, BackendUnavailable, Generation, GenerationOptions, InputImage, parse_typed_options
 
 
 class ReferenceBackend:

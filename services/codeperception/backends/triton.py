@@ -27,8 +27,15 @@ from services.triton.generation_client import GenerationClient, GenerationReques
 from ..prompt import resolve_prompt
 from ..settings import CodePerceptionSettings
 from ..vlm_image import protocol_jpeg
-from .base import (BACKEND_OPTIONS, BackendUnavailable, Generation, GenerationFailed, GenerationOptions,
-                   InputImage, parse_typed_options)
+from .base import (
+    BACKEND_OPTIONS,
+    BackendUnavailable,
+    Generation,
+    GenerationFailed,
+    GenerationOptions,
+    InputImage,
+    parse_typed_options,
+)
 
 OPTIONS = BACKEND_OPTIONS["triton"]
 STARTUP_TIMEOUT_S = 10.0

@@ -13,8 +13,16 @@ docs/codeperception.md, "Fidelity metrics".
 from __future__ import annotations
 
 from .images import PreparedReference, image_metrics, prepare_reference
-from .report import (IMAGE_AND_TRACE, IMAGE_METRICS, IMAGE_ONLY, METRICS, TRACE_METRICS, FidelityReport,
-                     build_report, zero_report)
+from .report import (
+    IMAGE_AND_TRACE,
+    IMAGE_METRICS,
+    IMAGE_ONLY,
+    METRICS,
+    TRACE_METRICS,
+    FidelityReport,
+    build_report,
+    zero_report,
+)
 from .trace_metrics import trace_metrics
 
 __all__ = ["FidelityReport", "PreparedReference", "prepare_reference", "score", "zero_report", "METRICS", "IMAGE_METRICS", "TRACE_METRICS",

@@ -14,7 +14,8 @@ from PIL import Image
 
 from services.models.tokenfd.tokenizer import QueryTokenizer
 
-from . import layouts, tokens as token_masks
+from . import layouts
+from . import tokens as token_masks
 from .augment import augment
 from .pdf import PdfCanvas
 from .raster import PilCanvas

@@ -5,7 +5,6 @@ Read once when `percept-eval synth` starts; its flags override them.
 from __future__ import annotations
 
 from percept_sandbox import settings as sandbox_settings
-
 from services.common.net import local_address
 from services.common.settings import env, host_and_port, positive
 from services.evaluation.protocol import DPI as PROTOCOL_DPI

@@ -21,8 +21,14 @@ from pathlib import Path
 import torch
 
 from services.models import checkpoints
-from services.models.checkpoints import (BIN_FILE, BIN_INDEX, SAFETENSORS_FILE, SAFETENSORS_INDEX, CheckReport,
-                                         read_config_json)
+from services.models.checkpoints import (
+    BIN_FILE,
+    BIN_INDEX,
+    SAFETENSORS_FILE,
+    SAFETENSORS_INDEX,
+    CheckReport,
+    read_config_json,
+)
 from services.models.common import internvit
 from services.models.tokenfd.config import CheckpointError, TokenFDConfig
 

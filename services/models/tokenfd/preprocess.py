@@ -8,8 +8,16 @@ from __future__ import annotations
 from PIL import Image
 
 from services.models.common import tiling
-from services.models.common.tiling import (IMAGENET_MEAN, IMAGENET_STD, TILE_SIZE, TiledImage, candidate_grids,
-                                           normalize_tile, split_tiles, stitch_maps)
+from services.models.common.tiling import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    TILE_SIZE,
+    TiledImage,
+    candidate_grids,
+    normalize_tile,
+    split_tiles,
+    stitch_maps,
+)
 from services.models.tokenfd.config import DEFAULT_MAX_TILES, FEATURE_GRID
 
 

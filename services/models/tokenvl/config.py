@@ -10,8 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from services.models.tokenfd.config import (DEFAULT_MAX_TILES, TILE_SIZE, CheckpointError, VisionConfig,
-                                            encoder_tiles)
+from services.models.tokenfd.config import DEFAULT_MAX_TILES, TILE_SIZE, CheckpointError, VisionConfig, encoder_tiles
 
 TOKENS_PER_TILE = 256            # 32x32 abstracted tokens, pixel shuffle 0.5 -> 16x16
 ABSTRACTOR_WINDOW = 4            # the token abstractor pools 4x4 windows of the 128x128 map

@@ -28,8 +28,16 @@ import numpy as np
 
 from services.models.common.export import model_id, quiet_exporter
 from services.models.tokenvl import checkpoint as ckpt
-from services.models.tokenvl.artifacts import (DECODER_DIR, DECODER_ONNX_FILE, EMBEDDINGS_FILE, META_FILE,
-                                               TOKENIZER_FILE, VISION_FEATURES, VISION_ONNX_FILE, VISION_PIXELS)
+from services.models.tokenvl.artifacts import (
+    DECODER_DIR,
+    DECODER_ONNX_FILE,
+    EMBEDDINGS_FILE,
+    META_FILE,
+    TOKENIZER_FILE,
+    VISION_FEATURES,
+    VISION_ONNX_FILE,
+    VISION_PIXELS,
+)
 from services.models.tokenvl.config import TILE_SIZE, TOKENS_PER_TILE, TokenVLConfig
 
 OPSET = 18

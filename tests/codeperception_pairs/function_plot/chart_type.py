@@ -1,6 +1,6 @@
 # Variant: the same functions drawn as scatter markers (every 10th sample) instead of lines.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 x = np.linspace(0, 2 * np.pi, 400)[::10]
 fig, ax = plt.subplots(figsize=(6.4, 4.8))

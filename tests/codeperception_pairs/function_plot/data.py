@@ -1,6 +1,6 @@
 # Variant: the same plot of other data (amplitudes, phases, frequencies).
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 x = np.linspace(0, 2 * np.pi, 400)
 fig, ax = plt.subplots(figsize=(6.4, 4.8))

@@ -1,6 +1,6 @@
 # Variant: the same points drawn as a scatter with a fitted line instead of a triangle construction.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 A, B, C = np.array([0.0, 0.0]), np.array([4.0, 0.0]), np.array([1.0, 3.0])
 points = np.array([A, B, C])

@@ -1,6 +1,6 @@
 # Variant: the same figure, other colours.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.patches import Arc, Circle, Polygon
 
 A, B, C = np.array([0.0, 0.0]), np.array([4.0, 0.0]), np.array([1.0, 3.0])

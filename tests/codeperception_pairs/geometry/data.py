@@ -1,6 +1,6 @@
 # Variant: the same construction on another triangle (other vertex coordinates).
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.patches import Arc, Circle, Polygon
 
 A, B, C = np.array([0.0, 0.0]), np.array([3.0, 0.5]), np.array([2.8, 3.4])

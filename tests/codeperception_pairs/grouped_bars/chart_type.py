@@ -1,6 +1,6 @@
 # Variant: the same values as a line chart with markers instead of grouped bars.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 subjects = ["Physics", "Chemistry", "Biology", "Maths"]
 y2022 = [23, 17, 35, 29]

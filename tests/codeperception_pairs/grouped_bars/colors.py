@@ -1,6 +1,6 @@
 # Variant: the same chart, other colours for the two series.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 subjects = ["Physics", "Chemistry", "Biology", "Maths"]
 y2022 = [23, 17, 35, 29]

@@ -1,6 +1,6 @@
 # Variant: the same chart of other values.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 subjects = ["Physics", "Chemistry", "Biology", "Maths"]
 y2022 = [12, 30, 18, 36]

@@ -1,6 +1,6 @@
 # Variant: the same chart, other category names, title, axis label and legend texts.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 subjects = ["Optics", "Organic", "Ecology", "Algebra"]
 y2022 = [23, 17, 35, 29]

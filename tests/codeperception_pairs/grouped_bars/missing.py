@@ -1,6 +1,6 @@
 # Variant: the second series (its bars and value labels) is missing.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 subjects = ["Physics", "Chemistry", "Biology", "Maths"]
 y2022 = [23, 17, 35, 29]

@@ -1,6 +1,6 @@
 # Grouped bar chart: two series per category, value labels and a legend (the reference).
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 subjects = ["Physics", "Chemistry", "Biology", "Maths"]
 y2022 = [23, 17, 35, 29]

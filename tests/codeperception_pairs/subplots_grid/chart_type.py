@@ -1,6 +1,6 @@
 # Variant: the scatter and the bars drawn as line plots of the same data.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 rng = np.random.default_rng(3)
 fig, axes = plt.subplots(2, 2, figsize=(8, 6))

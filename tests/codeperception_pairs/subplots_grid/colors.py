@@ -1,6 +1,6 @@
 # Variant: the same panels, other colours everywhere.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 rng = np.random.default_rng(3)
 fig, axes = plt.subplots(2, 2, figsize=(8, 6))

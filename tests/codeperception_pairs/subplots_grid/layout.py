@@ -1,6 +1,6 @@
 # Variant: the same four panels in one row (1x4) instead of a 2x2 grid.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 rng = np.random.default_rng(3)
 fig, axes = plt.subplots(1, 4, figsize=(8, 6), squeeze=False)

@@ -1,6 +1,6 @@
 # Variant: the bars of the lower-left panel are missing (its axes stays, empty).
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 rng = np.random.default_rng(3)
 fig, axes = plt.subplots(2, 2, figsize=(8, 6))

@@ -12,7 +12,8 @@ import time
 import pytest
 
 from services.evaluation.shards import Shard
-from services.evaluation.synth import __main__ as synth_main, families
+from services.evaluation.synth import __main__ as synth_main
+from services.evaluation.synth import families
 from services.evaluation.synth.engine import Plan, generate
 from services.evaluation.synth.render import RenderFailed
 from tests.sandbox.harness import free_port

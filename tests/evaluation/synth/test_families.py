@@ -9,7 +9,8 @@ import re
 import pytest
 from PIL import Image
 
-from services.evaluation.synth import corpus as plan_of, families
+from services.evaluation.synth import corpus as plan_of
+from services.evaluation.synth import families
 
 from .conftest import COUNT, SEED
 

@@ -92,8 +92,9 @@ def test_render_passes_through_to_the_sandbox(service, sample_dataset, sandbox):
 
 
 def test_an_image_the_dataset_lacks_is_not_found(service):
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), "purple").save(buffer, format="PNG")

@@ -1,20 +1,18 @@
 """Support for gateway tests: a real gateway process, and good and hostile image bytes."""
 from __future__ import annotations
 
+import io
 import os
 import signal
+import struct
 import subprocess
 import sys
+import tempfile
 import time
+import zlib
 from contextlib import contextmanager
 
-import io
-import struct
-import tempfile
-import zlib
-
 import httpx
-
 import numpy as np
 from PIL import Image
 

@@ -34,7 +34,7 @@ def reference(tokenfd_artifacts):
 
     from services.models.tokenvl.checkpoint import load_model
     from services.models.tokenvl.tokens import Tokenizer
-    from services.models.tokenvl.triton.generation import TokenVLRequest, TokenVLGeneration
+    from services.models.tokenvl.triton.generation import TokenVLGeneration, TokenVLRequest
 
     model, _ = load_model(tokenfd_artifacts.tokenvl_checkpoint)
     tokenizer = Tokenizer.from_file(tokenfd_artifacts.tokenvl_export / "tokenizer.json")

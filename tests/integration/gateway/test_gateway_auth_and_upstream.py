@@ -5,8 +5,8 @@ import base64
 
 import httpx
 
-from tests.integration.gateway.support import running_gateway, png
 from services.common.net import find_free_ports
+from tests.integration.gateway.support import png, running_gateway
 
 BODY = {"image": base64.b64encode(png(64, 64)).decode(), "query": "x", "heatmap_format": "none"}
 

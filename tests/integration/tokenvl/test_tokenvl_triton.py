@@ -11,8 +11,8 @@ import time
 import pytest
 import torch
 
-from services.triton import generation as contract
 from services.models.tokenvl.triton.generation import TokenVLRequest
+from services.triton import generation as contract
 from tests.prometheus_text import sample_total, scrape
 
 from .conftest import png

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from services.models.tokenfd.triton import contract
 from services.common.net import find_free_ports, port_is_free
+from services.models.tokenfd.triton import contract
 from services.triton.launcher import REPO_ROOT, TritonLaunchError, TritonServer, process_group_members
-
 
 SHM = Path("/dev/shm")
 

@@ -20,8 +20,8 @@ from tritonclient.utils import InferenceServerException
 from services.common.images import decode_image
 from services.models.tokenfd.config import DEFAULT_MAX_TILES
 from services.models.tokenfd.triton import contract
-from services.triton.launcher import TritonServer
 from services.models.tokenfd.triton.repository import RepositoryOptions, build_repository
+from services.triton.launcher import TritonServer
 
 OUTPUTS = (contract.LOC_SIMILARITY, contract.LOC_TOKEN_IDS, contract.LOC_TOKEN_TEXTS, contract.LOC_GRID,
            contract.LOC_NUM_TILES, contract.LOC_IMAGE_SIZE)

@@ -1,6 +1,6 @@
 # Function plot: sine and cosine with a legend, saved with plt.savefig.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 x = np.linspace(0, 2 * np.pi, 400)
 plt.figure(figsize=(6.4, 4.8))

@@ -1,7 +1,7 @@
 # Geometry: a triangle with labelled vertices, an inscribed circle and an angle arc.
-import numpy as np
 import matplotlib.pyplot as plt
-from matplotlib.patches import Polygon, Circle, Arc
+import numpy as np
+from matplotlib.patches import Arc, Circle, Polygon
 
 A, B, C = np.array([0.0, 0.0]), np.array([4.0, 0.0]), np.array([1.0, 3.0])
 a, b, c = np.linalg.norm(B - C), np.linalg.norm(A - C), np.linalg.norm(A - B)

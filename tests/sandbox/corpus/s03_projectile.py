@@ -1,6 +1,6 @@
 # Physics: projectile trajectories for several launch angles.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 g, v0 = 9.81, 20.0
 fig, ax = plt.subplots(figsize=(7, 4))

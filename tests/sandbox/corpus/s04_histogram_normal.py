@@ -1,6 +1,6 @@
 # Statistics: a histogram with the fitted normal density (scipy.stats).
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 from scipy import stats
 
 rng = np.random.default_rng(7)

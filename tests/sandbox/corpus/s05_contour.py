@@ -1,6 +1,6 @@
 # Mathematics: filled contours of a two-variable function with a colour bar.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 x = np.linspace(-3, 3, 200)
 y = np.linspace(-3, 3, 200)

@@ -1,6 +1,6 @@
 # 3D: a saddle surface.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 x = np.linspace(-2, 2, 40)
 X, Y = np.meshgrid(x, x)

@@ -1,6 +1,6 @@
 # Electrical engineering: a series RC circuit drawn from lines and patches.
 import matplotlib.pyplot as plt
-from matplotlib.patches import Rectangle, Circle
+from matplotlib.patches import Circle, Rectangle
 
 fig, ax = plt.subplots(figsize=(6, 4))
 ax.plot([1, 1, 5, 5, 1], [1, 3, 3, 1, 1], color="black", lw=2)

@@ -1,6 +1,6 @@
 # Chemistry: a reaction energy profile with labelled states.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 x = np.linspace(0, 10, 500)
 profile = 1.0 * np.exp(-((x - 3) ** 2) / 0.8) + 0.6 * np.exp(-((x - 7) ** 2) / 0.6) - 0.4 * (x > 5) * (1 - np.exp(-(x - 5)))

@@ -1,6 +1,6 @@
 # Mathematics: rose curves in polar coordinates.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 theta = np.linspace(0, 2 * np.pi, 1000)
 fig, ax = plt.subplots(subplot_kw={"projection": "polar"}, figsize=(5, 5))

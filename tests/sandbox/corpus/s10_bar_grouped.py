@@ -1,7 +1,7 @@
 # Data: grouped bars with value labels, from a pandas DataFrame.
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import matplotlib.pyplot as plt
 
 df = pd.DataFrame({"2022": [23, 17, 35, 29], "2023": [25, 21, 31, 34]},
                   index=["Physics", "Chemistry", "Biology", "Maths"])

@@ -1,6 +1,6 @@
 # Physics: the electric field of two point charges drawn with quiver.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 x = np.linspace(-2, 2, 21)
 X, Y = np.meshgrid(x, x)

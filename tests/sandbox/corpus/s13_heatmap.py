@@ -1,6 +1,6 @@
 # Data: an annotated correlation heat map.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 rng = np.random.default_rng(11)
 data = rng.normal(size=(200, 5))

@@ -1,7 +1,8 @@
 # Physics: a damped pendulum solved with scipy.integrate, in two stacked panels.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 from scipy.integrate import solve_ivp
+
 
 def pendulum(t, y, b=0.25, g_over_l=9.81):
     theta, omega = y

@@ -1,6 +1,6 @@
 # Two separate figures: a function and its derivative (both are returned).
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 x = np.linspace(-2, 2, 300)
 plt.figure(figsize=(5, 3.5))

@@ -1,6 +1,6 @@
 # Experiment: measurements with error bars and a least-squares line.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 rng = np.random.default_rng(5)
 x = np.arange(1, 11)

@@ -1,6 +1,6 @@
 # Mathematics: the area under a curve, shaded, with the integral in the title.
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 from scipy.integrate import quad
 
 f = lambda x: 0.5 * x ** 2 - x + 2

@@ -1,6 +1,6 @@
 # Signals: a noisy two-tone signal and its spectrum (scipy.signal).
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 from scipy import signal
 
 fs = 1000

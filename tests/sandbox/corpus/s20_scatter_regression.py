@@ -1,7 +1,7 @@
 # Statistics: scatter plot coloured by group, with a linear regression from scipy.
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import matplotlib.pyplot as plt
 from scipy.stats import linregress
 
 rng = np.random.default_rng(9)

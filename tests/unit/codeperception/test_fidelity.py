@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from services.codeperception.fidelity import (IMAGE_METRICS, METRICS, FidelityReport, score,
-                                              zero_report)
+from services.codeperception.fidelity import IMAGE_METRICS, METRICS, FidelityReport, score, zero_report
 from services.codeperception.fidelity.images import EDGE_MAX_SIDE, SSIM_MAX_SIDE, common_size
 from services.codeperception.fidelity.report import build_report
 from services.common.errors import ErrorCode, PerceptError

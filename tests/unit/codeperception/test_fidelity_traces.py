@@ -7,8 +7,7 @@ import pytest
 
 from services.codeperception.fidelity import trace as tr
 from services.codeperception.fidelity.colors import color_f1, color_name, hex_to_rgb
-from services.codeperception.fidelity.trace_metrics import (layout_f1, multiset_f1, text_f1, trace_metrics,
-                                                            type_f1)
+from services.codeperception.fidelity.trace_metrics import layout_f1, multiset_f1, text_f1, trace_metrics, type_f1
 
 
 def axes(rows=1, cols=1, row=0, col=0, *, role="axes", types=None, counts=None, free=False):

@@ -1,8 +1,8 @@
 import pytest
 from tritonclient.utils import InferenceServerException
 
-from services.common.queries import validate_query
 from services.common.errors import ErrorCode, PerceptError
+from services.common.queries import validate_query
 from services.triton.errors import map_triton_exception
 
 

@@ -5,8 +5,8 @@ alternatives, VQA's `images` or `pdf`, and `backend_options` as the backends' ow
 from __future__ import annotations
 
 import pytest
-from jsonschema import Draft202012Validator
 from fastapi.testclient import TestClient
+from jsonschema import Draft202012Validator
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings

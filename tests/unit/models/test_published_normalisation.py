@@ -18,7 +18,7 @@ from PIL import Image
 from services.common import limits
 from services.models.tokenfd import preprocess
 from services.models.tokenfd.triton.locate import LocatePipeline
-from services.models.tokenvl.triton.generation import TokenVLRequest, TokenVLGeneration
+from services.models.tokenvl.triton.generation import TokenVLGeneration, TokenVLRequest
 
 PUBLISHED_MEAN = (0.485, 0.456, 0.406)   # ImageNet, as InternViT / InternVL2.5 preprocess
 PUBLISHED_STD = (0.229, 0.224, 0.225)

@@ -10,8 +10,12 @@ from torch import nn
 
 from services.models.tokenfd import checkpoint as ckpt
 from services.models.tokenfd.artifacts import CPU_ONNX_FILE
-from services.models.tokenfd.cpu_encoder import (CpuSimilarityEncoder, SubPixelUpsample, fused_attention,
-                                                 interleave_phases)
+from services.models.tokenfd.cpu_encoder import (
+    CpuSimilarityEncoder,
+    SubPixelUpsample,
+    fused_attention,
+    interleave_phases,
+)
 from services.models.tokenfd.export_onnx import CPU_OPSET
 from services.models.tokenfd.modeling import SimilarityEncoder
 

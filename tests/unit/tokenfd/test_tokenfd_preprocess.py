@@ -3,8 +3,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from services.models.tokenfd.preprocess import (IMAGENET_MEAN, IMAGENET_STD, candidate_grids, choose_grid,
-                                                stitch_maps, tile_image)
+from services.models.tokenfd.preprocess import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    candidate_grids,
+    choose_grid,
+    stitch_maps,
+    tile_image,
+)
 
 TILE = 448
 

@@ -14,8 +14,7 @@ from tritonclient.grpc import model_config_pb2 as mc
 from services.common.images import decode_image
 from services.models.tokenfd.config import DEFAULT_MAX_TILES, ENCODER_MAX_BATCH_SIZE
 from services.models.tokenfd.triton import contract
-from services.models.tokenfd.triton.repository import (RepositoryOptions, WARMUP_QUERY, build_repository,
-                                                       main)
+from services.models.tokenfd.triton.repository import WARMUP_QUERY, RepositoryOptions, build_repository, main
 from services.triton.repository import MANIFEST, Target
 
 DIM = 24

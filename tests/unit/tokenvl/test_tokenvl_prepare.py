@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from services.common.errors import ErrorCode, PerceptError
-from services.models.tokenvl.triton.generation import TokenVLRequest, TokenVLGeneration
+from services.models.tokenvl.triton.generation import TokenVLGeneration, TokenVLRequest
 
 
 def _png(width, height):

@@ -13,7 +13,7 @@ import pytest
 
 from services.models.tokenvl.fixtures import train_fixture_tokenizer
 from services.models.tokenvl.tokens import IM_END, Tokenizer
-from services.models.tokenvl.triton.generation import TokenVLRequest, TokenVLGeneration
+from services.models.tokenvl.triton.generation import TokenVLGeneration, TokenVLRequest
 
 TEXT = "The total is 42, see the second row."
 AFTER_STOP = " LEAKED past the stop token"

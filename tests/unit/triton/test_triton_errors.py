@@ -2,8 +2,7 @@
 import pytest
 
 from services.common.errors import ErrorCode, PerceptError
-from services.triton.errors import (ModelError, bls_error, map_triton_error, triton_code_name,
-                                    triton_error_message)
+from services.triton.errors import ModelError, bls_error, map_triton_error, triton_code_name, triton_error_message
 
 
 @pytest.mark.parametrize("code,triton", [

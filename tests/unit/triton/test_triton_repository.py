@@ -8,8 +8,7 @@ import json
 import pytest
 from tritonclient.grpc import model_config_pb2 as mc
 
-from services.triton.repository import (MANIFEST, FamilyEntries, ModelEntry, Target, build_repository, parse,
-                                        tensor)
+from services.triton.repository import MANIFEST, FamilyEntries, ModelEntry, Target, build_repository, parse, tensor
 
 
 def _entry(name: str, files=None) -> ModelEntry:

@@ -9,8 +9,21 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 
-from . import (bar_chart, circuit, cube_net, data_table, force_diagram, function_plot, line_chart, number_line,
-               pie_chart, plane_geometry, scatter_plot, solid_3d, surface_3d)
+from . import (
+    bar_chart,
+    circuit,
+    cube_net,
+    data_table,
+    force_diagram,
+    function_plot,
+    line_chart,
+    number_line,
+    pie_chart,
+    plane_geometry,
+    scatter_plot,
+    solid_3d,
+    surface_3d,
+)
 
 WriteProgram = Callable[[random.Random], str]
 

@@ -39,9 +39,9 @@ def program(rng: random.Random) -> str:
         body = "y = leading_coefficient * (x - vertex_x) ** 2 + vertex_y\n"
         square = f"({_shift('x', h)})^2" if h else "x^2"
         label = f"r\"$y = {_coefficient(a)}{square}{_plus(k)}$\""
-        extra = (f"ax.plot(vertex_x, vertex_y, \"o\", color=\"black\")\n"
-                 f"ax.annotate(f\"vertex ({{vertex_x}}, {{vertex_y}})\", xy=(vertex_x, vertex_y),\n"
-                 f"            xytext=(10, -15 if leading_coefficient > 0 else 10), textcoords=\"offset points\")\n")
+        extra = ("ax.plot(vertex_x, vertex_y, \"o\", color=\"black\")\n"
+                 "ax.annotate(f\"vertex ({vertex_x}, {vertex_y})\", xy=(vertex_x, vertex_y),\n"
+                 "            xytext=(10, -15 if leading_coefficient > 0 else 10), textcoords=\"offset points\")\n")
     else:
         base, scale = rng.choice((2, 3, 0.5)), rng.choice((1, 0.5, 2))
         params = f"base = {num(base)}\nscale = {num(scale)}\nx_min, x_max = -3, 3\n"

@@ -32,12 +32,26 @@ import numpy as np
 from tritonclient.grpc import model_config_pb2 as mc
 
 from services.models.tokenfd import config as model_config
-from services.models.tokenfd.artifacts import (CPU_ONNX_FILE, EMBEDDINGS_FILE, LOCATE_RESOURCES, META_FILE,
-                                               ONNX_FILE, PLAN_FILE)
+from services.models.tokenfd.artifacts import (
+    CPU_ONNX_FILE,
+    EMBEDDINGS_FILE,
+    LOCATE_RESOURCES,
+    META_FILE,
+    ONNX_FILE,
+    PLAN_FILE,
+)
 from services.models.tokenfd.triton import contract
 from services.triton import repository as core
-from services.triton.repository import (VERSION, FamilyEntries, ModelEntry, Target, model_source, require,
-                                        set_parameters, tensor)
+from services.triton.repository import (
+    VERSION,
+    FamilyEntries,
+    ModelEntry,
+    Target,
+    model_source,
+    require,
+    set_parameters,
+    tensor,
+)
 
 FAMILY = "tokenfd"
 WARMUP_QUERY = "text"

@@ -24,7 +24,7 @@ from services.common.images import decode_image
 from services.models.common.tiling import choose_grid, tile_image
 from services.models.tokenvl import config as model_config
 from services.models.tokenvl.artifacts import META_FILE, TOKENIZER_FILE
-from services.models.tokenvl.tokens import (IMG_CONTEXT, IMG_END, IMG_START, Prompt, PromptBuilder, Tokenizer)
+from services.models.tokenvl.tokens import IMG_CONTEXT, IMG_END, IMG_START, Prompt, PromptBuilder, Tokenizer
 from services.models.tokenvl.triton.decoder import Decoder
 from services.models.tokenvl.triton.detokenize import IncrementalDetokenizer, StopMatcher
 from services.models.tokenvl.triton.sampling import Sampler, SamplingOptions

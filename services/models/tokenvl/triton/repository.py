@@ -22,11 +22,29 @@ from pathlib import Path
 from tritonclient.grpc import model_config_pb2 as mc
 
 from services.models.tokenvl import config as model_config
-from services.models.tokenvl.artifacts import (DECODER_DIR, EMBEDDINGS_FILE, META_FILE, TOKEN_IDS, TOKENIZER_FILE,
-                                               VISION_FEATURES, VISION_ONNX_FILE, VISION_PIXELS, VISION_PLAN_FILE)
+from services.models.tokenvl.artifacts import (
+    DECODER_DIR,
+    EMBEDDINGS_FILE,
+    META_FILE,
+    TOKEN_IDS,
+    TOKENIZER_FILE,
+    VISION_FEATURES,
+    VISION_ONNX_FILE,
+    VISION_PIXELS,
+    VISION_PLAN_FILE,
+)
 from services.triton import generation as contract
-from services.triton.repository import (VERSION, FamilyEntries, ModelEntry, Target, apply_contract, model_source,
-                                        require, set_parameters, tensor)
+from services.triton.repository import (
+    VERSION,
+    FamilyEntries,
+    ModelEntry,
+    Target,
+    apply_contract,
+    model_source,
+    require,
+    set_parameters,
+    tensor,
+)
 
 FAMILY = "tokenvl"
 
