@@ -77,3 +77,10 @@ def run(args: argparse.Namespace) -> int:
                     tokenizer_path=args.tokenizer or args.out / "tokenizer.model", pdf_share=pdf_share)
     print(f"wrote {len(shard.indices(args.count))} pages (shard {shard}, seed {args.seed}): {path}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services.datasets.tokenit", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

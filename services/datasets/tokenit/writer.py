@@ -9,19 +9,17 @@ One JSONL line per page (engine.Page.record): index, name, size, template, rende
 augmentations, words (text, box) and tokens ([id, word, x0, y0, x1, y1], pixels). Files are
 written under a staging directory and moved into place once the shard's last page is done, the
 JSONL last, so a killed run leaves no partial JSONL; the next run of that shard removes its
-leftovers. As in services/evaluation/synth/writer.py.
+leftovers (services/evaluation/staging.py, shared with the STEM data engine).
 """
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from PIL import Image
 
 from services.evaluation.shards import Shard
+from services.evaluation.staging import StagedJsonl
 
 from .engine import Page
 
@@ -30,46 +28,23 @@ IMAGES, MASKS = "images", "masks"
 JPEG_QUALITY = 92
 
 
-def jsonl_name(shard: Shard) -> str:
-    return f"{STEM}.jsonl" if shard.count == 1 else f"{STEM}.shard-{shard.index:05d}-of-{shard.count:05d}.jsonl"
-
-
 class StagedShard:
+    """A shard's pages, staged until `commit()` (services/evaluation/staging.py)."""
+
     def __init__(self, directory: Path, shard: Shard) -> None:
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.name = jsonl_name(shard)
-        prefix = f".staging-{self.name}-"
-        for stale in self.directory.glob(f"{prefix}*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=prefix, dir=self.directory))
-        for sub in (IMAGES, MASKS):
-            (self.staging / sub).mkdir()
-        self.jsonl = open(self.staging / self.name, "w", encoding="utf-8")
-        self.names: list[str] = []
+        self.staged = StagedJsonl(directory, STEM, shard, (IMAGES, MASKS))
 
     def add(self, page: Page, extra: dict) -> None:
-        page.image.save(self.staging / IMAGES / f"{page.name}.jpg", quality=JPEG_QUALITY)
-        Image.fromarray(page.labels).save(self.staging / MASKS / f"{page.name}.png")
-        self.names.append(page.name)
-        record = {**page.record(), **extra, "image": f"{IMAGES}/{page.name}.jpg", "mask": f"{MASKS}/{page.name}.png"}
-        self.jsonl.write(json.dumps(record, separators=(",", ":")) + "\n")
+        image, mask = f"{page.name}.jpg", f"{page.name}.png"
+        page.image.save(self.staged.file(IMAGES, image), quality=JPEG_QUALITY)
+        Image.fromarray(page.labels).save(self.staged.file(MASKS, mask))
+        self.staged.write_line({**page.record(), **extra, "image": f"{IMAGES}/{image}", "mask": f"{MASKS}/{mask}"})
 
     def commit(self) -> Path:
-        self.jsonl.close()
-        try:
-            for sub, suffix in ((IMAGES, ".jpg"), (MASKS, ".png")):
-                (self.directory / sub).mkdir(exist_ok=True)
-                for name in self.names:
-                    os.replace(self.staging / sub / f"{name}{suffix}", self.directory / sub / f"{name}{suffix}")
-            os.replace(self.staging / self.name, self.directory / self.name)
-        finally:
-            shutil.rmtree(self.staging, ignore_errors=True)
-        return self.directory / self.name
+        return self.staged.commit()
 
     def discard(self) -> None:
-        self.jsonl.close()
-        shutil.rmtree(self.staging, ignore_errors=True)
+        self.staged.discard()
 
 
 def read_records(directory: Path) -> list[dict]:

@@ -19,12 +19,12 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 from services.codeperception.dataset import record
 from services.codeperception.prompt import DEFAULT_PROMPT
 from services.evaluation.shards import Shard, ShardError, check_partition
+from services.evaluation.staging import StagedJsonl
 
 from .render import Triplet
 
@@ -32,12 +32,6 @@ TRIPLETS = "triplets"
 SPLIT = "data"
 IMAGES = "images"
 SHARD_FILE = re.compile(r"^(?P<stem>\w+)\.shard-(?P<index>\d+)-of-(?P<count>\d+)\.jsonl$")
-
-
-def jsonl_name(stem: str, shard: Shard) -> str:
-    if shard.count == 1:
-        return f"{stem}.jsonl"
-    return f"{stem}.shard-{shard.index:05d}-of-{shard.count:05d}.jsonl"
 
 
 def image_name(triplet: Triplet) -> str:
@@ -54,54 +48,22 @@ def split_line(triplet: Triplet, instruction: str = DEFAULT_PROMPT) -> dict:
     return record(image_name(triplet), triplet.program.code, instruction)
 
 
-def dumps(line: dict) -> str:
-    return json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
-
-
 class StagedOutput:
-    """One JSONL and its images, staged inside `directory` until `commit()`."""
+    """One JSONL and its images, staged inside `directory` until `commit()` (staging.StagedJsonl)."""
 
     def __init__(self, directory: Path, stem: str, shard: Shard, line) -> None:
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.name = jsonl_name(stem, shard)
+        self.staged = StagedJsonl(directory, stem, shard, (IMAGES,))
         self.line = line
-        prefix = f".staging-{self.name}-"
-        # What a killed run of this same shard left (SIGKILL gives no chance to clean up).
-        for stale in self.directory.glob(f"{prefix}*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=prefix, dir=self.directory))
-        (self.staging / IMAGES).mkdir()
-        self.jsonl = open(self.staging / self.name, "w", encoding="utf-8")
-        self.images: list[str] = []
 
     def add(self, triplet: Triplet) -> None:
-        name = image_name(triplet)
-        (self.staging / IMAGES / name).write_bytes(triplet.image)
-        self.images.append(name)
-        self.jsonl.write(dumps(self.line(triplet)))
+        self.staged.file(IMAGES, image_name(triplet)).write_bytes(triplet.image)
+        self.staged.write_line(self.line(triplet))
 
     def commit(self) -> Path:
-        self.jsonl.close()
-        images = self.directory / IMAGES
-        images.mkdir(exist_ok=True)
-        moved = []
-        try:
-            for name in self.images:
-                os.replace(self.staging / IMAGES / name, images / name)
-                moved.append(name)
-            os.replace(self.staging / self.name, self.directory / self.name)
-        except BaseException:
-            for name in moved:
-                (images / name).unlink(missing_ok=True)
-            raise
-        finally:
-            shutil.rmtree(self.staging, ignore_errors=True)
-        return self.directory / self.name
+        return self.staged.commit()
 
     def discard(self) -> None:
-        self.jsonl.close()
-        shutil.rmtree(self.staging, ignore_errors=True)
+        self.staged.discard()
 
 
 def shard_files(directory: Path, stem: str) -> list[tuple[Shard, Path]]:
