@@ -57,6 +57,18 @@ class BuildRequest:
     options: Any = None            # the family's build options (its `parse_options` value); None: its defaults
     log: Callable[..., None] = print
 
+    def checkpoint_and_export(self, tiny: Callable[..., Any], tiny_name: str, seed: int) -> tuple[Path, Path]:
+        """The checkpoint to export (the one asked for, else the tiny seeded one that
+        `tiny(directory, seed=seed)` writes at <out>/checkpoints/<tiny_name>) and its export
+        directory, <out>/export/<the checkpoint's name>."""
+        checkpoint = self.checkpoint
+        if checkpoint is None:
+            self.log(f"building the tiny seeded checkpoint {tiny_name} (seed {seed}) ...")
+            checkpoint = Path(tiny(self.out / "checkpoints" / tiny_name, seed=seed))
+        export_dir = self.out / "export" / checkpoint.name
+        self.log(f"exporting {checkpoint} to {export_dir} ...")
+        return checkpoint, export_dir
+
 
 @dataclass(frozen=True)
 class BuiltFamily:

@@ -6,7 +6,6 @@ Torch-free at import; `build` imports the export tooling when it runs.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from services.models.family import BuildRequest, BuiltFamily, ModelFamily, ModelTask, TritonModel
 from services.models.tokenfd.triton import contract
@@ -24,14 +23,9 @@ def build(request: BuildRequest) -> BuiltFamily:
 
     options = request.options or RepositoryOptions()
     options.validate()  # before the (slow) export
-    checkpoint = request.checkpoint
-    if checkpoint is None:
-        from services.models.tokenfd.fixtures import build_tiny_checkpoint
+    from services.models.tokenfd.fixtures import build_tiny_checkpoint
 
-        request.log(f"building the tiny seeded checkpoint (seed {TINY_SEED}) ...")
-        checkpoint = Path(build_tiny_checkpoint(request.out / "checkpoints" / TINY_NAME, seed=TINY_SEED))
-    export_dir = request.out / "export" / checkpoint.name
-    request.log(f"exporting {checkpoint} to {export_dir} ...")
+    checkpoint, export_dir = request.checkpoint_and_export(build_tiny_checkpoint, TINY_NAME, TINY_SEED)
     export_artifacts(checkpoint, export_dir)
     plan = None
     if Target(request.target) is Target.GPU:

@@ -8,7 +8,6 @@ Torch-free at import; `build` imports the export tooling when it runs.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from services.models.family import BuildRequest, BuiltFamily, ModelFamily, ModelTask, TritonModel
 from services.triton import generation as contract
@@ -26,14 +25,9 @@ def build(request: BuildRequest) -> BuiltFamily:
     from services.triton.repository import Target
 
     precision = request.options or "fp32"
-    checkpoint = request.checkpoint
-    if checkpoint is None:
-        from services.models.tokenvl.fixtures import build_tiny_checkpoint
+    from services.models.tokenvl.fixtures import build_tiny_checkpoint
 
-        request.log(f"building the tiny seeded TokenVL checkpoint (seed {TINY_SEED}) ...")
-        checkpoint = Path(build_tiny_checkpoint(request.out / "checkpoints" / TINY_NAME, seed=TINY_SEED))
-    export_dir = request.out / "export" / checkpoint.name
-    request.log(f"exporting {checkpoint} to {export_dir} ...")
+    checkpoint, export_dir = request.checkpoint_and_export(build_tiny_checkpoint, TINY_NAME, TINY_SEED)
     export_artifacts(checkpoint, export_dir, precision=precision, log=request.log)
     plan = None
     if Target(request.target) is Target.GPU:
