@@ -71,8 +71,51 @@ def convert(name: str, tensor, hidden_size: int) -> dict | None:
         layer, kind = qkv.groups()
         # rows [0:C] = q, [C:2C] = k, [2C:3C] = v
         return {f"vision_model.encoder.layer.{layer}.attention.{part}_proj.{kind}": chunk.contiguous()
-                for part, chunk in zip(("q", "k", "v"), tensor.split(hidden_size, dim=0))}
+                for part, chunk in zip("qkv", tensor.split(hidden_size, dim=0), strict=True)}
     for pattern, replacement in RULES:
         if pattern.match(name):
             return {pattern.sub(replacement, name): tensor.contiguous()}
     return None
+
+
+# --- the way back: transformers names -> upstream names (a checkpoint trained here is written
+# in the upstream layout, so the same loader reads it) ---------------------------------------------
+
+_GROUP = re.compile(r"\([^()?]*\)")
+
+
+def _inverse(pattern: str, template: str) -> tuple[re.Pattern[str], str]:
+    """One rule read backwards: (the regex of `template`'s names, the upstream name template)."""
+    groups = _GROUP.findall(pattern)
+    pieces = re.split(r"\\(\d)", template)   # text, group number, text, ...
+    assert [int(p) for p in pieces[1::2]] == list(range(1, len(groups) + 1)), "groups out of order"
+    regex = "".join(re.escape(piece) if i % 2 == 0 else groups[int(piece) - 1] for i, piece in enumerate(pieces))
+    numbers = iter(range(1, len(groups) + 1))
+    upstream = _GROUP.sub(lambda _: f"\\{next(numbers)}", pattern.strip("^$")).replace("\\.", ".")
+    return re.compile(f"^{regex}$"), upstream
+
+
+TO_UPSTREAM = tuple(_inverse(pattern.pattern, template) for pattern, template in RULES)
+QKV_PART = re.compile(r"^vision_model\.encoder\.layer\.(\d+)\.attention\.([qkv])_proj\.(weight|bias)$")
+
+
+def to_upstream(state: dict) -> dict:
+    """InternVLVisionModel tensors under their upstream names, q, k and v fused back into the rows
+    of `attn.qkv` (the inverse of `convert`); names that are not the ViT's pass unchanged."""
+    import torch
+
+    upstream, qkv = {}, {}
+    for name, tensor in state.items():
+        part = QKV_PART.match(name)
+        if part:
+            layer, which, kind = part.groups()
+            qkv.setdefault((layer, kind), {})[which] = tensor
+            continue
+        for pattern, template in TO_UPSTREAM:
+            if pattern.match(name):
+                name = pattern.sub(template, name)
+                break
+        upstream[name] = tensor
+    for (layer, kind), parts in qkv.items():
+        upstream[f"vision_model.encoder.layers.{layer}.attn.qkv.{kind}"] = torch.cat([parts[p] for p in "qkv"])
+    return upstream
