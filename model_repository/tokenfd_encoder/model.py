@@ -7,10 +7,10 @@ A failure answers the affected requests with an error, never the whole batch
 """
 from services.models.tokenfd.triton import contract
 from services.models.tokenfd.triton.encoder_runtime import EncoderInput, EncoderRuntime
-from services.triton.python_backend import TritonModel, input_array
+from services.triton.python_backend import PythonBackendModel, input_array
 
 
-class TritonPythonModel(TritonModel):
+class TritonPythonModel(PythonBackendModel):
     def setup(self, args):
         self.runtime = EncoderRuntime.from_file(args.version_dir / args.params["onnx_file"],
                                                 intra_op_threads=args.integer("intra_op_threads"))

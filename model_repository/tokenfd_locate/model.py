@@ -9,10 +9,10 @@ import numpy as np
 
 from services.models.tokenfd.triton import contract
 from services.models.tokenfd.triton.locate import LocatePipeline
-from services.triton.python_backend import TritonModel, bls, single_value
+from services.triton.python_backend import PythonBackendModel, bls, single_value
 
 
-class TritonPythonModel(TritonModel):
+class TritonPythonModel(PythonBackendModel):
     def setup(self, args):
         # The builder always writes these (from the model config's numbers): no second default here.
         self.pipeline = LocatePipeline.from_directory(

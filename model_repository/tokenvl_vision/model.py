@@ -8,10 +8,10 @@ import numpy as np
 
 from services.models.tokenvl.artifacts import VISION_FEATURES, VISION_PIXELS
 from services.models.tokenvl.triton.decoder import create_session
-from services.triton.python_backend import TritonModel, input_array
+from services.triton.python_backend import PythonBackendModel, input_array
 
 
-class TritonPythonModel(TritonModel):
+class TritonPythonModel(PythonBackendModel):
     def setup(self, args):
         self.session = create_session(args.version_dir / args.params["onnx_file"],
                                       intra_op_threads=args.integer("intra_op_threads"))

@@ -2,7 +2,7 @@
 only what is its own: what it loads (`setup`) and how it answers (`run`, `run_batch`, `stream`).
 
 * `ModelArgs`: Triton's `initialize` args, parsed once (name, directories, config parameters).
-* `TritonModel`: one response per request. Each failed request gets its own error, never the
+* `PythonBackendModel`: one response per request. Each failed request gets its own error, never the
   whole batch: a PerceptError keeps its code, anything else is `internal` with the traceback in
   the server log.
 * `DecoupledModel`: each request on a worker of a pool, a stream of responses, the last flagged
@@ -123,7 +123,7 @@ def bls(model: str, inputs: Outputs, outputs: Sequence[str]) -> list[np.ndarray]
 
 # --- models -------------------------------------------------------------------------------
 
-class TritonModel:
+class PythonBackendModel:
     """initialize / execute / finalize of a model that answers each request once.
 
     A subclass implements `setup(args)` and `run(request) -> Outputs`, or `run_batch(requests)`
@@ -154,7 +154,7 @@ class TritonModel:
     def execute(self, requests):
         return [error_response(self.typed(request, result)) if isinstance(result, Exception)
                 else output_response(result)
-                for request, result in zip(requests, self.run_batch(requests))]
+                for request, result in zip(requests, self.run_batch(requests), strict=True)]
 
     def typed(self, request, exc: Exception) -> PerceptError:
         """The request's error as a PerceptError; server-side faults get a log line."""
@@ -173,7 +173,7 @@ class TritonModel:
         self.teardown()
 
 
-class DecoupledModel(TritonModel):
+class DecoupledModel(PythonBackendModel):
     """A decoupled model (model_transaction_policy { decoupled: true }): each request streams.
 
     A subclass implements `setup(args)` and `stream(request, cancelled) -> Iterator[(Outputs,

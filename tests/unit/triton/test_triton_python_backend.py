@@ -32,7 +32,7 @@ def test_model_args_are_parsed_once(stub):
 
 
 def test_each_failed_request_gets_its_own_error_with_its_code(stub):
-    class Model(stub.backend.TritonModel):
+    class Model(stub.backend.PythonBackendModel):
         def setup(self, args):
             pass
 
@@ -46,8 +46,8 @@ def test_each_failed_request_gets_its_own_error_with_its_code(stub):
 
     model = Model()
     model.initialize(_args(name="doubler"))
-    ok, refused, broken, missing = model.execute([stub.Request({"X": [3]}), stub.Request({"X": [-1]}), stub.Request({"X": [0]}),
-                                                  stub.Request({})])
+    ok, refused, broken, missing = model.execute([stub.Request({"X": [3]}), stub.Request({"X": [-1]}),
+                                                  stub.Request({"X": [0]}), stub.Request({})])
     assert not ok.has_error() and ok.outputs()["Y"].tolist() == [6]
     assert refused.error().code() == stub.TritonError.INVALID_ARG and _typed(refused).code is ErrorCode.INVALID_REQUEST
     assert broken.error().code() == stub.TritonError.INTERNAL
