@@ -84,6 +84,6 @@ def boxes_above(grid: np.ndarray, threshold: float, image_size: tuple[int, int],
     sx, sy = image_size[0] / grid_w, image_size[1] / grid_h
     boxes = [Box(x0=region[1].start * sx, y0=region[0].start * sy, x1=region[1].stop * sx,
                  y1=region[0].stop * sy, score=float(score))
-             for region, score in zip(slices, np.atleast_1d(scores))]
+             for region, score in zip(slices, np.atleast_1d(scores), strict=True)]
     boxes.sort(key=lambda b: b.score, reverse=True)
     return boxes[:max_boxes]

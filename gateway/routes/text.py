@@ -79,7 +79,7 @@ def _token_results(output: LocateOutput, options: LocateOptions, threshold: floa
                    heatmap_max_side: int) -> list[TokenResult]:
     size = maps.heatmap_size(output.image_size, heatmap_max_side)
     results = []
-    for index, (token_id, text) in enumerate(zip(output.token_ids, output.token_texts)):
+    for index, (token_id, text) in enumerate(zip(output.token_ids, output.token_texts, strict=True)):
         grid = np.asarray(output.similarity[index], dtype=np.float32)
         heatmap = None
         if options.heatmap_format is HeatmapFormat.png:

@@ -100,7 +100,7 @@ class Judge:
         images = await asyncio.to_thread(  # CPU: off the loop
             lambda: [protocol_jpeg(reference_image), protocol_jpeg(decode_image(rendered_png))])
         parts = [{"type": "text", "text": IMAGE_RUBRIC}]
-        for label, jpeg in zip(("Reference image:", "Redrawn image:"), images):
+        for label, jpeg in zip(("Reference image:", "Redrawn image:"), images, strict=True):
             parts += [{"type": "text", "text": label}, {"type": "image_url", "image_url": {"url": data_uri(jpeg)}}]
         return await self._ask([{"role": "user", "content": parts}])
 

@@ -47,7 +47,7 @@ def _plot(records: list[dict], path: Path) -> None:
         if scores:
             series.append((f"judge {kind} score", scores, (0, 100)))
     figure, axes = plt.subplots(1, len(series), figsize=(4.2 * len(series), 3.2), squeeze=False)
-    for ax, (title, values, limits) in zip(axes[0], series):
+    for ax, (title, values, limits) in zip(axes[0], series, strict=True):
         ax.hist(values, bins=20, range=limits, color="#4c72b0", edgecolor="white")
         ax.set_title(title)
         ax.set_xlabel("score")

@@ -253,9 +253,9 @@ def drift(paths: dict, vocab: int) -> dict[str, dict[str, float]]:
         if name not in paths:
             continue
         prefix, equal = [], []
-        for prompt, expected in zip(prompts, reference):
+        for prompt, expected in zip(prompts, reference, strict=True):
             got = paths[name].generate(prompt, DRIFT_TOKENS)[2]
-            same = [a == b for a, b in zip(got, expected)]
+            same = [a == b for a, b in zip(got, expected, strict=True)]
             prefix.append((same.index(False) if False in same else len(same)) / DRIFT_TOKENS)
             equal.append(sum(same) / DRIFT_TOKENS)
         found[name] = {"prefix_agreement": float(np.mean(prefix)), "position_agreement": float(np.mean(equal))}
@@ -269,7 +269,8 @@ def report(settings: Settings, measurements: list[Measurement], drifts: dict) ->
         return [getattr(m, field) for m in measurements if m.path == path and m.concurrency == concurrency]
 
     def ratio(path, concurrency, field="decode_tok_s"):
-        base = {m.repeat: getattr(m, field) for m in measurements if m.path == BASELINE and m.concurrency == concurrency}
+        base = {m.repeat: getattr(m, field) for m in measurements
+                if m.path == BASELINE and m.concurrency == concurrency}
         return summarize(getattr(m, field) / base[m.repeat] for m in measurements
                          if m.path == path and m.concurrency == concurrency)
 
@@ -277,7 +278,8 @@ def report(settings: Settings, measurements: list[Measurement], drifts: dict) ->
     rows = ["| path | TTFT c=1 (ms) | decode c=1 (tok/s) | vs SDPA c=1 | aggregate c=4 (tok/s) | vs SDPA c=4 | "
             "c=4 / c=1 |", "|---|---|---|---|---|---|---|"]
     for path in paths:
-        scaling = summarize(a / b for a, b in zip(values(path, 4, "decode_tok_s"), values(path, 1, "decode_tok_s")))
+        scaling = summarize(a / b for a, b in zip(values(path, 4, "decode_tok_s"), values(path, 1, "decode_tok_s"),
+                                                  strict=True))
         rows.append(f"| {path} | {summarize(1000 * v for v in values(path, 1, 'ttft_s')).format('', 0)} | "
                     f"{summarize(values(path, 1, 'decode_tok_s')).format('', 1)} | {ratio(path, 1).format('x')} | "
                     f"{summarize(values(path, 4, 'decode_tok_s')).format('', 1)} | {ratio(path, 4).format('x')} | "
@@ -311,7 +313,7 @@ def plot(measurements: list[Measurement], settings: Settings, out_png: Path) -> 
     for ax, (concurrency, field, scale, title) in zip(axes, (
             (1, "ttft_s", 1000, "time to first token, c=1 (ms)"),
             (1, "decode_tok_s", 1, "decode tokens/s, c=1"),
-            (4, "decode_tok_s", 1, "aggregate tokens/s, c=4"))):
+            (4, "decode_tok_s", 1, "aggregate tokens/s, c=4")), strict=True):
         summaries = [summarize(scale * getattr(m, field) for m in measurements
                                if m.path == p and m.concurrency == concurrency) for p in paths]
         medians, errors = median_bars(summaries)

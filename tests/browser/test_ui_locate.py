@@ -37,7 +37,7 @@ def assert_overlay_matches(page, answer: dict, token_index: int) -> None:
     expected = answer["tokens"][token_index]["boxes"]
     drawn = _drawn_boxes(page)
     assert expected and len(drawn) == len(expected)
-    for box, rect in zip(expected, drawn):
+    for box, rect in zip(expected, drawn, strict=True):
         assert rect["x"] - shown["x"] == pytest.approx(box["x0"] * sx, abs=1.0)
         assert rect["y"] - shown["y"] == pytest.approx(box["y0"] * sy, abs=1.0)
         assert rect["width"] == pytest.approx((box["x1"] - box["x0"]) * sx, abs=1.0)

@@ -20,7 +20,7 @@ def test_the_header_shows_the_models_readiness_and_links(watched, stack):
     served = httpx.get(stack.url + "/v1/models").json()["data"]
     chips = page.locator("#models li.chip")
     expect(chips).to_have_count(len(served))
-    for chip, model in zip(chips.all(), served):
+    for chip, model in zip(chips.all(), served, strict=True):
         assert chip.get_attribute("data-model") == model["id"] and model["task"] in chip.text_content()
     for domain in ("text", "stem"):
         expect(page.locator(f'#readiness [data-domain="{domain}"]')).to_have_attribute("data-ready", "true")

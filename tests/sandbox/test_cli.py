@@ -41,7 +41,7 @@ def test_render_prints_one_json_object_and_writes_the_images(tmp_path):
     assert report["status"] == "OK"
     assert report["isolation"] == {"namespaces": True, "seccomp": True, "rlimits": True}
     assert [Path(p).name for p in report["images"]] == ["s15_two_figures-0.png", "s15_two_figures-1.png"]
-    for path, figure in zip(report["images"], report["figures"]):
+    for path, figure in zip(report["images"], report["figures"], strict=True):
         assert Path(path).read_bytes().startswith(b"\x89PNG")
         assert (figure["width_px"], figure["height_px"]) == (250, 175)
     assert report["trace"]["dpi"] == 50

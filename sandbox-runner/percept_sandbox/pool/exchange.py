@@ -183,7 +183,7 @@ def parse_result(data: bytes, result: RenderResult, cfg: SandboxConfig) -> None:
     if sum(len(i) for i in images) > cfg.max_image_bytes:
         raise wire.ProtocolError("images too large")
     figures = []
-    for index, (meta, image) in enumerate(zip(figures_meta, images)):
+    for index, (meta, image) in enumerate(zip(figures_meta, images, strict=True)):
         figures.append(RenderedFigure(index, ImageFormat(meta["format"]), image,
                                       int(meta["width_px"]), int(meta["height_px"])))
     result.status = status

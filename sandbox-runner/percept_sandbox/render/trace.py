@@ -179,7 +179,7 @@ class _Extractor:
         # A colour-mapped collection has a colour per element: keep its most used few,
         # so that one scatter cannot crowd every other artist's colour out.
         top = np.argsort(-counts, kind="stable")[:MAX_COLORS_PER_COLLECTION]
-        for row, count in zip(unique[top], counts[top]):
+        for row, count in zip(unique[top], counts[top], strict=True):
             if row[3] == 0:
                 continue
             hexed = "#" + "".join(f"{c:02x}" for c in row[:3]) + ("" if row[3] == 255 else f"{row[3]:02x}")
@@ -215,7 +215,9 @@ class _Extractor:
         if drawn is None:  # no hook on this matplotlib: the ticks inside the view
             low, high = sorted(limits)
             slack = 1e-9 * ((high - low) or 1.0)
-            drawn = [(v, t.get_text()) for v, t in zip(axis.get_majorticklocs(), axis.get_majorticklabels())
+            # the visible labels of both sides, one side after the other: pairs stop with the locations
+            labels = axis.get_majorticklabels()
+            drawn = [(v, t.get_text()) for v, t in zip(axis.get_majorticklocs(), labels, strict=False)
                      if low - slack <= v <= high + slack]
         drawn = drawn[:MAX_TICKS]
         return [_num(v) for v, _ in drawn], [label for _, label in drawn]

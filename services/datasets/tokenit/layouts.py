@@ -102,8 +102,8 @@ def form(canvas: Canvas, rng: random.Random) -> None:
     title = Style(canvas.pick(rng, rng.choice(("sans", "serif")), bold=True), rng.uniform(14, 24), ink(rng))
     label_style = Style(canvas.pick(rng, rng.choice(("sans", "serif")), bold=rng.random() < 0.5),
                         rng.uniform(8, 12), ink(rng))
-    value_style = Style(canvas.pick(rng, rng.choice(("sans", "serif", "mono"))), label_style.size * rng.uniform(0.9, 1.2),
-                        ink(rng))
+    value_style = Style(canvas.pick(rng, rng.choice(("sans", "serif", "mono"))),
+                        label_style.size * rng.uniform(0.9, 1.2), ink(rng))
     y = paragraph(canvas, left, top, right - left, bottom, rng.choice(("Application form", "Registration",
                   "Customer details", "Claim form", "Order form", "Change of address")), title) + 10
     two = rng.random() < 0.5
@@ -136,7 +136,7 @@ def _table(canvas: Canvas, rng: random.Random, x: float, y: float, widths: list[
         if row_index == 0 and rng.random() < 0.5:
             canvas.rect(x, y - 2, x + sum(widths), y + step - 2, fill=(225, 228, 235))
         cx = x
-        for col, (cell, width) in enumerate(zip(row, widths)):
+        for col, (cell, width) in enumerate(zip(row, widths, strict=True)):
             text = cell
             while text and canvas.measure(text, head) > width - 6:
                 text = text[:-1]

@@ -79,7 +79,7 @@ def tokenize_words(tokenizer: QueryTokenizer, words: list[Word]) -> list[Token]:
     for index, word in enumerate(words):
         ids, pieces = tokenizer.encode_query(word.text)
         position = -1 if pieces and pieces[0].startswith(SPACE_PIECE) else 0   # the added leading space
-        for token_id, piece, length in zip(ids, pieces, piece_lengths(pieces)):
+        for token_id, piece, length in zip(ids, pieces, piece_lengths(pieces), strict=True):
             span = range(max(position, 0), min(position + length, len(word.chars)))
             position += length
             if len(span) == 0:

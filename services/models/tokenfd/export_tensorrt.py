@@ -55,7 +55,7 @@ def build_plan(onnx_path: str | Path, plan_path: str | Path, *, feature_dim: int
         width = _query_dim(network) if feature_dim is None else feature_dim
         side = config.TILE_SIZE
         return {contract.ENC_PIXELS: tuple((n, 3, side, side) for n in profile.tiles),
-                contract.ENC_QUERY: tuple((n, t, width) for n, t in zip(profile.tiles, profile.tokens))}
+                contract.ENC_QUERY: tuple((n, t, width) for n, t in zip(profile.tiles, profile.tokens, strict=True))}
 
     return build_engine(onnx_path, plan_path, shapes, fp16=fp16, tf32=tf32, workspace_bytes=workspace_bytes)
 

@@ -41,7 +41,7 @@ def loop_over_tiles(model: onnx.ModelProto) -> onnx.ModelProto:
         body_nodes.append(renamed)
     body_outputs = [f"{_PREFIX}{name}_out" for name in outputs]
     body_nodes += [helper.make_node("Squeeze", [per_tile[name], axis], [out], name=out)
-                   for name, out in zip(outputs, body_outputs)]
+                   for name, out in zip(outputs, body_outputs, strict=True)]
     body_nodes.append(helper.make_node("Identity", [keep_going], [keep_going + "_out"], name=keep_going))
     body = helper.make_graph(
         body_nodes, BODY_NAME,
@@ -49,7 +49,7 @@ def loop_over_tiles(model: onnx.ModelProto) -> onnx.ModelProto:
          helper.make_tensor_value_info(keep_going, TensorProto.BOOL, [])],
         [helper.make_tensor_value_info(keep_going + "_out", TensorProto.BOOL, [])]
         + [helper.make_tensor_value_info(out, value.type.tensor_type.elem_type, None)
-           for out, value in zip(body_outputs, graph.output)],
+           for out, value in zip(body_outputs, graph.output, strict=True)],
         initializer=[helper.make_tensor(axis, TensorProto.INT64, [1], [0]),
                      helper.make_tensor(one, TensorProto.INT64, [1], [1])])
 

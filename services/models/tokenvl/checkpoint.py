@@ -172,7 +172,7 @@ def convert_state_dict(state: dict[str, torch.Tensor], config: TokenVLConfig,
         wqkv = _WQKV.match(name)
         if wqkv:
             layer = f"language_model.model.layers.{wqkv.group(1)}.self_attn."
-            for part, weight in zip("qkv", deinterleave_wqkv(tensor, config)):
+            for part, weight in zip("qkv", deinterleave_wqkv(tensor, config), strict=True):
                 converted[f"{layer}{part}_proj.weight"] = weight
             continue
         for pattern, replacement in _LLM_RULES + _VISION_RULES:
@@ -191,7 +191,7 @@ def build_model(config: TokenVLConfig, state: dict[str, torch.Tensor], attention
 
     with torch.device("meta"):
         model = TokenVLModel(config, attention)
-    result = model.load_state_dict(state, strict=False, assign=True)
+    result = model.load_state_dict(state, strict=True, assign=True)
     if result.missing_keys or result.unexpected_keys:
         raise RuntimeError(f"name map out of date: missing {result.missing_keys}, "
                            f"unexpected {result.unexpected_keys}")

@@ -40,7 +40,7 @@ def test_another_seed_gives_other_programs(renderer, corpus, tmp_path):
     generate(plan(count=small, seed=12), renderer, out=tmp_path, concurrency=2)
     ours = (tmp_path / "triplets.jsonl").read_text().splitlines()
     theirs = (corpus.triplets / "triplets.jsonl").read_text().splitlines()[:small]
-    assert all(json.loads(a)["code"] != json.loads(b)["code"] for a, b in zip(ours, theirs))
+    assert all(json.loads(a)["code"] != json.loads(b)["code"] for a, b in zip(ours, theirs, strict=True))
 
 
 def test_triplets_hold_code_image_and_caption_in_corpus_order(corpus):

@@ -30,7 +30,7 @@ def _raw_lines(gateway_url: str, **body) -> list[str]:
 def _events(lines: list[str]) -> list[str]:
     """The `data:` payloads, checking the framing: every event is one `data:` line and a blank line."""
     assert len(lines) % 2 == 0 and lines, lines
-    for data, blank in zip(lines[::2], lines[1::2]):
+    for data, blank in zip(lines[::2], lines[1::2], strict=True):
         assert data.startswith("data: ") and blank == "", (data, blank)
     return [line.removeprefix("data: ") for line in lines[::2]]
 

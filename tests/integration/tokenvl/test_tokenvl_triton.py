@@ -7,6 +7,7 @@ sides, token for token."""
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 
 import pytest
 import torch
@@ -84,7 +85,7 @@ def test_concurrent_generations_interleave_and_each_equals_its_sequential_run(st
     together = stream.collect_all(len(prompts))
     assert [together[str(first + i)].text for i in range(len(prompts))] == alone
     # several streamed at once: the responses of different requests interleave
-    switches = sum(a != b for a, b in zip(stream.arrival, stream.arrival[1:]))
+    switches = sum(a != b for a, b in pairwise(stream.arrival))
     assert switches > len(prompts), stream.arrival[:40]
 
 

@@ -65,7 +65,8 @@ def test_tokenfd_engine_profile_covers_the_encoder_batches_and_reads_the_query_w
     profile, side = encoder_profile(), tokenfd_config.TILE_SIZE
     assert plan.read_bytes() == b"engine"
     assert fake_tensorrt.shapes[contract.ENC_PIXELS] == tuple((n, 3, side, side) for n in profile.tiles)
-    assert fake_tensorrt.shapes[contract.ENC_QUERY] == tuple((n, t, 1024) for n, t in zip(profile.tiles, profile.tokens))
+    assert fake_tensorrt.shapes[contract.ENC_QUERY] == tuple((n, t, 1024)
+                                                            for n, t in zip(profile.tiles, profile.tokens, strict=True))
     assert fake_tensorrt.flags_cleared == ["TF32"] and fake_tensorrt.flags_set == []
 
 

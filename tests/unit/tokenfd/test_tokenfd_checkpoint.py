@@ -110,7 +110,7 @@ def test_every_layout_loads_the_same_weights(tmp_path, fmt, shards):
     state = upstream_state()
     reference, _ = ckpt.load_model(write_checkpoint(tmp_path / "a", state))
     model, _ = ckpt.load_model(write_checkpoint(tmp_path / "b", state, fmt=fmt, shards=shards))
-    for (name, a), (_, b) in zip(reference.state_dict().items(), model.state_dict().items()):
+    for (name, a), (_, b) in zip(reference.state_dict().items(), model.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
 
 

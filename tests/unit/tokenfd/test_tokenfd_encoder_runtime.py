@@ -48,7 +48,7 @@ def test_batched_requests_equal_separate_runs(runtime):
     requests = [_request(rng, 2, 3), _request(rng, 1, 1), _request(rng, 3, 3), _request(rng, 1, 1)]
     results = runtime.run_batch(requests)
     assert [r.shape for r in results] == [(2, 3, 128, 128), (1, 1, 128, 128), (3, 3, 128, 128), (1, 1, 128, 128)]
-    for request, result in zip(requests, results):
+    for request, result in zip(requests, results, strict=True):
         alone = runtime.run(request.pixel_values, request.query_embeddings)
         np.testing.assert_allclose(result, alone, rtol=1e-5, atol=1e-5)
 

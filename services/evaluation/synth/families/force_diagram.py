@@ -12,7 +12,8 @@ def program(rng: random.Random) -> str:
     count = rng.randint(2, 4)
     angles = sorted(rng.sample(range(0, 360, 15), count))
     magnitudes = [rng.randint(2, 10) for _ in range(count)]
-    force_lines = "\n".join(f"    \"F{i + 1}\": ({m}, {a}),"for i, (m, a) in enumerate(zip(magnitudes, angles)))
+    force_lines = "\n".join(f"    \"F{i + 1}\": ({m}, {a}),"
+                            for i, (m, a) in enumerate(zip(magnitudes, angles, strict=True)))
     force_color, resultant_color = colors(rng, 2)
     return f'''import numpy as np
 import matplotlib.pyplot as plt

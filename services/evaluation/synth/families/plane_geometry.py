@@ -22,7 +22,7 @@ def program(rng: random.Random) -> str:
     names = POINT_NAMES[start:start + 3]
     edge_color, arc_color = colors(rng, 2)
     marked = rng.randrange(3)
-    point_lines = "\n".join(f"    \"{n}\": np.array([{x}, {y}]),"for n, (x, y) in zip(names, points))
+    point_lines = "\n".join(f"    \"{n}\": np.array([{x}, {y}]),"for n, (x, y) in zip(names, points, strict=True))
     vertex, first, second = names[marked], names[(marked + 1) % 3], names[(marked + 2) % 3]
     return f'''import numpy as np
 import matplotlib.pyplot as plt

@@ -112,7 +112,8 @@ class Trainer:
         keep = (crop.ids.unsqueeze(0) == present.unsqueeze(1)).float().argmax(1) if len(present) else present
         targets = torch.cat([crop.masks[keep],
                              torch.zeros(len(negatives), FEATURE_GRID, FEATURE_GRID)])
-        positive = torch.cat([torch.ones(len(present), dtype=torch.bool), torch.zeros(len(negatives), dtype=torch.bool)])
+        positive = torch.cat([torch.ones(len(present), dtype=torch.bool),
+                              torch.zeros(len(negatives), dtype=torch.bool)])
         return ids, targets, positive
 
     def train_step(self) -> dict:
@@ -124,7 +125,7 @@ class Trainer:
         self.model.train()
         features = self.model.tile_features(torch.stack([c.pixels for c in crops]))
         totals: dict[str, torch.Tensor] = {}
-        for crop, crop_features in zip(crops, features):
+        for crop, crop_features in zip(crops, features, strict=True):
             ids, targets, positive = self._queries(crop, generator)
             maps = logits(crop_features, self.composer(ids), self.t_prime, self.bias, FEATURE_GRID)
             for key, value in alignment_loss(maps, targets, positive).items():
@@ -174,7 +175,8 @@ class Trainer:
                 by_length[bucket] = (got + hit, seen + 1)
         self.model.train()
         return {"hit@0.5": hits / max(1, total), "queries": total, "threshold": threshold,
-                **{f"hit@0.5/{k}{'+' if k == 3 else ''}tok": got / seen for k, (got, seen) in sorted(by_length.items())}}
+                **{f"hit@0.5/{k}{'+' if k == 3 else ''}tok": got / seen
+                   for k, (got, seen) in sorted(by_length.items())}}
 
     # --- the run --------------------------------------------------------------------
     def run(self, progress: bool = True) -> Path:

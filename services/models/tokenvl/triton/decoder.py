@@ -102,9 +102,9 @@ class Decoder:
         binding.bind_cpu_input(self.embeds_name, np.ascontiguousarray(embeds, dtype=np.float32))
         binding.bind_cpu_input(self.mask_name, np.ones((1, total), np.int64))
         for names, buffers in ((self.past_keys, cache.keys), (self.past_values, cache.values)):
-            for name, buffer in zip(names, buffers):
+            for name, buffer in zip(names, buffers, strict=True):
                 binding.bind_ortvalue_input(name, buffer)
-        for name, buffer in zip(self.present, cache.keys + cache.values):
+        for name, buffer in zip(self.present, cache.keys + cache.values, strict=True):
             binding.bind_ortvalue_output(name, buffer)
         binding.bind_output(self.logits_name)
         self.session.run_with_iobinding(binding)
