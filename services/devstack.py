@@ -333,7 +333,8 @@ class Supervisor:
             url = component.ready_url if watch.first_start and component.ready_url else component.health_url
             if http_ok(url):
                 watch.up_since, watch.first_start = now, False
-                again = f" again (restart attempt {watch.failures}/{self.policy.max_restarts})" if watch.failures else ""
+                again = (f" again (restart attempt {watch.failures}/{self.policy.max_restarts})"
+                         if watch.failures else "")
                 _note(component, f"  {component.name} is healthy{again} (pid {component.process.pid}, "
                                  f"log {component.log_path})")
             elif now > watch.deadline:

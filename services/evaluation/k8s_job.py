@@ -6,8 +6,9 @@ one shard per pod.
 k of n -- Kubernetes schedules, retries (`backoffLimitPerIndex`) and reports; there is no
 scheduler of our own. Every pod mounts the data read-only at /data and the output volume at
 /out, writes into /out/shard-k (a shard's run directory, resumable when the pod is retried),
-(the data engine: one shared directory of shard files), runs without a service-account token, with resource requests and limits and a restricted
-security context. `percept-eval merge --out /out/merged /out/shard-*` combines them.
+(the data engine: one shared directory of shard files), runs without a service-account token,
+with resource requests and limits and a restricted security context.
+`percept-eval merge --out /out/merged /out/shard-*` combines them.
 
 Built from the `kubernetes` client's models and serialised with its ApiClient, so the
 output is what the API server takes; tests validate it offline against the schema.

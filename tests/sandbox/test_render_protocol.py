@@ -213,7 +213,8 @@ print(buffer.getvalue()[:4])
 
 
 def test_usage_is_reported(sandbox):
-    response = sandbox.render("import time\nimport matplotlib.pyplot as plt\nx = sum(range(3_000_000))\nplt.plot([1])\n")
+    response = sandbox.render("import time\nimport matplotlib.pyplot as plt\n"
+                              "x = sum(range(3_000_000))\nplt.plot([1])\n")
     assert response.status == OK
     assert 0 < response.usage.cpu_seconds <= response.usage.wall_seconds + 0.05
     assert response.usage.peak_memory_bytes > 10 * 1024 * 1024

@@ -382,10 +382,12 @@ def test_huge_stdout_is_cut_off(hostile):
 
 
 def test_giant_figure_is_refused(hostile):
-    response = run(hostile, "import matplotlib.pyplot as plt\nfig = plt.figure(figsize=(1000, 1000))\nplt.plot([1, 2])\n")
+    response = run(hostile, "import matplotlib.pyplot as plt\n"
+                            "fig = plt.figure(figsize=(1000, 1000))\nplt.plot([1, 2])\n")
     assert response.status == OUTPUT_LIMIT
     assert "px" in response.detail
-    drawn = run(hostile, "import matplotlib.pyplot as plt\nplt.figure(figsize=(400, 400))\nplt.plot([1])\nplt.tight_layout()\n")
+    drawn = run(hostile, "import matplotlib.pyplot as plt\n"
+                         "plt.figure(figsize=(400, 400))\nplt.plot([1])\nplt.tight_layout()\n")
     assert drawn.status in (OUTPUT_LIMIT, MEMORY_LIMIT, EXEC_ERROR)
 
 

@@ -25,8 +25,8 @@ from .report import (
 )
 from .trace_metrics import trace_metrics
 
-__all__ = ["FidelityReport", "PreparedReference", "prepare_reference", "score", "zero_report", "METRICS", "IMAGE_METRICS", "TRACE_METRICS",
-           "IMAGE_ONLY", "IMAGE_AND_TRACE"]
+__all__ = ["FidelityReport", "PreparedReference", "prepare_reference", "score", "zero_report", "METRICS",
+           "IMAGE_METRICS", "TRACE_METRICS", "IMAGE_ONLY", "IMAGE_AND_TRACE"]
 
 
 def score(reference_png: bytes | PreparedReference, candidate_png: bytes, *,

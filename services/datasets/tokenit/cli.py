@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count", type=int, default=100, help="pages in the whole corpus (default 100)")
     parser.add_argument("--seed", type=int, default=0, help="corpus seed (default 0)")
     parser.add_argument("--shard", default=None, help="i/n: this shard only")
-    parser.add_argument("--tokenizer", type=Path, default=None, help="sentencepiece model (default DIR/tokenizer.model)")
+    parser.add_argument("--tokenizer", type=Path, default=None,
+                        help="sentencepiece model (default DIR/tokenizer.model)")
     parser.add_argument("--pdf-share", type=float, default=None, help="share of pdfium-rendered PDF pages")
 
 

@@ -103,8 +103,8 @@ def check_state_dict(state: dict[str, torch.Tensor], config: TokenFDConfig) -> C
     missing = [name for name in expected if name not in seen and not OPTIONAL.match(name)]
     if embedding is None:
         missing = [n if n != EMBEDDING_NAMES[0] else f"{n} (or {EMBEDDING_NAMES[1]})" for n in missing]
-    return CheckReport("TokenFD", missing=missing, unexpected=sorted(unexpected) + conflicts, mis_shaped=sorted(mis_shaped),
-                       ignored=ignored)
+    return CheckReport("TokenFD", missing=missing, unexpected=sorted(unexpected) + conflicts,
+                       mis_shaped=sorted(mis_shaped), ignored=ignored)
 
 
 def convert_state_dict(state: dict[str, torch.Tensor], config: TokenFDConfig,

@@ -29,7 +29,8 @@ SPECIAL_TOKENS = (UNK, BOS, EOS, IM_START, IM_END, "<|action_start|>", "<|action
                   "</box>")
 TOKENIZER_FILE = "tokenizer.json"
 # InternVL2.5's default system message (kept configurable: PromptBuilder(system_message=...)).
-DEFAULT_SYSTEM_MESSAGE = "你是书生·万象，英文名是InternVL，是由上海人工智能实验室、清华大学及多家合作单位联合开发的多模态大语言模型。"
+DEFAULT_SYSTEM_MESSAGE = ("你是书生·万象，英文名是InternVL，"
+                          "是由上海人工智能实验室、清华大学及多家合作单位联合开发的多模态大语言模型。")
 
 
 class Tokenizer:

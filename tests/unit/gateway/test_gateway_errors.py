@@ -23,7 +23,8 @@ def test_triton_errors_map_to_typed_errors(message, status, code):
 
 
 def test_mapped_client_fault_keeps_message_without_prefix():
-    error = map_triton_exception(InferenceServerException("[query_too_long] 99 tokens", status="StatusCode.INVALID_ARGUMENT"))
+    error = map_triton_exception(InferenceServerException("[query_too_long] 99 tokens",
+                                                          status="StatusCode.INVALID_ARGUMENT"))
     assert error.message == "99 tokens" and error.http_status == 422
 
 

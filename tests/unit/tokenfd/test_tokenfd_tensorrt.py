@@ -58,7 +58,8 @@ def test_plan_matches_onnxruntime(tiny_export, tmp_path):
     rng = np.random.default_rng(0)
     pixels = rng.standard_normal((3, 3, 448, 448), dtype=np.float32)
     queries = rng.standard_normal((3, 5, 32), dtype=np.float32)
-    inputs = {contract.ENC_PIXELS: torch.from_numpy(pixels).cuda(), contract.ENC_QUERY: torch.from_numpy(queries).cuda()}
+    inputs = {contract.ENC_PIXELS: torch.from_numpy(pixels).cuda(),
+              contract.ENC_QUERY: torch.from_numpy(queries).cuda()}
     output = torch.empty((3, 5, 128, 128), dtype=torch.float32, device="cuda")
     for name, tensor in inputs.items():
         context.set_input_shape(name, tuple(tensor.shape))

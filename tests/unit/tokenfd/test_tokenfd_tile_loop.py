@@ -12,8 +12,8 @@ K = 64
 
 
 def _tile_graph(weight: np.ndarray) -> onnx.ModelProto:
-    """(N, 3, K) x, (N, T, K) q -> (N, T, 3), K = 64 (a weight big enough for external data): a per-tile function with a weight and a
-    reduction over the tile's own rows, so mixing tiles up would change the answer."""
+    """(N, 3, K) x, (N, T, K) q -> (N, T, 3), K = 64 (a weight big enough for external data): a per-tile
+    function with a weight and a reduction over the tile's own rows, so mixing tiles up would change the answer."""
     nodes = [helper.make_node("MatMul", ["x", "w"], ["xw"]),
              helper.make_node("Transpose", ["xw"], ["xw_t"], perm=[0, 2, 1]),
              helper.make_node("MatMul", ["q", "xw_t"], ["scores"]),

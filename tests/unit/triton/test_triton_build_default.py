@@ -20,7 +20,8 @@ def test_the_default_build_layout(tokenfd_artifacts):
     assert repository.name == "model_repository"
     manifest = json.loads((repository / MANIFEST).read_text())
     assert manifest["target"] == "cpu"
-    assert manifest["families"]["tokenfd"]["dim"] == json.loads((tokenfd_artifacts.export / "tokenfd.json").read_text())["D"]
+    exported = json.loads((tokenfd_artifacts.export / "tokenfd.json").read_text())
+    assert manifest["families"]["tokenfd"]["dim"] == exported["D"]
     assert (repository / contract.TOKENFD_ENCODER / "1" / "encoder.cpu.onnx").is_file()
     assert (repository / contract.TOKENFD_LOCATE / "1" / "tokenizer.model").is_file()
 

@@ -24,8 +24,10 @@ def test_every_code_crosses_triton_and_comes_back(code):
 
 
 @pytest.mark.parametrize("status,code", [
-    ("StatusCode.UNAVAILABLE", ErrorCode.UPSTREAM_UNAVAILABLE), ("StatusCode.NOT_FOUND", ErrorCode.UPSTREAM_UNAVAILABLE),
-    ("StatusCode.DEADLINE_EXCEEDED", ErrorCode.UPSTREAM_TIMEOUT), ("StatusCode.INTERNAL", ErrorCode.UPSTREAM_ERROR),
+    ("StatusCode.UNAVAILABLE", ErrorCode.UPSTREAM_UNAVAILABLE),
+    ("StatusCode.NOT_FOUND", ErrorCode.UPSTREAM_UNAVAILABLE),
+    ("StatusCode.DEADLINE_EXCEEDED", ErrorCode.UPSTREAM_TIMEOUT),
+    ("StatusCode.INTERNAL", ErrorCode.UPSTREAM_ERROR),
     ("", ErrorCode.UPSTREAM_ERROR),
 ])
 def test_untyped_failures_are_mapped_by_grpc_status(status, code):
