@@ -136,11 +136,11 @@ def measure(sandbox, http: httpx.Client, corpus, images: list[str], rounds: int)
                     Series("best-of-1"), Series(f"best-of-{BEST_OF}"))
     for round_index in range(rounds):
         for _, code in corpus:
-            alternate(round_index, lambda: repeat.direct.seconds.append(direct_render(sandbox, code)),
-                      lambda: repeat.gateway.seconds.append(gateway_render(http, code)))
+            alternate(round_index, lambda code=code: repeat.direct.seconds.append(direct_render(sandbox, code)),
+                      lambda code=code: repeat.gateway.seconds.append(gateway_render(http, code)))
         for image in images:
-            alternate(round_index, lambda: repeat.best_of_one.seconds.append(image_to_code(http, image, 1)),
-                      lambda: repeat.best_of_n.seconds.append(image_to_code(http, image, BEST_OF)))
+            alternate(round_index, lambda image=image: repeat.best_of_one.seconds.append(image_to_code(http, image, 1)),
+                      lambda image=image: repeat.best_of_n.seconds.append(image_to_code(http, image, BEST_OF)))
     return repeat
 
 

@@ -198,7 +198,7 @@ def measure_grpc(client, corpus, rounds: int) -> tuple[Series, Series, tuple[flo
         for concurrency, series in ((1, one), (4, four)):
             started = time.perf_counter()
             with ThreadPoolExecutor(concurrency) as executor:
-                list(executor.map(lambda c: render(c, series), codes))
+                list(executor.map(lambda c, series=series: render(c, series), codes))
             elapsed[concurrency] += time.perf_counter() - started
             counts[concurrency] += len(codes)
     return one, four, (counts[1] / elapsed[1], counts[4] / elapsed[4])

@@ -13,8 +13,8 @@ taken against baselines measured in the same invocation:
 * gateway + Triton overhead vs in-process ONNX Runtime at batch 1 (target <= 15%).
 
 Equal threads. Every path computes the encoder's one function (pixels + query embeddings
--> similarity maps; PyTorch runs modeling.SimilarityEncoder, ONNX Runtime its exports) with the same intra-op thread count,
-`--threads` (default: the cores this process may run on), and one inter-op thread:
+-> similarity maps; PyTorch runs modeling.SimilarityEncoder, ONNX Runtime its exports) with
+the same intra-op thread count, `--threads` (default: the cores this process may run on), and one inter-op thread:
 torch.set_num_threads / torch.set_num_interop_threads(1); ONNX Runtime sessions built
 by the served encoder's own `create_session` (intra_op_num_threads, inter_op_num_threads
 = 1, sequential execution, all graph optimisations; checked on each session); Triton's
@@ -43,6 +43,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -237,8 +238,8 @@ def bench_torch(encoder, implementation: str, label: str, dim: int, settings: Se
     results = []
     for batch in settings.batches:
         pixels, query = _inputs(batch, dim)
-        results.append(Measurement(label, batch, repeat,
-                                   _timed(lambda: run_torch(encoder, pixels, query), settings)))
+        timed = _timed(lambda pixels=pixels, query=query: run_torch(encoder, pixels, query), settings)
+        results.append(Measurement(label, batch, repeat, timed))
     return results
 
 
@@ -250,7 +251,8 @@ def bench_onnxruntime(session, label: str, dim: int, settings: Settings, repeat:
     results = []
     for batch in settings.batches:
         feeds = _feeds(*_inputs(batch, dim))
-        results.append(Measurement(label, batch, repeat, _timed(lambda: session.run(None, feeds), settings)))
+        timed = _timed(lambda feeds=feeds: session.run(None, feeds), settings)
+        results.append(Measurement(label, batch, repeat, timed))
     return results
 
 
@@ -276,7 +278,7 @@ def bench_triton(client, dim: int, settings: Settings, repeat: int) -> list[Meas
         inputs[0].set_data_from_numpy(pixels)
         inputs[1].set_data_from_numpy(query)
         outputs = [grpcclient.InferRequestedOutput(contract.ENC_SIMILARITY)]
-        run = lambda: client.infer(contract.TOKENFD_ENCODER, inputs, outputs=outputs)  # noqa: E731
+        run = partial(client.infer, contract.TOKENFD_ENCODER, inputs, outputs=outputs)
         results.append(Measurement(TRITON, batch, repeat, _timed(run, settings)))
     return results
 
@@ -310,7 +312,7 @@ def bench_gateway(client, settings: Settings, repeat: int) -> list[Measurement]:
             samples = _timed(one, settings)
         else:
             with ThreadPoolExecutor(batch) as pool:
-                samples = _timed(lambda: list(pool.map(lambda _: one(), range(batch))), settings)
+                samples = _timed(lambda batch=batch: list(pool.map(lambda _: one(), range(batch))), settings)
         results.append(Measurement(GATEWAY, batch, repeat, samples))
     return results
 
@@ -428,9 +430,9 @@ def summarise(measurements: list[Measurement], peaks: list[dict], paired: list[d
     for path in paths:
         for batch in settings.batches:
             latency = per_repeat(path, batch, lambda s, r: 1000 * s)
-            tiles = per_repeat(path, batch, lambda s, r: batch / s)
-            rate = per_repeat(path, batch, lambda s, r: gflops(s, batch))
-            percent = per_repeat(path, batch, lambda s, r: 100 * gflops(s, batch) / peak[r])
+            tiles = per_repeat(path, batch, lambda s, r, batch=batch: batch / s)
+            rate = per_repeat(path, batch, lambda s, r, batch=batch: gflops(s, batch))
+            percent = per_repeat(path, batch, lambda s, r, batch=batch: 100 * gflops(s, batch) / peak[r])
             rows.append(f"| {path} | {threads_of.get(path, f'{t} / 1')} | {batch} | {latency.format('', 1)} | "
                         f"{tiles.format('', 2)} | {rate.format('', 1)} | {percent.format('%', 0)} |")
             table_data.append({"path": path, "batch": batch, **{name: asdict(s) for name, s in (
@@ -449,7 +451,7 @@ def summarise(measurements: list[Measurement], peaks: list[dict], paired: list[d
         target(f"ONNX Runtime vs PyTorch SDPA speed, batch {batch}", s, "x", 2,
                f">= {TARGET_SPEEDUP}x", s.meets(TARGET_SPEEDUP))
     for batch in settings.batches:
-        s = per_repeat(ORT, batch, lambda v, r: 100 * gflops(v, batch) / peak[r])
+        s = per_repeat(ORT, batch, lambda v, r, batch=batch: 100 * gflops(v, batch) / peak[r])
         target(f"ONNX Runtime % of matmul peak, batch {batch}", s, "%", 0,
                f">= {TARGET_PEAK_PERCENT:.0f}%", s.meets(TARGET_PEAK_PERCENT))
     s = summarize(100 * p["overhead"] for p in paired)
@@ -488,8 +490,8 @@ def summarise(measurements: list[Measurement], peaks: list[dict], paired: list[d
         f"encoder's `create_session`); Triton's `tokenfd_encoder` runs that same session in its python-backend "
         f"stub with `intra_op_threads={t}` set in its model config. Not bounded by `--threads`: tritonserver's "
         f"own threads, `tokenfd_locate` and the gateway (image decode, tiling, tokenizer) in their processes",
-        "- PyTorch runs the module the portable graph is exported from (`SimilarityEncoder`), fp32, `inference_mode`; attention "
-        "switched with transformers' `set_attn_implementation` (\"sdpa\": "
+        "- PyTorch runs the module the portable graph is exported from (`SimilarityEncoder`), fp32, `inference_mode`; "
+        "attention switched with transformers' `set_attn_implementation` (\"sdpa\": "
         "`torch.nn.functional.scaled_dot_product_attention`; \"eager\": matmul, softmax, matmul)",
         "- max abs deviation of the similarity maps from ONNX Runtime fp32 (cosine units) on "
         f"{DEVIATION_TILES} random tiles: " + ", ".join(f"{label} {value:.2g}" for label, value in deviations.items()),
@@ -498,8 +500,8 @@ def summarise(measurements: list[Measurement], peaks: list[dict], paired: list[d
         "transposed convolution as four sub-pixel convolutions, the head run per output phase, tiles one at a "
         "time in an ONNX Loop); "
         "\"portable graph\" is `encoder.onnx` (opset 18, what TensorRT reads) in the same session settings",
-        "- int8 is dynamic quantisation of the cpu graph's MatMul weights; its GFLOP/s count the same operations as fp32, "
-        "so its percentage of the fp32 matmul peak is not a hardware efficiency",
+        "- int8 is dynamic quantisation of the cpu graph's MatMul weights; its GFLOP/s count the same operations as "
+        "fp32, so its percentage of the fp32 matmul peak is not a hardware efficiency",
     ]
     markdown = "\n\n".join(header) + "\n\n" + "\n".join(rows) + "\n\n" + "\n".join(targets) + "\n\n" + "\n".join(notes)
     data = {"settings": asdict(settings), "versions": found_versions, "flops_per_tile": flops_per_tile,

@@ -147,7 +147,7 @@ def test_the_pull_policy_is_a_value():
 
 def test_every_pod_is_selected_by_a_network_policy(rendered):
     policies = by_kind(rendered, "NetworkPolicy")
-    for name, spec in pod_specs(rendered):
+    for name, _ in pod_specs(rendered):
         labels = next(o for o in rendered if o["metadata"]["name"] == name and o["kind"] == "Deployment") \
             ["spec"]["template"]["metadata"]["labels"]
         assert any(p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()

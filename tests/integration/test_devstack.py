@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -20,6 +21,9 @@ from PIL import Image, ImageDraw
 
 from services.common.net import find_free_ports, port_is_free
 from services.triton.launcher import process_group_members
+
+if TYPE_CHECKING:  # imported where used, like the module's other names
+    from services.devstack import Component
 
 PORT_SETTINGS = ["PERCEPT_TRITON_HTTP_PORT", "PERCEPT_TRITON_GRPC_PORT", "PERCEPT_TRITON_METRICS_PORT",
                  "PERCEPT_SANDBOX_GRPC_PORT", "PERCEPT_SANDBOX_METRICS_PORT", "PERCEPT_CODEPERCEPTION_GRPC_PORT",
@@ -30,7 +34,7 @@ class Stack:
     """`python -m services.devstack up` on free ports, its output collected by a reader thread."""
 
     def __init__(self, artifacts: Path, state_dir: Path, **settings: str) -> None:
-        self.ports = dict(zip(PORT_SETTINGS, find_free_ports(len(PORT_SETTINGS))))
+        self.ports = dict(zip(PORT_SETTINGS, find_free_ports(len(PORT_SETTINGS)), strict=True))
         self.state_dir = state_dir
         env = {**os.environ, **{name: str(port) for name, port in self.ports.items()},
                "PERCEPT_DEVSTACK_DIR": str(state_dir), **settings}
@@ -228,7 +232,7 @@ def test_a_malformed_setting_stops_make_up_before_anything_starts(tmp_path):
 
 # --- the supervisor's restart policy, on small real processes (an HTTP server per component) ---
 
-def _http_server(name: str, port: int) -> "Component":
+def _http_server(name: str, port: int) -> Component:
     from services.devstack import Component
 
     return Component(name=name, command=[sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],

@@ -22,7 +22,7 @@ from ..config import SandboxConfig
 from ..errors import InvalidRequest, IsolationUnavailable, QueueFull, SandboxUnavailable
 from ..isolation import active_layers
 from ..render import wire
-from ..render.results import ImageFormat, RenderOptions, RenderResult
+from ..render.results import DEFAULT_OPTIONS, ImageFormat, RenderOptions, RenderResult
 from .exchange import run_render
 from .metrics import Metrics
 from .runtime import RuntimeDir
@@ -259,7 +259,7 @@ class SandboxPool:
         waves = 1 + self.config.queue_size // max(1, self.config.workers)
         return int(max(100, min(30_000, typical * waves * 1000)))
 
-    def render(self, code: str, options: RenderOptions = RenderOptions()) -> RenderResult:
+    def render(self, code: str, options: RenderOptions = DEFAULT_OPTIONS) -> RenderResult:
         try:
             timeout_s = self.validate(code, options)
         except InvalidRequest:

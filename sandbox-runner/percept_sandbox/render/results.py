@@ -28,6 +28,9 @@ class RenderOptions:
     trace: bool = True
 
 
+DEFAULT_OPTIONS = RenderOptions()  # frozen, so one shared instance is a safe default argument
+
+
 @dataclass(frozen=True)
 class RenderedFigure:
     index: int  # creation order, from 0

@@ -25,7 +25,7 @@ from .protocol import (
     safe_str,
     type_name,
 )
-from .results import RenderedFigure, RenderOptions, Status
+from .results import DEFAULT_OPTIONS, RenderedFigure, RenderOptions, Status
 
 # Generous limits for trusted in-process use (the jail's come from SandboxConfig.render_limits()).
 IN_PROCESS_LIMITS = RenderLimits(max_figures=64, max_figure_pixels=10**9, max_image_bytes=10**10,
@@ -91,7 +91,7 @@ def restored_matplotlib():
             plt.close("all")
 
 
-def render_in_process(code: str, options: RenderOptions = RenderOptions(),
+def render_in_process(code: str, options: RenderOptions = DEFAULT_OPTIONS,
                       limits: RenderLimits = IN_PROCESS_LIMITS) -> RenderOutput:
     """The render sequence in this process, without any isolation; matplotlib restored after."""
     with restored_matplotlib() as recorder:

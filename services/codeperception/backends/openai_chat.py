@@ -115,8 +115,8 @@ class OpenAIChatBackend:
         try:
             response = await self._post(self.body(prepared, options), timeout, timeout_s)
         except httpx.TimeoutException:
-            raise PerceptError(ErrorCode.DEADLINE_EXCEEDED,
-                               f"the generation backend did not answer within the deadline ({timeout_s:.1f}s)")
+            raise PerceptError(ErrorCode.DEADLINE_EXCEEDED, "the generation backend did not answer within the "
+                               f"deadline ({timeout_s:.1f}s)") from None
         except httpx.TransportError as exc:
             raise PerceptError(ErrorCode.UPSTREAM_UNAVAILABLE,
                                f"the generation backend cannot be reached ({type(exc).__name__})") from None

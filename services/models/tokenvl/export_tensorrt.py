@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.models.tensorrt import TensorRTUnavailable, build_engine, gpu_present
+from services.models.tensorrt import Shapes, TensorRTUnavailable, build_engine, gpu_present
 from services.models.tokenfd.export_tensorrt import Profile
 from services.models.tokenvl import config as model_config
 from services.models.tokenvl.artifacts import VISION_ONNX_FILE, VISION_PIXELS, VISION_PLAN_FILE
@@ -32,6 +32,9 @@ def build_vision_plan(export_dir: str | Path, plan_path: str | Path | None = Non
     plan_path = Path(plan_path) if plan_path else export_dir / VISION_PLAN_FILE
     profile = profile or vision_profile()
     side = model_config.TILE_SIZE
-    shapes = lambda network: {VISION_PIXELS: tuple((n, 3, side, side) for n in profile.tiles)}
+
+    def shapes(network) -> Shapes:
+        return {VISION_PIXELS: tuple((n, 3, side, side) for n in profile.tiles)}
+
     return build_engine(export_dir / VISION_ONNX_FILE, plan_path, shapes, fp16=fp16,
                         workspace_bytes=workspace_bytes)

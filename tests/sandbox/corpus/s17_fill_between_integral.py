@@ -3,7 +3,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.integrate import quad
 
-f = lambda x: 0.5 * x ** 2 - x + 2
+
+def f(x):
+    return 0.5 * x ** 2 - x + 2
+
+
 a, b = 0.5, 3.0
 area, _ = quad(f, a, b)
 x = np.linspace(-0.5, 4, 300)

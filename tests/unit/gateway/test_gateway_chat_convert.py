@@ -107,7 +107,7 @@ def test_stop_strings():
     assert stop_strings(None) == () and stop_strings("a") == ("a",) and stop_strings(["a", "b"]) == ("a", "b")
     for stop in (["a"] * 5, "", ["a", ""]):  # more than four, or an empty one: refused by the schema
         body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "x"}], "stop": stop}).encode()
-        assert _refusal(lambda: parse_chat_request(body)).details["param"].startswith("stop")
+        assert _refusal(lambda body=body: parse_chat_request(body)).details["param"].startswith("stop")
 
 
 def _tensors(request: GenerationRequest) -> dict:

@@ -73,7 +73,7 @@ def test_data_uris():
     assert decode_data_uri(f"data:image/png;base64,{encoded}", "p") == IMAGE
     assert decode_data_uri(f"data:;base64,{encoded}", "p") == IMAGE
     for bad in ("data:image/png,rawtext", f"data:text/plain;base64,{encoded}", "data:image/png;base64,@@@"):
-        assert _code(lambda: decode_data_uri(bad, "p")) is ErrorCode.INVALID_IMAGE
+        assert _code(lambda bad=bad: decode_data_uri(bad, "p")) is ErrorCode.INVALID_IMAGE
 
 
 def test_origins_are_matched_exactly():

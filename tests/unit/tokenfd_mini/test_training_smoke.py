@@ -39,7 +39,7 @@ def test_engine_writes_pages_with_a_mask_per_token(corpus):
         assert len(record["tokens"]) > 10 and len(record["words"]) > 5
         drawn = set(np.unique(labels)) - {0}
         assert len(drawn) >= 0.8 * len(record["tokens"])      # small tokens may be overdrawn by neighbours
-        for token_id, word, x0, y0, x1, y1 in record["tokens"]:
+        for _, word, x0, y0, x1, y1 in record["tokens"]:
             wx0, wy0, wx1, wy1 = record["words"][word]["box"]
             assert wx0 - 1 <= x0 < x1 <= wx1 + 1 and wy0 - 1 <= y0 < y1 <= wy1 + 1
 
@@ -53,7 +53,7 @@ def test_pdf_and_pil_pages_give_the_same_words_tokens():
         for index, word in enumerate(page.words[:50]):
             ids, _ = model.encode_query(word.text)
             assert [t.id for t in page.tokens if t.word == index] == [i for i, p in zip(ids, model.encode_query(
-                word.text)[1]) if p != "\u2581"]
+                word.text)[1], strict=True) if p != "\u2581"]
 
 
 def test_training_runs_resumes_and_loads_through_the_tokenfd_loader(corpus, tmp_path):

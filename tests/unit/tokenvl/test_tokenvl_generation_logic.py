@@ -56,9 +56,14 @@ def test_stop_strings_hold_back_a_possible_start_and_cut_at_the_match():
 def test_sampling_options():
     logits = np.array([0.1, 3.0, 2.9, -1.0, 2.0])
     assert Sampler(SamplingOptions())(logits) == 1
-    draws = lambda seed, **o: [Sampler(SamplingOptions(temperature=1.0, seed=seed, **o))(logits) for _ in range(1)]
-    seq = lambda seed, **o: (lambda s: [s(logits) for _ in range(30)])(
-        Sampler(SamplingOptions(temperature=1.0, seed=seed, **o)))
+
+    def draws(seed, **o):
+        return [Sampler(SamplingOptions(temperature=1.0, seed=seed, **o))(logits) for _ in range(1)]
+
+    def seq(seed, **o):
+        sampler = Sampler(SamplingOptions(temperature=1.0, seed=seed, **o))
+        return [sampler(logits) for _ in range(30)]
+
     assert seq(1) == seq(1) and seq(1) != seq(2)
     assert set(seq(3, top_k=1)) == {1}
     assert set(seq(4, top_k=2)) <= {1, 2} and len(set(seq(4, top_k=2))) == 2
@@ -113,8 +118,14 @@ def test_the_template_is_internvl25_with_256_context_tokens_per_tile(tokenizer):
 def test_any_int64_seed_samples_reproducibly():
     """The contract's SEED is INT64: a negative seed is a seed like any other, not a crash."""
     logits = np.linspace(0.0, 1.0, 50)
-    draw = lambda seed: [Sampler(SamplingOptions(temperature=1.0, seed=seed))(logits) for _ in range(1)]
-    runs = lambda seed: (lambda s: [s(logits) for _ in range(20)])(Sampler(SamplingOptions(temperature=1.0, seed=seed)))
+
+    def draw(seed):
+        return [Sampler(SamplingOptions(temperature=1.0, seed=seed))(logits) for _ in range(1)]
+
+    def runs(seed):
+        sampler = Sampler(SamplingOptions(temperature=1.0, seed=seed))
+        return [sampler(logits) for _ in range(20)]
+
     assert runs(-7) == runs(-7)
     assert runs(-(2 ** 63)) == runs(-(2 ** 63))
     assert runs(-7) != runs(7)
