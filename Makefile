@@ -19,12 +19,13 @@ MODELS_STAMP := $(ARTIFACTS)/.models-built-$(subst /,_,$(or $(CHECKPOINT),tiny))
 export PYTHONPATH := $(CURDIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup protos models up down test test-unit test-integration test-security test-sandbox bench clean
+.PHONY: help setup protos models up down lint test test-unit test-integration test-security test-sandbox bench clean
 
 help:
 	@echo "make up      - set up, build the embedded tiny models, start the whole platform on localhost"
 	@echo "make down    - stop everything 'make up' started"
-	@echo "make test    - set up and run the full test suite"
+	@echo "make test    - set up, lint and run the full test suite"
+	@echo "make lint    - ruff over the whole repository (rules in pyproject.toml); the first step of make test"
 	@echo "make models  - build the tiny seeded checkpoint, ONNX export and Triton model repository"
 	@echo "make bench   - run the benchmarks (results: docs/benchmarks.md)"
 	@echo "make eval-demo  - a small synthetic STEM2Code split scored by percept-eval (reference backend)"
@@ -68,7 +69,11 @@ up: setup models
 down:
 	@test -x $(PY) && $(PY) -m services.devstack down || true
 
-test: setup models
+# Lint first: a finding fails `make test` before the long suite starts.
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: lint setup models
 	$(PY) -m pytest -q tests
 
 test-unit: setup
