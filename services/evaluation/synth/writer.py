@@ -111,7 +111,7 @@ def merge(directory: Path, stem: str, sources: list[Path] | None = None) -> Path
                                  f"{json.loads(line).get('index')}: shards from different corpora or runs")
     images = directory / IMAGES
     images.mkdir(parents=True, exist_ok=True)
-    for path, shard_lines in zip(ordered, lines):
+    for path, shard_lines in zip(ordered, lines, strict=True):
         if path.parent.resolve() != directory.resolve():
             for line in shard_lines:
                 name = _image_of(stem, line)
