@@ -120,15 +120,33 @@ class Generations:
 
     async def complete(self, endpoint: str, request: GenerationRequest, request_id: str,
                        model: str | None = None) -> Completion:
-        start = time.perf_counter()
-        parts, first_at, last = [], None, None
+        answer = Answer()
         async with aclosing(self.stream(endpoint, request, request_id, model)) as chunks:
             async for chunk in chunks:
-                if first_at is None and chunk.text:
-                    first_at = time.perf_counter() - start
-                parts.append(chunk.text)
-                last = chunk
-        assert last is not None  # the client raises when the stream ends without a finish reason
-        return Completion("".join(parts), last.finish_reason, last.prompt_tokens, last.completion_tokens,
-                          first_at, time.perf_counter() - start)
+                answer.add(chunk)
+        return answer.completion()
+
+
+class Answer:
+    """A generation's chunks gathered as they pass (the whole answer, or a stream relayed piece by
+    piece): the text, the time to its first text and the last chunk's finish and usage."""
+
+    def __init__(self) -> None:
+        self._start = time.perf_counter()
+        self._parts: list[str] = []
+        self._first_at: float | None = None
+        self._last: GenerationChunk | None = None
+
+    def add(self, chunk: GenerationChunk) -> None:
+        if self._first_at is None and chunk.text:
+            self._first_at = time.perf_counter() - self._start
+        self._parts.append(chunk.text)
+        self._last = chunk
+
+    def completion(self) -> Completion:
+        last = self._last
+        if last is None or not last.finish_reason:  # the client raises first; a relay may have stopped early
+            raise PerceptError(ErrorCode.UPSTREAM_ERROR, "the generation model ended the stream without an answer")
+        return Completion("".join(self._parts), last.finish_reason, last.prompt_tokens, last.completion_tokens,
+                          self._first_at, time.perf_counter() - self._start)
 

@@ -25,6 +25,8 @@ class VqaOptions(BaseModel):
     top_p: float | None = Field(None, ge=MIN_TOP_P, le=1)
     top_k: int | None = Field(None, ge=0, le=2**31 - 1)
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Makes sampling reproducible (0 or more).")
+    stream: bool = Field(False, description="Send the answer's text as server-sent events while it is generated, "
+                                            "then the response (see docs/api.md).")
 
 
 # The document is either page images or one PDF, never both, and `pages` selects PDF pages only
@@ -78,6 +80,11 @@ class VqaTimings(BaseModel):
     time_to_first_token_s: float | None
     generation_s: float
     total_s: float
+
+
+class VqaDelta(BaseModel):
+    """A streamed piece of the answer (`event: delta`)."""
+    text: str = Field(description="The answer's text generated since the previous delta.")
 
 
 class VqaResponse(BaseModel):
