@@ -1,7 +1,7 @@
-// Ask a document. Page images go to POST /v1/chat/completions with stream=true, so the answer
-// appears as the model writes it; a PDF goes to POST /v1/documents/vqa (the route that reads PDFs,
-// pages chosen server-side), which answers whole. Either way the pages read are shown as thumbnails.
-import { ApiError, errorFromBody, postEvents, postForm } from "./api.js";
+// Ask a document. Page images go to POST /v1/chat/completions with stream=true; a PDF goes to
+// POST /v1/documents/vqa with stream=true (the route that reads PDFs, pages chosen server-side).
+// Either way the answer appears as the model writes it, and the pages read are shown as thumbnails.
+import { ApiError, errorFromBody, postEvents } from "./api.js";
 import { chatModel, loadModels } from "./header.js";
 import { pagePng } from "./pdf.js";
 import { $, el, isPdf, run, seconds } from "./view.js";
@@ -58,12 +58,21 @@ async function askPdf(pdf, pages, question, maxTokens) {
   if (pages) form.append("pages", pages);
   form.append("question", question);
   form.append("max_tokens", String(maxTokens));
-  const response = await postForm("v1/documents/vqa", form);
-  $("ask-answer").textContent = response.answer;
+  form.append("stream", "true");
+  const answer = $("ask-answer");
+  let response = null;
+  // delta events carry the answer's text as it is written; the result event is the whole response.
+  await postEvents("v1/documents/vqa", { form }, ({ event, data }) => {
+    const payload = JSON.parse(data);
+    if (event === "delta") answer.textContent += payload.text;
+    else if (event === "result") response = payload;
+    else if (event === "error") throw errorFromBody(0, payload, null);
+  });
+  if (!response) throw new ApiError("The answer stream ended before it was complete.");
   const t = response.timings;
   $("ask-meta").textContent = `${response.model.name}, finish: ${response.finish_reason}, ` +
     `${response.usage.prompt_tokens} prompt + ${response.usage.completion_tokens} answer tokens, ` +
-    `first token ${seconds(t.time_to_first_token_s)}, total ${seconds(t.total_s)} (answered whole by /v1/documents/vqa)`;
+    `first token ${seconds(t.time_to_first_token_s)}, total ${seconds(t.total_s)} (streamed by /v1/documents/vqa)`;
   thumbnails(await Promise.all(response.pages.map(async (page) => ({
     src: URL.createObjectURL(await pagePng(pdf, page.page, 360)),
     label: `page ${page.page} (${page.width} x ${page.height})`,
