@@ -74,7 +74,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 test: lint setup models
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=20 tests
 
 test-unit: setup
 	$(PY) -m pytest -q tests/unit

@@ -1,5 +1,9 @@
-"""Fixtures of the browser tests: the real stack once per session, one chromium, and per test a fresh
-page whose console errors, uncaught exceptions and requests to any other host fail the test."""
+"""Fixtures of the browser tests: the real stack once for this package, one chromium, and per test a
+fresh page whose console errors, uncaught exceptions and requests to any other host fail the test.
+
+Package scope, not session: Playwright's sync API keeps an event loop running in the main thread
+while it is started, and every later test that calls asyncio.run() would fail if it outlived this
+package."""
 from __future__ import annotations
 
 import pytest
@@ -8,13 +12,13 @@ from playwright.sync_api import sync_playwright
 from tests.browser.support import VIEWPORT, PageWatch, launch, percept_stack, words_pdf, words_png
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack():
     with percept_stack() as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     with sync_playwright() as playwright:
         chromium = launch(playwright)
@@ -47,7 +51,7 @@ def watched(browser, stack):
     closed_clean(context, watch)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def documents(tmp_path_factory, stack):
     """Fixture files to upload: a page with words, a two-page PDF, a STEM figure of the sample dataset."""
     folder = tmp_path_factory.mktemp("ui-documents")
