@@ -17,6 +17,8 @@ import numpy as np
 from PIL import Image
 
 from services.common.net import find_free_ports
+from services.triton import generation as contract
+from tests.prometheus_text import sample_total, scrape
 
 
 @contextmanager
@@ -74,3 +76,25 @@ def png_header_only(width: int, height: int) -> bytes:
 def truncated_png() -> bytes:
     data = png(300, 300, seed=3)
     return data[: len(data) // 2]
+
+
+# --- the tokenvl model's own gauges on Triton's metrics (model_repository/tokenvl) ----------------------
+
+def _tokenvl_metric(triton_server, name: str) -> float:
+    return sample_total(scrape(triton_server.metrics_url), name, {"model": contract.TOKENVL_MODEL}) or 0.0
+
+
+def tokenvl_in_flight(triton_server) -> float:
+    return _tokenvl_metric(triton_server, contract.IN_FLIGHT_METRIC)
+
+
+def tokenvl_cancelled(triton_server) -> float:
+    return _tokenvl_metric(triton_server, contract.CANCELLED_METRIC)
+
+
+def tokenvl_settled(triton_server, timeout_s: float = 10.0) -> float:
+    """The tokenvl model's in-flight gauge once it has come down (or what it reads at `timeout_s`)."""
+    deadline = time.monotonic() + timeout_s
+    while (count := tokenvl_in_flight(triton_server)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return count

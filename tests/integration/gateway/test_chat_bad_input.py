@@ -5,18 +5,23 @@ back at 0, and a stream the client left is counted as cancelled by the model its
 from __future__ import annotations
 
 import base64
-import time
 
 import httpx
 import pytest
 
 from services.triton import generation as contract
-from tests.integration.gateway.support import png, png_header_only, running_gateway
+from tests.integration.gateway.support import (
+    png,
+    png_header_only,
+    running_gateway,
+    tokenvl_cancelled,
+    tokenvl_in_flight,
+    tokenvl_settled,
+)
 from tests.prometheus_text import sample_total, scrape
 
 CHAT = "/v1/chat/completions"
 MODEL_LABELS = {"model": contract.TOKENVL_MODEL}
-CANCELLED_METRIC = "percept_generations_cancelled_total"  # the tokenvl model's (model_repository/tokenvl)
 
 
 @pytest.fixture(scope="module")
@@ -49,17 +54,6 @@ def _refused(response: httpx.Response, status: int, code: str) -> dict:
     return error
 
 
-def _in_flight(triton_server) -> float:
-    return sample_total(scrape(triton_server.metrics_url), contract.IN_FLIGHT_METRIC, MODEL_LABELS) or 0.0
-
-
-def _settled(triton_server, timeout_s: float = 10.0) -> float:
-    deadline = time.monotonic() + timeout_s
-    while (count := _in_flight(triton_server)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return count
-
-
 @pytest.mark.parametrize("content, code, param", [
     ([_image(b"not an image at all")], "invalid_image", "messages.0.content.0.image_url"),
     ([_image(png(8, 8)[:40])], "invalid_image", "messages.0.content.0.image_url"),
@@ -76,7 +70,7 @@ def test_an_over_long_prompt_is_refused_by_the_model_as_context_length_exceeded(
     error = _refused(_chat(http, "lorem ipsum dolor " * 4000, max_tokens=8), 400, "context_length_exceeded")
     assert "context" in error["message"]
     _refused(_chat(http, "lorem ipsum dolor " * 4000, max_tokens=8, stream=True), 400, "context_length_exceeded")
-    assert _settled(triton_server) == 0
+    assert tokenvl_settled(triton_server) == 0
 
 
 def test_max_tokens_and_unknown_models(http):
@@ -85,7 +79,7 @@ def test_max_tokens_and_unknown_models(http):
 
 
 def test_a_client_that_leaves_mid_stream_cancels_the_generation(gateway, triton_server):
-    before = sample_total(scrape(triton_server.metrics_url), CANCELLED_METRIC, MODEL_LABELS) or 0.0
+    before = tokenvl_cancelled(triton_server)
     body = {"model": contract.TOKENVL_MODEL, "stream": True, "max_tokens": 3000, "temperature": 1.0, "seed": 1,
             "messages": [{"role": "user", "content": [_image(png(96, 64)), {"type": "text", "text": "Go on."}]}]}
     with httpx.Client(base_url=gateway, timeout=120) as client:
@@ -93,10 +87,10 @@ def test_a_client_that_leaves_mid_stream_cancels_the_generation(gateway, triton_
             assert response.status_code == 200
             lines = response.iter_lines()
             assert next(lines).startswith("data: ")  # the role chunk: the stream runs
-            assert _in_flight(triton_server) >= 1     # ... and so does the generation
+            assert tokenvl_in_flight(triton_server) >= 1     # ... and so does the generation
         # leaving the block closes the connection mid-stream
-    assert _settled(triton_server) == 0
-    after = sample_total(scrape(triton_server.metrics_url), CANCELLED_METRIC, MODEL_LABELS) or 0.0
+    assert tokenvl_settled(triton_server) == 0
+    after = tokenvl_cancelled(triton_server)
     assert after == before + 1  # stopped because the client left, not finished
     metrics = scrape(f"{gateway}/metrics")
     assert sample_total(metrics, "percept_gateway_generations_total", {"outcome": "cancelled", "endpoint": "chat"}) == 1

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 
 import httpx
 import pytest
 
 from services.triton import generation as contract
-from tests.integration.gateway.support import png, running_gateway, truncated_png
+from tests.integration.gateway.support import (
+    png,
+    running_gateway,
+    tokenvl_cancelled,
+    tokenvl_in_flight,
+    tokenvl_settled,
+    truncated_png,
+)
 from tests.prometheus_text import sample_total, scrape
 from tests.unit.gateway.pdf_samples import corrupt_pdf, pdf_with_pages
 
 VQA = "/v1/documents/vqa"
 MODEL_LABELS = {"model": contract.TOKENVL_MODEL}
-CANCELLED_METRIC = "percept_generations_cancelled_total"  # the tokenvl model's (model_repository/tokenvl)
 
 
 @pytest.fixture(scope="module")
@@ -50,17 +55,6 @@ def _streamed(http: httpx.Client, **request) -> tuple[list[str], list[tuple[str,
         assert payload.pop("type") == name
         events.append((name, payload))
     return lines, events
-
-
-def _in_flight(triton_server) -> float:
-    return sample_total(scrape(triton_server.metrics_url), contract.IN_FLIGHT_METRIC, MODEL_LABELS) or 0.0
-
-
-def _settled(triton_server, timeout_s: float = 10.0) -> float:
-    deadline = time.monotonic() + timeout_s
-    while (count := _in_flight(triton_server)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return count
 
 
 FIRST, SECOND = png(120, 80, seed=1), png(64, 96, seed=2)
@@ -109,7 +103,7 @@ def test_a_refused_streamed_request_is_a_typed_error_not_a_stream(http, triton_s
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     assert response.json()["error"]["code"] in ((code,) if isinstance(code, str) else code)
-    assert _settled(triton_server) == 0
+    assert tokenvl_settled(triton_server) == 0
 
 
 def test_stream_in_json_is_a_boolean(http):
@@ -119,7 +113,7 @@ def test_stream_in_json_is_a_boolean(http):
 
 
 def test_a_client_that_leaves_mid_stream_cancels_the_generation(gateway, triton_server):
-    before = sample_total(scrape(triton_server.metrics_url), CANCELLED_METRIC, MODEL_LABELS) or 0.0
+    before = tokenvl_cancelled(triton_server)
     with httpx.Client(base_url=gateway, timeout=120) as client:
         with client.stream("POST", VQA, data={"question": "Describe everything.", "max_tokens": "2000",
                                               "temperature": "1.0", "seed": "1", "stream": "true"},
@@ -127,10 +121,10 @@ def test_a_client_that_leaves_mid_stream_cancels_the_generation(gateway, triton_
             assert response.status_code == 200
             lines = response.iter_lines()
             assert next(lines) == "event: delta"  # the answer streams ...
-            assert _in_flight(triton_server) >= 1  # ... and so does the generation
+            assert tokenvl_in_flight(triton_server) >= 1  # ... and so does the generation
         # leaving the block closes the connection mid-stream
-    assert _settled(triton_server) == 0
-    after = sample_total(scrape(triton_server.metrics_url), CANCELLED_METRIC, MODEL_LABELS) or 0.0
+    assert tokenvl_settled(triton_server) == 0
+    after = tokenvl_cancelled(triton_server)
     assert after == before + 1  # stopped because the client left, not finished
     metrics = scrape(f"{gateway}/metrics")
     assert sample_total(metrics, "percept_gateway_generations_total", {"outcome": "cancelled", "endpoint": "vqa"}) == 1
