@@ -28,6 +28,7 @@ def _build_lut() -> np.ndarray:
 
 
 COLORMAP = _build_lut()  # (256, 3)
+_PALETTE = COLORMAP.tobytes()  # PIL's palette layout: r, g, b of level 0, then of level 1, ...
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,13 @@ def heatmap_size(image_size: tuple[int, int], max_side: int) -> tuple[int, int]:
 
 
 def heatmap_png(grid: np.ndarray, size: tuple[int, int]) -> bytes:
+    """A palette PNG: one byte per pixel indexing the colour ramp (a third of an RGB image's bytes to
+    compress) at zlib's fastest level; the heatmap is a smooth upsampled grid, which compresses well anyway."""
     levels = Image.fromarray(np.round(minmax_normalise(grid) * 255).astype(np.uint8), mode="L")
     levels = levels.resize(size, Image.Resampling.BILINEAR)
-    coloured = COLORMAP[np.asarray(levels)]
+    levels.putpalette(_PALETTE, rawmode="RGB")  # an "L" image given a palette becomes a "P" image
     buffer = io.BytesIO()
-    Image.fromarray(coloured, mode="RGB").save(buffer, format="PNG", optimize=False, compress_level=3)
+    levels.save(buffer, format="PNG", optimize=False, compress_level=1)
     return buffer.getvalue()
 
 
@@ -68,7 +71,7 @@ def heatmap_png_base64(grid: np.ndarray, size: tuple[int, int]) -> str:
     return base64.b64encode(heatmap_png(grid, size)).decode("ascii")
 
 
-def boxes_above(grid: np.ndarray, threshold: float, image_size: tuple[int, int], *, max_boxes: int) -> list[Box]:
+def components(grid: np.ndarray, threshold: float, image_size: tuple[int, int]) -> list[Box]:
     """Connected regions of `grid > threshold`, in image pixel coordinates, best score first.
 
     The stitched grid covers the whole image (the image was resized to the tile grid),
@@ -86,4 +89,9 @@ def boxes_above(grid: np.ndarray, threshold: float, image_size: tuple[int, int],
                  y1=region[0].stop * sy, score=float(score))
              for region, score in zip(slices, np.atleast_1d(scores), strict=True)]
     boxes.sort(key=lambda b: b.score, reverse=True)
-    return boxes[:max_boxes]
+    return boxes
+
+
+def boxes_above(grid: np.ndarray, threshold: float, image_size: tuple[int, int], *, max_boxes: int) -> list[Box]:
+    """The best `max_boxes` of `components`."""
+    return components(grid, threshold, image_size)[:max_boxes]
