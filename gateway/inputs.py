@@ -26,7 +26,7 @@ from services.common.images import ImageHeader, check_image_header
 from services.common.queries import validate_query
 
 from .dependencies import get_settings
-from .schemas import LocateFormFields, LocateJsonRequest, LocateOptions
+from .schemas import LocateJsonRequest, LocateOptions
 from .settings import GatewaySettings
 
 
@@ -208,7 +208,7 @@ async def read_body(request: Request, shape: BodyShape, max_bytes: int) -> Parse
     return await _from_multipart(request, shape)
 
 
-_LOCATE_BODY = BodyShape(json_model=LocateJsonRequest, fields_model=LocateFormFields, binary=("image",),
+_LOCATE_BODY = BodyShape(json_model=LocateJsonRequest, fields_model=LocateOptions, binary=("image",),
                          required_binary=("image",))
 
 

@@ -1,10 +1,8 @@
 """Request and response models: the OpenAPI document is generated from these."""
 from __future__ import annotations
 
-import re
 import typing
 from enum import Enum
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
@@ -22,13 +20,6 @@ class HeatmapFormat(str, Enum):
 QUERY_PATTERN = r"^[^\x00-\x08\x0a-\x1f]*[^\s\x00-\x1f][^\x00-\x08\x0a-\x1f]*$"
 
 
-MAX_MATCHES = 100          # most whole-query matches a request may ask for
-MAX_HEATMAP_TOKENS = 16    # most token indices in heatmap_tokens
-# heatmap_tokens in a form: comma-separated indices ("0,2"). Not one field per index: a form cannot tell one
-# field from a one-item list, so the document could not state which it is.
-HEATMAP_TOKENS_TEXT = rf"^[0-9]{{1,6}}(,[0-9]{{1,6}}){{0,{MAX_HEATMAP_TOKENS - 1}}}$"
-
-
 class LocateOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -38,15 +29,8 @@ class LocateOptions(BaseModel):
     max_tiles: int | None = Field(None, ge=1, description="Largest tile grid (default: the model's).")
     heatmap_format: HeatmapFormat = HeatmapFormat.png
     threshold: float | None = Field(None, ge=-1.0, le=1.0,
-                                    description="Cosine-similarity threshold for boxes and matches (default 0.2).")
+                                    description="Cosine-similarity threshold for boxes (default 0.2).")
     max_boxes: int = Field(20, ge=0, le=500, description="Most boxes returned per token.")
-    max_matches: int = Field(10, ge=0, le=MAX_MATCHES, description="Most matches of the whole query returned.")
-    heatmap_tokens: list[Annotated[int, Field(ge=0)]] | None = Field(
-        None, max_length=MAX_HEATMAP_TOKENS,
-        description="Indices of the tokens whose heatmaps are returned (default: every token's); an index past "
-                    "the query's last token selects nothing.")
-    heatmap_max_side: int | None = Field(None, ge=16, description="Longest side of a PNG heatmap, in pixels "
-                                                                  "(default and cap: the gateway's setting).")
 
 
 # A 64x48 PNG: the documented example, which Swagger UI pre-fills and the contract fuzzer sends.
@@ -96,27 +80,10 @@ class LocateJsonRequest(LocateOptions, JsonBody):
                        description="The image file (PNG, JPEG, WebP, BMP, TIFF, GIF), base64-encoded.")
 
 
-class LocateFormFields(LocateOptions):
-    """The text fields of a multipart locate request, as inputs.py reads them (converted laxly)."""
-
-    @field_validator("heatmap_tokens", mode="before")
-    @classmethod
-    def _comma_separated(cls, value):
-        if isinstance(value, str):
-            if re.fullmatch(HEATMAP_TOKENS_TEXT, value) is None:
-                raise ValueError(f"comma-separated token indices (at most {MAX_HEATMAP_TOKENS}), e.g. 0,2")
-            return value.split(",")
-        return value
-
-
 class LocateMultipartRequest(LocateOptions):
     """The multipart form of a locate request (documentation only: inputs.py reads the form)."""
 
     image: bytes = Field(description="The image file (PNG, JPEG, WebP, BMP, TIFF, GIF).")
-    heatmap_tokens: str | None = Field(None, pattern=HEATMAP_TOKENS_TEXT,
-                                       description="Comma-separated indices of the tokens whose heatmaps are "
-                                                   "returned, e.g. `0,2` (default: every token's); an index past "
-                                                   "the query's last token selects nothing.")
 
 
 class ErrorBody(BaseModel):
@@ -184,22 +151,11 @@ class Timings(BaseModel):
     total_s: float
 
 
-class QueryMatch(BaseModel):
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    score: float = Field(description="Mean of the chained token regions' peak cosine similarities.")
-    tokens: list[int] = Field(description="Indices of the query's tokens in the match, in order.")
-
-
 class LocateResponse(BaseModel):
     request_id: str
     model: ModelRef
     query: str
     threshold: float
-    matches: list[QueryMatch] = Field(description="Places where the query's tokens stand together, in order, "
-                                                  "along a text line: one box each, best score first.")
     tokens: list[TokenResult]
     grid: GridInfo
     image: ImageInfo
