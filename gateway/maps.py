@@ -28,7 +28,6 @@ def _build_lut() -> np.ndarray:
 
 
 COLORMAP = _build_lut()  # (256, 3)
-_PALETTE = COLORMAP.tobytes()  # PIL's palette layout: r, g, b of level 0, then of level 1, ...
 
 
 @dataclass(frozen=True)
@@ -57,13 +56,11 @@ def heatmap_size(image_size: tuple[int, int], max_side: int) -> tuple[int, int]:
 
 
 def heatmap_png(grid: np.ndarray, size: tuple[int, int]) -> bytes:
-    """A palette PNG: one byte per pixel indexing the colour ramp (a third of an RGB image's bytes to
-    compress) at zlib's fastest level; the heatmap is a smooth upsampled grid, which compresses well anyway."""
     levels = Image.fromarray(np.round(minmax_normalise(grid) * 255).astype(np.uint8), mode="L")
     levels = levels.resize(size, Image.Resampling.BILINEAR)
-    levels.putpalette(_PALETTE, rawmode="RGB")  # an "L" image given a palette becomes a "P" image
+    coloured = COLORMAP[np.asarray(levels)]
     buffer = io.BytesIO()
-    levels.save(buffer, format="PNG", optimize=False, compress_level=1)
+    Image.fromarray(coloured, mode="RGB").save(buffer, format="PNG", optimize=False, compress_level=3)
     return buffer.getvalue()
 
 
@@ -71,7 +68,7 @@ def heatmap_png_base64(grid: np.ndarray, size: tuple[int, int]) -> str:
     return base64.b64encode(heatmap_png(grid, size)).decode("ascii")
 
 
-def components(grid: np.ndarray, threshold: float, image_size: tuple[int, int]) -> list[Box]:
+def boxes_above(grid: np.ndarray, threshold: float, image_size: tuple[int, int], *, max_boxes: int) -> list[Box]:
     """Connected regions of `grid > threshold`, in image pixel coordinates, best score first.
 
     The stitched grid covers the whole image (the image was resized to the tile grid),
@@ -89,9 +86,4 @@ def components(grid: np.ndarray, threshold: float, image_size: tuple[int, int]) 
                  y1=region[0].stop * sy, score=float(score))
              for region, score in zip(slices, np.atleast_1d(scores), strict=True)]
     boxes.sort(key=lambda b: b.score, reverse=True)
-    return boxes
-
-
-def boxes_above(grid: np.ndarray, threshold: float, image_size: tuple[int, int], *, max_boxes: int) -> list[Box]:
-    """The best `max_boxes` of `components`."""
-    return components(grid, threshold, image_size)[:max_boxes]
+    return boxes[:max_boxes]
