@@ -27,7 +27,8 @@ from tests.sandbox.harness import SandboxServer
 
 SLOW_S = 20            # how long each render sleeps before it draws
 NOTICED_WITHIN_S = 4   # the call must have ended by then; far below SLOW_S
-RENDER_START_S = 30    # how long the render may take to start (it is not what this test measures)
+RENDER_START_S = 10    # how long the render may take to start (it is not what this test measures)
+ATTEMPTS = 3
 IMAGE_TO_CODE = "/v1/stem/image-to-code"
 
 
@@ -72,19 +73,25 @@ def _rendering(sandbox: SandboxServer) -> bool:
     return sandbox.metric_value("percept_sandbox_in_flight_renders") >= 1
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(180)
 def test_leaving_a_stream_while_no_event_is_due_cancels_the_call_at_once(slow_stem):
     sandbox, service, gateway, image = slow_stem
-    before = _cancelled(service, "ImageToCodeStream")
     body = {"image": image, "candidates": 1, "stream": True}
-    with httpx.Client(base_url=gateway, timeout=60) as http, \
-            http.stream("POST", IMAGE_TO_CODE, json=body) as response:
-        assert response.status_code == 200
-        assert next(response.iter_lines()) == "event: progress"  # generated; the render is next
-        # The render starts once the sandbox takes it (seconds on a busy machine); it then sleeps SLOW_S.
-        assert _wait_for(lambda: _rendering(sandbox), RENDER_START_S), "the render did not start"
-        left = time.monotonic()
-    # The connection is closed here, with the render sleeping: no event is due for SLOW_S.
+    # Now and then the sandbox's in-flight gauge is not seen up within the wait (a start-up race not
+    # under test here): such an attempt is dropped and the stream asked again, at most ATTEMPTS times.
+    for _ in range(ATTEMPTS):
+        before = _cancelled(service, "ImageToCodeStream")
+        with httpx.Client(base_url=gateway, timeout=60) as http, \
+                http.stream("POST", IMAGE_TO_CODE, json=body) as response:
+            assert response.status_code == 200
+            assert next(response.iter_lines()) == "event: progress"  # generated; the render is next
+            rendering = _wait_for(lambda: _rendering(sandbox), RENDER_START_S)
+            left = time.monotonic()
+        # The connection is closed here; with the render sleeping, no event is due for SLOW_S.
+        if rendering:
+            break
+        _wait_for(lambda: not _rendering(sandbox), SLOW_S + 5)
+    assert rendering, f"the render did not start in {ATTEMPTS} attempts"
     assert _wait_for(lambda: _cancelled(service, "ImageToCodeStream") == before + 1, NOTICED_WITHIN_S), \
         f"the call still ran {NOTICED_WITHIN_S} s after the client left"
     assert time.monotonic() - left < SLOW_S
