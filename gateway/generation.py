@@ -53,6 +53,9 @@ class Generations:
         self._triton = triton
         self._client = GenerationClient(triton.grpc)
         self._timeout_s = timeout_s
+        # A loaded model's name, revision and limits do not change: read once, like the limits
+        # themselves, instead of a metadata round trip to Triton on every request.
+        self._served_models: dict[str, ServedModel] = {}
 
     async def model(self, requested: str | None = None) -> ServedModel:
         """The generation model `requested` names (by served name, Triton name or revision), the
@@ -77,6 +80,9 @@ class Generations:
                            "GET /v1/models lists the served ones", details={"param": "model"})
 
     async def _served(self, triton_model: str) -> ServedModel:
+        cached = self._served_models.get(triton_model)
+        if cached is not None:
+            return cached
         try:
             limits = await self._client.limits(triton_model)
             info = await self._triton.model_info(triton_model)
@@ -85,7 +91,9 @@ class Generations:
                 raise PerceptError(ErrorCode.UPSTREAM_UNAVAILABLE,
                                    f"the generation model {triton_model} is not being served") from None
             raise
-        return ServedModel(triton_model, info.model_name, limits.model_id, limits)
+        served = self._served_models[triton_model] = ServedModel(triton_model, info.model_name, limits.model_id,
+                                                                 limits)
+        return served
 
     async def stream(self, endpoint: str, request: GenerationRequest, request_id: str,
                      model: str | None = None) -> AsyncIterator[GenerationChunk]:
