@@ -22,7 +22,7 @@ from .image_urls import ImageFetcher
 from .observability import JsonLogFormatter, ObservabilityMiddleware
 from .openai_errors import OpenAIErrorResponse
 from .routes import chat, documents, health, models, stem, text, ui
-from .schemas import ErrorResponse
+from .schemas import ErrorResponse, heatmap_tokens_text
 from .settings import GatewaySettings
 from .triton_client import TritonClient
 
@@ -77,6 +77,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(chat.router, **protected(settings, OpenAIErrorResponse))
     # The document states the limits this process enforces on body fields.
     openapi.install(app, property_limits={"max_tiles": {"maximum": settings.max_tiles},
+                                          "heatmap_max_side": {"maximum": settings.heatmap_max_side},
+                                          "LocateJsonRequest.heatmap_tokens": {
+                                              "items": {"maximum": settings.max_query_tokens - 1}},
+                                          "LocateMultipartRequest.heatmap_tokens": {
+                                              "pattern": heatmap_tokens_text(settings.max_query_tokens - 1)},
                                           "query": {"maxLength": settings.max_query_chars},
                                           "candidates": {"maximum": settings.max_candidates},
                                           **{field: {"maxLength": settings.max_code_bytes}

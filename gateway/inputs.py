@@ -26,7 +26,7 @@ from services.common.images import ImageHeader, check_image_header
 from services.common.queries import validate_query
 
 from .dependencies import get_settings
-from .schemas import LocateJsonRequest, LocateOptions
+from .schemas import LocateFormFields, LocateJsonRequest, LocateOptions
 from .settings import GatewaySettings
 
 
@@ -208,7 +208,7 @@ async def read_body(request: Request, shape: BodyShape, max_bytes: int) -> Parse
     return await _from_multipart(request, shape)
 
 
-_LOCATE_BODY = BodyShape(json_model=LocateJsonRequest, fields_model=LocateOptions, binary=("image",),
+_LOCATE_BODY = BodyShape(json_model=LocateJsonRequest, fields_model=LocateFormFields, binary=("image",),
                          required_binary=("image",))
 
 
@@ -222,6 +222,13 @@ async def read_locate_input(request: Request,
     max_tiles = options.max_tiles
     if max_tiles is not None and max_tiles > settings.max_tiles:
         raise PerceptError(ErrorCode.INVALID_REQUEST, f"max_tiles is {max_tiles}; the limit is {settings.max_tiles}")
+    if options.heatmap_tokens and max(options.heatmap_tokens) >= settings.max_query_tokens:
+        raise PerceptError(ErrorCode.INVALID_REQUEST, f"heatmap_tokens has {max(options.heatmap_tokens)}; a query "
+                                                      f"has at most {settings.max_query_tokens} tokens")
+    side = options.heatmap_max_side
+    if side is not None and side > settings.heatmap_max_side:
+        raise PerceptError(ErrorCode.INVALID_REQUEST,
+                           f"heatmap_max_side is {side}; the limit is {settings.heatmap_max_side}")
     # Header only (no pixel decoded): a bad image is the client's fault, answered before Triton is asked.
     header = check_image_header(image, max_pixels=settings.max_image_pixels)
     return CheckedLocateInput(image, options, header, time.perf_counter() - start)

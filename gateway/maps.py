@@ -2,17 +2,19 @@
 
 Display follows the upstream recipe: per-token min-max normalisation over space for
 the heatmap; boxes are the connected regions above a cosine threshold (upstream
-binarises at 0.2), mapped from the stitched feature grid back to image pixels.
+binarises at 0.2), mapped from the stitched feature grid back to image pixels; the
+whole query's matches chain them (services/models/tokenfd/query_matches.py, the one decoder).
 """
 from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
+
+from services.models.tokenfd import query_matches
+from services.models.tokenfd.query_matches import Region
 
 # Anchor colours of a perceptually ordered dark-blue -> green -> yellow ramp.
 _ANCHORS = np.array([
@@ -28,15 +30,7 @@ def _build_lut() -> np.ndarray:
 
 
 COLORMAP = _build_lut()  # (256, 3)
-
-
-@dataclass(frozen=True)
-class Box:
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    score: float
+_PALETTE = COLORMAP.tobytes()  # PIL's palette layout: r, g, b of level 0, then of level 1, ...
 
 
 def minmax_normalise(grid: np.ndarray) -> np.ndarray:
@@ -56,11 +50,13 @@ def heatmap_size(image_size: tuple[int, int], max_side: int) -> tuple[int, int]:
 
 
 def heatmap_png(grid: np.ndarray, size: tuple[int, int]) -> bytes:
+    """A palette PNG: one byte per pixel indexing the colour ramp (a third of an RGB image's bytes to
+    compress) at zlib's fastest level; the heatmap is a smooth upsampled grid, which compresses well anyway."""
     levels = Image.fromarray(np.round(minmax_normalise(grid) * 255).astype(np.uint8), mode="L")
     levels = levels.resize(size, Image.Resampling.BILINEAR)
-    coloured = COLORMAP[np.asarray(levels)]
+    levels.putpalette(_PALETTE, rawmode="RGB")  # an "L" image given a palette becomes a "P" image
     buffer = io.BytesIO()
-    Image.fromarray(coloured, mode="RGB").save(buffer, format="PNG", optimize=False, compress_level=3)
+    levels.save(buffer, format="PNG", optimize=False, compress_level=1)
     return buffer.getvalue()
 
 
@@ -68,22 +64,18 @@ def heatmap_png_base64(grid: np.ndarray, size: tuple[int, int]) -> str:
     return base64.b64encode(heatmap_png(grid, size)).decode("ascii")
 
 
-def boxes_above(grid: np.ndarray, threshold: float, image_size: tuple[int, int], *, max_boxes: int) -> list[Box]:
-    """Connected regions of `grid > threshold`, in image pixel coordinates, best score first.
+def components(grid: np.ndarray, threshold: float, image_size: tuple[int, int]) -> list[Region]:
+    """Connected regions of `grid > threshold`, in image pixel coordinates, best score first
+    (services/models/tokenfd/query_matches.py: the regions that whole-query matches chain).
 
     The stitched grid covers the whole image (the image was resized to the tile grid),
     so one cell is (width / grid_w) x (height / grid_h) pixels of the original.
     """
-    mask = grid > threshold
-    if not mask.any():
-        return []
-    labels, count = ndimage.label(mask)
-    scores = ndimage.maximum(grid, labels, index=np.arange(1, count + 1))
-    slices = ndimage.find_objects(labels)
     grid_h, grid_w = grid.shape
-    sx, sy = image_size[0] / grid_w, image_size[1] / grid_h
-    boxes = [Box(x0=region[1].start * sx, y0=region[0].start * sy, x1=region[1].stop * sx,
-                 y1=region[0].stop * sy, score=float(score))
-             for region, score in zip(slices, np.atleast_1d(scores), strict=True)]
-    boxes.sort(key=lambda b: b.score, reverse=True)
-    return boxes[:max_boxes]
+    return query_matches.regions(grid, threshold, (image_size[0] / grid_w, image_size[1] / grid_h))
+
+
+def boxes_above(grid: np.ndarray, threshold: float, image_size: tuple[int, int], *, max_boxes: int) -> list[Region]:
+    """The best `max_boxes` of `components`."""
+    return components(grid, threshold, image_size)[:max_boxes]
+

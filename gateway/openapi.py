@@ -39,12 +39,21 @@ def _non_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in schema.items() if k not in ("anyOf", "default")}, **kept[0]}
 
 
+def _merged(schema: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with `limits`' keywords, those of a nested schema (`items`) merged into it."""
+    merged = dict(schema)
+    for key, value in limits.items():
+        merged[key] = _merged(schema[key], value) if isinstance(value, dict) and key in schema else value
+    return merged
+
+
 def _with_limits(schema: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
-    """Add keywords such as `maximum` to a property (to its non-null branch when it is nullable)."""
+    """Add keywords such as `maximum` (or `{"items": {"maximum": ...}}`) to a property (to its non-null branch
+    when it is nullable)."""
     branches = schema.get("anyOf")
     if branches:
-        return {**schema, "anyOf": [b if b.get("type") == "null" else {**b, **limits} for b in branches]}
-    return {**schema, **limits}
+        return {**schema, "anyOf": [b if b.get("type") == "null" else _merged(b, limits) for b in branches]}
+    return _merged(schema, limits)
 
 
 def body_schemas(property_limits: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:

@@ -1,11 +1,13 @@
 """Request and response models: the OpenAPI document is generated from these."""
 from __future__ import annotations
 
+import re
+import types
 import typing
 from enum import Enum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic.fields import FieldInfo
 
 from services.models.family import ModelTask  # a card's task: the model families' vocabulary
 
@@ -20,6 +22,39 @@ class HeatmapFormat(str, Enum):
 QUERY_PATTERN = r"^[^\x00-\x08\x0a-\x1f]*[^\s\x00-\x1f][^\x00-\x08\x0a-\x1f]*$"
 
 
+MAX_MATCHES = 100          # most whole-query matches a request may ask for
+MAX_HEATMAP_TOKENS = 16    # most token indices in heatmap_tokens
+MIN_HEATMAP_SIDE = 16      # smallest heatmap_max_side
+
+
+def decimal_up_to(maximum: int) -> str:
+    """A regular expression (unanchored) of the decimal numbers 0..maximum, written without leading zeros."""
+    digits = str(maximum)
+    def any_digits(count: int) -> str:
+        return "" if count == 0 else "[0-9]" if count == 1 else f"[0-9]{{{count}}}"
+
+    shorter = ["[0-9]" if length == 1 else "[1-9]" + any_digits(length - 1) for length in range(1, len(digits))]
+    # as many digits as `maximum`: its first i digits, then a smaller digit, then any digits
+    below = []
+    for i, digit in enumerate(digits):
+        low, high = (1 if i == 0 and len(digits) > 1 else 0), int(digit) - 1
+        if high >= low:
+            below.append(digits[:i] + f"[{low}-{high}]" + any_digits(len(digits) - i - 1))
+    return "(?:" + "|".join([*shorter, *below, digits]) + ")"
+
+
+def heatmap_tokens_text(max_index: int | None = None) -> str:
+    """heatmap_tokens in a form: comma-separated indices ("0,2"), at most MAX_HEATMAP_TOKENS, each without
+    leading zeros and at most `max_index` (None: six digits; the gateway's document states its own bound,
+    PERCEPT_MAX_QUERY_TOKENS - 1, and inputs.py refuses an index above it). Not one field per index: a form
+    cannot tell one field from a one-item list, so the document could not state which it is."""
+    number = "(?:0|[1-9][0-9]{0,5})" if max_index is None else decimal_up_to(max_index)
+    return rf"^{number}(?:,{number}){{0,{MAX_HEATMAP_TOKENS - 1}}}$"
+
+
+HEATMAP_TOKENS_TEXT = heatmap_tokens_text()
+
+
 class LocateOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -29,8 +64,17 @@ class LocateOptions(BaseModel):
     max_tiles: int | None = Field(None, ge=1, description="Largest tile grid (default: the model's).")
     heatmap_format: HeatmapFormat = HeatmapFormat.png
     threshold: float | None = Field(None, ge=-1.0, le=1.0,
-                                    description="Cosine-similarity threshold for boxes (default 0.2).")
+                                    description="Cosine-similarity threshold for boxes and matches (default 0.2).")
     max_boxes: int = Field(20, ge=0, le=500, description="Most boxes returned per token.")
+    max_matches: int = Field(10, ge=0, le=MAX_MATCHES, description="Most matches of the whole query returned.")
+    # Their upper bounds are settings (inputs.py checks them; the document states them: gateway/app.py).
+    heatmap_tokens: list[Annotated[int, Field(ge=0)]] | None = Field(
+        None, max_length=MAX_HEATMAP_TOKENS,
+        description="Indices of the tokens whose heatmaps are returned (default: every token's), each below "
+                    "PERCEPT_MAX_QUERY_TOKENS; an index past the query's last token selects nothing.")
+    heatmap_max_side: int | None = Field(None, ge=MIN_HEATMAP_SIDE,
+                                         description="Longest side of a PNG heatmap, in pixels (default and "
+                                                     "maximum: PERCEPT_HEATMAP_MAX_SIDE).")
 
 
 # A 64x48 PNG: the documented example, which Swagger UI pre-fills and the contract fuzzer sends.
@@ -62,14 +106,28 @@ class JsonBody(BaseModel):
     @classmethod
     def _integral_numbers_are_integers(cls, value, info: ValidationInfo):
         """JSON Schema counts 12.0 as an integer; the strict validation of JSON bodies (which
-        refuses "5" or true for a number) would not, so such values become ints first."""
-        if isinstance(value, float) and value.is_integer() and int in _types(cls.model_fields[info.field_name]):
+        refuses "5" or true for a number) would not, so such values become ints first, in a list of
+        integers too."""
+        admitted = _types(cls.model_fields[info.field_name].annotation)
+        if _integral(value) and int in admitted:
             return int(value)
+        if isinstance(value, list) and any(typing.get_origin(t) is list and int in _types(typing.get_args(t)[0])
+                                           for t in admitted):
+            return [int(item) if _integral(item) else item for item in value]
         return value
 
 
-def _types(field: FieldInfo) -> tuple:
-    return typing.get_args(field.annotation) or (field.annotation,)
+def _integral(value) -> bool:
+    return isinstance(value, float) and value.is_integer()
+
+
+def _types(annotation) -> tuple:
+    """The types a field's annotation admits: the members of a union, the type inside Annotated."""
+    if typing.get_origin(annotation) is Annotated:
+        return _types(typing.get_args(annotation)[0])
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return tuple(t for member in typing.get_args(annotation) for t in _types(member))
+    return (annotation,)
 
 
 class LocateJsonRequest(LocateOptions, JsonBody):
@@ -80,10 +138,28 @@ class LocateJsonRequest(LocateOptions, JsonBody):
                        description="The image file (PNG, JPEG, WebP, BMP, TIFF, GIF), base64-encoded.")
 
 
+class LocateFormFields(LocateOptions):
+    """The text fields of a multipart locate request, as inputs.py reads them (converted laxly)."""
+
+    @field_validator("heatmap_tokens", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        if isinstance(value, str):
+            if re.fullmatch(HEATMAP_TOKENS_TEXT, value) is None:
+                raise ValueError(f"comma-separated token indices (at most {MAX_HEATMAP_TOKENS}), e.g. 0,2")
+            return value.split(",")
+        return value
+
+
 class LocateMultipartRequest(LocateOptions):
     """The multipart form of a locate request (documentation only: inputs.py reads the form)."""
 
     image: bytes = Field(description="The image file (PNG, JPEG, WebP, BMP, TIFF, GIF).")
+    heatmap_tokens: str | None = Field(None, pattern=HEATMAP_TOKENS_TEXT,
+                                       description="Comma-separated indices of the tokens whose heatmaps are "
+                                                   "returned, e.g. `0,2` (default: every token's), each below "
+                                                   "PERCEPT_MAX_QUERY_TOKENS; an index past the query's last "
+                                                   "token selects nothing.")
 
 
 class ErrorBody(BaseModel):
@@ -151,11 +227,22 @@ class Timings(BaseModel):
     total_s: float
 
 
+class QueryMatch(BaseModel):
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    score: float = Field(description="Mean of the chained token regions' peak cosine similarities.")
+    tokens: list[int] = Field(description="Indices of the query's tokens in the match, in order.")
+
+
 class LocateResponse(BaseModel):
     request_id: str
     model: ModelRef
     query: str
     threshold: float
+    matches: list[QueryMatch] = Field(description="Places where the query's tokens stand together, in order, "
+                                                  "along a text line: one box each, best score first.")
     tokens: list[TokenResult]
     grid: GridInfo
     image: ImageInfo

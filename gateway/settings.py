@@ -121,6 +121,7 @@ class GatewaySettings:
     max_body_bytes: int
     max_image_pixels: int
     max_query_chars: int
+    max_query_tokens: int
     codeperception_url: str
     codeperception_timeout_s: float
     max_code_bytes: int
@@ -158,7 +159,7 @@ _SOURCES = {
     "triton_retry_backoff_s": TRITON_RETRY_BACKOFF_S, "retry_after_s": RETRY_AFTER_S, "api_keys": API_KEYS,
     "heatmap_max_side": HEATMAP_MAX_SIDE, "box_threshold": BOX_THRESHOLD, "max_tiles": MAX_TILES,
     "max_body_bytes": limits.MAX_BODY_BYTES, "max_image_pixels": limits.MAX_IMAGE_PIXELS,
-    "max_query_chars": limits.MAX_QUERY_CHARS,
+    "max_query_chars": limits.MAX_QUERY_CHARS, "max_query_tokens": limits.MAX_QUERY_TOKENS,
     "codeperception_url": codeperception_settings.URL, "codeperception_timeout_s": CODEPERCEPTION_TIMEOUT_S,
     "max_code_bytes": limits.MAX_CODE_BYTES, "max_candidates": limits.MAX_CANDIDATES,
     "generation_model": GENERATION_MODEL, "generation_timeout_s": GENERATION_TIMEOUT_S, "max_images": MAX_IMAGES,

@@ -7,6 +7,7 @@ import time
 import numpy as np
 from fastapi import APIRouter, Depends
 
+from services.models.tokenfd import query_matches
 from services.models.tokenfd.triton import contract
 
 from .. import maps
@@ -25,6 +26,7 @@ from ..schemas import (
     LocateOptions,
     LocateResponse,
     ModelRef,
+    QueryMatch,
     Timings,
     TokenResult,
 )
@@ -41,7 +43,8 @@ _ERRORS = {status: {"model": ErrorResponse} for status in (400, 413, 415, 422, 4
     response_model=LocateResponse,
     summary="Locate a text query in an image",
     description="Send the image as a multipart upload (`image` file + fields) or as JSON with the image in "
-                "base64. Each token of the query gets a similarity heatmap and the boxes above the threshold.",
+                "base64. Each token of the query gets a similarity heatmap and the boxes above the threshold; "
+                "`matches` are the places where the query's tokens stand together along a text line.",
     responses=_ERRORS,
     openapi_extra=request_body(form=LocateMultipartRequest, json=LocateJsonRequest),
 )
@@ -56,7 +59,8 @@ async def locate(parsed: CheckedLocateInput = Depends(read_locate_input),
     answered = time.perf_counter()
 
     threshold = settings.box_threshold if options.threshold is None else options.threshold
-    tokens = await asyncio.to_thread(_token_results, output, options, threshold, settings.heatmap_max_side)
+    max_side = options.heatmap_max_side or settings.heatmap_max_side  # inputs.py refused one above it
+    tokens, matches = await asyncio.to_thread(_results, output, options, threshold, max_side)
     done = time.perf_counter()
 
     cols, rows = output.grid
@@ -65,6 +69,7 @@ async def locate(parsed: CheckedLocateInput = Depends(read_locate_input),
         model=ModelRef(name=model.model_name, id=model.model_id, triton_model=contract.TOKENFD_LOCATE),
         query=options.query,
         threshold=threshold,
+        matches=matches,
         tokens=tokens,
         grid=GridInfo(cols=cols, rows=rows, num_tiles=output.num_tiles, thumbnail=cols * rows > 1,
                       tile_size=contract.TILE_SIZE, feature_width=int(output.similarity.shape[2]),
@@ -75,21 +80,30 @@ async def locate(parsed: CheckedLocateInput = Depends(read_locate_input),
     )
 
 
-def _token_results(output: LocateOutput, options: LocateOptions, threshold: float,
-                   heatmap_max_side: int) -> list[TokenResult]:
+def _results(output: LocateOutput, options: LocateOptions, threshold: float,
+             heatmap_max_side: int) -> tuple[list[TokenResult], list[QueryMatch]]:
+    """Each token's result, and the whole query's matches chained from the tokens' regions."""
     size = maps.heatmap_size(output.image_size, heatmap_max_side)
-    results = []
+    wanted = set(range(len(output.token_ids)) if options.heatmap_tokens is None else options.heatmap_tokens)
+    results, regions = [], []
     for index, (token_id, text) in enumerate(zip(output.token_ids, output.token_texts, strict=True)):
         grid = np.asarray(output.similarity[index], dtype=np.float32)
-        heatmap = None
-        if options.heatmap_format is HeatmapFormat.png:
-            heatmap = Heatmap(format=HeatmapFormat.png, width=size[0], height=size[1],
-                              png_base64=maps.heatmap_png_base64(grid, size))
-        elif options.heatmap_format is HeatmapFormat.raw:
-            heatmap = Heatmap(format=HeatmapFormat.raw, width=grid.shape[1], height=grid.shape[0],
-                              values=grid.tolist())
-        boxes = maps.boxes_above(grid, threshold, output.image_size, max_boxes=options.max_boxes)
+        heatmap = _heatmap(grid, options.heatmap_format, size) if index in wanted else None
+        token_regions = maps.components(grid, threshold, output.image_size)
+        regions.append(token_regions)
         results.append(TokenResult(
             index=index, token_id=token_id, text=text, max_similarity=float(grid.max()), heatmap=heatmap,
-            boxes=[BoxOut(x0=b.x0, y0=b.y0, x1=b.x1, y1=b.y1, score=b.score) for b in boxes]))
-    return results
+            boxes=[BoxOut(x0=b.x0, y0=b.y0, x1=b.x1, y1=b.y1, score=b.score)
+                   for b in token_regions[:options.max_boxes]]))
+    matches = [QueryMatch(x0=m.x0, y0=m.y0, x1=m.x1, y1=m.y1, score=m.score, tokens=list(m.tokens))
+               for m in query_matches.chain(regions, max_matches=options.max_matches)]
+    return results, matches
+
+
+def _heatmap(grid: np.ndarray, heatmap_format: HeatmapFormat, size: tuple[int, int]) -> Heatmap | None:
+    if heatmap_format is HeatmapFormat.png:
+        return Heatmap(format=HeatmapFormat.png, width=size[0], height=size[1],
+                       png_base64=maps.heatmap_png_base64(grid, size))
+    if heatmap_format is HeatmapFormat.raw:
+        return Heatmap(format=HeatmapFormat.raw, width=grid.shape[1], height=grid.shape[0], values=grid.tolist())
+    return None

@@ -16,6 +16,7 @@ SERVING_MODULES = [
     "services.devstack",
     "services.models.tokenfd.preprocess",
     "services.models.tokenfd.tokenizer",
+    "services.models.tokenfd.query_matches",
     "percept_sandbox.server",
     "services.codeperception.fidelity",
     "services.codeperception.captions",

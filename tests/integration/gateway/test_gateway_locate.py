@@ -110,3 +110,78 @@ def test_metrics_expose_route_templates_and_upstream_latency(client):
     assert 'percept_gateway_upstream_duration_seconds_count{model="tokenfd_locate",outcome="ok"}' in text
     assert "/v1/does-not-exist" not in text  # unmatched paths do not become labels
     assert 'route="(unmatched)"' in text
+
+
+def test_heatmaps_only_of_the_tokens_asked_at_the_size_asked(client):
+    image = png(900, 500)
+    # A form sends heatmap_tokens as comma-separated indices; one past the query's tokens selects nothing.
+    response = client.post("/v1/text/locate", files={"image": ("page.png", image, "image/png")},
+                           data={"query": "invoice total", "heatmap_tokens": "1,40", "heatmap_max_side": "300"})
+    assert response.status_code == 200, response.text
+    tokens = response.json()["tokens"]
+    assert 2 <= len(tokens) < 40
+    assert [token["heatmap"] is not None for token in tokens] == [index == 1 for index in range(len(tokens))]
+    heatmap = tokens[1]["heatmap"]
+    assert (heatmap["width"], heatmap["height"]) == (300, 167)
+    assert Image.open(io.BytesIO(base64.b64decode(heatmap["png_base64"]))).size == (300, 167)
+    # JSON: a list (integral numbers are integers, 0.0 too); at most the setting's side
+    # (PERCEPT_HEATMAP_MAX_SIDE, 1024 by default)
+    body = _locate_json(client, png(2000, 1000), query="invoice total", heatmap_tokens=[0.0],
+                        heatmap_max_side=1024).json()
+    assert [token["heatmap"] is not None for token in body["tokens"]] == [index == 0 for index in
+                                                                          range(len(body["tokens"]))]
+    assert (body["tokens"][0]["heatmap"]["width"], body["tokens"][0]["heatmap"]["height"]) == (1024, 512)
+
+
+@pytest.mark.parametrize("fields", [
+    {"heatmap_tokens": [-1]}, {"heatmap_tokens": [64]}, {"heatmap_tokens": [10**30]}, {"heatmap_tokens": [0.5]},
+    {"heatmap_tokens": list(range(17))}, {"heatmap_max_side": 1025}, {"heatmap_max_side": 15},
+    {"max_matches": 101}, {"max_matches": -1}])
+def test_locate_refuses_fields_out_of_their_documented_bounds_json(client, fields):
+    # The defaults: PERCEPT_MAX_QUERY_TOKENS 64 (indices 0..63), PERCEPT_HEATMAP_MAX_SIDE 1024.
+    refused = _locate_json(client, png(64, 48), query="invoice total", heatmap_format="none", **fields)
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_request", refused.text
+
+
+@pytest.mark.parametrize("fields", [
+    {"heatmap_tokens": "1,x"}, {"heatmap_tokens": "64"}, {"heatmap_tokens": "01"}, {"heatmap_tokens": ""},
+    {"heatmap_tokens": ",".join(["0"] * 17)}, {"heatmap_tokens": "1, 2"}, {"heatmap_max_side": "1025"},
+    {"max_matches": "101"}])
+def test_locate_refuses_fields_out_of_their_documented_bounds_form(client, fields):
+    refused = client.post("/v1/text/locate", files={"image": ("page.png", png(64, 48), "image/png")},
+                          data={"query": "invoice total", "heatmap_format": "none", **fields})
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_request", refused.text
+
+
+def test_the_largest_documented_values_are_accepted(client):
+    image = png(64, 48)
+    accepted = _locate_json(client, image, query="invoice total", heatmap_tokens=[63] * 16, heatmap_max_side=1024,
+                            max_matches=100)
+    assert accepted.status_code == 200, accepted.text
+    assert all(token["heatmap"] is None for token in accepted.json()["tokens"])
+    accepted = client.post("/v1/text/locate", files={"image": ("page.png", image, "image/png")},
+                           data={"query": "invoice total", "heatmap_tokens": ",".join(["63"] * 16),
+                                 "heatmap_max_side": "16", "max_matches": "100"})
+    assert accepted.status_code == 200, accepted.text
+
+
+def test_matches_of_the_whole_query_follow_the_threshold(client):
+    # Threshold -1 makes each token's whole map one region covering the image: a one-token query
+    # matches there, with its token's score; a longer one cannot chain (no region lies right of another).
+    for query in ("the", "invoice total"):
+        body = _locate_json(client, png(448, 448), query=query, heatmap_format="none", threshold=-1.0).json()
+        tokens = body["tokens"]
+        if len(tokens) == 1:
+            (match,) = body["matches"]
+            assert (match["x0"], match["y0"], match["x1"], match["y1"]) == (0, 0, 448, 448)
+            assert match["score"] == pytest.approx(tokens[0]["max_similarity"]) and match["tokens"] == [0]
+        else:
+            assert body["matches"] == []
+    seen = {len(_locate_json(client, png(448, 448), query=query, heatmap_format="none").json()["tokens"])
+            for query in ("the", "invoice total")}
+    assert 1 in seen and max(seen) > 1  # both branches above ran
+    # Above every similarity there is nothing; max_matches=0 asks for none.
+    body = _locate_json(client, png(448, 448), query="x", heatmap_format="none", threshold=1.0).json()
+    assert body["matches"] == []
+    body = _locate_json(client, png(448, 448), query="x", heatmap_format="none", threshold=-1.0, max_matches=0)
+    assert body.json()["matches"] == []

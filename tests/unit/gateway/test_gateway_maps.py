@@ -41,3 +41,20 @@ def test_boxes_map_grid_cells_to_image_pixels():
     assert boxes[1].score < best.score
     assert maps.boxes_above(grid, 0.95, (1024, 512), max_boxes=10) == []
     assert len(maps.boxes_above(grid, 0.2, (1024, 512), max_boxes=1)) == 1
+
+
+def test_heatmap_png_is_a_palette_image_of_the_colour_ramp():
+    grid = np.linspace(0.0, 1.0, 64 * 64, dtype=np.float32).reshape(64, 64)
+    picture = Image.open(io.BytesIO(maps.heatmap_png(grid, (64, 64))))
+    assert picture.mode == "P"  # one byte per pixel: the cheap encoding
+    rgb = np.asarray(picture.convert("RGB"))
+    assert tuple(rgb[0, 0]) == tuple(maps.COLORMAP[0]) and tuple(rgb[-1, -1]) == tuple(maps.COLORMAP[255])
+
+
+def test_components_are_every_region_and_boxes_the_best_of_them():
+    grid = np.zeros((32, 32), dtype=np.float32)
+    for row, peak in enumerate((0.3, 0.9, 0.5)):
+        grid[row * 8:row * 8 + 2, 4:8] = peak
+    regions = maps.components(grid, 0.2, (32, 32))
+    assert [region.score for region in regions] == [np.float32(0.9), np.float32(0.5), np.float32(0.3)]
+    assert maps.boxes_above(grid, 0.2, (32, 32), max_boxes=2) == regions[:2]

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from gateway.app import create_app
-from gateway.schemas import LocateJsonRequest
+from gateway.schemas import LocateFormFields, LocateJsonRequest, decimal_up_to, heatmap_tokens_text
 from gateway.settings import GatewaySettings
 from services.common.images import decode_image
 
@@ -68,6 +70,50 @@ def test_document_states_the_enforced_limits(http):
     assert {"minimum": 1, "maximum": settings.max_tiles, "type": "integer"}.items() \
         <= json_body["max_tiles"]["anyOf"][0].items()
     assert json_body["query"]["maxLength"] == settings.max_query_chars
+    # heatmap_tokens: indices below PERCEPT_MAX_QUERY_TOKENS; heatmap_max_side up to PERCEPT_HEATMAP_MAX_SIDE
+    (indices, _null) = json_body["heatmap_tokens"]["anyOf"]
+    assert indices["items"] == {"type": "integer", "minimum": 0, "maximum": settings.max_query_tokens - 1}
+    assert indices["maxItems"] == 16
+    assert {"minimum": 16, "maximum": settings.heatmap_max_side}.items() \
+        <= json_body["heatmap_max_side"]["anyOf"][0].items()
+    assert {"minimum": 0, "maximum": 100}.items() <= json_body["max_matches"].items()
+    form = document["components"]["schemas"]["LocateMultipartRequest"]["properties"]
+    assert form["heatmap_tokens"]["pattern"] == heatmap_tokens_text(settings.max_query_tokens - 1)
+    assert form["heatmap_max_side"]["maximum"] == settings.heatmap_max_side
+
+
+@pytest.mark.parametrize("maximum", [0, 1, 9, 10, 63, 64, 99, 100, 1000, 4095])
+def test_decimal_up_to_matches_exactly_the_numbers_up_to_its_maximum(maximum):
+    pattern = re.compile(decimal_up_to(maximum))
+    for number in range(5000):
+        assert bool(pattern.fullmatch(str(number))) == (number <= maximum), number
+    assert not pattern.fullmatch(f"0{maximum}") and not pattern.fullmatch("")
+
+
+def test_the_form_s_token_list_is_read_as_the_document_states_it():
+    """The server's reading of the form field (any index; inputs.py checks the bound) takes what the
+    document's pattern takes once the bound is applied, and nothing else."""
+    documented = re.compile(heatmap_tokens_text(63))
+    for text in ("0", "0,2", "63", ",".join(["63"] * 16), "01", "0,", ",0", "0,,2", "1, 2", " 1", "64", "-1",
+                 ",".join(["1"] * 17), "1e2", "", "０"):
+        try:
+            indices = LocateFormFields.model_validate({"query": "q", "heatmap_tokens": text}).heatmap_tokens
+        except ValidationError:
+            indices = None
+        served = indices is not None and max(indices) <= 63
+        assert served == bool(documented.fullmatch(text)), text
+
+
+def test_integral_numbers_in_a_json_list_of_integers_are_integers():
+    """JSON Schema counts 2.0 as an integer, in a list as anywhere (a schema-valid body)."""
+    body = b'{"image": "", "query": "q", "heatmap_tokens": [0, 2.0, 1e1], "max_boxes": 3.0}'
+    parsed = LocateJsonRequest.model_validate_json(body, strict=True)
+    assert parsed.heatmap_tokens == [0, 2, 10] and all(type(index) is int for index in parsed.heatmap_tokens)
+    assert parsed.max_boxes == 3
+    with pytest.raises(ValidationError):
+        LocateJsonRequest.model_validate_json(b'{"image": "", "query": "q", "heatmap_tokens": [0.5]}', strict=True)
+    with pytest.raises(ValidationError):
+        LocateJsonRequest.model_validate_json(b'{"image": "", "query": "q", "heatmap_tokens": ["1"]}', strict=True)
 
 
 def test_405_carries_allow(http):

@@ -1,0 +1,159 @@
+"""Matches of a whole query: where its tokens appear together, in order, along a text line.
+
+TokenFD gives one similarity map per token of the query. A user asks for a word or a
+phrase, so the useful answer is the places where the query's tokens stand side by side:
+token i+1's region lies just right of token i's, on the same line. Each token's regions
+are the connected components of its map above the threshold (`regions`); a match chains
+one region per token (`chain`) and is their union, scored by the mean of their peaks.
+
+The one decoder of whole-query matches: the gateway's locate route (through its maps
+code) and TokenFD-mini's evaluation (`match_query` on raw maps) both use it.
+numpy + scipy only: serving paths import it, and it never imports torch.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+# Two regions are on one line when their vertical extents overlap by at least this share
+# of the shorter one (the maps blur a glyph's box by a cell or two, so not all of it).
+MIN_LINE_OVERLAP = 0.5
+# The next token may start at most this many line heights right of the previous one's
+# end: about a space between words, with room for blur; a token on the line's next word
+# further on is another match.
+MAX_GAP_LINE_HEIGHTS = 1.0
+# Regions per token that are chained, best first: bounds the search on a noisy map.
+MAX_REGIONS_PER_TOKEN = 64
+
+
+@dataclass(frozen=True)
+class Region:
+    """One connected region of a token's map above the threshold, in pixels."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    score: float               # the region's peak similarity
+
+
+@dataclass(frozen=True)
+class Match:
+    """One place where the whole query stands: the union of one region per token, in pixels."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    score: float               # mean of the chained regions' peak similarities
+    tokens: tuple[int, ...]    # the query's token indices, in order
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return self.x0, self.y0, self.x1, self.y1
+
+
+def _cell_size(cell_px: float | tuple[float, float]) -> tuple[float, float]:
+    if isinstance(cell_px, tuple):
+        return float(cell_px[0]), float(cell_px[1])
+    return float(cell_px), float(cell_px)
+
+
+def regions(grid: np.ndarray, threshold: float, cell_px: float | tuple[float, float]) -> list[Region]:
+    """Connected regions (4-connected) of `grid > threshold`, best peak first.
+
+    `grid` is one token's (rows, cols) map; `cell_px` the pixels one cell covers, one number
+    for square cells or (width, height): a stitched grid resized from an image of any aspect
+    has cells of image_width / cols by image_height / rows pixels."""
+    mask = grid > threshold
+    if not mask.any():
+        return []
+    width, height = _cell_size(cell_px)
+    labels, count = ndimage.label(mask)
+    peaks = ndimage.maximum(grid, labels, index=np.arange(1, count + 1))
+    slices = ndimage.find_objects(labels)
+    found = [Region(x0=rows_cols[1].start * width, y0=rows_cols[0].start * height,
+                    x1=rows_cols[1].stop * width, y1=rows_cols[0].stop * height, score=float(peak))
+             for rows_cols, peak in zip(slices, np.atleast_1d(peaks), strict=True)]
+    found.sort(key=lambda region: region.score, reverse=True)
+    return found
+
+
+def follows(previous: Region, following: Region) -> bool:
+    """Whether `following` continues `previous` along a text line: same line, to its right, close by."""
+    overlap = min(previous.y1, following.y1) - max(previous.y0, following.y0)
+    shorter = min(previous.y1 - previous.y0, following.y1 - following.y0)
+    if shorter <= 0 or overlap < MIN_LINE_OVERLAP * shorter:
+        return False
+    if (following.x0 + following.x1) <= (previous.x0 + previous.x1):  # centre not to the right
+        return False
+    line_height = max(previous.y1 - previous.y0, following.y1 - following.y0)
+    return following.x0 - previous.x1 <= MAX_GAP_LINE_HEIGHTS * line_height
+
+
+def chain(token_regions: Sequence[Sequence[Region]], *, max_matches: int) -> list[Match]:
+    """The best chains of one region per token, in the query's order, best score first.
+
+    `token_regions[i]` are token i's regions (pixels, each scored by its peak). A token
+    with no region means no match. Chains share no region: once a chain is taken, the
+    weaker ones through any of its regions are dropped. A one-token query's matches are
+    its token's best regions.
+    """
+    if max_matches <= 0 or not token_regions or any(not token for token in token_regions):
+        return []
+    candidates = [sorted(token, key=lambda region: region.score, reverse=True)[:MAX_REGIONS_PER_TOKEN]
+                  for token in token_regions]
+    # best[i][k]: the highest score sum of a chain over tokens 0..i ending at region k of
+    # token i, and the region of token i-1 it came from (None: no chain reaches k).
+    best: list[list[tuple[float, int | None] | None]] = [[(region.score, None) for region in candidates[0]]]
+    for index in range(1, len(candidates)):
+        row: list[tuple[float, int | None] | None] = []
+        for region in candidates[index]:
+            reach = [(entry[0] + region.score, k)
+                     for k, (entry, previous) in enumerate(zip(best[-1], candidates[index - 1], strict=True))
+                     if entry is not None and follows(previous, region)]
+            row.append(max(reach) if reach else None)
+        best.append(row)
+
+    chains = []
+    for last, entry in enumerate(best[-1]):
+        if entry is None:
+            continue
+        path, k = [last], last
+        for index in range(len(candidates) - 1, 0, -1):
+            k = best[index][k][1]
+            path.append(k)
+        path.reverse()
+        chains.append((entry[0] / len(candidates), path))
+    chains.sort(key=lambda scored: scored[0], reverse=True)
+
+    used: set[tuple[int, int]] = set()
+    matches = []
+    for score, path in chains:
+        members = set(enumerate(path))
+        if members & used:
+            continue
+        used |= members
+        chained = [candidates[index][k] for index, k in enumerate(path)]
+        matches.append(Match(x0=min(r.x0 for r in chained), y0=min(r.y0 for r in chained),
+                             x1=max(r.x1 for r in chained), y1=max(r.y1 for r in chained),
+                             score=float(score), tokens=tuple(range(len(path)))))
+        if len(matches) == max_matches:
+            break
+    return matches
+
+
+def match_query(maps: np.ndarray, threshold: float, cell_px: float | tuple[float, float],
+                max_matches: int) -> list[Match]:
+    """The whole query's matches in raw similarity maps, best score first, boxes in pixels.
+
+    maps: (T, rows, cols), token t's cosine map (any float dtype); threshold: the similarity
+    above which cells form regions; cell_px: pixels per cell (one number, or (width, height));
+    max_matches: most matches returned (the best one alone: max_matches=1)."""
+    maps = np.asarray(maps)
+    if maps.ndim != 3:
+        raise ValueError(f"expected maps of shape (tokens, rows, cols), got {maps.shape}")
+    return chain([regions(grid, threshold, cell_px) for grid in maps], max_matches=max_matches)
