@@ -22,20 +22,21 @@ def _locate(page, file, query="Total amount", page_number=None):
     return response.json()
 
 
-def _drawn_boxes(page) -> list[dict]:
-    return page.locator("#locate-boxes .box").evaluate_all(
+def _drawn_boxes(page, kind: str = "box") -> list[dict]:
+    return page.locator(f"#locate-boxes .{kind}").evaluate_all(
         "nodes => nodes.map(n => { const r = n.getBoundingClientRect(); "
         "return {x: r.x, y: r.y, width: r.width, height: r.height}; })")
 
 
-def assert_overlay_matches(page, answer: dict, token_index: int) -> None:
-    """Every drawn box is the API's box (original pixels) scaled to the page as displayed."""
+def assert_overlay_matches(page, answer: dict, token_index: int | None) -> None:
+    """Every drawn box is the API's box (original pixels) scaled to the page as displayed: the token's
+    boxes, or (token_index None) the whole query's matches."""
     shown = page.locator("#locate-page-image").bounding_box()
     natural = page.locator("#locate-page-image").evaluate("img => [img.naturalWidth, img.naturalHeight]")
     assert natural == [answer["image"]["width"], answer["image"]["height"]]  # the page sent is the page shown
     sx, sy = shown["width"] / answer["image"]["width"], shown["height"] / answer["image"]["height"]
-    expected = answer["tokens"][token_index]["boxes"]
-    drawn = _drawn_boxes(page)
+    expected = answer["matches"] if token_index is None else answer["tokens"][token_index]["boxes"]
+    drawn = _drawn_boxes(page, "match" if token_index is None else "box")
     assert expected and len(drawn) == len(expected)
     for box, rect in zip(expected, drawn, strict=True):
         assert rect["x"] - shown["x"] == pytest.approx(box["x0"] * sx, abs=1.0)
@@ -71,6 +72,18 @@ def test_boxes_heatmap_and_timings_follow_the_answer(watched, documents):
     expect(timings).to_contain_text("total")
     total = answer["timings"]["total_s"]
     expect(timings).to_contain_text(f"{total * 1000:.0f} ms" if total < 1 else f"{total:.2f} s")
+
+
+def test_the_whole_query_matches_are_drawn_in_their_own_colour(watched, documents):
+    page, _ = watched
+    # A one-token query (in the fixture's tokenizer): its regions above the threshold are its matches.
+    answer = _locate(page, documents["png"], query="the")
+    assert len(answer["tokens"]) == 1
+    assert_overlay_matches(page, answer, None)
+    expect(page.locator("#locate-status")).to_contain_text(f"{len(answer['matches'])} match(es)")
+    colour = "n => getComputedStyle(n).outlineColor"
+    assert page.locator("#locate-boxes .match").first.evaluate(colour) != \
+        page.locator("#locate-boxes .box").first.evaluate(colour)
 
 
 def test_a_pdf_page_is_drawn_and_sent_as_an_image(watched, documents):

@@ -1,6 +1,7 @@
-// Locate text: POST /v1/text/locate (multipart). Draws the chosen token's boxes and heatmap over
-// the page that was sent. Boxes are placed in percent of the API's image size, so they follow the
-// page however the browser scales it for display (the original pixels are what is sent).
+// Locate text: POST /v1/text/locate (multipart). Draws the chosen token's boxes and heatmap, and the
+// whole query's matches, over the page that was sent. Boxes are placed in percent of the API's image
+// size, so they follow the page however the browser scales it for display (the original pixels are
+// what is sent).
 import { postForm } from "./api.js";
 import { pagePng, pageCount } from "./pdf.js";
 import { $, el, fillPairs, fillTable, fixed, isPdf, loaded, run, seconds } from "./view.js";
@@ -30,15 +31,21 @@ function drawToken(index) {
     heatmap.hidden = true;
   }
   const percent = (value, of) => `${(100 * value / of).toFixed(4)}%`;
-  $("locate-boxes").replaceChildren(...(token ? token.boxes : []).map((box, rank) => {
-    const node = el("div", { class: "box", title: `${token.text}: ${fixed(box.score)}`,
-                             dataset: { token: String(token.index), rank: String(rank), x0: box.x0, y0: box.y0,
-                                        x1: box.x1, y1: box.y1, score: box.score } });
+  const place = (node, box) => {
     // Through the CSSOM: the page's CSP allows no inline style attributes.
     Object.assign(node.style, { left: percent(box.x0, width), top: percent(box.y0, height),
                                 width: percent(box.x1 - box.x0, width), height: percent(box.y1 - box.y0, height) });
     return node;
-  }));
+  };
+  const boxes = (token ? token.boxes : []).map((box, rank) => place(el("div", {
+    class: "box", title: `${token.text}: ${fixed(box.score)}`,
+    dataset: { token: String(token.index), rank: String(rank), x0: box.x0, y0: box.y0, x1: box.x1, y1: box.y1,
+               score: box.score } }), box));
+  // The whole query's matches stay drawn, in their own colour, whichever token is chosen.
+  const matches = answer.matches.map((match, rank) => place(el("div", {
+    class: "match", title: `${answer.query}: ${fixed(match.score)}`,
+    dataset: { rank: String(rank), score: match.score } }), match));
+  $("locate-boxes").replaceChildren(...boxes, ...matches);
   $("locate-boxes").dataset.imageWidth = width;
   $("locate-boxes").dataset.imageHeight = height;
 }
@@ -62,7 +69,8 @@ async function show(response) {
     `${response.grid.num_tiles} tile(s), image ${response.image.width} x ${response.image.height}`;
   drawToken(0);
   const boxes = response.tokens.reduce((sum, token) => sum + token.boxes.length, 0);
-  return `${response.tokens.length} token(s), ${boxes} box(es) above ${response.threshold}.`;
+  return `${response.tokens.length} token(s), ${boxes} box(es) above ${response.threshold}, ` +
+    `${response.matches.length} match(es) of the whole query.`;
 }
 
 export function installLocate() {
