@@ -29,6 +29,7 @@ help:
 	@echo "make models  - build the tiny seeded checkpoint, ONNX export and Triton model repository"
 	@echo "make bench   - run the benchmarks (results: docs/benchmarks.md)"
 	@echo "make eval-demo  - a small synthetic STEM2Code split scored by percept-eval (reference backend)"
+	@echo "make eval-locate - TokenFD's locate against Tesseract on held-out and text-layer PDF pages (docs/benchmarks.md)"
 	@echo "make helm-lint  - helm lint and helm template of the chart (helm from a pinned wheel)"
 	@echo "make screenshots - the try-it page's panels (docs/img/ui-*.png), taken in chromium from the real stack"
 	@echo "make images     - build the component images (needs docker or podman)"
@@ -54,6 +55,7 @@ include services/codeperception/codeperception.mk
 include services/evaluation/evaluation.mk
 include helm/helm.mk
 include services/models/tokenfd/mini/mini.mk
+include services/evaluation/locate/locate.mk
 include tests/browser/browser.mk
 
 models: $(MODELS_STAMP)

@@ -1,0 +1,147 @@
+"""The evaluation's report: a Markdown section of docs/benchmarks.md (its own block, replaced in place
+on a rerun, appended when absent) and a plot under docs/img."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .queries import MULTI, SINGLE
+
+START = "<!-- eval-locate:start -->"
+END = "<!-- eval-locate:end -->"
+PLOT_NAME = "eval_locate.png"
+DATASET_TITLES = {"synthetic": "(a) held-out synthetic pages", "pdf": "(b) text-layer PDF pages"}
+KIND_TITLES = {SINGLE: "single word", MULTI: "multi-word"}
+PLUMBING_BANNER = ("**Fixture, plumbing only.** The TokenFD figures below come from a checkpoint with random "
+                   "weights: they show that the evaluation runs end to end, nothing about TokenFD's quality. "
+                   "The OCR peer's figures are real.")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _seconds(row: dict) -> str:
+    return f"{row['median_s']:.3f} ({row['low_s']:.3f}–{row['high_s']:.3f})"
+
+
+def section(summary: dict, plot_path: str) -> str:
+    """The Markdown between the markers (heading included)."""
+    s = summary["settings"]
+    locators = summary["locators"]
+    lines = ["## Text location: TokenFD against an OCR peer", ""]
+    if summary["plumbing_only"]:
+        lines += [f"> {PLUMBING_BANNER}", ""]
+    lines += [
+        "The same queries, on the same page images, answered by TokenFD's locate path and by an OCR engine "
+        "(`services/evaluation/locate`, docs of the method in its modules):",
+        "",
+        f"- **TokenFD**: checkpoint `{summary['model']['name']}` (model id `{summary['model']['model_id']}`), "
+        "exported by the project's export and run in-process through the serving path's locate pipeline "
+        "(decode, tiling, tokenizer, encoder in ONNX Runtime, stitching) and the gateway's whole-query decoder "
+        f"(`match_query`) at threshold {summary['model']['threshold']:.3f} "
+        f"({summary['model']['threshold_source']}); its best-scored match is its answer.",
+        f"- **Tesseract** ({summary['versions']['tesseract']}, Debian's package, `--psm 3`, English, TSV words): "
+        "the query's words found among the OCR's words (exact, case-sensitive; a multi-word query as consecutive "
+        "words of one line), their union box.",
+        "",
+        "Data: " + "; ".join(f"{DATASET_TITLES[name]}: {d['pages']} pages from `{d['source']}`"
+                             for name, d in summary["datasets"].items()) + ". "
+        "(a) is the TokenIT engine's held-out split (`make data-tokenit`, another seed than training); (b) is "
+        "typeset by reportlab, a tool the training renderers (PIL, fpdf2) are not, from prose the engine does not "
+        "train on (IDLE's guide and Python's licence), rendered at 110 dpi by pypdfium2, with the word boxes "
+        "of the PDF's own text layer as ground truth.",
+        "",
+        f"Queries (seed {s['seed']}): per page up to {s['single_per_page']} single words that occur once on the "
+        f"page (at least two letters or digits) and {s['multi_per_page']} runs of 2-3 consecutive words of one line "
+        "that occur once. hit@0.5: the answer's IoU with the target box is at least 0.5 (no answer is a miss); "
+        "mean IoU counts no answer as 0; answered: the share of queries with any answer.",
+        "",
+        "| data set | queries | locator | hit@0.5 | mean IoU | answered |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in summary["metrics"]:
+        if row["tokens"] != "all":
+            continue
+        lines.append(f"| {DATASET_TITLES[row['dataset']]}, {KIND_TITLES[row['kind']]} | {row['queries']} | "
+                     f"{row['locator']} | {_pct(row['hit'])} | {_pct(row['mean_iou'])} | {_pct(row['answered'])} |")
+    lines += ["", "Single-word queries by their count of TokenFD tokens (hit@0.5):", "",
+              "| data set | tokens | queries | " + " | ".join(locators) + " |",
+              "|---|---|---|" + "---|" * len(locators)]
+    by_bucket: dict[tuple[str, str], dict[str, dict]] = {}
+    for row in summary["metrics"]:
+        if row["tokens"] != "all":
+            by_bucket.setdefault((row["dataset"], row["tokens"]), {})[row["locator"]] = row
+    for (dataset, bucket), rows in by_bucket.items():
+        first = next(iter(rows.values()))
+        lines.append(f"| {DATASET_TITLES[dataset]} | {bucket} | {first['queries']} | "
+                     + " | ".join(_pct(rows[name]["hit"]) for name in locators) + " |")
+    lines += ["", f"Latency per query in seconds, median of {s['repeats']} repeats (min–max); each repeat is the "
+              f"median over the same {s['latency_queries']} sampled queries of a data set, every answer from "
+              "scratch (TokenFD: the whole locate; Tesseract: reading the page and the search):", "",
+              "| data set | " + " | ".join(locators) + " |", "|---|" + "---|" * len(locators)]
+    by_dataset: dict[str, dict[str, dict]] = {}
+    for row in summary["latency"]:
+        by_dataset.setdefault(row["dataset"], {})[row["locator"]] = row
+    for dataset, rows in by_dataset.items():
+        lines.append(f"| {DATASET_TITLES[dataset]} | " + " | ".join(_seconds(rows[name]) for name in locators) + " |")
+    v = summary["versions"]
+    lines += ["", f"Threads: TokenFD {s['threads']} intra-op and 1 inter-op thread (ONNX Runtime); Tesseract "
+              f"{s['ocr_threads']} (`OMP_THREAD_LIMIT`). Measured {summary['measured']} on {summary['machine']}; "
+              f"python {v['python']}, onnxruntime {v['onnxruntime']}, reportlab {v['reportlab']}, "
+              f"pypdfium2 {v['pypdfium2']}.", "",
+              f"Reproduce: `make eval-locate` (this run: `{summary['command']}`).", "",
+              f"![TokenFD against Tesseract: hit@0.5 and latency]({plot_path})"]
+    return "\n".join(lines)
+
+
+def write_section(doc: Path, body: str) -> None:
+    """Replace the block between the markers, or append it (with its markers) at the end."""
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
+    block = f"{START}\n{body}\n{END}"
+    if START in text and END in text:
+        text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    doc.write_text(text, encoding="utf-8")
+
+
+def plot(summary: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    locators = summary["locators"]
+    groups = [(row["dataset"], row["kind"]) for row in summary["metrics"]
+              if row["tokens"] == "all" and row["locator"] == locators[0]]
+    hits = {(row["dataset"], row["kind"], row["locator"]): row["hit"] or 0.0
+            for row in summary["metrics"] if row["tokens"] == "all"}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
+    x = np.arange(len(groups))
+    width = 0.8 / len(locators)
+    for i, name in enumerate(locators):
+        left.bar(x + (i - (len(locators) - 1) / 2) * width, [hits[(d, k, name)] for d, k in groups], width,
+                 label=name)
+    left.set_xticks(x, [f"{DATASET_TITLES[d].split(' ', 1)[1]}\n{KIND_TITLES[k]}" for d, k in groups], fontsize=8)
+    left.set_ylim(0, 1)
+    left.set_ylabel("hit@0.5")
+    left.legend()
+    datasets = list(dict.fromkeys(row["dataset"] for row in summary["latency"]))
+    rows = {(row["dataset"], row["locator"]): row for row in summary["latency"]}
+    x = np.arange(len(datasets))
+    for i, name in enumerate(locators):
+        chosen = [rows[(d, name)] for d in datasets]
+        medians = [r["median_s"] for r in chosen]
+        errors = [[r["median_s"] - r["low_s"] for r in chosen], [r["high_s"] - r["median_s"] for r in chosen]]
+        right.bar(x + (i - (len(locators) - 1) / 2) * width, medians, width, yerr=errors, capsize=3, label=name)
+    right.set_xticks(x, [DATASET_TITLES[d].split(" ", 1)[1] for d in datasets], fontsize=8)
+    right.set_ylabel("seconds per query (median of repeats)")
+    title = "TokenFD locate against Tesseract"
+    if summary["plumbing_only"]:
+        title += " (fixture, plumbing only: random TokenFD weights)"
+    fig.suptitle(title, fontsize=10)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
