@@ -25,7 +25,7 @@ class Recipe:
     warmup: int = 200
     threads: int = 2
     seed: int = 0
-    positives: int = 48            # token ids present in a crop scored per step (most frequent kept)
+    positives: int = 1024          # token ids present in a crop scored per step (in practice all of them)
     negatives: int = 48            # absent token ids scored per step, drawn at random
     eval_every: int = 250          # steps between held-out evaluations (and checkpoints)
     eval_queries: int = 200        # word queries of the held-out metric

@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from services.models.tokenfd.config import FEATURE_GRID
@@ -39,6 +40,8 @@ STATE_FILE = "state.pt"
 CHECKPOINT_DIR = "checkpoint"
 EVAL_CROPS = 32
 HIT_IOU = 0.5
+# Cosine thresholds the held-out metric tries; the best is the model's calibrated threshold.
+THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(1, 19))
 
 
 class Trainer:
@@ -128,7 +131,7 @@ class Trainer:
         for crop, crop_features in zip(crops, features, strict=True):
             ids, targets, positive = self._queries(crop, generator)
             maps = logits(crop_features, self.composer(ids), self.t_prime, self.bias, FEATURE_GRID)
-            for key, value in alignment_loss(maps, targets, positive).items():
+            for key, value in alignment_loss(maps, targets, positive, self.bias).items():
                 totals[key] = totals.get(key, 0) + value / len(crops)
         self.optimizer.zero_grad(set_to_none=True)
         totals["loss"].backward()
@@ -147,11 +150,11 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self) -> dict:
         """hit@0.5 of single-word queries (words that occur once in the crop, at least 2 letters or
-        digits) on held-out crops, decoded by following the query's tokens, at the learned threshold."""
+        digits) on held-out crops, decoded by following the query's tokens, at the calibrated threshold:
+        the one of THRESHOLDS with the most hits on these crops (recorded with the checkpoint)."""
         self.model.eval()
-        threshold = cosine_threshold(self.t_prime.item(), self.bias.item())
         table = self.composer.table()
-        hits, by_length, total = 0, {}, 0
+        hits = {threshold: [] for threshold in THRESHOLDS}   # per threshold: (token count, hit) per query
         crops = self._heldout_crops()
         budget = max(1, self.recipe.eval_queries // len(crops))
         for crop in crops:
@@ -166,17 +169,19 @@ class Trainer:
             for text, box in queries:
                 ids, _ = self.tokenizer.encode_query(text)
                 maps = cosine_maps(features, table[ids].unsqueeze(0), FEATURE_GRID)[0].numpy()
-                match = decode_word(maps, threshold)
-                hit = match is not None and iou(match.box, box) >= HIT_IOU
-                hits += hit
-                total += 1
-                bucket = min(len(ids), 3)
-                got, seen = by_length.get(bucket, (0, 0))
-                by_length[bucket] = (got + hit, seen + 1)
+                for threshold in THRESHOLDS:
+                    match = decode_word(maps, threshold)
+                    hits[threshold].append((len(ids), match is not None and iou(match.box, box) >= HIT_IOU))
         self.model.train()
-        return {"hit@0.5": hits / max(1, total), "queries": total, "threshold": threshold,
-                **{f"hit@0.5/{k}{'+' if k == 3 else ''}tok": got / seen
-                   for k, (got, seen) in sorted(by_length.items())}}
+        threshold = max(THRESHOLDS, key=lambda t: (sum(hit for _, hit in hits[t]), -t))
+        outcomes = hits[threshold]
+        by_length: dict[int, list[bool]] = {}
+        for length, hit in outcomes:
+            by_length.setdefault(min(length, 3), []).append(hit)
+        # plain floats: the history goes into state.pt, which is read back with weights_only=True
+        return {"hit@0.5": float(np.mean([hit for _, hit in outcomes])) if outcomes else 0.0,
+                "queries": len(outcomes), "threshold": float(threshold),
+                **{f"hit@0.5/{k}{'+' if k == 3 else ''}tok": float(np.mean(v)) for k, v in sorted(by_length.items())}}
 
     # --- the run --------------------------------------------------------------------
     def run(self, progress: bool = True) -> Path:
@@ -210,7 +215,9 @@ class Trainer:
         state = mini_checkpoint.upstream_state(self.model.state_dict(), self.composer.table(), self.t_prime.data,
                                                self.bias.data)
         record = {"steps": self.step, "trained_s": round(self.elapsed_s, 1), "recipe": dataclasses.asdict(self.recipe),
-                  "threshold": cosine_threshold(self.t_prime.item(), self.bias.item()),
+                  "threshold": self.history[-1]["threshold"] if self.history else
+                  cosine_threshold(self.t_prime.item(), self.bias.item()),
+                  "learned_threshold": cosine_threshold(self.t_prime.item(), self.bias.item()),
                   "heldout": self.history[-1] if self.history else {}}
         return mini_checkpoint.save(self.out / CHECKPOINT_DIR, self.config, state, self.tokenizer_path, record)
 
