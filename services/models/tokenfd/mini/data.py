@@ -14,13 +14,17 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from torch.nn import functional as F
 
 from services.datasets.tokenit.writer import read_records
 from services.models.tokenfd.config import FEATURE_GRID, TILE_SIZE
 from services.models.tokenfd.preprocess import normalize_tile
 
 SCALE_RANGE = (0.55, 1.25)
+# The feature cell (of FEATURE_GRID x FEATURE_GRID) each tile pixel falls in, and each cell's pixel count.
+_ROW_CELL = np.arange(TILE_SIZE) * FEATURE_GRID // TILE_SIZE
+_CELL_OF_PIXEL = _ROW_CELL[:, None] * FEATURE_GRID + _ROW_CELL[None, :]
+_CELLS = FEATURE_GRID * FEATURE_GRID
+_CELL_AREA = np.bincount(_CELL_OF_PIXEL.ravel(), minlength=_CELLS)
 
 
 @dataclass
@@ -45,29 +49,31 @@ class Corpus:
     def crop(self, rng: random.Random, index: int | None = None) -> Crop:
         record = self.records[rng.randrange(len(self.records)) if index is None else index]
         image = Image.open(self.directory / record["image"]).convert("RGB")
-        labels = np.asarray(Image.open(self.directory / record["mask"]))
+        labels = Image.open(self.directory / record["mask"])
         scale = rng.uniform(*SCALE_RANGE)
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-        image = image.resize(size, Image.BILINEAR)
-        labels = np.asarray(Image.fromarray(labels).resize(size, Image.NEAREST))
         x = rng.randint(0, max(0, size[0] - TILE_SIZE))
         y = rng.randint(0, max(0, size[1] - TILE_SIZE))
+        # Only the crop's part of the page is resized (resizing the whole page cost more than the step).
+        width, height = min(TILE_SIZE, size[0] - x), min(TILE_SIZE, size[1] - y)
+        box = (x / scale, y / scale, min(image.width, (x + width) / scale), min(image.height, (y + height) / scale))
         tile = Image.new("RGB", (TILE_SIZE, TILE_SIZE), image.getpixel((0, 0)))
-        tile.paste(image.crop((x, y, x + TILE_SIZE, y + TILE_SIZE)), (0, 0))
+        tile.paste(image.resize((width, height), Image.BILINEAR, box=box), (0, 0))
         label_tile = np.zeros((TILE_SIZE, TILE_SIZE), dtype=np.int64)
-        part = labels[y:y + TILE_SIZE, x:x + TILE_SIZE]
-        label_tile[:part.shape[0], :part.shape[1]] = part
+        label_tile[:height, :width] = np.asarray(labels.resize((width, height), Image.NEAREST, box=box))
         return self._targets(record, tile, label_tile, scale, (x, y))
 
     def _targets(self, record: dict, tile: Image.Image, label_tile: np.ndarray, scale: float, origin) -> Crop:
         tokens = record["tokens"]
         token_ids = np.array([-1] + [t[0] for t in tokens], dtype=np.int64)   # label k+1 -> token k
-        id_map = torch.from_numpy(token_ids[label_tile])
-        present = torch.unique(id_map)
-        present = present[present >= 0]
-        onehot = (id_map.unsqueeze(0) == present.view(-1, 1, 1)).float().unsqueeze(1)
-        masks = F.adaptive_avg_pool2d(onehot, FEATURE_GRID).squeeze(1) if len(present) else \
-            torch.zeros(0, FEATURE_GRID, FEATURE_GRID)
+        id_map = token_ids[label_tile]
+        drawn = id_map >= 0
+        present, which = np.unique(id_map[drawn], return_inverse=True)
+        # each id's share of every feature cell's pixels, by counting (a one-hot stack would be
+        # ids x 448 x 448 floats)
+        counts = np.bincount(which * _CELLS + _CELL_OF_PIXEL[drawn], minlength=len(present) * _CELLS)
+        masks = (counts.reshape(len(present), _CELLS) / _CELL_AREA).astype(np.float32)
+        masks = torch.from_numpy(masks.reshape(len(present), FEATURE_GRID, FEATURE_GRID))
         ox, oy = origin
 
         def inside(box) -> tuple | None:
@@ -76,4 +82,4 @@ class Corpus:
 
         token_boxes = [(t[0], t[1], *b) for t in tokens if (b := inside(t[2:])) is not None]
         words = [(w["text"], b) for w in record["words"] if (b := inside(w["box"])) is not None]
-        return Crop(torch.from_numpy(normalize_tile(tile)), present, masks, token_boxes, words)
+        return Crop(torch.from_numpy(normalize_tile(tile)), torch.from_numpy(present), masks, token_boxes, words)
