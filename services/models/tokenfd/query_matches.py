@@ -157,3 +157,10 @@ def match_query(maps: np.ndarray, threshold: float, cell_px: float | tuple[float
     if maps.ndim != 3:
         raise ValueError(f"expected maps of shape (tokens, rows, cols), got {maps.shape}")
     return chain([regions(grid, threshold, cell_px) for grid in maps], max_matches=max_matches)
+
+
+def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two (x0, y0, x1, y1) boxes (0 when both are empty)."""
+    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0

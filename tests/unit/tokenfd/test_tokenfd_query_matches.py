@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from services.models.tokenfd.config import FEATURE_GRID, TILE_SIZE
-from services.models.tokenfd.query_matches import Match, Region, chain, match_query, regions
+from services.models.tokenfd.query_matches import Match, Region, chain, iou, match_query, regions
 
 CELL = TILE_SIZE / FEATURE_GRID   # 3.5 px per cell of one tile's map
 
@@ -56,3 +56,10 @@ def test_regions_are_the_components_best_first_and_chain_takes_them():
 def test_maps_must_be_tokens_by_rows_by_cols():
     with pytest.raises(ValueError, match="tokens, rows, cols"):
         match_query(np.zeros((16, 16)), 0.2, CELL, max_matches=1)
+
+
+def test_iou_of_boxes():
+    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert iou((0, 0, 10, 10), (5, 0, 15, 10)) == 50 / 150
+    assert iou((0, 0, 10, 10), (20, 20, 30, 30)) == 0.0
+    assert iou((0, 0, 0, 0), (0, 0, 0, 0)) == 0.0

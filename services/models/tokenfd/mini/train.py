@@ -26,20 +26,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from services.models.tokenfd.config import FEATURE_GRID
+from services.models.tokenfd.config import FEATURE_GRID, TILE_SIZE
 from services.models.tokenfd.mini import checkpoint as mini_checkpoint
 from services.models.tokenfd.mini.composer import CharComposer
 from services.models.tokenfd.mini.config import Recipe, mini_config
 from services.models.tokenfd.mini.data import Corpus, Crop
-from services.models.tokenfd.mini.decode import decode_word, iou
 from services.models.tokenfd.mini.objective import alignment_loss, cosine_threshold, logits
 from services.models.tokenfd.modeling import TokenFDModel, cosine_maps
+from services.models.tokenfd.query_matches import iou, match_query
 from services.models.tokenfd.tokenizer import QueryTokenizer
 
 STATE_FILE = "state.pt"
 CHECKPOINT_DIR = "checkpoint"
 EVAL_CROPS = 32
 HIT_IOU = 0.5
+CELL_PX = TILE_SIZE / FEATURE_GRID          # pixels of a crop per feature cell
 # Cosine thresholds the held-out metric tries; the best is the model's calibrated threshold.
 THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(1, 19))
 
@@ -150,8 +151,9 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self) -> dict:
         """hit@0.5 of single-word queries (words that occur once in the crop, at least 2 letters or
-        digits) on held-out crops, decoded by following the query's tokens, at the calibrated threshold:
-        the one of THRESHOLDS with the most hits on these crops (recorded with the checkpoint)."""
+        digits) on held-out crops, decoded as the gateway decodes a query's matches (query_matches.py),
+        at the calibrated threshold: the one of THRESHOLDS with the most hits on these crops (recorded
+        with the checkpoint)."""
         self.model.eval()
         table = self.composer.table()
         hits = {threshold: [] for threshold in THRESHOLDS}   # per threshold: (token count, hit) per query
@@ -170,8 +172,9 @@ class Trainer:
                 ids, _ = self.tokenizer.encode_query(text)
                 maps = cosine_maps(features, table[ids].unsqueeze(0), FEATURE_GRID)[0].numpy()
                 for threshold in THRESHOLDS:
-                    match = decode_word(maps, threshold)
-                    hits[threshold].append((len(ids), match is not None and iou(match.box, box) >= HIT_IOU))
+                    best = match_query(maps, threshold, CELL_PX, max_matches=1)
+                    hit = bool(best) and iou((best[0].x0, best[0].y0, best[0].x1, best[0].y1), box) >= HIT_IOU
+                    hits[threshold].append((len(ids), hit))
         self.model.train()
         threshold = max(THRESHOLDS, key=lambda t: (sum(hit for _, hit in hits[t]), -t))
         outcomes = hits[threshold]
