@@ -64,7 +64,9 @@ class LocateOptions(BaseModel):
     max_tiles: int | None = Field(None, ge=1, description="Largest tile grid (default: the model's).")
     heatmap_format: HeatmapFormat = HeatmapFormat.png
     threshold: float | None = Field(None, ge=-1.0, le=1.0,
-                                    description="Cosine-similarity threshold for boxes and matches (default 0.2).")
+                                    description="Cosine-similarity threshold for boxes and matches (default: "
+                                                "PERCEPT_BOX_THRESHOLD when set, else the threshold the served "
+                                                "checkpoint records, else 0.2).")
     max_boxes: int = Field(20, ge=0, le=500, description="Most boxes returned per token.")
     max_matches: int = Field(10, ge=0, le=MAX_MATCHES, description="Most matches of the whole query returned.")
     # Their upper bounds are settings (inputs.py checks them; the document states them: gateway/app.py).
@@ -240,7 +242,8 @@ class LocateResponse(BaseModel):
     request_id: str
     model: ModelRef
     query: str
-    threshold: float
+    threshold: float = Field(description="The threshold used: the request's, else the default (see the request's "
+                                         "`threshold`).")
     matches: list[QueryMatch] = Field(description="Places where the query's tokens stand together, in order, "
                                                   "along a text line: one box each, best score first.")
     tokens: list[TokenResult]
@@ -265,6 +268,9 @@ class ModelCard(BaseModel):
                                                   "triton); null for the gateway's own Triton models.")
     task: ModelTask = Field(description="What it does; only `chat` models take chat completions and VQA.")
     ready: bool
+    threshold: float | None = Field(None, description="A `text_location` model's default threshold: what a locate "
+                                    "request without `threshold` uses (PERCEPT_BOX_THRESHOLD when set, else the "
+                                    "threshold the checkpoint records, else 0.2); null for other tasks.")
 
 
 class ModelList(BaseModel):
@@ -275,3 +281,5 @@ class ModelList(BaseModel):
 class Health(BaseModel):
     status: str
     checks: dict[str, bool] = {}
+    models: dict[str, str] = Field({}, description="Readiness: the checkpoint each ready model of the text domain "
+                                   "serves, by Triton model (e.g. `tokenfd_locate`: `tokenfd-mini`).")
