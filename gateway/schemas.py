@@ -268,7 +268,7 @@ class ModelCard(BaseModel):
                                                   "triton); null for the gateway's own Triton models.")
     task: ModelTask = Field(description="What it does; only `chat` models take chat completions and VQA.")
     ready: bool
-    threshold: float | None = Field(None, description="A `text_location` model's default threshold: what a locate "
+    threshold: float | None = Field(None, description="A `text-location` model's default threshold: what a locate "
                                     "request without `threshold` uses (PERCEPT_BOX_THRESHOLD when set, else the "
                                     "threshold the checkpoint records, else 0.2); null for other tasks.")
 
