@@ -9,6 +9,7 @@ from services.codeperception.protos import sandbox_pb2
 from services.codeperception.render_trace import parse_trace
 
 from .stem_schemas import (
+    CandidateOrigin,
     CandidateOut,
     CandidateStatus,
     ExecError,
@@ -17,6 +18,7 @@ from .stem_schemas import (
     ImageFormat,
     ImageToCodeOptions,
     ImageToCodeResponse,
+    Neighbour,
     OutputTail,
     ProgressEvent,
     ProgressStage,
@@ -101,7 +103,11 @@ def candidate(message: pb.Candidate) -> CandidateOut:
         fidelity=fidelity(message.fidelity) if message.HasField("fidelity") else None,
         timings=timings(message.timings), finish_reason=message.finish_reason,
         usage=TokenUsage(prompt_tokens=message.usage.prompt_tokens,
-                         completion_tokens=message.usage.completion_tokens) if message.HasField("usage") else None)
+                         completion_tokens=message.usage.completion_tokens) if message.HasField("usage") else None,
+        origin=CandidateOrigin(_enum_name(pb.CandidateOrigin, message.origin, "CANDIDATE_ORIGIN_"))
+        if message.origin else None,
+        neighbour=Neighbour(family=message.neighbour.family, seed=message.neighbour.seed, rank=message.neighbour.rank,
+                            distance=message.neighbour.distance) if message.HasField("neighbour") else None)
 
 
 def image_to_code_response(message: pb.ImageToCodeResponse, request_id: str) -> ImageToCodeResponse:

@@ -29,6 +29,8 @@ CandidateStatus = _enum_from_proto("CandidateStatus", codeperception_pb2.Candida
 RenderStatus = _enum_from_proto("RenderStatus", sandbox_pb2.RenderStatus.DESCRIPTOR, "RENDER_STATUS_")
 FidelityMode = _enum_from_proto("FidelityMode", codeperception_pb2.FidelityMode.DESCRIPTOR, "FIDELITY_MODE_")
 ProgressStage = _enum_from_proto("ProgressStage", codeperception_pb2.ProgressStage.DESCRIPTOR, "PROGRESS_STAGE_")
+CandidateOrigin = _enum_from_proto("CandidateOrigin", codeperception_pb2.CandidateOrigin.DESCRIPTOR,
+                                   "CANDIDATE_ORIGIN_")
 
 
 class ImageFormat(str, Enum):
@@ -138,6 +140,16 @@ class TokenUsage(BaseModel):
     completion_tokens: int
 
 
+class Neighbour(BaseModel):
+    """A retrieved candidate's source: the data-engine program whose rendered figure looks like the input."""
+
+    family: str = Field(description="The data engine's program family.")
+    seed: int = Field(ge=0, description="The engine's sample seed the program was written from (64 bits).")
+    rank: int = Field(ge=0, description="0 for the nearest figure, 1 for the next, ...")
+    distance: float = Field(ge=0, description="Between the two images' descriptors; 0 for the same thumbnail "
+                                              "and aspect ratio.")
+
+
 class CandidateOut(BaseModel):
     index: int
     status: CandidateStatus  # type: ignore[valid-type]
@@ -147,6 +159,11 @@ class CandidateOut(BaseModel):
     timings: StemTimings
     finish_reason: str = ""
     usage: TokenUsage | None = None
+    origin: CandidateOrigin | None = Field(  # type: ignore[valid-type]
+        None, description="Where the program came from: `model` (a generation model wrote it), `retrieval` (the "
+                          "program of a data-engine figure near the input, see `neighbour`) or `reference` (the "
+                          "reference dataset's ground truth); null when no program came back.")
+    neighbour: Neighbour | None = Field(None, description="Only for `retrieval` candidates.")
 
 
 class ImageToCodeResponse(BaseModel):

@@ -22,7 +22,7 @@ from services.common.errors import PerceptError
 
 from .backends import Backend, GenerationFailed, GenerationOptions, InputImage
 from .captions import caption_from_trace
-from .convert import CANDIDATE_STATUS_OF_RENDER, fidelity_to_proto
+from .convert import CANDIDATE_STATUS_OF_RENDER, fidelity_to_proto, set_origin
 from .deadline import Deadline
 from .extraction import extract_code
 from .fidelity import FidelityReport, PreparedReference, prepare_reference, score, zero_report
@@ -162,6 +162,7 @@ class BestOfN:
         candidate.timings.generation_seconds = time.monotonic() - started
         self.metrics.generation_seconds.labels(self.backend.name).observe(candidate.timings.generation_seconds)
         if generation is not None:
+            set_origin(candidate, generation)
             candidate.finish_reason = generation.finish_reason
             candidate.usage.prompt_tokens = generation.prompt_tokens
             candidate.usage.completion_tokens = generation.completion_tokens

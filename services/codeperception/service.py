@@ -21,7 +21,7 @@ import grpc
 from services.common import grpc_errors
 from services.common.errors import ErrorCode, PerceptError
 
-from .backends import Backend, GenerationOptions, InputImage
+from .backends import Backend, GenerationOptions, InputImage, candidate_count
 from .convert import CANDIDATE_STATUS_OF_RENDER, fidelity_to_proto
 from .deadline import Deadline
 from .fidelity import FidelityReport, prepare_reference, score, zero_report
@@ -120,6 +120,7 @@ class CodePerceptionServicer(codeperception_pb2_grpc.CodePerceptionServiceServic
 
     async def _image_to_code(self, request: pb.ImageToCodeRequest, deadline: Deadline):
         n, options = self._generation_options(request.options)
+        n = candidate_count(self.backend, n)
         plan = self._render_plan(request.options.dpi, request.options.render_timeout_seconds)
         image = await self._decode(request.image, "image")
         prepared = await asyncio.to_thread(self.backend.prepare, image)

@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import Backend, BackendUnavailable, Generation, GenerationFailed, GenerationOptions, InputImage
+from .base import (
+    Backend,
+    BackendUnavailable,
+    Generation,
+    GenerationFailed,
+    GenerationOptions,
+    InputImage,
+    candidate_count,
+)
 from .registry import BACKEND_NAMES, backend_entry
 
 if TYPE_CHECKING:  # settings imports the registry's names: no import of settings at load time
@@ -18,4 +26,4 @@ def create_backend(settings: CodePerceptionSettings) -> Backend:
 
 
 __all__ = ["Backend", "BackendUnavailable", "Generation", "GenerationFailed", "GenerationOptions", "InputImage",
-           "create_backend"]
+           "candidate_count", "create_backend"]

@@ -1,7 +1,7 @@
 """What every generation backend offers the pipeline, and what it returns."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Protocol
 
 from PIL import Image
@@ -39,12 +39,26 @@ class GenerationOptions:
     top_p: float | None = None
     seed: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)  # parsed backend_options
+    candidate: int = 0  # which candidate of the request these options are for
 
     def for_candidate(self, index: int) -> "GenerationOptions":
         """Candidate i samples with seed + i, so N seeded candidates differ and are reproducible."""
-        if self.seed is None:
-            return self
-        return GenerationOptions(self.max_tokens, self.temperature, self.top_p, self.seed + index, self.extra)
+        return replace(self, candidate=index, seed=None if self.seed is None else self.seed + index)
+
+
+# Where a candidate's program came from (the response's `origin`).
+ORIGIN_MODEL = "model"          # a generation model wrote it
+ORIGIN_RETRIEVAL = "retrieval"  # the program of a data-engine figure near the input (see Neighbour)
+ORIGIN_REFERENCE = "reference"  # the reference dataset's ground truth for this very image
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A retrieved candidate's source: the data-engine program whose rendered figure is near the input."""
+    family: str
+    seed: int        # the engine's sample seed: the family's program for it is the candidate's code
+    rank: int        # 0 = the nearest
+    distance: float  # between the two images' descriptors (services/codeperception/retrieval/index.py)
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,8 @@ class Generation:
     finish_reason: str = ""
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    origin: str = ORIGIN_MODEL
+    neighbour: Neighbour | None = None  # with ORIGIN_RETRIEVAL
 
 
 class GenerationFailed(Exception):
@@ -65,6 +81,8 @@ class BackendUnavailable(RuntimeError):
 
 
 class Backend(Protocol):
+    """A backend may also define `candidate_count(requested: int) -> int`: how many candidates a request
+    that asks for `requested` gets (see candidate_count below); without it, what was asked."""
     name: str
     model: str
     max_concurrency: int   # candidates of one request generated at the same time
@@ -79,10 +97,17 @@ class Backend(Protocol):
         """Per-request work shared by its candidates (e.g. the JPEG data URI); may raise PerceptError."""
 
     async def generate(self, prepared: Any, options: GenerationOptions, timeout_s: float) -> Generation:
-        """One candidate. Raises GenerationFailed for a per-candidate error, PerceptError for a
-        fault of the whole call (backend unreachable, deadline)."""
+        """One candidate (`options.candidate` says which). Raises GenerationFailed for a per-candidate
+        error, PerceptError for a fault of the whole call (backend unreachable, deadline)."""
 
     async def close(self) -> None: ...
+
+
+def candidate_count(backend: Backend, requested: int) -> int:
+    """The candidates a request gets: what it asked for, unless the backend proposes its own number per image
+    (`retrieval` renders its k nearest programs even for a request asking for one)."""
+    count = getattr(backend, "candidate_count", None)
+    return requested if count is None else count(requested)
 
 
 # The backend_options each backend takes, and their types: one table, so that the gateway's

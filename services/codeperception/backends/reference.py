@@ -13,7 +13,15 @@ from services.common.errors import ErrorCode, PerceptError
 
 from ..dataset import DatasetIndex, Sample
 from ..settings import CodePerceptionSettings
-from .base import BACKEND_OPTIONS, BackendUnavailable, Generation, GenerationOptions, InputImage, parse_typed_options
+from .base import (
+    BACKEND_OPTIONS,
+    ORIGIN_REFERENCE,
+    BackendUnavailable,
+    Generation,
+    GenerationOptions,
+    InputImage,
+    parse_typed_options,
+)
 
 
 class ReferenceBackend:
@@ -44,7 +52,7 @@ class ReferenceBackend:
         return sample
 
     async def generate(self, prepared: Sample, options: GenerationOptions, timeout_s: float) -> Generation:
-        return Generation(text=f"```python\n{prepared.code}```\n", finish_reason="stop")
+        return Generation(text=f"```python\n{prepared.code}```\n", finish_reason="stop", origin=ORIGIN_REFERENCE)
 
     async def close(self) -> None:
         return None

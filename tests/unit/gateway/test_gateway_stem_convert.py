@@ -142,3 +142,30 @@ def test_a_stream_without_its_result_is_an_upstream_error():
             assert error.code is ErrorCode.UPSTREAM_ERROR and error.http_status == 502
         else:
             raise AssertionError("a stream without a result passed")
+
+
+def test_candidates_say_where_their_program_came_from():
+    message = pb.ImageToCodeResponse(candidates=[
+        pb.Candidate(index=0, status=pb.CANDIDATE_STATUS_OK, origin=pb.CANDIDATE_ORIGIN_RETRIEVAL,
+                     neighbour=pb.Neighbour(family="circuit", seed=2**64 - 1, rank=0, distance=0.25)),
+        pb.Candidate(index=1, status=pb.CANDIDATE_STATUS_OK, origin=pb.CANDIDATE_ORIGIN_MODEL),
+        pb.Candidate(index=2, status=pb.CANDIDATE_STATUS_GENERATION_ERROR)])
+    retrieved, written, failed = stem_convert.image_to_code_response(message, "rid").candidates
+    assert retrieved.origin.value == "retrieval"
+    assert retrieved.neighbour.model_dump() == {"family": "circuit", "seed": 2**64 - 1, "rank": 0, "distance": 0.25}
+    assert written.origin.value == "model" and written.neighbour is None
+    assert failed.origin is None and failed.neighbour is None  # no program came back
+
+
+def test_the_openapi_document_states_the_origins_the_contract_has():
+    from fastapi.testclient import TestClient
+
+    from gateway.app import create_app
+    from gateway.settings import GatewaySettings
+
+    with TestClient(create_app(GatewaySettings.from_env())) as http:
+        schemas = http.get("/openapi.json").json()["components"]["schemas"]
+    origin, _null = schemas["CandidateOut"]["properties"]["origin"]["anyOf"]
+    assert schemas[origin["$ref"].rsplit("/", 1)[1]]["enum"] == ["model", "retrieval", "reference"]
+    assert set(schemas["Neighbour"]["properties"]) == {"family", "seed", "rank", "distance"}
+    assert schemas["Neighbour"]["properties"]["seed"]["type"] == "integer"
