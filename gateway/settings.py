@@ -19,7 +19,7 @@ from services.common.settings import (
     port_number,
     positive,
 )
-from services.models.tokenfd.config import DEFAULT_MAX_TILES
+from services.models.tokenfd.config import DEFAULT_MAX_TILES, UPSTREAM_THRESHOLD
 from services.triton import generation
 from services.triton import settings as triton_settings
 
@@ -59,9 +59,11 @@ API_KEYS = env("PERCEPT_API_KEYS", (), "Comma-separated API keys; empty turns au
                secret=True)
 HEATMAP_MAX_SIDE = env("PERCEPT_HEATMAP_MAX_SIDE", 1024,
                        "Longest side of a returned PNG heatmap, in pixels.", component=COMPONENT, check=positive)
-BOX_THRESHOLD = env("PERCEPT_BOX_THRESHOLD", 0.2,
-                    "Default cosine-similarity threshold for boxes (the upstream binarisation value).",
-                    component=COMPONENT, check=cosine)
+BOX_THRESHOLD = env("PERCEPT_BOX_THRESHOLD", None,
+                    "Cosine-similarity threshold of a locate request that names none (boxes and matches). Unset: "
+                    "the served checkpoint's recorded threshold (TokenFD-mini's, calibrated on held-out pages), "
+                    f"else {UPSTREAM_THRESHOLD} (the upstream binarisation value; official checkpoints record none).",
+                    component=COMPONENT, parse=float, check=cosine)
 MAX_TILES = env("PERCEPT_MAX_TILES", DEFAULT_MAX_TILES, "Largest tile grid a request may ask for.", component=COMPONENT,
                 check=positive)
 CODEPERCEPTION_TIMEOUT_S = env("PERCEPT_GATEWAY_CODEPERCEPTION_TIMEOUT_S", 300.0,
@@ -116,7 +118,7 @@ class GatewaySettings:
     retry_after_s: int
     api_keys: tuple[str, ...]
     heatmap_max_side: int
-    box_threshold: float
+    box_threshold: float | None   # None: the served model's recorded threshold, else UPSTREAM_THRESHOLD
     max_tiles: int
     max_body_bytes: int
     max_image_pixels: int
@@ -136,6 +138,13 @@ class GatewaySettings:
     image_url_allowlist: tuple[str, ...]
     image_url_timeout_s: float
     image_url_max_bytes: int
+
+    def locate_threshold(self, recorded: float | None) -> float:
+        """The threshold of a locate request that names none: PERCEPT_BOX_THRESHOLD when set, else the
+        served model's recorded one (`recorded`), else upstream's."""
+        if self.box_threshold is not None:
+            return self.box_threshold
+        return UPSTREAM_THRESHOLD if recorded is None else recorded
 
     @classmethod
     def from_env(cls, **overrides) -> "GatewaySettings":

@@ -41,6 +41,19 @@ class ModelInfo:
     triton_name: str
     model_name: str
     model_id: str
+    # The cosine threshold the served checkpoint records (tokenfd_locate's `threshold` parameter);
+    # None when it records none.
+    threshold: float | None = None
+
+
+def _threshold(value: str | None) -> float | None:
+    """A model's recorded threshold parameter; None when absent or not a cosine similarity (the builder
+    writes only valid ones, so a bad one is a hand-edited repository: ignored, never a failed request)."""
+    try:
+        threshold = float(value) if value else None
+    except ValueError:
+        return None
+    return threshold if threshold is not None and -1.0 <= threshold <= 1.0 else None
 
 
 # Large inputs (images) and outputs (stitched maps) exceed gRPC's 4 MiB default; the reconnect
@@ -138,7 +151,8 @@ class TritonClient:
         )
 
     async def model_info(self, triton_name: str) -> ModelInfo:
-        """Name and id of a served model, from its config parameters; fetched once, then cached."""
+        """Name, id and recorded threshold of a served model, from its config parameters; fetched once,
+        then cached (until Triton is seen unavailable: a restarted one may serve another checkpoint)."""
         cached = self._model_info.get(triton_name)
         if cached is not None:
             return cached
@@ -151,7 +165,8 @@ class TritonClient:
             raise
         params = config.get("config", {}).get("parameters", {})
         info = ModelInfo(triton_name, params.get("model_name", {}).get("string_value", triton_name),
-                         params.get("model_id", {}).get("string_value", "unknown"))
+                         params.get("model_id", {}).get("string_value", "unknown"),
+                         _threshold(params.get(contract.LOC_THRESHOLD_PARAMETER, {}).get("string_value")))
         self._model_info[triton_name] = info
         return info
 

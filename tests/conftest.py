@@ -6,12 +6,22 @@
 * `triton_server` is a real tritonserver (the nvidia-pytriton wheel's) on free ports,
   serving that repository; it yields the launcher's TritonServer (`grpc_url`,
   `http_url`, `http_address`, `metrics_url`).
+* `tokenfd_recorded_build` is the same build (TokenFD only) from a checkpoint that records a
+  name and a calibrated threshold beside its weights, as TokenFD-mini's does: the tiny seeded
+  weights with a tokenfd_mini.json written beside them (RECORDED_NAME, RECORDED_THRESHOLD).
 
 The tiny model has random weights: tests check plumbing and numerics, never quality.
 """
 from __future__ import annotations
 
+import shutil
+
 import pytest
+
+# What `tokenfd_recorded_build`'s checkpoint records (its directory is named otherwise, so a test
+# can tell the recorded name from the directory's).
+RECORDED_NAME = "tokenfd-recorded"
+RECORDED_THRESHOLD = 0.37
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +47,19 @@ def triton_server(tokenfd_artifacts, triton_stub_site):
 
     with TritonServer(tokenfd_artifacts.repository, http_port=0, grpc_port=0, metrics_port=0) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def tokenfd_recorded_build(tokenfd_artifacts, tmp_path_factory):
+    """services.models.build_default.BuiltDefault of TokenFD alone, from the tiny checkpoint with a
+    record (RECORDED_NAME, RECORDED_THRESHOLD) beside its weights."""
+    import json
+
+    from services.models.build_default import build_families
+    from services.models.tokenfd.checkpoint import RECORD_FILE
+
+    out = tmp_path_factory.mktemp("tokenfd-recorded")
+    checkpoint = shutil.copytree(tokenfd_artifacts.checkpoint, out / "checkpoints" / "tiny-with-record")
+    (checkpoint / RECORD_FILE).write_text(json.dumps({"name": RECORDED_NAME, "threshold": RECORDED_THRESHOLD,
+                                                      "steps": 0}))
+    return build_families(out, checkpoints={"tokenfd": checkpoint}, skip=("tokenvl",), log=lambda *_: None)

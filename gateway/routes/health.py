@@ -6,7 +6,8 @@ take the other domain out of the load balancer: `/readyz` is 200 while at least 
 domain is ready (`status` "ready" when both are, "degraded" otherwise, `checks` naming
 each), and 503 only when none is. The text domain is Triton and the models the model families
 mark as probed (services/models/registry.py). `/readyz?domain=text|stem` asks about one domain, for a
-deployment that serves only that one.
+deployment that serves only that one. `models` names the checkpoint each ready listed model of the
+text domain serves (`tokenfd_locate`: `tokenfd-mini`, say), from the model info the gateway caches.
 """
 from __future__ import annotations
 
@@ -51,6 +52,21 @@ async def _text_checks(triton: TritonClient) -> dict[str, bool]:
     return checks
 
 
+async def _served(triton: TritonClient, checks: dict[str, bool]) -> dict[str, str]:
+    """The checkpoint name of each ready listed model (cached after its first read); a model whose
+    info cannot be read now is left out, never a failed probe."""
+    served = {}
+    for family in registry.families():
+        for model in family.listed():
+            if not checks.get(model.name):
+                continue
+            try:
+                served[model.name] = (await triton.model_info(model.name)).model_name
+            except PerceptError:
+                continue
+    return served
+
+
 @router.get("/readyz", response_model=Health,
             summary="Readiness: each domain's upstream reachable (Triton for text, code-perception for STEM)",
             responses={400: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
@@ -67,7 +83,8 @@ async def readyz(domain: Domain | None = Query(None, description="Ask about one 
     if not ready:
         raise PerceptError(ErrorCode.UPSTREAM_UNAVAILABLE, "not ready: " +
                            ", ".join(name for name, ok in checks.items() if not ok), details={"checks": checks})
-    return Health(status="ready" if len(ready) == len(by_domain) else "degraded", checks=checks)
+    served = await _served(triton, checks) if Domain.text in by_domain else {}
+    return Health(status="ready" if len(ready) == len(by_domain) else "degraded", checks=checks, models=served)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

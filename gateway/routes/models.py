@@ -18,9 +18,10 @@ from services.codeperception.client import CodePerceptionClient
 from services.common.errors import ErrorCode, PerceptError
 from services.models import registry
 
-from ..dependencies import get_codeperception, get_generations, get_triton
+from ..dependencies import get_codeperception, get_generations, get_settings, get_triton
 from ..generation import Generations
 from ..schemas import ErrorResponse, ModelCard, ModelList, ModelTask
+from ..settings import GatewaySettings
 from ..triton_client import TritonClient
 
 router = APIRouter(prefix="/v1", tags=["models"], responses={503: {"model": ErrorResponse}})
@@ -45,9 +46,10 @@ async def _chat_cards(triton: TritonClient, generations: Generations) -> list[Mo
     return cards
 
 
-async def _family_cards(triton: TritonClient) -> list[ModelCard]:
+async def _family_cards(triton: TritonClient, settings: GatewaySettings) -> list[ModelCard]:
     """The families' listed models other than chat: a probed one is always listed (its readiness
-    on the card, a Triton it cannot reach fails the list), any other only while it is served."""
+    on the card, a Triton it cannot reach fails the list), any other only while it is served. A text
+    location card carries the threshold a locate request without one uses."""
     cards = []
     for family in registry.families():
         for model in family.listed():
@@ -57,8 +59,10 @@ async def _family_cards(triton: TritonClient) -> list[ModelCard]:
             if not (ready or model.probed):
                 continue
             info = await triton.model_info(model.name)
+            threshold = settings.locate_threshold(info.threshold) if model.task is ModelTask.text_location else None
             cards.append(ModelCard(id=info.model_name, name=info.model_name, revision=info.model_id,
-                                   created=_STARTED, triton_model=model.name, task=model.task, ready=ready))
+                                   created=_STARTED, triton_model=model.name, task=model.task, ready=ready,
+                                   threshold=threshold))
     return cards
 
 
@@ -76,6 +80,7 @@ async def _codeperception_cards(codeperception: CodePerceptionClient) -> list[Mo
 @router.get("/models", response_model=ModelList, summary="Models served, chat models first, with their readiness")
 async def list_models(triton: TritonClient = Depends(get_triton),
                       generations: Generations = Depends(get_generations),
-                      codeperception: CodePerceptionClient = Depends(get_codeperception)) -> ModelList:
-    return ModelList(data=[*await _chat_cards(triton, generations), *await _family_cards(triton),
+                      codeperception: CodePerceptionClient = Depends(get_codeperception),
+                      settings: GatewaySettings = Depends(get_settings)) -> ModelList:
+    return ModelList(data=[*await _chat_cards(triton, generations), *await _family_cards(triton, settings),
                            *await _codeperception_cards(codeperception)])

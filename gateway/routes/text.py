@@ -58,7 +58,8 @@ async def locate(parsed: CheckedLocateInput = Depends(read_locate_input),
     model = await triton.model_info(contract.TOKENFD_LOCATE)  # cached after the first call
     answered = time.perf_counter()
 
-    threshold = settings.box_threshold if options.threshold is None else options.threshold
+    # The request's threshold, else PERCEPT_BOX_THRESHOLD, else the one the served checkpoint records, else 0.2.
+    threshold = settings.locate_threshold(model.threshold) if options.threshold is None else options.threshold
     max_side = options.heatmap_max_side or settings.heatmap_max_side  # inputs.py refused one above it
     tokens, matches = await asyncio.to_thread(_results, output, options, threshold, max_side)
     done = time.perf_counter()

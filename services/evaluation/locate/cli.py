@@ -115,16 +115,13 @@ def threshold_of(checkpoint: Path, given: float | None) -> tuple[float, str]:
     """The threshold and where it came from: given, recorded with the checkpoint, or the gateway's."""
     if given is not None:
         return given, "given"
-    from services.models.tokenfd.mini.checkpoint import RECORD_FILE
+    from services.models.tokenfd.checkpoint import RECORD_FILE, read_record
+    from services.models.tokenfd.config import UPSTREAM_THRESHOLD
 
-    record = checkpoint / RECORD_FILE
-    if record.is_file():
-        recorded = json.loads(record.read_text()).get("threshold")
-        if recorded is not None:
-            return float(recorded), f"recorded in the checkpoint's {RECORD_FILE}"
-    from gateway.settings import BOX_THRESHOLD
-
-    return float(BOX_THRESHOLD.default), f"the gateway's default, {BOX_THRESHOLD.name}"
+    recorded = read_record(checkpoint).threshold
+    if recorded is not None:
+        return recorded, f"recorded in the checkpoint's {RECORD_FILE}"
+    return UPSTREAM_THRESHOLD, "the gateway's default for a checkpoint that records none, upstream's value"
 
 
 def _records(directory: Path) -> list[dict]:

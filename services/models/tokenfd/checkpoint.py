@@ -5,6 +5,9 @@
                                                    + model.safetensors.index.json
     <dir>/pytorch_model.bin                        or sharded .bin + pytorch_model.bin.index.json
     <dir>/tokenizer.model                          InternLM2 sentencepiece model
+    <dir>/tokenfd_mini.json                        optional: what a checkpoint trained here records
+                                                   beside its weights (its name, the calibrated
+                                                   cosine threshold); official checkpoints have none
 
 The checkpoint is checked against the exact set of upstream names and shapes the
 config implies before anything is converted; a missing, unexpected or mis-shaped
@@ -15,7 +18,10 @@ live, and the tensors documented as unused at inference are dropped.
 """
 from __future__ import annotations
 
+import json
+import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -40,10 +46,49 @@ EMBEDDING_NAMES = ("tok_embeddings.weight", "language_model.model.tok_embeddings
 UNUSED = re.compile(r"^(t_prime|b|mlp1\..*)$")
 OPTIONAL = re.compile(r"^upsample\.[13]\.num_batches_tracked$")
 
+# What a checkpoint trained here (TokenFD-mini, mini/checkpoint.py) records beside its weights. The
+# export carries its name and threshold to the served model; the rest (steps, metrics) is its history.
+RECORD_FILE = "tokenfd_mini.json"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A checkpoint's record: its name and the cosine threshold calibrated on held-out pages (None
+    when it records none, as official checkpoints: the gateway's default then applies)."""
+    name: str | None = None
+    threshold: float | None = None
+
+
+def read_record(checkpoint_dir: str | Path) -> Recorded:
+    """The checkpoint's RECORD_FILE (an empty Recorded without one); CheckpointError for a record
+    that is not a JSON object, a name that is not a non-empty string, or a threshold that is not a
+    cosine similarity."""
+    path = Path(checkpoint_dir) / RECORD_FILE
+    if not path.is_file():
+        return Recorded()
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path} is not a JSON object")
+    name, threshold = data.get("name"), data.get("threshold")
+    if name is not None and not (isinstance(name, str) and name.strip()):
+        raise CheckpointError(f"{path}: 'name' must be a non-empty string, got {name!r}")
+    if threshold is not None:
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
+                or not math.isfinite(threshold) or not -1.0 <= threshold <= 1.0:
+            raise CheckpointError(f"{path}: 'threshold' must be a cosine similarity in [-1, 1], got {threshold!r}")
+        threshold = float(threshold)
+    return Recorded(name=name, threshold=threshold)
+
+
 # --- config and files ----------------------------------------------------------------
 def load_config(checkpoint_dir: str | Path) -> TokenFDConfig:
+    """The checkpoint's config; its name is the one it records, else its directory's."""
     data = read_config_json(checkpoint_dir, "TokenFD", CheckpointError)
-    return TokenFDConfig.from_upstream_json(data, name=Path(checkpoint_dir).resolve().name)
+    name = read_record(checkpoint_dir).name or Path(checkpoint_dir).resolve().name
+    return TokenFDConfig.from_upstream_json(data, name=name)
 
 
 def weight_files(checkpoint_dir: str | Path) -> list[Path]:
@@ -157,7 +202,7 @@ def load_model(checkpoint_dir: str | Path):
     return build_model(config, state), config
 
 
-__all__ = ["BIN_FILE", "BIN_INDEX", "CheckReport", "CheckpointError", "EMBEDDING_NAMES", "SAFETENSORS_FILE",
-           "SAFETENSORS_INDEX", "build_model", "check_state_dict",
-           "convert_state_dict", "load_config", "load_model", "read_state_dict", "upstream_shapes",
+__all__ = ["BIN_FILE", "BIN_INDEX", "RECORD_FILE", "CheckReport", "CheckpointError", "EMBEDDING_NAMES",
+           "Recorded", "SAFETENSORS_FILE", "SAFETENSORS_INDEX", "build_model", "check_state_dict",
+           "convert_state_dict", "load_config", "load_model", "read_record", "read_state_dict", "upstream_shapes",
            "weight_files"]

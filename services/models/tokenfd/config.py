@@ -25,6 +25,9 @@ THUMBNAIL_TILES = 1                     # a multi-tile image also sends its thum
 ENCODER_MAX_BATCH_SIZE = 16             # tiles per encoder execution (the Triton max_batch_size)
 UPSAMPLE_FACTOR = 4                     # two stride-2 transposed convolutions
 PAD_TOKEN_ID = 2                        # InternLM2's padding index
+# A locate answer's cosine threshold when nothing else names one: upstream's binarisation value.
+# A checkpoint trained here records its own, calibrated on held-out pages (checkpoint.RECORD_FILE).
+UPSTREAM_THRESHOLD = 0.2
 
 
 def encoder_tiles(max_tiles: int) -> int:

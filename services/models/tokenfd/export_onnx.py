@@ -7,7 +7,9 @@
                                kernels (cpu_encoder.py, opset 23): what the cpu target serves
     <out>/tok_embeddings.npy   (vocab, D) float32: the query lookup table, outside the graph
     <out>/tokenizer.model      the checkpoint's sentencepiece model, copied
-    <out>/tokenfd.json         name, model id, D, vocab size, tile/grid sizes, default max tiles
+    <out>/tokenfd.json         name, model id, D, vocab size, tile/grid sizes, default max tiles, and
+                               the cosine threshold the checkpoint records (null when none: official
+                               checkpoints record none, and the gateway's default applies)
 
 The graph computes the cosine similarity next to the encoder, so the (N, 16384, D)
 feature map never leaves it (docs/tokenfd.md has the memory arithmetic). It is
@@ -102,7 +104,8 @@ def verify_onnx(path: str | Path) -> None:
 def export_artifacts(checkpoint_dir: str | Path, out_dir: str | Path) -> ExportedArtifacts:
     """Checkpoint directory (upstream layout) -> the four serving artefacts in out_dir."""
     checkpoint_dir, out = Path(checkpoint_dir), Path(out_dir)
-    ckpt.load_config(checkpoint_dir)   # cheap checks first: config, tokenizer, weight files
+    ckpt.load_config(checkpoint_dir)   # cheap checks first: config, record, tokenizer, weight files
+    recorded = ckpt.read_record(checkpoint_dir)
     ckpt.weight_files(checkpoint_dir)
     tokenizer_source = checkpoint_dir / TOKENIZER_FILE
     if not tokenizer_source.is_file():
@@ -124,7 +127,7 @@ def export_artifacts(checkpoint_dir: str | Path, out_dir: str | Path) -> Exporte
         raise ckpt.CheckpointError(f"the tokenizer has {tokenizer_vocab} pieces but the embedding table only "
                                    f"{config.vocab_size} rows")
     metadata = {
-        "name": checkpoint_dir.resolve().name,
+        "name": config.name,
         "model_id": model_id(ckpt.weight_files(checkpoint_dir)),
         "D": config.feature_dim,
         "vocab_size": config.vocab_size,
@@ -132,6 +135,7 @@ def export_artifacts(checkpoint_dir: str | Path, out_dir: str | Path) -> Exporte
         "tile_size": TILE_SIZE,
         "feature_grid": FEATURE_GRID,
         "max_tiles": DEFAULT_MAX_TILES,
+        "threshold": recorded.threshold,
         "source_checkpoint": checkpoint_dir.resolve().name,
         "vision": {"hidden_size": config.vision.hidden_size, "num_hidden_layers": config.vision.num_hidden_layers,
                    "num_attention_heads": config.vision.num_attention_heads,

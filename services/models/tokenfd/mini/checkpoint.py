@@ -4,8 +4,10 @@
     config.json          internvl_chat layout (TokenFDConfig.to_upstream_json)
     model.safetensors    upstream tensor names, fp16 (the loader reads them as float32)
     tokenizer.model      the engine's sentencepiece model
-    tokenfd_mini.json    what the recipe records beside the weights: the cosine threshold the
-                         model learned (p = 0.5), steps, held-out metric, data seed
+    tokenfd_mini.json    what the recipe records beside the weights (RECORD_FILE, read by the
+                         loader's read_record): the model's name, the cosine threshold calibrated
+                         on held-out pages (the export carries it to the served model, where it is
+                         the gateway's locate default), the learned one, steps, held-out metric
 """
 from __future__ import annotations
 
@@ -17,10 +19,13 @@ import torch
 
 from services.models.checkpoints import CONFIG_FILE
 from services.models.common import internvit
-from services.models.tokenfd.checkpoint import SAFETENSORS_FILE, TOKENIZER_FILE, convert_state_dict
+from services.models.tokenfd.checkpoint import (
+    RECORD_FILE,
+    SAFETENSORS_FILE,
+    TOKENIZER_FILE,
+    convert_state_dict,
+)
 from services.models.tokenfd.config import TokenFDConfig
-
-RECORD_FILE = "tokenfd_mini.json"
 
 
 def upstream_state(model_state: dict[str, torch.Tensor], embeddings: torch.Tensor, t_prime: torch.Tensor,
@@ -50,6 +55,7 @@ def save(out: str | Path, config: TokenFDConfig, state: dict[str, torch.Tensor],
     (staging / CONFIG_FILE).write_text(json.dumps({**config.to_upstream_json(), "torch_dtype": "float16"},
                                                   indent=2, sort_keys=True) + "\n")
     shutil.copyfile(tokenizer, staging / TOKENIZER_FILE)
+    record = {"name": config.name, **record}   # the served model's name (checkpoint.read_record)
     (staging / RECORD_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)

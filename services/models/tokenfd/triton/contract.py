@@ -24,6 +24,9 @@ TokenFD is served as two models:
       out GRID         INT32 [2]   (cols, rows) of the tile grid
       out NUM_TILES    INT32 [1]   tiles sent to the encoder, thumbnail included
       out IMAGE_SIZE   INT32 [2]   (width, height) of the decoded image
+  Its config's parameters name the served checkpoint (``model_name``, ``model_id``) and, when
+  the checkpoint records one, the cosine ``threshold`` calibrated with it: clients read them
+  once from the model config (the gateway's locate default).
 """
 from __future__ import annotations
 
@@ -48,6 +51,12 @@ LOC_TOKEN_TEXTS = "TOKEN_TEXTS"
 LOC_GRID = "GRID"
 LOC_NUM_TILES = "NUM_TILES"
 LOC_IMAGE_SIZE = "IMAGE_SIZE"
+
+# tokenfd_locate config parameters: the served checkpoint's name and weights digest, and its
+# recorded cosine threshold (absent when it records none)
+LOC_MODEL_NAME_PARAMETER = "model_name"
+LOC_MODEL_ID_PARAMETER = "model_id"
+LOC_THRESHOLD_PARAMETER = "threshold"
 
 # tokenfd_locate's load-time sample (beside its version directory), run by initialize()
 LOC_WARMUP_DIR = "warmup"

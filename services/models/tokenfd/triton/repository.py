@@ -153,9 +153,13 @@ def locate_config(options: RepositoryOptions | None = None, model_info: dict | N
         # runs warmup/image.png + warmup/query.txt through everything before the encoder.
         "warmup": options.warmup,
     })
-    # Which checkpoint is served: the gateway reports these with every answer and on /v1/models.
+    # Which checkpoint is served: the gateway reports these with every answer and on /v1/models;
+    # the threshold the checkpoint records (tokenfd.json) is the gateway's locate default.
     info = model_info or {}
-    set_parameters(config, {"model_name": info.get("name", "unknown"), "model_id": info.get("model_id", "unknown")})
+    set_parameters(config, {contract.LOC_MODEL_NAME_PARAMETER: info.get("name", "unknown"),
+                            contract.LOC_MODEL_ID_PARAMETER: info.get("model_id", "unknown")})
+    if info.get("threshold") is not None:
+        set_parameters(config, {contract.LOC_THRESHOLD_PARAMETER: repr(float(info["threshold"]))})
     return config
 
 
@@ -217,6 +221,11 @@ def model_entries(target: Target | str, artifacts: str | os.PathLike, *,
         locate_files[f"{contract.LOC_WARMUP_DIR}/{contract.LOC_WARMUP_IMAGE}"] = warmup_image_png()
         locate_files[f"{contract.LOC_WARMUP_DIR}/{contract.LOC_WARMUP_QUERY}"] = WARMUP_QUERY.encode()
     model_info = json.loads((artifacts / META_FILE).read_text())
+    threshold = model_info.get("threshold")
+    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+                                  or not -1.0 <= threshold <= 1.0):
+        raise ValueError(f"{META_FILE} says threshold={threshold!r}: expected a cosine similarity in [-1, 1], "
+                         f"or null for none")
     return FamilyEntries(
         family=FAMILY,
         models=(ModelEntry(encoder_config(target, dim, options), encoder_files),
