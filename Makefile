@@ -8,9 +8,13 @@ PY         := $(VENV)/bin/python
 PIP        := $(VENV)/bin/pip
 ARTIFACTS  ?= artifacts
 DEPS_STAMP := $(VENV)/.deps-installed
-# An official checkpoint directory to serve instead of the embedded tiny fixture:
+# The TokenFD checkpoint `make models` and `make up` serve: CHECKPOINT=DIR (an official checkpoint in its
+# upstream layout), else the trained TokenFD-mini in $(TOKENFD_MINI_DIR) when that directory holds one
+# (`make publish-tokenfd` puts it there), else the tiny seeded fixture (CHECKPOINT= asks for it). The test
+# suite builds its own fixtures whatever this says.
 #   make up CHECKPOINT=/path/to/TokenFD_2048_Bilingual_seg
-CHECKPOINT ?=
+TOKENFD_MINI_DIR ?= models/tokenfd-mini
+CHECKPOINT ?= $(if $(wildcard $(TOKENFD_MINI_DIR)/config.json),$(TOKENFD_MINI_DIR))
 comma := ,
 # One stamp per build input: the TokenFD checkpoint and the extra model families (PERCEPT_MODEL_FAMILIES,
 # docs/adding-a-model-family.md), so changing either rebuilds every registered family.
@@ -22,11 +26,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: help setup protos models up down lint test test-unit test-integration test-security test-sandbox bench clean
 
 help:
-	@echo "make up      - set up, build the embedded tiny models, start the whole platform on localhost"
+	@echo "make up      - set up, build the models (TokenFD-mini when models/tokenfd-mini holds it), start the platform on localhost"
 	@echo "make down    - stop everything 'make up' started"
 	@echo "make test    - set up, lint and run the full test suite"
 	@echo "make lint    - ruff over the whole repository (rules in pyproject.toml); the first step of make test"
-	@echo "make models  - build the tiny seeded checkpoint, ONNX export and Triton model repository"
+	@echo "make models  - export the served checkpoints (CHECKPOINT, else models/tokenfd-mini, else the tiny fixture) and build the Triton model repository"
+	@echo "make publish-tokenfd - check the trained TokenFD-mini (artifacts/tokenfd-mini/checkpoint) and copy it to models/tokenfd-mini"
 	@echo "make bench   - run the benchmarks (results: docs/benchmarks.md)"
 	@echo "make eval-demo  - a small synthetic STEM2Code split scored by percept-eval (reference backend)"
 	@echo "make eval-locate - TokenFD's locate against Tesseract on held-out and text-layer PDF pages (docs/benchmarks.md)"
@@ -60,7 +65,7 @@ include tests/browser/browser.mk
 
 models: $(MODELS_STAMP)
 
-$(MODELS_STAMP): $(DEPS_STAMP) $(shell find services/models services/triton model_repository -name '*.py' -o -name '*.pbtxt' 2>/dev/null)
+$(MODELS_STAMP): $(DEPS_STAMP) $(shell find services/models services/triton model_repository -name '*.py' -o -name '*.pbtxt' 2>/dev/null) $(if $(CHECKPOINT),$(wildcard $(CHECKPOINT)/*))
 	rm -f $(ARTIFACTS)/.models-built-*
 	$(PY) -m services.models.build_default --out $(ARTIFACTS) $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
 	touch $@

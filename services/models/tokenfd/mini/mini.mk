@@ -8,7 +8,7 @@ TRAIN_TIME_BUDGET_S   ?= 6600
 TRAIN_THREADS         ?= 2
 TOKENIT_TOKENIZER     := $(TOKENIT_DIR)/train/tokenizer.model
 
-.PHONY: tokenit-fonts data-tokenit train-tokenfd
+.PHONY: tokenit-fonts data-tokenit train-tokenfd publish-tokenfd
 
 # More font families for the engine (Times/Helvetica/Courier metrics, the PostScript 35, Latin
 # Modern). Optional: without apt (or root) the engine draws with matplotlib's bundled fonts.
@@ -38,3 +38,9 @@ data-tokenit: $(TOKENIT_DIR)/train/.done $(TOKENIT_DIR)/heldout/.done
 train-tokenfd: data-tokenit
 	$(PY) -m services.models.tokenfd.mini.train --data $(TOKENIT_DIR)/train --heldout $(TOKENIT_DIR)/heldout \
 		--out $(TOKENFD_MINI_OUT) --threads $(TRAIN_THREADS) --time-budget $(TRAIN_TIME_BUDGET_S)
+
+# The trained checkpoint into the repository, where `make models` serves it by default (TOKENFD_MINI_DIR, the
+# top-level Makefile's): checked first (the strict loader reads it, it records its calibrated threshold, it is
+# at most 25 MB), then copied; commit the directory to make it the default of every clone.
+publish-tokenfd: | $(DEPS_STAMP)
+	$(PY) -m services.models.tokenfd.mini.publish $(TOKENFD_MINI_OUT)/checkpoint $(TOKENFD_MINI_DIR)
