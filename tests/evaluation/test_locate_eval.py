@@ -168,3 +168,8 @@ def test_eval_locate_runs_end_to_end_and_writes_the_report(tmp_path):
     text = doc.read_text()
     assert text.count(report.START) == 1 and "Fixture, plumbing only" in text and "(img/eval.png)" in text
     assert Image.open(plot).format == "PNG"
+    plot.unlink()
+    # the report again from the summary alone: the same block, in place
+    assert cli.main(["report", "--summary", str(out / "summary.json"), "--write-docs", "--doc", str(doc),
+                     "--plot", str(plot)]) == 0
+    assert doc.read_text() == text and Image.open(plot).format == "PNG"

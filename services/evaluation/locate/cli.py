@@ -3,6 +3,7 @@
     python -m services.evaluation.locate run --checkpoint DIR [--synthetic DIR] [--pdf DIR] [--limit N]
         [--seed S] [--single-per-page N] [--multi-per-page N] [--threads T] [--ocr-threads T]
         [--repeats K] [--latency-queries M] [--threshold X] [--out DIR] [--write-docs] [--plumbing-only]
+    python -m services.evaluation.locate report [--summary FILE] [--write-docs]
     python -m services.evaluation.locate pdf-pages --out DIR [--count N] [--seed S]
 
 `run` answers the same seeded queries with TokenFD (the checkpoint, exported and run through the
@@ -10,7 +11,8 @@ serving path's locate pipeline in-process) and with Tesseract, on (a) the TokenI
 pages and (b) text-layer PDF pages typeset by reportlab (written by `pdf-pages`; `run` writes them
 first when --pdf holds none). It writes every answer (`answers.jsonl`) and the figures
 (`summary.json`) to --out and prints the report's Markdown; --write-docs also replaces the
-report's section of docs/benchmarks.md and its plot docs/img/eval_locate.png.
+report's section of docs/benchmarks.md and its plot docs/img/eval_locate.png. `report` writes the
+report again from a run's summary.json (no locator runs).
 
 A checkpoint with random weights (the tiny fixture, or --plumbing-only) is reported as
 "fixture, plumbing only": its figures say nothing about the model.
@@ -57,6 +59,12 @@ def _count(text: str) -> int:
     return value
 
 
+def _add_docs_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--write-docs", action="store_true", help="write the report into --doc and the plot")
+    parser.add_argument("--doc", type=Path, default=DEFAULT_DOC)
+    parser.add_argument("--plot", type=Path, default=DEFAULT_PLOT)
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import pdfpages
 
@@ -85,12 +93,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="TokenFD's cosine threshold (default: the one the checkpoint records, else the "
                           "gateway's default)")
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"answers and summary (default: {DEFAULT_OUT})")
-    run.add_argument("--write-docs", action="store_true", help="write the report into --doc and the plot")
-    run.add_argument("--doc", type=Path, default=DEFAULT_DOC)
-    run.add_argument("--plot", type=Path, default=DEFAULT_PLOT)
+    _add_docs_arguments(run)
     run.add_argument("--plumbing-only", action="store_true",
                      help="mark the report as fixture figures (automatic for the tiny fixture checkpoint)")
     run.add_argument("--no-progress", action="store_true")
+
+    again = sub.add_parser("report", help="the report again, from a run's summary.json")
+    again.add_argument("--summary", type=Path, default=DEFAULT_OUT / "summary.json")
+    _add_docs_arguments(again)
 
     pages = sub.add_parser("pdf-pages", help="typeset, render and read back the text-layer PDF pages")
     pages.add_argument("--out", type=Path, required=True)
@@ -144,7 +154,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
     from services.models.tokenfd.family import TINY_NAME
 
-    from . import evaluate, pdfpages, report
+    from . import evaluate, pdfpages
     from .locators import TesseractLocator, TokenFDLocator, tesseract_binary
     from .queries import pages_from_records, sample
 
@@ -173,6 +183,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         return _fail("the pages gave no queries")
 
     threshold, source = threshold_of(args.checkpoint, args.threshold)
+    load_average = os.getloadavg()[0]
     try:
         import torch
 
@@ -212,6 +223,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         "versions": _versions(),
         "measured": datetime.date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "load_average": load_average,
         "command": " ".join([PROGRAM] + [shlex.quote(_shown(a)) for a in argv]),
     }
     args.out.mkdir(parents=True, exist_ok=True)
@@ -219,6 +231,12 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         for outcome in outcomes:
             lines.write(json.dumps(outcome.row()) + "\n")
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return _report(summary, args)
+
+
+def _report(summary: dict, args: argparse.Namespace) -> int:
+    from . import report
+
     plot_link = os.path.relpath(args.plot.resolve(), args.doc.resolve().parent)
     body = report.section(summary, plot_link)
     print(body)
@@ -232,6 +250,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
+    if args.command == "report":
+        if not args.summary.is_file():
+            return _fail(f"{args.summary} does not exist: `run` writes it")
+        return _report(json.loads(args.summary.read_text()), args)
     if args.command == "pdf-pages":
         from . import pdfpages
 

@@ -10,6 +10,7 @@ START = "<!-- eval-locate:start -->"
 END = "<!-- eval-locate:end -->"
 PLOT_NAME = "eval_locate.png"
 DATASET_TITLES = {"synthetic": "(a) held-out synthetic pages", "pdf": "(b) text-layer PDF pages"}
+SHORT_TITLES = {"synthetic": "(a) held-out synthetic", "pdf": "(b) text-layer PDF"}
 KIND_TITLES = {SINGLE: "single word", MULTI: "multi-word"}
 PLUMBING_BANNER = ("**Fixture, plumbing only.** The TokenFD figures below come from a checkpoint with random "
                    "weights: they show that the evaluation runs end to end, nothing about TokenFD's quality. "
@@ -85,8 +86,11 @@ def section(summary: dict, plot_path: str) -> str:
     for dataset, rows in by_dataset.items():
         lines.append(f"| {DATASET_TITLES[dataset]} | " + " | ".join(_seconds(rows[name]) for name in locators) + " |")
     v = summary["versions"]
+    load = summary.get("load_average")
+    busy = "" if load is None else f" (1-minute load average {load:.2f} at the start: other work on the machine " \
+                                   "slows both locators)"
     lines += ["", f"Threads: TokenFD {s['threads']} intra-op and 1 inter-op thread (ONNX Runtime); Tesseract "
-              f"{s['ocr_threads']} (`OMP_THREAD_LIMIT`). Measured {summary['measured']} on {summary['machine']}; "
+              f"{s['ocr_threads']} (`OMP_THREAD_LIMIT`). Measured {summary['measured']} on {summary['machine']}{busy}; "
               f"python {v['python']}, onnxruntime {v['onnxruntime']}, reportlab {v['reportlab']}, "
               f"pypdfium2 {v['pypdfium2']}.", "",
               f"Reproduce: `make eval-locate` (this run: `{summary['command']}`).", "",
@@ -121,10 +125,11 @@ def plot(summary: dict, path: Path) -> None:
     x = np.arange(len(groups))
     width = 0.8 / len(locators)
     for i, name in enumerate(locators):
-        left.bar(x + (i - (len(locators) - 1) / 2) * width, [hits[(d, k, name)] for d, k in groups], width,
-                 label=name)
-    left.set_xticks(x, [f"{DATASET_TITLES[d].split(' ', 1)[1]}\n{KIND_TITLES[k]}" for d, k in groups], fontsize=8)
-    left.set_ylim(0, 1)
+        bars = left.bar(x + (i - (len(locators) - 1) / 2) * width, [hits[(d, k, name)] for d, k in groups], width,
+                        label=name)
+        left.bar_label(bars, fmt="%.2f", fontsize=7)
+    left.set_xticks(x, [f"{SHORT_TITLES[d]}\n{KIND_TITLES[k]}" for d, k in groups], fontsize=8)
+    left.set_ylim(0, 1.1)
     left.set_ylabel("hit@0.5")
     left.legend()
     datasets = list(dict.fromkeys(row["dataset"] for row in summary["latency"]))
@@ -135,8 +140,9 @@ def plot(summary: dict, path: Path) -> None:
         medians = [r["median_s"] for r in chosen]
         errors = [[r["median_s"] - r["low_s"] for r in chosen], [r["high_s"] - r["median_s"] for r in chosen]]
         right.bar(x + (i - (len(locators) - 1) / 2) * width, medians, width, yerr=errors, capsize=3, label=name)
-    right.set_xticks(x, [DATASET_TITLES[d].split(" ", 1)[1] for d in datasets], fontsize=8)
+    right.set_xticks(x, [SHORT_TITLES[d] for d in datasets], fontsize=8)
     right.set_ylabel("seconds per query (median of repeats)")
+    right.legend()
     title = "TokenFD locate against Tesseract"
     if summary["plumbing_only"]:
         title += " (fixture, plumbing only: random TokenFD weights)"
