@@ -1,0 +1,56 @@
+"""The real stack in front of the trained TokenFD-mini: the checkpoint committed at models/tokenfd-mini
+(or the one PERCEPT_TEST_TOKENFD_CHECKPOINT names) exported and built as `make models` builds it
+(TokenFD only), a real tritonserver serving it and a real gateway in front. Without that checkpoint
+the tests that need it are skipped, saying so; the page's geometry checks run regardless."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.gateway.support import running_gateway
+
+ROOT = Path(__file__).resolve().parents[3]
+TRAINED = ROOT / "models" / "tokenfd-mini"
+CHECKPOINT_VARIABLE = "PERCEPT_TEST_TOKENFD_CHECKPOINT"   # another trained checkpoint, to develop the tests with
+SKIP_REASON = "needs the trained TokenFD-mini (models/tokenfd-mini)"
+
+
+def trained_checkpoint() -> Path | None:
+    """The checkpoint under test, or None when there is none."""
+    directory = Path(os.environ.get(CHECKPOINT_VARIABLE) or TRAINED)
+    return directory if (directory / "config.json").is_file() else None
+
+
+@pytest.fixture(scope="package")
+def checkpoint() -> Path:
+    directory = trained_checkpoint()
+    if directory is None:
+        pytest.skip(SKIP_REASON)
+    return directory
+
+
+@pytest.fixture(scope="package")
+def trained_build(checkpoint, tmp_path_factory):
+    from services.models.build_default import build_families
+
+    return build_families(tmp_path_factory.mktemp("tokenfd-trained"), checkpoints={"tokenfd": checkpoint},
+                          skip=("tokenvl",), log=lambda *_: None)
+
+
+@pytest.fixture(scope="package")
+def trained_triton(trained_build, triton_stub_site):
+    from services.triton.launcher import TritonServer
+
+    with TritonServer(trained_build.repository, http_port=0, grpc_port=0, metrics_port=0) as server:
+        yield server
+
+
+@pytest.fixture(scope="package")
+def trained_client(trained_triton):
+    # the gateway's own default threshold: the checkpoint's recorded one, whatever this shell sets
+    env = {"PERCEPT_BOX_THRESHOLD": ""}
+    with running_gateway(trained_triton.grpc_url, **env) as url, httpx.Client(base_url=url, timeout=120) as http:
+        yield http
