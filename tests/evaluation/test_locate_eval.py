@@ -116,6 +116,15 @@ def test_tokenfd_answer_is_where_the_maps_light_up(tmp_path):
     assert locators.TokenFDLocator(pipeline, encode, threshold=0.95).locate(page, query).box is None
 
 
+def test_the_default_checkpoint_is_the_served_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.default_checkpoint() == cli.TINY_CHECKPOINT
+    (tmp_path / cli.SERVED_MINI).mkdir(parents=True)
+    assert cli.default_checkpoint() == cli.TINY_CHECKPOINT       # an empty directory holds no checkpoint
+    (tmp_path / cli.SERVED_MINI / "config.json").write_text("{}")
+    assert cli.default_checkpoint() == cli.SERVED_MINI
+
+
 # --- the report ------------------------------------------------------------------------------------
 def test_the_report_block_is_appended_once_then_replaced_in_place(tmp_path):
     doc = tmp_path / "benchmarks.md"

@@ -32,7 +32,10 @@ import tempfile
 from pathlib import Path
 
 PROGRAM = "python -m services.evaluation.locate"
-DEFAULT_CHECKPOINT = Path("artifacts/checkpoints/tokenfd-tiny")    # what `make models` serves by default
+# What `make models` serves without CHECKPOINT (the top-level Makefile): the trained TokenFD-mini where
+# `make publish-tokenfd` put it, else the tiny seeded fixture it builds.
+SERVED_MINI = Path("models/tokenfd-mini")
+TINY_CHECKPOINT = Path("artifacts/checkpoints/tokenfd-tiny")
 DEFAULT_SYNTHETIC = Path("artifacts/tokenit/heldout")
 DEFAULT_PDF = Path("artifacts/eval-locate/pdf-pages")
 DEFAULT_OUT = Path("artifacts/eval-locate/run")
@@ -72,8 +75,9 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="evaluate TokenFD and Tesseract on the same queries")
-    run.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT,
-                     help=f"TokenFD checkpoint directory, upstream layout (default: {DEFAULT_CHECKPOINT})")
+    run.add_argument("--checkpoint", type=Path, default=None,
+                     help=f"TokenFD checkpoint directory, upstream layout (default: the served default, {SERVED_MINI} "
+                          f"when it holds a checkpoint, else {TINY_CHECKPOINT})")
     run.add_argument("--synthetic", type=Path, default=DEFAULT_SYNTHETIC,
                      help=f"(a) the engine's held-out corpus (default: {DEFAULT_SYNTHETIC}; make data-tokenit)")
     run.add_argument("--pdf", type=Path, default=DEFAULT_PDF,
@@ -121,6 +125,10 @@ def _shown(argument: str) -> str:
     return argument
 
 
+def default_checkpoint() -> Path:
+    return SERVED_MINI if (SERVED_MINI / "config.json").is_file() else TINY_CHECKPOINT
+
+
 def threshold_of(checkpoint: Path, given: float | None) -> tuple[float, str]:
     """The threshold and where it came from: given, recorded with the checkpoint, or the gateway's."""
     if given is not None:
@@ -158,6 +166,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from .locators import TesseractLocator, TokenFDLocator, tesseract_binary
     from .queries import pages_from_records, sample
 
+    if args.checkpoint is None:
+        args.checkpoint = default_checkpoint()
     if not (args.checkpoint / "config.json").is_file():
         return _fail(f"{args.checkpoint} is not a TokenFD checkpoint directory (no config.json); "
                      "`make models` builds the default one")
