@@ -34,6 +34,7 @@ help:
 	@echo "make publish-tokenfd - check the trained TokenFD-mini (artifacts/tokenfd-mini/checkpoint) and copy it to models/tokenfd-mini"
 	@echo "make bench   - run the benchmarks (results: docs/benchmarks.md)"
 	@echo "make eval-demo  - a small synthetic STEM2Code split scored by percept-eval (reference backend)"
+	@echo "make retrieval-index - the code-perception retrieval backend's index, from the data engine's corpus"
 	@echo "make eval-locate - TokenFD's locate against Tesseract on held-out and text-layer PDF pages (docs/benchmarks.md)"
 	@echo "make helm-lint  - helm lint and helm template of the chart (helm from a pinned wheel)"
 	@echo "make screenshots - the try-it page's panels (docs/img/ui-*.png), taken in chromium from the real stack"

@@ -55,6 +55,7 @@ POLL_S = 0.2
 PORT_RELEASE_S = 10.0   # a component that just died may hold its ports a moment longer (children exiting)
 SETTINGS_CHECKED_AT_START = (COMPONENT, "triton", "gateway", "limits", "codeperception")
 SAMPLE_DATASET = "stem2code-sample"   # under --artifacts: the reference backend's data (`make models` builds it)
+RETRIEVAL_INDEX = "retrieval-index.npz"  # under --artifacts: the retrieval backend's (`make retrieval-index`)
 
 
 @dataclass
@@ -143,7 +144,10 @@ def plan_components(artifacts: Path) -> list[Component]:
             env={"PERCEPT_CODEPERCEPTION_SANDBOX_URL": f"{BIND_HOST}:{sandbox_grpc}",
                  # the embedded dataset of this --artifacts, unless one is configured
                  "PERCEPT_CODEPERCEPTION_DATASET_DIR": os.environ.get(
-                     codeperception_settings.DATASET_DIR.name) or str(artifacts / SAMPLE_DATASET)},
+                     codeperception_settings.DATASET_DIR.name) or str(artifacts / SAMPLE_DATASET),
+                 # and its retrieval index, likewise
+                 "PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX": os.environ.get(
+                     codeperception_settings.RETRIEVAL_INDEX.name) or str(artifacts / RETRIEVAL_INDEX)},
         ),
         Component(
             name="gateway",

@@ -54,8 +54,9 @@ SANDBOX_URL = env("PERCEPT_CODEPERCEPTION_SANDBOX_URL", local_address(sandbox_se
                   check=host_and_port)
 BACKEND = env("PERCEPT_CODEPERCEPTION_BACKEND", "reference",
               "Generation backend: `reference` (ground truth of a STEM2Code-format dataset), `openai` "
-              "(an OpenAI-compatible chat-completions endpoint, e.g. vLLM serving CodePercept) or `triton` "
-              "(a generation model implementing services/triton/generation.py).", component=COMPONENT,
+              "(an OpenAI-compatible chat-completions endpoint, e.g. vLLM serving CodePercept), `triton` "
+              "(a generation model implementing services/triton/generation.py) or `retrieval` (the programs of "
+              "the data-engine figures nearest the input, from a retrieval index).", component=COMPONENT,
               check=one_of(*BACKENDS))
 RENDER_DPI = env("PERCEPT_CODEPERCEPTION_RENDER_DPI", 100,
                  "Default resolution of candidate renders (STEM2Code-Eval uses 300; the embedded dataset 100).",
@@ -84,6 +85,15 @@ DATASET_JSONL = env("PERCEPT_CODEPERCEPTION_DATASET_JSONL", "data.jsonl",
 DATASET_IMAGES = env("PERCEPT_CODEPERCEPTION_DATASET_IMAGES", "images",
                      "`reference` backend: the directory image paths are relative to, relative to the dataset "
                      "directory.", component=COMPONENT)
+
+# --- backend: retrieval -------------------------------------------------------------------
+RETRIEVAL_INDEX = env("PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX", "artifacts/retrieval-index.npz",
+                      "`retrieval` backend: the retrieval index file (`make retrieval-index` builds it from the "
+                      "data engine's corpus); a missing or unreadable one stops start-up.", component=COMPONENT)
+RETRIEVAL_K = env("PERCEPT_CODEPERCEPTION_RETRIEVAL_K", 4,
+                  "`retrieval` backend: the nearest programs each request renders and scores as its candidates "
+                  "(a request asking for more candidates gets that many); at most PERCEPT_MAX_CANDIDATES.",
+                  component=COMPONENT, check=positive)
 
 # --- backend: openai ----------------------------------------------------------------------
 OPENAI_BASE_URL = env("PERCEPT_CODEPERCEPTION_OPENAI_BASE_URL", "",
@@ -163,6 +173,8 @@ class CodePerceptionSettings:
     dataset_dir: Path
     dataset_jsonl: str
     dataset_images: str
+    retrieval_index: Path
+    retrieval_k: int
     openai_base_url: str
     openai_model: str
     openai_api_key: str = field(repr=False)  # a secret: never in a log line
@@ -189,6 +201,7 @@ class CodePerceptionSettings:
             default_deadline_s=v[DEFAULT_DEADLINE_S.name], sandbox_retry_s=v[SANDBOX_RETRY_S.name],
             log_level=v[LOG_LEVEL.name], dataset_dir=Path(v[DATASET_DIR.name]),
             dataset_jsonl=v[DATASET_JSONL.name], dataset_images=v[DATASET_IMAGES.name],
+            retrieval_index=Path(v[RETRIEVAL_INDEX.name]), retrieval_k=v[RETRIEVAL_K.name],
             openai_base_url=v[OPENAI_BASE_URL.name].rstrip("/"), openai_model=v[OPENAI_MODEL.name],
             openai_api_key=v[OPENAI_API_KEY.name], prompt=v[PROMPT.name],
             prompt_file=v[PROMPT_FILE.name], system_prompt=v[SYSTEM_PROMPT.name],
@@ -203,6 +216,6 @@ class CodePerceptionSettings:
 
 _ALL = (URL, GRPC_HOST, GRPC_PORT, METRICS_HOST, METRICS_PORT, SANDBOX_URL, BACKEND, RENDER_DPI,
         RENDER_TIMEOUT_S, DEFAULT_DEADLINE_S, SANDBOX_RETRY_S, LOG_LEVEL, DATASET_DIR, DATASET_JSONL,
-        DATASET_IMAGES, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_API_KEY, PROMPT, PROMPT_FILE,
-        SYSTEM_PROMPT, MAX_TOKENS, TEMPERATURE, TOP_P, TOP_K, REPETITION_PENALTY, PRESENCE_PENALTY,
+        DATASET_IMAGES, RETRIEVAL_INDEX, RETRIEVAL_K, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_API_KEY, PROMPT,
+        PROMPT_FILE, SYSTEM_PROMPT, MAX_TOKENS, TEMPERATURE, TOP_P, TOP_K, REPETITION_PENALTY, PRESENCE_PENALTY,
         GENERATION_CONCURRENCY, TRITON_URL, TRITON_MODEL)

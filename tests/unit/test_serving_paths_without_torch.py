@@ -25,6 +25,7 @@ SERVING_MODULES = [
     "services.codeperception.backends.openai_chat",
     "services.codeperception.backends.reference",
     "services.codeperception.backends.triton",
+    "services.codeperception.backends.retrieval",
     "services.common.grpc_errors",
     "services.triton.generation",
     "services.triton.generation_client",

@@ -29,6 +29,7 @@ BACKENDS = (
     BackendEntry("openai", ".openai_chat", "OpenAIChatBackend",
                  {"top_k": int, "repetition_penalty": float, "presence_penalty": float}),
     BackendEntry("triton", ".triton", "TritonGenerationBackend", {"stop": str}),
+    BackendEntry("retrieval", ".retrieval", "RetrievalBackend"),
 )
 BACKEND_NAMES = tuple(entry.name for entry in BACKENDS)
 
