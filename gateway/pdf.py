@@ -19,8 +19,10 @@ import pypdfium2.raw as pdfium_raw
 
 from services.common.errors import ErrorCode, PerceptError
 
+from .vqa_schemas import PAGE
+
 _LOCK = threading.Lock()
-_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+_RANGE = re.compile(rf"[ \t]*({PAGE})[ \t]*(?:-[ \t]*({PAGE})[ \t]*)?")  # one of PAGES_PATTERN's ranges
 _POINTS_PER_INCH = 72
 
 
@@ -34,7 +36,8 @@ class RenderedPage:
 
 def select_pages(selection: str | None, page_count: int, max_pages: int) -> list[int]:
     """1-based page numbers from `"1-3,5"` (all pages when None or blank), in the order given, each once;
-    or a typed 400 (a malformed selection, a page outside the PDF, more than `max_pages`)."""
+    or a typed 4xx: 400 a malformed selection (the schema's PAGES_PATTERN refuses it first), 422 a page
+    outside the PDF (or a range backwards) or more than `max_pages`."""
     def too_many() -> PerceptError:
         return PerceptError(ErrorCode.TOO_MANY_PAGES, f"more than {max_pages} pages selected (the PDF has "
                             f"{page_count}); the limit is {max_pages}: select some with `pages`",
@@ -46,13 +49,13 @@ def select_pages(selection: str | None, page_count: int, max_pages: int) -> list
         return list(range(1, page_count + 1))
     pages: dict[int, None] = {}
     for part in selection.split(","):
-        match = _RANGE.match(part)
+        match = _RANGE.fullmatch(part)
         if match is None:
             raise PerceptError(ErrorCode.INVALID_REQUEST, f"`pages` must look like 1-3,5; {part.strip()!r} is not "
                                "a page or a range", details={"param": "pages"})
         first, last = int(match.group(1)), int(match.group(2) or match.group(1))
         if not 1 <= first <= last <= page_count:
-            raise PerceptError(ErrorCode.INVALID_REQUEST, f"pages {part.strip()} are not within 1-{page_count} "
+            raise PerceptError(ErrorCode.PAGES_OUT_OF_RANGE, f"pages {part.strip()} are not within 1-{page_count} "
                                f"(the PDF has {page_count} pages)", details={"param": "pages"})
         for number in range(first, last + 1):
             pages[number] = None

@@ -86,7 +86,7 @@ MAX_PDF_BYTES = env("PERCEPT_GATEWAY_MAX_PDF_BYTES", 10 * 1024 * 1024,
                     "Largest PDF a VQA request may carry, in bytes (413 above it).", component=COMPONENT,
                     check=positive)
 MAX_PDF_PAGES = env("PERCEPT_GATEWAY_MAX_PDF_PAGES", 8,
-                    "Most PDF pages one VQA request may select (400 too_many_pages above it).",
+                    "Most PDF pages one VQA request may select (422 too_many_pages above it).",
                     component=COMPONENT, check=positive)
 PDF_DPI = env("PERCEPT_GATEWAY_PDF_DPI", 144, "Resolution PDF pages are rendered at (lower for pages that would "
               "exceed PERCEPT_MAX_IMAGE_PIXELS).", component=COMPONENT, check=positive)

@@ -9,6 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from .schemas import BASE64, EXAMPLE_IMAGE_BASE64, MIN_TOP_P, JsonBody, ModelRef, not_null
 
 MAX_QUESTION_CHARS = 4096
+# `pages`: blank (every page) or comma-separated pages and ranges of 1-based page numbers, e.g. `1-3,5`
+# (gateway/pdf.py reads each range with PAGE). Whether the pages are in the PDF only the PDF shows (422).
+PAGE = r"0*[1-9][0-9]*"
+PAGE_RANGE = rf"[ \t]*{PAGE}[ \t]*(?:-[ \t]*{PAGE}[ \t]*)?"
+PAGES_PATTERN = rf"^(?:[ \t]*|{PAGE_RANGE}(?:,{PAGE_RANGE})*)$"
 
 
 class VqaOptions(BaseModel):
@@ -16,7 +21,7 @@ class VqaOptions(BaseModel):
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=r"\S",
                           description="The question about the document.")
-    pages: str = Field(None, max_length=256, json_schema_extra=not_null,
+    pages: str = Field(None, max_length=256, pattern=PAGES_PATTERN, json_schema_extra=not_null,
                        description="PDF pages to read, e.g. `1-3,5` (1-based; default: all, at most "
                                    "PERCEPT_GATEWAY_MAX_PDF_PAGES).")
     max_tokens: int | None = Field(None, ge=1, description="Most tokens of the answer (default: the model's); at "

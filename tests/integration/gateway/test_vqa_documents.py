@@ -88,8 +88,9 @@ def test_selected_pdf_pages_are_rendered_and_read_in_order(http):
     ({"pdf": ("c.pdf", corrupt_pdf(), "application/pdf")}, {}, 422, "invalid_pdf"),
     ({"pdf": ("e.pdf", encrypted_pdf(), "application/pdf")}, {}, 422, "encrypted_pdf"),
     ({"pdf": ("n.pdf", b"not a pdf", "application/pdf")}, {}, 422, "invalid_pdf"),
-    ({"pdf": ("m.pdf", pdf_with_pages(4), "application/pdf")}, {}, 400, "too_many_pages"),
-    ({"pdf": ("m.pdf", pdf_with_pages(2), "application/pdf")}, {"pages": "2-5"}, 400, "invalid_request"),
+    ({"pdf": ("m.pdf", pdf_with_pages(4), "application/pdf")}, {}, 422, "too_many_pages"),
+    ({"pdf": ("m.pdf", pdf_with_pages(2), "application/pdf")}, {"pages": "2-5"}, 422, "pages_out_of_range"),
+    ({"pdf": ("m.pdf", pdf_with_pages(2), "application/pdf")}, {"pages": "two"}, 400, "invalid_request"),
     ({"pdf": ("b.pdf", b"%PDF-1.4\n" + b"0" * 200_000, "application/pdf")}, {}, 413, "payload_too_large"),
     ({"images": ("a.png", b"junk", "image/png")}, {}, 422, "invalid_image"),
     ({"images": ("a.png", png(8, 8), "image/png"), "pdf": ("d.pdf", pdf_with_pages(1), "application/pdf")},
@@ -103,8 +104,13 @@ def test_bad_documents_are_typed_refusals(http, files, data, status, code):
 
 def test_limits_that_need_the_model(http, triton_server):
     images = [("images", (f"{i}.png", png(16, 16, seed=i), "image/png")) for i in range(5)]
-    refused = http.post(VQA, data=QUESTION, files=images)  # the model's max_images (4) is below the gateway's 8
-    assert refused.status_code == 400 and refused.json()["error"]["code"] == "too_many_images"
+    # The model's max_images (4) is below the gateway's 8, which the document states (maxItems): five images
+    # are a request the schema takes, so the refusal is 422 (content), never 400 (schema).
+    schemas = http.get("/openapi.json").json()["components"]["schemas"]
+    assert all(schemas[name]["properties"]["images"]["maxItems"] >= 5
+               for name in ("VqaJsonRequest", "VqaMultipartRequest"))
+    refused = http.post(VQA, data=QUESTION, files=images)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "too_many_images"
     # Three pages of 4x3 tiles and a thumbnail each would be more visual tokens than the model's
     # context: the model lowers every page's tile cap until they fit (the over-long prompt that
     # cannot fit is refused in test_chat_bad_input.py and tests/integration/tokenvl).

@@ -94,7 +94,7 @@ def test_the_streamed_text_is_the_answer_and_the_result_ends_the_stream(http, sh
 @pytest.mark.parametrize("request_, status, code", [
     ({"files": {"pdf": ("c.pdf", corrupt_pdf(), "application/pdf")}}, 422, "invalid_pdf"),  # the gateway's intake
     ({"files": [("images", (f"{i}.png", png(16, 16, seed=i), "image/png")) for i in range(5)]},
-     400, "too_many_images"),  # the model's max_images (4), checked by the route once it knows the model
+     422, "too_many_images"),  # the model's max_images (4), checked by the route once it knows the model
     ({"files": {"images": ("t.png", truncated_png(), "image/png")}},
      422, ("truncated_image", "invalid_image")),  # found by the model's one full decode: before the first event
 ])

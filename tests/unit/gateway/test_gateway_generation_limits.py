@@ -52,3 +52,17 @@ def test_vqa_checks_the_gateway_caps_when_reading_and_the_models_in_the_route():
     assert not _calls(route, "check_max_tokens")
     assert all("settings." not in call and "limits" in call for call in _calls(route, "check_image_count"))
     assert _calls(route, "check_image_count") and _calls(route, "check_context")
+
+
+@pytest.mark.parametrize("code", [ErrorCode.TOO_MANY_IMAGES, ErrorCode.CONTEXT_LENGTH_EXCEEDED,
+                                  ErrorCode.TOO_MANY_PAGES, ErrorCode.PAGES_OUT_OF_RANGE])
+def test_limits_the_document_cannot_state_are_422_and_400_in_openai_shape(code):
+    """A VQA request the OpenAPI document takes may still be over the served model's max_images (read
+    from Triton, below the gateway's maxItems) or context, or select pages the PDF lacks: 422, which the
+    contract fuzzer's configuration allows for a schema-valid request (400 is what the schema refuses).
+    The chat route keeps OpenAI's 400 for every client fault."""
+    from gateway.openai_errors import openai_status
+
+    error = PerceptError(code, "over a limit")
+    assert error.http_status == 422 and error.grpc_status_name == "INVALID_ARGUMENT"
+    assert openai_status(error) == 400

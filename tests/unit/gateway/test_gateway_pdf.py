@@ -5,8 +5,10 @@ import io
 
 import pytest
 from PIL import Image
+from pydantic import ValidationError
 
 from gateway.pdf import render_pdf, select_pages
+from gateway.vqa_schemas import VqaOptions
 from services.common.errors import ErrorCode, PerceptError
 from tests.unit.gateway.pdf_samples import corrupt_pdf, encrypted_pdf, pdf_with_pages, plain_hand_written_pdf
 
@@ -25,9 +27,26 @@ def test_selection_keeps_order_and_drops_repeats():
     assert select_pages(" ", 3, 4) == [1, 2, 3]
 
 
-@pytest.mark.parametrize("selection", ["0", "6", "2-1", "a", "1-", "1,,2"])
-def test_a_bad_selection_is_invalid_request(selection):
+@pytest.mark.parametrize("selection", ["0", "a", "1-", "1,,2", "\u0661", "1\n"])
+def test_a_malformed_selection_is_invalid_request_and_the_schema_refuses_it(selection):
     assert _code(lambda: select_pages(selection, 5, 4)) is ErrorCode.INVALID_REQUEST
+    with pytest.raises(ValidationError):  # the document's pattern: refused as the body is read
+        VqaOptions(question="q", pages=selection)
+
+
+@pytest.mark.parametrize("selection", ["6", "2-1", "4-6"])
+def test_pages_outside_the_pdf_are_a_content_refusal_the_schema_takes(selection):
+    """Only the PDF shows how many pages it has: 422 pages_out_of_range, for a selection the schema takes."""
+    assert _code(lambda: select_pages(selection, 5, 4)) is ErrorCode.PAGES_OUT_OF_RANGE
+    assert VqaOptions(question="q", pages=selection).pages == selection
+    assert PerceptError(ErrorCode.PAGES_OUT_OF_RANGE, "").http_status == 422
+
+
+@pytest.mark.parametrize("selection, pages", [("1-3,5", [1, 2, 3, 5]), (" 1 - 2 , 05 ", [1, 2, 5]),
+                                              ("\t", [1, 2, 3, 4, 5]), ("", [1, 2, 3, 4, 5])])
+def test_what_the_schema_takes_is_read(selection, pages):
+    assert VqaOptions(question="q", pages=selection).pages == selection
+    assert select_pages(selection, 5, 5) == pages
 
 
 def test_too_many_pages():
