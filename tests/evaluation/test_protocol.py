@@ -124,8 +124,10 @@ def test_the_ground_truths_trace_does_not_depend_on_the_dpi(eval_sandbox, split4
     from services.codeperception.dataset import read_samples
     from services.codeperception.fidelity import trace_metrics
     from services.evaluation.harness import TRACE_DPI
+    from services.evaluation.synth import families
 
-    samples = read_samples(split40.data, split40.images)[:13]
+    samples = read_samples(split40.data, split40.images)[:len(families.FAMILIES)]  # round-robin: one per family
+    assert len(samples) == len(families.FAMILIES)
     with eval_sandbox.client() as client:
         for sample in samples:
             high, low = (json.loads(client.render(sample.code, dpi=dpi, retries=5).trace_json)

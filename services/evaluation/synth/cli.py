@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.list_families:
         for name, description in families.describe().items():
-            print(f"{name:16} {description}")
+            print(f"{name:20} {description}")
         return 0
     if args.out is None and args.split is None:
         return _fail("give --out DIR (triplets), --split DIR (a STEM2Code-Eval split) or both", 2)
