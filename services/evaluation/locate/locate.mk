@@ -20,6 +20,9 @@ tesseract:
 			|| { apt-get update -q >/dev/null && apt-get install -y -q tesseract-ocr >/dev/null; }; \
 	else echo "tesseract: not installed and no apt-get as root here; install Debian's tesseract-ocr" >&2; exit 1; fi
 
+# `make test` on a fresh machine gets tesseract too, so the eval's end-to-end test runs rather than skips.
+test: tesseract
+
 # The text-layer PDF pages: seeded, rewritten when their generator changes.
 $(EVAL_LOCATE_PDF): services/evaluation/locate/pdfpages.py services/evaluation/locate/prose.py | $(DEPS_STAMP)
 	$(PY) -m services.evaluation.locate pdf-pages --out $(EVAL_LOCATE_DIR)/pdf-pages
