@@ -17,6 +17,7 @@ from services.codeperception.client import CodePerceptionClient
 
 from . import docs_ui, errors, openapi
 from .auth import protected
+from .chat_schemas import DATA_URI_PATTERN
 from .generation import Generations
 from .image_urls import ImageFetcher
 from .observability import JsonLogFormatter, ObservabilityMiddleware
@@ -92,7 +93,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                                                            "ChatCompletionRequest.max_tokens",
                                                            "ChatCompletionRequest.max_completion_tokens")},
                                           **{field: {"maxItems": settings.max_images}
-                                             for field in ("VqaJsonRequest.images", "VqaMultipartRequest.images")}})
+                                             for field in ("VqaJsonRequest.images", "VqaMultipartRequest.images")},
+                                          # with no allow-list, an image URL can only be a data: URI
+                                          **({} if settings.image_url_allowlist else
+                                             {"ImageURL.url": {"pattern": DATA_URI_PATTERN}})})
     docs_ui.install(app)
     ui.install(app)  # the try-it page at /ui/, / redirecting there
     return app

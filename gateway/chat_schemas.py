@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.triton.generation import IMAGE_PLACEHOLDER, MAX_STOP_STRINGS
 
-from .schemas import EXAMPLE_IMAGE_BASE64, MIN_TOP_P
+from .schemas import BASE64_TEXT, EXAMPLE_IMAGE_BASE64, MIN_TOP_P
 
 
 def _without_placeholder(text: str) -> str:
@@ -30,11 +30,27 @@ PromptText = Annotated[str, AfterValidator(_without_placeholder),
                        Field(json_schema_extra={"not": {"pattern": re.escape(IMAGE_PLACEHOLDER)}})]
 
 
+def _any_case(word: str) -> str:
+    """`word` matched in any letter case, spelled out (JSON Schema's regular expressions have no flags)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+# A data: URI image as gateway/image_urls.py reads it: `data:`, an optional image/* media type, optional
+# parameters, `;base64,` and the base64 data (schemas.BASE64_TEXT); the scheme, `image` and `base64` in any
+# case. With no image-URL allow-list (the default) the document states it as the URL's pattern (gateway/app.py).
+MEDIA_TOKEN = r"[A-Za-z0-9_.+-]+"
+DATA_URI_HEADER = (rf"{_any_case('data:')}(?P<type>{MEDIA_TOKEN}/{MEDIA_TOKEN})?"
+                   rf"(?P<params>(?:;{MEDIA_TOKEN}={MEDIA_TOKEN})*)(?P<b64>;{_any_case('base64')})?,")
+DATA_URI_PATTERN = (rf"^{_any_case('data:')}(?:{_any_case('image/')}{MEDIA_TOKEN})?(?:;{MEDIA_TOKEN}={MEDIA_TOKEN})*"
+                    rf";{_any_case('base64')},{BASE64_TEXT}$")
+
+
 class ImageURL(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(description="A `data:image/...;base64,` URI, or an http(s) URL whose origin is on "
-                                 "PERCEPT_GATEWAY_IMAGE_URL_ALLOWLIST.")
+                                 "PERCEPT_GATEWAY_IMAGE_URL_ALLOWLIST (with none on it, the document states the "
+                                 "data: URI's pattern).")
     detail: Literal["auto", "low", "high"] = Field("auto", description="Accepted for compatibility; the model "
                                                                        "tiles every image the same way.")
 

@@ -4,19 +4,19 @@ never following a redirect (it could lead off the list). Everything else is a ty
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 
 import httpx
 
 from services.common.errors import ErrorCode, PerceptError
 
+from .chat_schemas import DATA_URI_HEADER
 from .origins import allowed
+from .schemas import decode_base64
 
-# data:[<media type>][;parameters];base64,<data> -- only base64: images are binary.
-_DATA_URI = re.compile(r"data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[\w.+-]+)*)(?P<b64>;base64)?,",
-                       re.I)
+# data:[<media type>][;parameters];base64,<data> -- only base64: images are binary. What the document's
+# pattern states (chat_schemas.DATA_URI_PATTERN) is exactly what is read.
+_DATA_URI = re.compile(DATA_URI_HEADER)
 
 
 def decode_data_uri(url: str, param: str) -> bytes:
@@ -28,11 +28,10 @@ def decode_data_uri(url: str, param: str) -> bytes:
     if media_type and not media_type.startswith("image/"):
         raise PerceptError(ErrorCode.INVALID_IMAGE, f"a data: URI of type {media_type} is not an image",
                            details={"param": param})
-    try:
-        return base64.b64decode(url[match.end():], validate=True)
-    except (binascii.Error, ValueError):
-        raise PerceptError(ErrorCode.INVALID_IMAGE, "the data: URI is not valid base64",
-                           details={"param": param}) from None
+    data = decode_base64(url[match.end():])
+    if data is None:
+        raise PerceptError(ErrorCode.INVALID_IMAGE, "the data: URI is not valid base64", details={"param": param})
+    return data
 
 
 class ImageFetcher:

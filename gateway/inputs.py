@@ -8,8 +8,6 @@ decode happens in the Triton model that needs the pixels.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import time
 import typing
@@ -26,7 +24,7 @@ from services.common.images import ImageHeader, check_image_header
 from services.common.queries import validate_query
 
 from .dependencies import get_settings
-from .schemas import LocateFormFields, LocateJsonRequest, LocateOptions
+from .schemas import LocateFormFields, LocateJsonRequest, LocateOptions, decode_base64
 from .settings import GatewaySettings
 
 
@@ -121,10 +119,10 @@ def _from_json(body: bytes, shape: BodyShape) -> ParsedBody:
 
 
 def _base64(name: str, encoded: str) -> bytes:
-    try:
-        return base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        raise PerceptError(ErrorCode.INVALID_IMAGE, f"`{name}` is not valid base64") from None
+    decoded = decode_base64(encoded)
+    if decoded is None:
+        raise PerceptError(ErrorCode.INVALID_IMAGE, f"`{name}` is not valid base64")
+    return decoded
 
 
 async def _form_text(name: str, value: str | UploadFile) -> str:

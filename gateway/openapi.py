@@ -59,10 +59,14 @@ def _with_limits(schema: dict[str, Any], limits: dict[str, Any]) -> dict[str, An
 def body_schemas(property_limits: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """Component schemas of the body models and of every type they refer to."""
     components: dict[str, dict[str, Any]] = {}
+    limits = property_limits or {}
     for name, (model, is_form) in _BODY_MODELS.items():
         schema = model.model_json_schema(ref_template=REF_TEMPLATE)
-        components.update(schema.pop("$defs", {}))
-        limits = property_limits or {}
+        for nested, nested_schema in schema.pop("$defs", {}).items():  # a nested model's fields: by model.field
+            if "properties" in nested_schema:
+                nested_schema["properties"] = {key: _with_limits(prop, limits.get(f"{nested}.{key}", {}))
+                                               for key, prop in nested_schema["properties"].items()}
+            components[nested] = nested_schema
         properties = {key: _with_limits(prop, limits.get(f"{name}.{key}", limits.get(key, {})))
                       for key, prop in schema["properties"].items()}
         schema["properties"] = {key: _non_null(prop) for key, prop in properties.items()} if is_form \
@@ -76,8 +80,8 @@ def install(app: FastAPI, property_limits: dict[str, dict[str, Any]] | None = No
 
     `property_limits` adds the limits this process was started with to the body fields of
     that name (e.g. {"max_tiles": {"maximum": 12}}), or of that model and name
-    ({"VqaJsonRequest.max_tokens": ...}: a name other bodies use with another cap), so the
-    document promises what is enforced."""
+    ({"VqaJsonRequest.max_tokens": ...}: a name other bodies use with another cap; a nested
+    model's field only so: {"ImageURL.url": ...}), so the document promises what is enforced."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

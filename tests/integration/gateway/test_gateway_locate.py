@@ -185,3 +185,16 @@ def test_matches_of_the_whole_query_follow_the_threshold(client):
     assert body["matches"] == []
     body = _locate_json(client, png(448, 448), query="x", heatmap_format="none", threshold=-1.0, max_matches=0)
     assert body.json()["matches"] == []
+
+
+def test_base64_with_padding_after_whole_quanta_is_refused_as_the_document_states(client):
+    """b64decode(validate=True) alone takes "....=" after whole quanta; the document's pattern does not, so
+    the gateway refuses it too (a schema-violating request was answered 200)."""
+    image = next(data for data in (png(64, 48 + i) for i in range(32)) if len(data) % 3 == 0)
+    encoded = base64.b64encode(image).decode()
+    assert not encoded.endswith("=")
+    assert _locate_json(client, image, query="total", heatmap_format="none").status_code == 200
+    for tail in ("=", "===="):
+        refused = client.post("/v1/text/locate", json={"image": encoded + tail, "query": "total",
+                                                       "heatmap_format": "none"})
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_image", refused.text
