@@ -123,3 +123,21 @@ def test_the_grounding_check_catches_a_fact_not_in_the_trace(triplets):
     assert ungrounded(triplet.caption + " Axes 1: texts “a label never drawn”; draws 987 lines.",
                       triplet.trace) == ["string 'a label never drawn'", "number 987"]
     assert json.dumps(triplet.trace)  # the trace is plain JSON, as the sandbox sent it
+
+
+
+def test_a_variant_is_chosen_by_one_draw_against_its_bound():
+    import random
+
+    from services.evaluation.synth.families._common import variant
+
+    below = ((0.15, lambda rng: "a"), (0.3, lambda rng: "b"))
+    chosen = [variant(random.Random(seed), below, otherwise=lambda rng: "c") for seed in range(2000)]
+    for seed, name in enumerate(chosen):  # one draw, compared with the bounds in order
+        draw = random.Random(seed).random()
+        assert name == ("a" if draw < 0.15 else "b" if draw < 0.3 else "c")
+    assert 0.1 < chosen.count("a") / 2000 < 0.2 and 0.1 < chosen.count("b") / 2000 < 0.2
+    # the variant writes from the same source, one draw on
+    expected = random.Random(7)
+    expected.random()
+    assert variant(random.Random(7), (), otherwise=lambda rng: rng.random()) == expected.random()

@@ -8,6 +8,7 @@ names) comes from _text.py.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 
 # matplotlib's tab10 names: readable in code and distinct in the image.
 PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",
@@ -105,6 +106,18 @@ def grid_line(rng: random.Random, axes: str = "ax") -> str:
     return rng.choice(("", f"{axes}.grid(True)\n", f"{axes}.grid(True, alpha=0.3)\n",
                        f'{axes}.grid(True, linestyle="--", alpha=0.5)\n', f'{axes}.grid(axis="y", alpha=0.4)\n',
                        f'{axes}.grid(True, linestyle=":", linewidth=0.8)\n'))
+
+
+def variant(rng: random.Random, below: Sequence[tuple[float, Callable[[random.Random], str]]],
+            otherwise: Callable[[random.Random], str]) -> str:
+    """The program of a family's variant chosen by one draw of `rng`: the first whose bound in `below` the
+    draw falls under, else `otherwise` -- ((0.15, a), (0.3, b)) with c gives a, b and c 15, 15 and 70 %
+    of the seeds."""
+    draw = rng.random()
+    for bound, write in below:
+        if draw < bound:
+            return write(rng)
+    return otherwise(rng)
 
 
 def subplot_grid(rng: random.Random, share: float) -> tuple[int, int] | None:

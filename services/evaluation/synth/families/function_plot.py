@@ -19,6 +19,7 @@ from ._common import (
     str_list,
     style_sheet,
     text,
+    variant,
 )
 
 NAME = "function_plot"
@@ -251,11 +252,4 @@ def _with_derivative(rng: random.Random) -> str:
 
 
 def program(rng: random.Random) -> str:
-    kind = rng.random()
-    if kind < 0.5:
-        return _one(rng)
-    if kind < 0.7:
-        return _family(rng)
-    if kind < 0.85:
-        return _between(rng)
-    return _with_derivative(rng)
+    return variant(rng, ((0.5, _one), (0.7, _family), (0.85, _between)), otherwise=_with_derivative)

@@ -18,6 +18,7 @@ from ._common import (
     str_list,
     style_sheet,
     text,
+    variant,
 )
 
 NAME = "line_chart"
@@ -160,9 +161,4 @@ plt.show()
 
 
 def program(rng: random.Random) -> str:
-    kind = rng.random()
-    if kind < 0.15:
-        return _twin_axes(rng)
-    if kind < 0.3:
-        return _stacked_panels(rng)
-    return _single(rng)
+    return variant(rng, ((0.15, _twin_axes), (0.3, _stacked_panels)), otherwise=_single)

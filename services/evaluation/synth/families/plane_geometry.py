@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import random
 
-from ._common import VERTEX_NAME_SETS, colors, figure_size, line_width, num, str_list
+from ._common import VERTEX_NAME_SETS, colors, figure_size, line_width, num, str_list, variant
 
 NAME = "plane_geometry"
 
@@ -197,9 +197,4 @@ plt.show()
 
 
 def program(rng: random.Random) -> str:
-    kind = rng.random()
-    if kind < 0.55:
-        return _triangle(rng)
-    if kind < 0.8:
-        return _polygon(rng)
-    return _circle(rng)
+    return variant(rng, ((0.55, _triangle), (0.8, _polygon)), otherwise=_circle)

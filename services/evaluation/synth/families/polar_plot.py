@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 from . import _text
-from ._common import SEQUENTIAL_COLORMAPS, colors, figure_size, line_width, num, num_list, str_list, text
+from ._common import SEQUENTIAL_COLORMAPS, colors, figure_size, line_width, num, num_list, str_list, text, variant
 
 NAME = "polar_plot"
 DIRECTIONS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
@@ -145,9 +145,4 @@ plt.show()
 
 
 def program(rng: random.Random) -> str:
-    kind = rng.random()
-    if kind < 0.6:
-        return _curves(rng)
-    if kind < 0.8:
-        return _antenna(rng)
-    return _wind_rose(rng)
+    return variant(rng, ((0.6, _curves), (0.8, _antenna)), otherwise=_wind_rose)

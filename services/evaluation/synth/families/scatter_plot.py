@@ -18,6 +18,7 @@ from ._common import (
     str_list,
     style_sheet,
     text,
+    variant,
 )
 
 NAME = "scatter_plot"
@@ -146,9 +147,4 @@ plt.show()
 
 
 def program(rng: random.Random) -> str:
-    kind = rng.random()
-    if kind < 0.2:
-        return _coloured(rng)
-    if kind < 0.35:
-        return _panels(rng)
-    return _groups(rng)
+    return variant(rng, ((0.2, _coloured), (0.35, _panels)), otherwise=_groups)

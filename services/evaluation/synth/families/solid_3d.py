@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from . import _text
-from ._common import colors, figure_size, num, text
+from ._common import colors, figure_size, num, text, variant
 
 NAME = "solid_3d"
 
@@ -165,11 +165,4 @@ plt.show()
 
 
 def program(rng: random.Random) -> str:
-    kind = rng.random()
-    if kind < 0.35:
-        return _stack(rng)
-    if kind < 0.6:
-        return _polyhedron(rng)
-    if kind < 0.8:
-        return _cuboid(rng)
-    return _round(rng)
+    return variant(rng, ((0.35, _stack), (0.6, _polyhedron), (0.8, _cuboid)), otherwise=_round)
