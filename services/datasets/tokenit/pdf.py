@@ -86,28 +86,36 @@ class PdfCanvas:
             self.pdf.rect(x0, y0, x1 - x0, y1 - y0, style="DF" if style == "FD" else style)
 
     def render(self, dpi: float) -> Rendered:
-        import pypdfium2 as pdfium
+        image, chars = read_first_page(bytes(self.pdf.output()), dpi)
+        return Rendered(image=image, chars=[(None, None)] + chars, fonts=sorted(self._used))
 
-        scale = dpi / 72.0
-        document = pdfium.PdfDocument(bytes(self.pdf.output()))
-        try:
-            page = document[0]
-            image = page.render(scale=scale).to_pil().convert("RGB")
-            text_page = page.get_textpage()
-            count = text_page.count_chars()
-            text = text_page.get_text_range(0, count) if count else ""
-            page_height = page.get_height()
-            chars: list = [(None, None)]
-            for index, char in enumerate(text[:count]):
-                if char in BREAKS:
-                    chars.append((None, None))
-                    continue
-                left, bottom, right, top = text_page.get_charbox(index)
-                box = (left * scale, (page_height - top) * scale, right * scale, (page_height - bottom) * scale)
-                ink = not char.isspace() and right > left and top > bottom
-                chars.append((char, box if ink else None))
-            text_page.close()
-            page.close()
-        finally:
-            document.close()
-        return Rendered(image=image, chars=chars, fonts=sorted(self._used))
+
+def read_first_page(pdf: bytes, dpi: float):
+    """A PDF's first page rendered by pdfium at `dpi` (a PIL image) and its text layer's characters in
+    order: (char, (x0, y0, x1, y1) in image pixels, or None for a space or a char without ink), and
+    (None, None) for each line break pdfium puts between text objects (a word never spans one)."""
+    import pypdfium2 as pdfium
+
+    scale = dpi / 72.0
+    document = pdfium.PdfDocument(pdf)
+    try:
+        page = document[0]
+        image = page.render(scale=scale).to_pil().convert("RGB")
+        text_page = page.get_textpage()
+        count = text_page.count_chars()
+        text = text_page.get_text_range(0, count) if count else ""
+        page_height = page.get_height()
+        chars: list = []
+        for index, char in enumerate(text[:count]):
+            if char in BREAKS:
+                chars.append((None, None))
+                continue
+            left, bottom, right, top = text_page.get_charbox(index)
+            box = (left * scale, (page_height - top) * scale, right * scale, (page_height - bottom) * scale)
+            ink = not char.isspace() and right > left and top > bottom
+            chars.append((char, box if ink else None))
+        text_page.close()
+        page.close()
+    finally:
+        document.close()
+    return image, chars

@@ -38,8 +38,6 @@ PAGE_SIZE = (595.2756, 841.8898)          # A4 in points
 STEM = "pages"
 DEFAULT_COUNT = 30
 DEFAULT_SEED = 7
-# pdfium ends each text object's line with these; they are never part of a word.
-BREAKS = "\r\n"
 
 
 @dataclass(frozen=True)
@@ -176,32 +174,10 @@ def typeset(seed: int, index: int) -> tuple[bytes, list[str]]:
 def read_page(pdf: bytes, dpi: float = DPI):
     """The first page rendered at `dpi` (a PIL image) and its words from the text layer, in image
     pixels: [{"text", "box": [x0, y0, x1, y1]}] in the text layer's order."""
-    import pypdfium2 as pdfium
-
+    from services.datasets.tokenit.pdf import read_first_page
     from services.datasets.tokenit.tokens import words_from_chars
 
-    scale = dpi / 72.0
-    document = pdfium.PdfDocument(pdf)
-    try:
-        page = document[0]
-        image = page.render(scale=scale).to_pil().convert("RGB")
-        text_page = page.get_textpage()
-        count = text_page.count_chars()
-        text = text_page.get_text_range(0, count) if count else ""
-        page_height = page.get_height()
-        chars: list = []
-        for index, char in enumerate(text[:count]):
-            if char in BREAKS:
-                chars.append((None, None))
-                continue
-            left, bottom, right, top = text_page.get_charbox(index)
-            ink = not char.isspace() and right > left and top > bottom
-            box = (left * scale, (page_height - top) * scale, right * scale, (page_height - bottom) * scale)
-            chars.append((char, box if ink else None))
-        text_page.close()
-        page.close()
-    finally:
-        document.close()
+    image, chars = read_first_page(pdf, dpi)
     words = [{"text": word.text, "box": [round(v, 1) for v in word.box]} for word in words_from_chars(chars)]
     return image, words
 
