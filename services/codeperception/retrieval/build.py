@@ -21,15 +21,14 @@ import argparse
 import base64
 import json
 import sys
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from services.common.images import decode_image
+from services.common.pools import in_order
 
 from .index import THUMBNAIL_SIDE, Descriptor, Entry, IndexMeta, RetrievalIndex, describe
 
@@ -94,23 +93,6 @@ def _partial_line(index: int, descriptor: Descriptor) -> str:
                        "aspect": descriptor.aspect}) + "\n"
 
 
-def _in_order(work: Callable, items: Sequence, workers: int) -> Iterator:
-    """work(item) for every item, `workers` at a time, results in the items' order; on an error or when
-    the consumer stops, nothing new starts."""
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="retrieval-render") as pool:
-        in_flight: deque[Future] = deque()
-        try:
-            for item in items:
-                in_flight.append(pool.submit(work, item))
-                if len(in_flight) >= workers * 2:
-                    yield in_flight.popleft().result()
-            while in_flight:
-                yield in_flight.popleft().result()
-        finally:
-            for future in in_flight:
-                future.cancel()
-
-
 class ProgramFailed(RuntimeError):
     """A family program did not render: a bug in that family."""
 
@@ -142,7 +124,9 @@ def build_index(out: Path, plan: BuildPlan, render: RenderFirstFigure, *, worker
     progress = Progress(total=len(programs), done=len(programs) - len(todo), stream=progress_stream)
     try:
         with open(partial, "a", encoding="utf-8") as handle:
-            for program, descriptor in zip(todo, _in_order(descriptor_of, todo, workers), strict=True):
+            descriptors = in_order(descriptor_of, todo, workers=workers, ahead=2 * workers,
+                                   thread_name_prefix="retrieval-render")
+            for program, descriptor in zip(todo, descriptors, strict=True):
                 handle.write(_partial_line(program.index, descriptor))
                 handle.flush()
                 done[program.index] = descriptor

@@ -7,9 +7,7 @@ Renders run `concurrency` at a time; results come back in corpus order.
 """
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import grpc
@@ -18,6 +16,7 @@ from percept_sandbox.api import sandbox_pb2
 from percept_sandbox.client import SandboxClient
 from services.codeperception.captions import caption_from_trace
 from services.codeperception.render_trace import parse_trace
+from services.common.pools import in_order
 
 from .corpus import Program
 
@@ -84,15 +83,4 @@ class TripletRenderer:
 
 def render_all(renderer: TripletRenderer, programs: Iterable[Program], *, concurrency: int) -> Iterator[Triplet]:
     """Triplets in the programs' order, with at most `concurrency` renders in flight."""
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="synth-render") as pool:
-        in_flight: deque[Future[Triplet]] = deque()
-        try:
-            for program in programs:
-                in_flight.append(pool.submit(renderer.triplet, program))
-                if len(in_flight) >= concurrency:
-                    yield in_flight.popleft().result()
-            while in_flight:
-                yield in_flight.popleft().result()
-        finally:
-            for future in in_flight:
-                future.cancel()
+    return in_order(renderer.triplet, programs, workers=concurrency, thread_name_prefix="synth-render")
