@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -25,22 +26,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from services.common.settings import SettingsError, load
+from services.evaluation.arguments import fail, positive_int
 
 from . import settings
 
 PROGRAM = "percept-eval"
-
-
-def _fail(message: str, status: int = 2) -> int:
-    print(f"{PROGRAM}: {message}", file=sys.stderr)
-    return status
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return value
+_fail = functools.partial(fail, PROGRAM)
 
 
 def _add_run(sub) -> None:
@@ -54,9 +45,9 @@ def _add_run(sub) -> None:
     parser.add_argument("--sandbox", default=None, help=f"sandbox-runner host:port ({settings.SANDBOX_URL.name}; "
                         "when neither is given and none answers at the default address, a local one is "
                         "started for the run)")
-    parser.add_argument("--generation-concurrency", type=_positive_int, default=None)
-    parser.add_argument("--render-concurrency", type=_positive_int, default=None)
-    parser.add_argument("--dpi", type=_positive_int, default=None, help="render dpi (protocol: 300)")
+    parser.add_argument("--generation-concurrency", type=positive_int, default=None)
+    parser.add_argument("--render-concurrency", type=positive_int, default=None)
+    parser.add_argument("--dpi", type=positive_int, default=None, help="render dpi (protocol: 300)")
     parser.add_argument("--timeout", type=float, default=None, help="render timeout in seconds (protocol: 30)")
     parser.add_argument("--no-trace-metrics", action="store_true",
                         help="do not render the ground truth (image metrics only)")
@@ -69,7 +60,7 @@ def _add_run(sub) -> None:
     parser.add_argument("--top-k", type=int, default=None)
     parser.add_argument("--repetition-penalty", type=float, default=None)
     parser.add_argument("--presence-penalty", type=float, default=None)
-    parser.add_argument("--max-tokens", type=_positive_int, default=None)
+    parser.add_argument("--max-tokens", type=positive_int, default=None)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--judge-url", default=None, help=f"LLM judge endpoint ({settings.JUDGE_BASE_URL.name})")
     parser.add_argument("--judge-model", default=None, help=f"judge model ({settings.JUDGE_MODEL.name})")

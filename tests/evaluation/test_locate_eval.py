@@ -182,3 +182,18 @@ def test_eval_locate_runs_end_to_end_and_writes_the_report(tmp_path):
     assert cli.main(["report", "--summary", str(out / "summary.json"), "--write-docs", "--doc", str(doc),
                      "--plot", str(plot)]) == 0
     assert doc.read_text() == text and Image.open(plot).format == "PNG"
+
+
+@pytest.mark.parametrize(("argument", "error"), [(["--limit", "0"], "--limit: must be 1 or more"),
+                                                 (["--single-per-page", "-1"], "--single-per-page: must be 0 or more"),
+                                                 (["--threads", "two"], "--threads: invalid positive_int value")])
+def test_bad_counts_are_refused_as_a_bad_invocation(argument, error, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["run", *argument])
+    assert exited.value.code == 2
+    assert error in capsys.readouterr().err
+
+
+def test_a_missing_checkpoint_is_refused_naming_the_program(tmp_path, capsys):
+    assert cli.main(["run", "--checkpoint", str(tmp_path / "none")]) == 2
+    assert capsys.readouterr().err.startswith(f"{cli.PROGRAM}: ")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import platform
@@ -31,7 +32,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from services.evaluation.arguments import fail, non_negative_int, positive_int
+
 PROGRAM = "python -m services.evaluation.locate"
+_fail = functools.partial(fail, PROGRAM)
 # What `make models` serves without CHECKPOINT (the top-level Makefile): the trained TokenFD-mini where
 # `make publish-tokenfd` put it, else the tiny seeded fixture it builds.
 SERVED_MINI = Path("models/tokenfd-mini")
@@ -41,25 +45,6 @@ DEFAULT_PDF = Path("artifacts/eval-locate/pdf-pages")
 DEFAULT_OUT = Path("artifacts/eval-locate/run")
 DEFAULT_DOC = Path("docs/benchmarks.md")
 DEFAULT_PLOT = Path("docs/img/eval_locate.png")
-
-
-def _fail(message: str, status: int = 2) -> int:
-    print(f"{PROGRAM}: {message}", file=sys.stderr)
-    return status
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
-    return value
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 def _add_docs_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,17 +67,17 @@ def _parser() -> argparse.ArgumentParser:
                      help=f"(a) the engine's held-out corpus (default: {DEFAULT_SYNTHETIC}; make data-tokenit)")
     run.add_argument("--pdf", type=Path, default=DEFAULT_PDF,
                      help=f"(b) the text-layer PDF pages (default: {DEFAULT_PDF}; written when absent)")
-    run.add_argument("--pdf-count", type=_positive_int, default=pdfpages.DEFAULT_COUNT,
+    run.add_argument("--pdf-count", type=positive_int, default=pdfpages.DEFAULT_COUNT,
                      help="pages of (b) to write when --pdf holds none")
     run.add_argument("--pdf-seed", type=int, default=pdfpages.DEFAULT_SEED)
-    run.add_argument("--limit", type=_positive_int, default=None, help="the first N pages of each data set")
+    run.add_argument("--limit", type=positive_int, default=None, help="the first N pages of each data set")
     run.add_argument("--seed", type=int, default=0, help="query sampling seed")
-    run.add_argument("--single-per-page", type=_count, default=3)
-    run.add_argument("--multi-per-page", type=_count, default=2)
-    run.add_argument("--threads", type=_positive_int, default=2, help="ONNX Runtime intra-op threads")
-    run.add_argument("--ocr-threads", type=_positive_int, default=1, help="Tesseract's OMP_THREAD_LIMIT")
-    run.add_argument("--repeats", type=_positive_int, default=3, help="latency repeats")
-    run.add_argument("--latency-queries", type=_positive_int, default=10, help="queries per data set timed")
+    run.add_argument("--single-per-page", type=non_negative_int, default=3)
+    run.add_argument("--multi-per-page", type=non_negative_int, default=2)
+    run.add_argument("--threads", type=positive_int, default=2, help="ONNX Runtime intra-op threads")
+    run.add_argument("--ocr-threads", type=positive_int, default=1, help="Tesseract's OMP_THREAD_LIMIT")
+    run.add_argument("--repeats", type=positive_int, default=3, help="latency repeats")
+    run.add_argument("--latency-queries", type=positive_int, default=10, help="queries per data set timed")
     run.add_argument("--threshold", type=float, default=None,
                      help="TokenFD's cosine threshold (default: the one the checkpoint records, else the "
                           "gateway's default)")
@@ -108,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
 
     pages = sub.add_parser("pdf-pages", help="typeset, render and read back the text-layer PDF pages")
     pages.add_argument("--out", type=Path, required=True)
-    pages.add_argument("--count", type=_positive_int, default=pdfpages.DEFAULT_COUNT)
+    pages.add_argument("--count", type=positive_int, default=pdfpages.DEFAULT_COUNT)
     pages.add_argument("--seed", type=int, default=pdfpages.DEFAULT_SEED)
     pages.add_argument("--no-progress", action="store_true")
     return parser

@@ -31,10 +31,13 @@ Exit status: 0 written; 1 a family program failed to render or the sandbox was u
 from __future__ import annotations
 
 import argparse
-import sys
+import functools
 from pathlib import Path
 
+from services.evaluation.arguments import fail
+
 MAX_CONCURRENCY = 256  # one thread per render in flight; more only waits in the sandbox's queue
+_fail = functools.partial(fail, "percept-eval synth")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,11 +59,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dpi", type=int, default=None, help="image resolution (PERCEPT_SYNTH_RENDER_DPI)")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds per render (PERCEPT_SYNTH_RENDER_TIMEOUT_S)")
-
-
-def _fail(message: str, status: int) -> int:
-    print(f"percept-eval synth: {message}", file=sys.stderr)
-    return status
 
 
 def run(args: argparse.Namespace) -> int:
