@@ -20,6 +20,9 @@ from services.common.net import find_free_ports
 from services.triton import generation as contract
 from tests.prometheus_text import sample_total, scrape
 
+VQA = "/v1/documents/vqa"
+TOKENVL_LABELS = {"model": contract.TOKENVL_MODEL}  # the labels of the tokenvl model's metrics
+
 
 @contextmanager
 def running_gateway(triton_grpc_url: str, **env_overrides: str):
@@ -81,7 +84,7 @@ def truncated_png() -> bytes:
 # --- the tokenvl model's own gauges on Triton's metrics (model_repository/tokenvl) ----------------------
 
 def _tokenvl_metric(triton_server, name: str) -> float:
-    return sample_total(scrape(triton_server.metrics_url), name, {"model": contract.TOKENVL_MODEL}) or 0.0
+    return sample_total(scrape(triton_server.metrics_url), name, TOKENVL_LABELS) or 0.0
 
 
 def tokenvl_in_flight(triton_server) -> float:
@@ -98,3 +101,14 @@ def tokenvl_settled(triton_server, timeout_s: float = 10.0) -> float:
     while (count := tokenvl_in_flight(triton_server)) and time.monotonic() < deadline:
         time.sleep(0.1)
     return count
+
+
+def assert_leaving_cancelled(gateway_url: str, triton_server, cancelled_before: float, endpoint: str) -> None:
+    """After a client left a tokenvl stream: the generation stopped in Triton because the client left
+    (the model's cancelled counter is one up, nothing in flight) and the gateway counted it cancelled."""
+    assert tokenvl_settled(triton_server) == 0
+    assert tokenvl_cancelled(triton_server) == cancelled_before + 1  # stopped, not finished
+    metrics = scrape(f"{gateway_url}/metrics")
+    assert sample_total(metrics, "percept_gateway_generations_total",
+                        {"outcome": "cancelled", "endpoint": endpoint}) == 1
+    assert sample_total(metrics, "percept_gateway_generations_in_flight", TOKENVL_LABELS) == 0

@@ -11,6 +11,7 @@ import pytest
 
 from services.triton import generation as contract
 from tests.integration.gateway.support import (
+    assert_leaving_cancelled,
     png,
     png_header_only,
     running_gateway,
@@ -18,10 +19,8 @@ from tests.integration.gateway.support import (
     tokenvl_in_flight,
     tokenvl_settled,
 )
-from tests.prometheus_text import sample_total, scrape
 
 CHAT = "/v1/chat/completions"
-MODEL_LABELS = {"model": contract.TOKENVL_MODEL}
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +88,4 @@ def test_a_client_that_leaves_mid_stream_cancels_the_generation(gateway, triton_
             assert next(lines).startswith("data: ")  # the role chunk: the stream runs
             assert tokenvl_in_flight(triton_server) >= 1     # ... and so does the generation
         # leaving the block closes the connection mid-stream
-    assert tokenvl_settled(triton_server) == 0
-    after = tokenvl_cancelled(triton_server)
-    assert after == before + 1  # stopped because the client left, not finished
-    metrics = scrape(f"{gateway}/metrics")
-    assert sample_total(metrics, "percept_gateway_generations_total", {"outcome": "cancelled", "endpoint": "chat"}) == 1
-    assert sample_total(metrics, "percept_gateway_generations_in_flight", MODEL_LABELS) == 0
+    assert_leaving_cancelled(gateway, triton_server, before, "chat")

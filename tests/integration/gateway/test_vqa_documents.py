@@ -17,6 +17,7 @@ from PIL import Image
 from services.models.tokenvl.config import TOKENS_PER_TILE
 from services.triton import generation as contract
 from tests.integration.gateway.support import (
+    VQA,
     png,
     running_gateway,
     tokenvl_cancelled,
@@ -24,10 +25,8 @@ from tests.integration.gateway.support import (
     tokenvl_settled,
     truncated_png,
 )
-from tests.prometheus_text import sample_total, scrape
 from tests.unit.gateway.pdf_samples import corrupt_pdf, encrypted_pdf, pdf_with_pages
 
-VQA = "/v1/documents/vqa"
 QUESTION = {"question": "What is the total?", "max_tokens": "6"}
 
 
@@ -121,10 +120,7 @@ def test_limits_that_need_the_model(http, triton_server):
     truncated = http.post(VQA, data=QUESTION, files={"images": ("t.png", truncated_png(), "image/png")})
     assert truncated.status_code == 422, truncated.text  # found by the model's one full decode
     assert truncated.json()["error"]["code"] in ("truncated_image", "invalid_image")
-    deadline = time.monotonic() + 10
-    while sample_total(scrape(triton_server.metrics_url), contract.IN_FLIGHT_METRIC) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not sample_total(scrape(triton_server.metrics_url), contract.IN_FLIGHT_METRIC)  # nothing left running
+    assert tokenvl_settled(triton_server) == 0  # nothing left running
 
 
 def test_a_client_that_leaves_before_the_answer_cancels_the_generation(gateway, triton_server):

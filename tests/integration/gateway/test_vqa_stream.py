@@ -12,8 +12,9 @@ import json
 import httpx
 import pytest
 
-from services.triton import generation as contract
 from tests.integration.gateway.support import (
+    VQA,
+    assert_leaving_cancelled,
     png,
     running_gateway,
     tokenvl_cancelled,
@@ -21,11 +22,7 @@ from tests.integration.gateway.support import (
     tokenvl_settled,
     truncated_png,
 )
-from tests.prometheus_text import sample_total, scrape
 from tests.unit.gateway.pdf_samples import corrupt_pdf, pdf_with_pages
-
-VQA = "/v1/documents/vqa"
-MODEL_LABELS = {"model": contract.TOKENVL_MODEL}
 
 
 @pytest.fixture(scope="module")
@@ -123,9 +120,4 @@ def test_a_client_that_leaves_mid_stream_cancels_the_generation(gateway, triton_
             assert next(lines) == "event: delta"  # the answer streams ...
             assert tokenvl_in_flight(triton_server) >= 1  # ... and so does the generation
         # leaving the block closes the connection mid-stream
-    assert tokenvl_settled(triton_server) == 0
-    after = tokenvl_cancelled(triton_server)
-    assert after == before + 1  # stopped because the client left, not finished
-    metrics = scrape(f"{gateway}/metrics")
-    assert sample_total(metrics, "percept_gateway_generations_total", {"outcome": "cancelled", "endpoint": "vqa"}) == 1
-    assert sample_total(metrics, "percept_gateway_generations_in_flight", MODEL_LABELS) == 0
+    assert_leaving_cancelled(gateway, triton_server, before, "vqa")
