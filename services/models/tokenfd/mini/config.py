@@ -18,7 +18,8 @@ def mini_config(vocab_size: int) -> TokenFDConfig:
 @dataclass(frozen=True)
 class Recipe:
     # The run's length in steps, so a rerun on another machine trains the same model: about 0.73 s a
-    # step on 2 idle cores (the model, the loss over every id drawn, the optimiser), so 7,500 steps
+    # step on 2 idle cores (the model, the loss over every id drawn, the optimiser; with denormals
+    # flushed, train.py), so 7,500 steps
     # and 15 evaluations take about 1 h 40 min. On shared cores a step costs 2-10x more: train alone.
     # The time budget is a guard, not the stop.
     steps: int = 7500

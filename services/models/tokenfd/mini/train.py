@@ -49,6 +49,9 @@ class Trainer:
     def __init__(self, data: Path, heldout: Path, out: Path, recipe: Recipe, log=print) -> None:
         self.recipe, self.out, self.log = recipe, Path(out), log
         torch.set_num_threads(recipe.threads)
+        # Denormal floats (tiny Adam moments and gradients once training settles) run 2-3x slower on
+        # CPU: a step went from 0.8 s to 1.5-1.75 s by step 1,000; flushed to zero it stays at 0.7 s.
+        torch.set_flush_denormal(True)
         torch.manual_seed(recipe.seed)
         self.tokenizer_path = Path(data) / "tokenizer.model"
         self.tokenizer = QueryTokenizer.from_file(self.tokenizer_path)
