@@ -1,0 +1,43 @@
+# CodePercept-mini: its corpus from the STEM data engine and the training recipe (included by the top-level
+# Makefile; docs/codepercept-mini.md).
+CODEPERCEPT_DATA         ?= $(ARTIFACTS)/codepercept
+CODEPERCEPT_PROGRAMS     ?= 4400
+CODEPERCEPT_HELDOUT      ?= 88
+CODEPERCEPT_DPI          ?= 100
+CODEPERCEPT_OUT          ?= $(ARTIFACTS)/codepercept-mini
+CODEPERCEPT_TIME_BUDGET_S ?= 9000
+# The vision tower starts from TokenFD-mini when models/tokenfd-mini holds it (`make publish-tokenfd`),
+# else from random weights; CODEPERCEPT_INIT_VISION= asks for random, =DIR for another TokenFD checkpoint.
+CODEPERCEPT_INIT_VISION  ?= $(if $(wildcard $(TOKENFD_MINI_DIR)/config.json),$(TOKENFD_MINI_DIR))
+CODEPERCEPT_CORPUS       := $(PY) -m services.models.codepercept.corpus
+
+.PHONY: data-codepercept train-codepercept smoke-codepercept
+
+# Two shards at once (one per core), joined; the tokenizer is trained on the training corpus. Rendered by an
+# in-process sandbox pool, so nothing has to be running. A finished corpus is not rendered again.
+$(CODEPERCEPT_DATA)/train/.done: | $(DEPS_STAMP) $(SANDBOX_PROTO_STAMP)
+	$(CODEPERCEPT_CORPUS) --out $(CODEPERCEPT_DATA)/train --count $(CODEPERCEPT_PROGRAMS) --seed 0 \
+		--dpi $(CODEPERCEPT_DPI) --shard 0/2 & \
+	$(CODEPERCEPT_CORPUS) --out $(CODEPERCEPT_DATA)/train --count $(CODEPERCEPT_PROGRAMS) --seed 0 \
+		--dpi $(CODEPERCEPT_DPI) --shard 1/2 && wait $$!
+	$(CODEPERCEPT_CORPUS) --out $(CODEPERCEPT_DATA)/train --merge
+	$(PY) -m services.models.codepercept.tokenizer --corpus $(CODEPERCEPT_DATA)/train
+	touch $@
+
+$(CODEPERCEPT_DATA)/heldout/.done: | $(DEPS_STAMP) $(SANDBOX_PROTO_STAMP)
+	$(CODEPERCEPT_CORPUS) --out $(CODEPERCEPT_DATA)/heldout --count $(CODEPERCEPT_HELDOUT) --seed 1 \
+		--dpi $(CODEPERCEPT_DPI)
+	touch $@
+
+data-codepercept: $(CODEPERCEPT_DATA)/train/.done $(CODEPERCEPT_DATA)/heldout/.done
+
+# Resumes from $(CODEPERCEPT_OUT)/state.pt when it is there; writes $(CODEPERCEPT_OUT)/checkpoint.
+train-codepercept: data-codepercept
+	$(PY) -m services.models.codepercept.train --data $(CODEPERCEPT_DATA)/train \
+		--heldout $(CODEPERCEPT_DATA)/heldout --out $(CODEPERCEPT_OUT) --threads $(TRAIN_THREADS) \
+		--time-budget $(CODEPERCEPT_TIME_BUDGET_S) $(if $(CODEPERCEPT_INIT_VISION),--init-vision $(CODEPERCEPT_INIT_VISION))
+
+# CI's short training smoke: a few engine programs rendered by the real sandbox, a tokenizer, 5 steps of the
+# model in miniature with a resume, the checkpoint through TokenVL's strict loader (also part of make test).
+smoke-codepercept: setup
+	$(PY) -m pytest -q tests/unit/codepercept_mini
