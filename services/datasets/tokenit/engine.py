@@ -66,9 +66,7 @@ def render_page(corpus_seed: int, index: int, tokenizer: QueryTokenizer, *, pdf_
     labels = token_masks.label_map(rendered.image.size, tokens)
     image, labels, applied = augment(rendered.image, labels, rng)
     if "rotate" in applied:   # boxes follow the rotated masks; words are their tokens' union
-        boxes = token_masks.boxes_from_labels(labels, len(tokens))
-        kept = [token_masks.Token(t.id, t.piece, box, t.word) for t, box in zip(tokens, boxes, strict=True)
-                if box is not None]
+        kept, labels = token_masks.drawn_tokens(tokens, labels)
         words = [token_masks.Word(w.text, token_masks.union(t.box for t in kept if t.word == i) if any(
             t.word == i for t in kept) else w.box, ()) for i, w in enumerate(words)]
         tokens = kept

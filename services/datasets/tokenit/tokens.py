@@ -98,6 +98,16 @@ def label_map(size: tuple[int, int], tokens: list[Token]) -> np.ndarray:
     return labels
 
 
+def drawn_tokens(tokens: list[Token], labels: np.ndarray) -> tuple[list[Token], np.ndarray]:
+    """The tokens that still have pixels in `labels` (after a rotation), each boxed by its pixels, and
+    the label map renumbered to match: label k+1 stays the kept list's token k, past any dropped one."""
+    boxes = boxes_from_labels(labels, len(tokens))
+    kept = [Token(t.id, t.piece, box, t.word) for t, box in zip(tokens, boxes, strict=True) if box is not None]
+    renumbered = np.zeros(len(tokens) + 1, dtype=labels.dtype)
+    renumbered[[k + 1 for k, box in enumerate(boxes) if box is not None]] = np.arange(1, len(kept) + 1)
+    return kept, renumbered[labels]
+
+
 def boxes_from_labels(labels: np.ndarray, count: int) -> list[Box | None]:
     """Each token's box as the bounding box of its label pixels (None when it left the image)."""
     ys, xs = np.nonzero(labels)

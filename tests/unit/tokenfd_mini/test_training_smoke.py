@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from services.datasets.tokenit import cli, engine, tokenizer
+from services.datasets.tokenit import tokens as token_masks
 from services.evaluation.shards import Shard
 from services.models.tokenfd.checkpoint import load_model
 from services.models.tokenfd.mini import checkpoint as mini_checkpoint
@@ -54,6 +55,21 @@ def test_pdf_and_pil_pages_give_the_same_words_tokens():
             ids, _ = model.encode_query(word.text)
             assert [t.id for t in page.tokens if t.word == index] == [i for i, p in zip(ids, model.encode_query(
                 word.text)[1], strict=True) if p != "\u2581"]
+
+
+def test_tokens_left_without_pixels_are_dropped_and_the_labels_renumbered():
+    """After a rotation a token may have no pixels left (overdrawn, or turned off the page): the record
+    drops it and label k+1 must still be the record's token k (three training pages had labels past
+    their last token before this was fixed)."""
+    tokens = [token_masks.Token(id, piece, (0.0, 0.0, 1.0, 1.0), word)
+              for id, piece, word in ((5, "a", 0), (6, "b", 0), (7, "c", 1))]
+    labels = np.zeros((4, 6), dtype=np.uint16)
+    labels[1:3, 0:2], labels[1:4, 4:6] = 1, 3                 # token 1 ("b") has no pixels
+    kept, renumbered = token_masks.drawn_tokens(tokens, labels)
+    assert [t.piece for t in kept] == ["a", "c"]
+    assert [t.box for t in kept] == [(0.0, 1.0, 2.0, 3.0), (4.0, 1.0, 6.0, 4.0)]
+    assert renumbered.dtype == np.uint16 and set(np.unique(renumbered)) == {0, 1, 2}
+    assert (renumbered[labels == 3] == 2).all() and (renumbered[labels == 1] == 1).all()
 
 
 def test_training_runs_resumes_and_loads_through_the_tokenfd_loader(corpus, tmp_path):
