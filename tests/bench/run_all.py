@@ -18,6 +18,7 @@ BENCHMARKS = (
     ["-m", "tests.bench.bench_tokenvl", "--write-docs"],
     ["-m", "tests.bench.bench_evaluation", "--write-docs"],
     ["-m", "tests.bench.bench_synth", "--write-docs"],
+    ["-m", "tests.bench.bench_locate", "--write-docs"],
 )
 
 
