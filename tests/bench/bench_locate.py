@@ -162,7 +162,8 @@ def plot(latency: dict[str, Summary], path: Path) -> None:
     ax.barh(range(len(PATHS)), medians, xerr=spread, color=["#3b528b", "#21918c", "#5ec962"], capsize=4)
     ax.set_yticks(range(len(PATHS)), PATHS)
     ax.invert_yaxis()
-    ax.set_xlabel("p50 latency of a one-page A4 locate (s); bars: median of repeats, whiskers: min-max")
+    ax.set_xlabel("p50 latency, one-page A4 locate (s)")
+    ax.set_title("median of repeats, whiskers min-max", fontsize=9)
     save(fig, path)
 
 
@@ -234,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
              "tokens": len(prepared.token_ids), "heatmap_side": HEATMAP_MAX_SIDE.get(), "checkpoint": checkpoint,
              "versions": f"python {platform.python_version()}, {found}, {tritonserver}",
              "command": "python -m tests.bench.bench_locate " + shlex.join(
-                 [f"--threads={settings.threads}", f"--repeats={settings.repeats}", f"--calls={settings.calls}"])}
+                 [f"--threads={settings.threads}", f"--repeats={settings.repeats}", f"--calls={settings.calls}",
+                  *([f"--checkpoint={args.checkpoint}"] if args.checkpoint else [])])}
     markdown, latency = report(repeats, settings, facts)
     print(markdown)
     print(f"\n(total {time.monotonic() - started:.0f} s)")
