@@ -19,9 +19,7 @@ vision path computes TokenFD-mini's feature map), its upsampler as the upsampler
 """
 from __future__ import annotations
 
-import json
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +27,7 @@ import torch
 
 from services.models.checkpoints import CONFIG_FILE
 from services.models.common import internvit
+from services.models.common.training import write_checkpoint
 from services.models.tokenvl.checkpoint import convert_state_dict
 from services.models.tokenvl.config import TokenVLConfig
 from services.models.tokenvl.fixtures import WEIGHTS_FILE, interleave_wqkv
@@ -99,25 +98,12 @@ def upstream_state(model_state: dict[str, torch.Tensor], config: TokenVLConfig) 
 def save(out: str | Path, config: TokenVLConfig, model_state: dict[str, torch.Tensor], tokenizer: Path,
          record: dict) -> Path:
     """Write the checkpoint (floating tensors fp16), after checking the strict loader accepts it."""
-    from safetensors.torch import save_file
-
     state = upstream_state(model_state, config)
     convert_state_dict(state, config, source="CodePercept-mini export")   # raises on any name/shape mismatch
-    out = Path(out)
-    staging = out.with_name(out.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    half = {name: (t.detach().to(torch.float16) if t.is_floating_point() else t.detach()).contiguous()
-            for name, t in state.items()}
-    save_file(half, str(staging / WEIGHTS_FILE), metadata={"format": "pt"})
-    (staging / CONFIG_FILE).write_text(json.dumps({**config.to_upstream_json(), "torch_dtype": "float16"},
-                                                  indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    shutil.copyfile(tokenizer, staging / TOKENIZER_FILE)
-    (staging / RECORD_FILE).write_text(json.dumps({"name": config.name, **record}, indent=2, sort_keys=True,
-                                                  ensure_ascii=False) + "\n")
-    shutil.rmtree(out, ignore_errors=True)
-    staging.rename(out)
-    return out
+    return write_checkpoint(out, WEIGHTS_FILE, state,
+                            documents={CONFIG_FILE: {**config.to_upstream_json(), "torch_dtype": "float16"},
+                                       RECORD_FILE: {"name": config.name, **record}},
+                            copies={TOKENIZER_FILE: tokenizer})
 
 
 def init_vision_from_tokenfd(model, directory: str | Path) -> str:

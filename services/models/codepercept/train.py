@@ -22,13 +22,11 @@ it runs and how faithful it is is the evaluation's to measure (percept-eval).
 """
 from __future__ import annotations
 
-import argparse
 import ast
 import dataclasses
 import math
 import random
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,11 +44,13 @@ from services.models.codepercept.config import (
     mini_config,
 )
 from services.models.codepercept.data import IGNORE, Batch, Example, Examples, collate
+from services.models.common import training
+from services.models.common.training import recipe_parser, run_steps
 from services.models.tokenvl.config import TokenVLConfig
 from services.models.tokenvl.modeling import TokenVLModel, pixel_shuffle
 from services.models.tokenvl.tokens import TOKENIZER_FILE, Tokenizer
 
-STATE_FILE = "state.pt"
+STATE_FILE = training.STATE_FILE
 CHECKPOINT_DIR = "checkpoint"
 DECODE_MAX_TOKENS = 1024
 
@@ -104,21 +104,17 @@ class Trainer:
                 "vision_init": self.vision_init, "recipe": dataclasses.asdict(self.recipe)}
 
     def save_state(self) -> None:
-        self.out.mkdir(parents=True, exist_ok=True)
-        partial = self.out / (STATE_FILE + ".partial")
-        torch.save(self._state(), partial)
-        partial.replace(self.out / STATE_FILE)
+        training.save_state(self.out, self._state())
 
     def _resume(self) -> None:
-        path = self.out / STATE_FILE
-        if not path.is_file():
+        state = training.load_state(self.out)
+        if state is None:
             return
-        state = torch.load(path, map_location="cpu", weights_only=True)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.step, self.elapsed_s, self.history = state["step"], state["elapsed_s"], state["history"]
         self.truncated, self.vision_init = state["truncated"], state["vision_init"]
-        self.log(f"resumed from {path} at step {self.step} ({self.elapsed_s:.0f}s trained)")
+        self.log(f"resumed from {self.out / STATE_FILE} at step {self.step} ({self.elapsed_s:.0f}s trained)")
 
     # --- one step -----------------------------------------------------------------
     def _lr_scale(self) -> float:
@@ -227,33 +223,8 @@ class Trainer:
 
     # --- the run --------------------------------------------------------------------
     def run(self, progress: bool = True) -> Path:
-        from tqdm import tqdm
-
-        r = self.recipe
-        bar = tqdm(total=r.steps, initial=self.step, unit="step", disable=not progress, file=sys.stderr,
-                   dynamic_ncols=True, mininterval=2.0)
-        loss_ema, metric = None, (self.history[-1] if self.history else {})
-        while self.step < r.steps and self.elapsed_s < r.time_budget_s:
-            started = time.monotonic()
-            losses = self.train_step()
-            self.elapsed_s += time.monotonic() - started
-            loss_ema = losses["loss"] if loss_ema is None else 0.98 * loss_ema + 0.02 * losses["loss"]
-            if self.step % r.eval_every == 0:
-                metric = {"step": self.step, "elapsed_s": round(self.elapsed_s, 1), "loss": round(loss_ema, 4),
-                          **self.evaluate()}
-                self.history.append(metric)
-                self.save_state()
-                self.log(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in metric.items()))
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss_ema:.3f}", acc=f"{metric.get('token_accuracy', float('nan')):.3f}",
-                            refresh=False)
-        bar.close()
-        if not self.history or self.history[-1]["step"] != self.step:
-            self.history.append({"step": self.step, "elapsed_s": round(self.elapsed_s, 1),
-                                 "loss": round(loss_ema if loss_ema is not None else float("nan"), 4),
-                                 **self.evaluate()})
-        self.save_state()
-        return self.export(self.decode(r.decode_samples))
+        run_steps(self, lambda metric: {"acc": f"{metric.get('token_accuracy', float('nan')):.3f}"}, progress)
+        return self.export(self.decode(self.recipe.decode_samples))
 
     def export(self, decoded: dict | None = None) -> Path:
         record = {"steps": self.step, "trained_s": round(self.elapsed_s, 1), "recipe": dataclasses.asdict(self.recipe),
@@ -268,17 +239,7 @@ class Trainer:
 
 def main(argv: list[str] | None = None) -> int:
     defaults = Recipe()
-    parser = argparse.ArgumentParser(prog="python -m services.models.codepercept.train", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--heldout", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--steps", type=int, default=defaults.steps)
-    parser.add_argument("--time-budget", type=float, default=defaults.time_budget_s)
-    parser.add_argument("--batch", type=int, default=defaults.batch)
-    parser.add_argument("--threads", type=int, default=defaults.threads)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--eval-every", type=int, default=defaults.eval_every)
+    parser = recipe_parser("python -m services.models.codepercept.train", __doc__, defaults)
     parser.add_argument("--caption-share", type=float, default=defaults.caption_share)
     parser.add_argument("--init-vision", type=Path, default=None,
                         help="an upstream TokenFD checkpoint (models/tokenfd-mini) to start the ViT from")

@@ -11,14 +11,13 @@
 """
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import torch
 
 from services.models.checkpoints import CONFIG_FILE
 from services.models.common import internvit
+from services.models.common.training import write_checkpoint
 from services.models.tokenfd.checkpoint import (
     RECORD_FILE,
     SAFETENSORS_FILE,
@@ -42,21 +41,9 @@ def upstream_state(model_state: dict[str, torch.Tensor], embeddings: torch.Tenso
 def save(out: str | Path, config: TokenFDConfig, state: dict[str, torch.Tensor], tokenizer: Path,
          record: dict) -> Path:
     """Write the checkpoint (floating tensors fp16), after checking the loader accepts it."""
-    from safetensors.torch import save_file
-
     convert_state_dict(state, config, source="TokenFD-mini export")   # raises on any name/shape mismatch
-    out = Path(out)
-    staging = out.with_name(out.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    half = {name: (t.detach().to(torch.float16) if t.is_floating_point() else t.detach()).contiguous()
-            for name, t in state.items()}
-    save_file(half, str(staging / SAFETENSORS_FILE), metadata={"format": "pt"})
-    (staging / CONFIG_FILE).write_text(json.dumps({**config.to_upstream_json(), "torch_dtype": "float16"},
-                                                  indent=2, sort_keys=True) + "\n")
-    shutil.copyfile(tokenizer, staging / TOKENIZER_FILE)
-    record = {"name": config.name, **record}   # the served model's name (checkpoint.read_record)
-    (staging / RECORD_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    shutil.rmtree(out, ignore_errors=True)
-    staging.rename(out)
-    return out
+    return write_checkpoint(out, SAFETENSORS_FILE, state,
+                            documents={CONFIG_FILE: {**config.to_upstream_json(), "torch_dtype": "float16"},
+                                       # the served model's name (checkpoint.read_record)
+                                       RECORD_FILE: {"name": config.name, **record}},
+                            copies={TOKENIZER_FILE: tokenizer})

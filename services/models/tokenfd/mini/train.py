@@ -15,17 +15,17 @@ same sequence. A rerun with the same --out resumes from its last state.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 import random
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from services.models.common import training
+from services.models.common.training import recipe_parser, run_steps
 from services.models.tokenfd.config import FEATURE_GRID, TILE_SIZE
 from services.models.tokenfd.mini import checkpoint as mini_checkpoint
 from services.models.tokenfd.mini.composer import CharComposer
@@ -36,7 +36,7 @@ from services.models.tokenfd.modeling import TokenFDModel, cosine_maps
 from services.models.tokenfd.query_matches import iou, match_query
 from services.models.tokenfd.tokenizer import QueryTokenizer
 
-STATE_FILE = "state.pt"
+STATE_FILE = training.STATE_FILE
 CHECKPOINT_DIR = "checkpoint"
 EVAL_CROPS = 32
 HIT_IOU = 0.5
@@ -78,23 +78,19 @@ class Trainer:
                 "recipe": dataclasses.asdict(self.recipe)}
 
     def save_state(self) -> None:
-        self.out.mkdir(parents=True, exist_ok=True)
-        partial = self.out / (STATE_FILE + ".partial")
-        torch.save(self._state(), partial)
-        partial.replace(self.out / STATE_FILE)
+        training.save_state(self.out, self._state())
 
     def _resume(self) -> None:
-        path = self.out / STATE_FILE
-        if not path.is_file():
+        state = training.load_state(self.out)
+        if state is None:
             return
-        state = torch.load(path, map_location="cpu", weights_only=True)
         self.model.load_state_dict(state["model"])
         self.composer.load_state_dict(state["composer"])
         self.t_prime.data.copy_(state["t_prime"])
         self.bias.data.copy_(state["bias"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.step, self.elapsed_s, self.history = state["step"], state["elapsed_s"], state["history"]
-        self.log(f"resumed from {path} at step {self.step} ({self.elapsed_s:.0f}s trained)")
+        self.log(f"resumed from {self.out / STATE_FILE} at step {self.step} ({self.elapsed_s:.0f}s trained)")
 
     # --- one step -----------------------------------------------------------------
     def _lr(self) -> float:
@@ -191,30 +187,7 @@ class Trainer:
 
     # --- the run --------------------------------------------------------------------
     def run(self, progress: bool = True) -> Path:
-        from tqdm import tqdm
-
-        r = self.recipe
-        bar = tqdm(total=r.steps, initial=self.step, unit="step", disable=not progress, file=sys.stderr,
-                   dynamic_ncols=True, mininterval=2.0)
-        loss_ema, metric = None, (self.history[-1] if self.history else {})
-        while self.step < r.steps and self.elapsed_s < r.time_budget_s:
-            started = time.monotonic()
-            losses = self.train_step()
-            self.elapsed_s += time.monotonic() - started
-            loss_ema = losses["loss"] if loss_ema is None else 0.98 * loss_ema + 0.02 * losses["loss"]
-            if self.step % r.eval_every == 0:
-                metric = {"step": self.step, "elapsed_s": round(self.elapsed_s, 1), "loss": round(loss_ema, 4),
-                          **self.evaluate()}
-                self.history.append(metric)
-                self.save_state()
-                self.log(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in metric.items()))
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss_ema:.3f}", hit=f"{metric.get('hit@0.5', float('nan')):.2f}", refresh=False)
-        bar.close()
-        if not self.history or self.history[-1]["step"] != self.step:
-            self.history.append({"step": self.step, "elapsed_s": round(self.elapsed_s, 1),
-                                 "loss": round(loss_ema or float("nan"), 4), **self.evaluate()})
-        self.save_state()
+        run_steps(self, lambda metric: {"hit": f"{metric.get('hit@0.5', float('nan')):.2f}"}, progress)
         return self.export()
 
     def export(self) -> Path:
@@ -230,17 +203,7 @@ class Trainer:
 
 def main(argv: list[str] | None = None) -> int:
     defaults = Recipe()
-    parser = argparse.ArgumentParser(prog="python -m services.models.tokenfd.mini.train", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--heldout", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--steps", type=int, default=defaults.steps)
-    parser.add_argument("--time-budget", type=float, default=defaults.time_budget_s)
-    parser.add_argument("--batch", type=int, default=defaults.batch)
-    parser.add_argument("--threads", type=int, default=defaults.threads)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--eval-every", type=int, default=defaults.eval_every)
+    parser = recipe_parser("python -m services.models.tokenfd.mini.train", __doc__, defaults)
     parser.add_argument("--eval-queries", type=int, default=defaults.eval_queries)
     args = parser.parse_args(argv)
     if min(args.steps, args.batch, args.threads, args.eval_every, args.eval_queries) < 1 or args.time_budget <= 0:
