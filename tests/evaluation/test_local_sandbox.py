@@ -114,8 +114,9 @@ def test_a_run_with_no_sandbox_starts_one_and_leaves_nothing_behind(split6, tmp_
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_an_interrupted_run_stops_its_sandbox(split6, tmp_path, default_address_free, signum):
-    run = Watched(["run", "--data", str(split6.data), "--images", str(split6.images), "--backend", "reference",
+def test_an_interrupted_run_stops_its_sandbox(split200, tmp_path, default_address_free, signum):
+    # 200 figures (about a minute of rendering): 6 could all be done before the signal on a busy machine
+    run = Watched(["run", "--data", str(split200.data), "--images", str(split200.images), "--backend", "reference",
                    "--out", str(tmp_path / "out")])
     run.wait_for("local sandbox-runner ready")
     time.sleep(0.5)   # into the run: the harness is generating and rendering
