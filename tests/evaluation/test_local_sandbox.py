@@ -49,8 +49,10 @@ class Watched:
     def __init__(self, args: list[str]) -> None:
         env = {key: value for key, value in os.environ.items() if key != settings.SANDBOX_URL.name}
         env["PYTHONPATH"] = str(REPO)
+        # SIGINT as at a terminal, even when this test runs in a background job (which starts with it ignored)
         self.process = subprocess.Popen([sys.executable, "-m", "services.evaluation", *args], cwd=REPO, env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.seen: dict[int, str] = {}
         self.stderr: list[str] = []
         self._readers = [threading.Thread(target=self._watch, daemon=True),
@@ -115,7 +117,7 @@ def test_a_run_with_no_sandbox_starts_one_and_leaves_nothing_behind(split6, tmp_
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_an_interrupted_run_stops_its_sandbox(split200, tmp_path, default_address_free, signum):
-    # 200 figures (about a minute of rendering): 6 could all be done before the signal on a busy machine
+    # 200 figures (about 40 s of rendering), so the signal comes while the run is under way
     run = Watched(["run", "--data", str(split200.data), "--images", str(split200.images), "--backend", "reference",
                    "--out", str(tmp_path / "out")])
     run.wait_for("local sandbox-runner ready")
