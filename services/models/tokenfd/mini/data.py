@@ -1,12 +1,14 @@
 """Training crops from an engine corpus (services/datasets/tokenit): 448-pixel tiles with the mask
 of every token id drawn in them, at the 128x128 resolution of TokenFD's feature map.
 
-A crop is cut at a random place of a page, after a random rescale (text from small print to
-titles), so text sits at the scale the serving path's tiling gives it. Pixels are normalised as
-the serving preprocessing does (ImageNet mean and std, services/models/tokenfd/preprocess.py).
+A crop is cut from a page rescaled as the serving path's tiling rescales it (the page stretched to
+its grid of 448 tiles at the default tile budget, so low-resolution pages are enlarged and large ones
+shrunk), times a random factor for other tile budgets. Pixels are normalised as the serving
+preprocessing does (ImageNet mean and std, services/models/tokenfd/preprocess.py).
 """
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +19,13 @@ from PIL import Image
 
 from services.datasets.tokenit.writer import read_records
 from services.models.tokenfd.config import FEATURE_GRID, TILE_SIZE
-from services.models.tokenfd.preprocess import normalize_tile
+from services.models.tokenfd.preprocess import choose_grid, normalize_tile
 
-SCALE_RANGE = (0.55, 1.25)
+# The factor applied to the served scale of a training crop, drawn log-uniformly: below 1 stands for
+# a smaller tile budget (one tile for a whole page is about 0.35-0.5 of the default's scale), above 1
+# for text enlarged beyond it. v1 drew a page scale of 0.55-1.25 regardless of the page, while the
+# served tiling enlarges a page by up to 2.2x (median 1.15): most served text was larger than any seen.
+SCALE_JITTER = (0.5, 1.4)
 TEXT_CROP_SHARE = 0.9      # crops placed around a word (the rest anywhere on the page)
 # The feature cell (of FEATURE_GRID x FEATURE_GRID) each tile pixel falls in, and each cell's pixel count.
 _ROW_CELL = np.arange(TILE_SIZE) * FEATURE_GRID // TILE_SIZE
@@ -37,6 +43,13 @@ class Crop:
     words: list                   # [(text, (x0, y0, x1, y1))] fully inside the crop
 
 
+def served_scale(width: int, height: int) -> tuple[float, float]:
+    """The (x, y) factors by which the serving tiling stretches a page of this size (to its grid of
+    tiles at the default tile budget)."""
+    cols, rows = choose_grid(width, height)
+    return cols * TILE_SIZE / width, rows * TILE_SIZE / height
+
+
 class Corpus:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
@@ -47,16 +60,20 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.records)
 
-    def crop(self, rng: random.Random, index: int | None = None) -> Crop:
+    def crop(self, rng: random.Random, index: int | None = None, jitter: bool = True) -> Crop:
+        """A training crop (`jitter`: at a random factor of the served scale) or, without jitter, a
+        crop at exactly the scale the default tiling serves the page at (the held-out metric's)."""
         record = self.records[rng.randrange(len(self.records)) if index is None else index]
         image = Image.open(self.directory / record["image"]).convert("RGB")
         labels = Image.open(self.directory / record["mask"])
-        scale = rng.uniform(*SCALE_RANGE)
-        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        factor = math.exp(rng.uniform(*(math.log(f) for f in SCALE_JITTER))) if jitter else 1.0
+        scale = tuple(s * factor for s in served_scale(image.width, image.height))
+        size = (max(1, round(image.width * scale[0])), max(1, round(image.height * scale[1])))
         x, y = self._origin(rng, record, scale, size)
         # Only the crop's part of the page is resized (resizing the whole page cost more than the step).
         width, height = min(TILE_SIZE, size[0] - x), min(TILE_SIZE, size[1] - y)
-        box = (x / scale, y / scale, min(image.width, (x + width) / scale), min(image.height, (y + height) / scale))
+        box = (x / scale[0], y / scale[1], min(image.width, (x + width) / scale[0]),
+               min(image.height, (y + height) / scale[1]))
         tile = Image.new("RGB", (TILE_SIZE, TILE_SIZE), image.getpixel((0, 0)))
         tile.paste(image.resize((width, height), Image.BILINEAR, box=box), (0, 0))
         label_tile = np.zeros((TILE_SIZE, TILE_SIZE), dtype=np.int64)
@@ -64,18 +81,20 @@ class Corpus:
         return self._targets(record, tile, label_tile, scale, (x, y))
 
     @staticmethod
-    def _origin(rng: random.Random, record: dict, scale: float, size: tuple[int, int]) -> tuple[int, int]:
+    def _origin(rng: random.Random, record: dict, scale: tuple[float, float],
+                size: tuple[int, int]) -> tuple[int, int]:
         """The crop's top-left corner (scaled page pixels): most crops hold a word drawn at random
         somewhere inside them, the rest fall anywhere (a fifth of uniform crops were blank margin)."""
         span = (max(0, size[0] - TILE_SIZE), max(0, size[1] - TILE_SIZE))
         if record["words"] and rng.random() < TEXT_CROP_SHARE:
             x0, y0, x1, y1 = rng.choice(record["words"])["box"]
-            centre = ((x0 + x1) / 2 * scale, (y0 + y1) / 2 * scale)
+            centre = ((x0 + x1) / 2 * scale[0], (y0 + y1) / 2 * scale[1])
             return tuple(min(limit, max(0, round(c - rng.uniform(0.1, 0.9) * TILE_SIZE)))
                          for c, limit in zip(centre, span, strict=True))
         return rng.randint(0, span[0]), rng.randint(0, span[1])
 
-    def _targets(self, record: dict, tile: Image.Image, label_tile: np.ndarray, scale: float, origin) -> Crop:
+    def _targets(self, record: dict, tile: Image.Image, label_tile: np.ndarray, scale: tuple[float, float],
+                 origin) -> Crop:
         tokens = record["tokens"]
         token_ids = np.array([-1] + [t[0] for t in tokens], dtype=np.int64)   # label k+1 -> token k
         id_map = token_ids[label_tile]
@@ -89,7 +108,8 @@ class Corpus:
         ox, oy = origin
 
         def inside(box) -> tuple | None:
-            x0, y0, x1, y1 = (box[0] * scale - ox, box[1] * scale - oy, box[2] * scale - ox, box[3] * scale - oy)
+            sx, sy = scale
+            x0, y0, x1, y1 = (box[0] * sx - ox, box[1] * sy - oy, box[2] * sx - ox, box[3] * sy - oy)
             return (x0, y0, x1, y1) if x0 >= 0 and y0 >= 0 and x1 <= TILE_SIZE and y1 <= TILE_SIZE else None
 
         token_boxes = [(t[0], t[1], *b) for t in tokens if (b := inside(t[2:])) is not None]

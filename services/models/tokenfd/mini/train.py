@@ -126,13 +126,14 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = self._lr()
         self.model.train()
-        features = self.model.tile_features(torch.stack([c.pixels for c in crops]))
         totals: dict[str, torch.Tensor] = {}
-        for crop, crop_features in zip(crops, features, strict=True):
-            ids, targets, positive = self._queries(crop, generator)
-            maps = logits(crop_features, self.composer(ids), self.t_prime, self.bias, FEATURE_GRID)
-            for key, value in alignment_loss(maps, targets, positive, self.bias).items():
-                totals[key] = totals.get(key, 0) + value / len(crops)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=r.bf16):
+            features = self.model.tile_features(torch.stack([c.pixels for c in crops]))
+            for crop, crop_features in zip(crops, features, strict=True):
+                ids, targets, positive = self._queries(crop, generator)
+                maps = logits(crop_features, self.composer(ids), self.t_prime, self.bias, FEATURE_GRID)
+                for key, value in alignment_loss(maps.float(), targets, positive, self.bias).items():
+                    totals[key] = totals.get(key, 0) + value / len(crops)
         self.optimizer.zero_grad(set_to_none=True)
         totals["loss"].backward()
         torch.nn.utils.clip_grad_norm_([p for g in self.optimizer.param_groups for p in g["params"]], 1.0)
@@ -144,7 +145,9 @@ class Trainer:
     def _heldout_crops(self) -> list[Crop]:
         if self._eval_crops is None:
             rng = random.Random(f"heldout/{self.recipe.seed}")
-            self._eval_crops = [self.heldout.crop(rng, index=i % len(self.heldout)) for i in range(EVAL_CROPS)]
+            # at the scale the default tiling serves each page at
+            self._eval_crops = [self.heldout.crop(rng, index=i % len(self.heldout), jitter=False)
+                                for i in range(EVAL_CROPS)]
         return self._eval_crops
 
     @torch.no_grad()
@@ -205,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     defaults = Recipe()
     parser = recipe_parser("python -m services.models.tokenfd.mini.train", __doc__, defaults)
     parser.add_argument("--eval-queries", type=int, default=defaults.eval_queries)
+    parser.add_argument("--fp32", action="store_true", help="train in float32 (v1's precision; slower)")
     args = parser.parse_args(argv)
     if min(args.steps, args.batch, args.threads, args.eval_every, args.eval_queries) < 1 or args.time_budget <= 0:
         print("train: --steps, --batch, --threads, --eval-every, --eval-queries and --time-budget must be positive",
@@ -212,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     recipe = dataclasses.replace(defaults, steps=args.steps, time_budget_s=args.time_budget, batch=args.batch,
                                  threads=args.threads, seed=args.seed, eval_every=args.eval_every,
-                                 eval_queries=args.eval_queries)
+                                 eval_queries=args.eval_queries, bf16=not args.fp32)
     out = Trainer(args.data, args.heldout, args.out, recipe).run()
     print(f"checkpoint: {out}")
     return 0
