@@ -52,6 +52,9 @@ class Recipe:
     seed: int = 0
     caption_share: float = 0.25     # share of samples that are the caption task (the rest: code)
     freeze_vision: bool = False     # keep the ViT and upsampler fixed (abstractor, projector and LLM train)
+    # Forward pass under bfloat16 autocast (weights, optimiser and metrics stay fp32), as TokenFD-mini's
+    # recipe: 1.9x faster steps there, where the CPU has bfloat16 matrix units (AMX).
+    bf16: bool = True
     eval_every: int = 250           # steps between held-out evaluations (and checkpoints)
     eval_samples: int = 48          # held-out samples of the teacher-forced token accuracy
     decode_samples: int = 6         # held-out figures greedily decoded at the end (does the code parse?)

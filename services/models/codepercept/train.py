@@ -134,6 +134,10 @@ class Trainer:
         """(loss, predictions, targets) over the assistant's tokens of the batch. VisionEncoder.forward's
         steps, written out so that a frozen ViT and upsampler run without autograd; the LM head runs on
         the scored positions only (the 256 image rows and the prompt need no logits)."""
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.recipe.bf16):
+            return self._forward(batch)
+
+    def _forward(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         model, hidden_size = self.model, self.config.llm.hidden_size
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.recipe.freeze_vision):
             features = model.vision.vision_model(pixel_values=batch.pixel_values).last_hidden_state
@@ -150,7 +154,7 @@ class Trainer:
         targets = batch.labels[:, 1:]
         scored = targets != IGNORE
         logits = model.language_model.lm_head(hidden[:, :-1][scored])
-        return F.cross_entropy(logits, targets[scored]), logits.argmax(-1), targets[scored]
+        return F.cross_entropy(logits.float(), targets[scored]), logits.argmax(-1), targets[scored]
 
     def train_step(self) -> dict:
         r = self.recipe
@@ -188,7 +192,7 @@ class Trainer:
         examples = self._heldout_examples()
         for start in range(0, len(examples), self.recipe.batch):
             for example in examples[start:start + self.recipe.batch]:   # one at a time: no padding to score
-                _, predictions, targets = self.forward(collate([example], self.tokenizer.im_end_id))
+                _, predictions, targets = self._forward(collate([example], self.tokenizer.im_end_id))  # fp32
                 right[example.task] += int((predictions == targets).sum())
                 total[example.task] += int(targets.numel())
         self._set_mode(True)
@@ -244,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--init-vision", type=Path, default=None,
                         help="an upstream TokenFD checkpoint (models/tokenfd-mini) to start the ViT from")
     parser.add_argument("--freeze-vision", action="store_true", help="keep the ViT and upsampler fixed")
+    parser.add_argument("--fp32", action="store_true", help="train in float32 (slower)")
     args = parser.parse_args(argv)
     if min(args.steps, args.batch, args.threads, args.eval_every) < 1 or args.time_budget <= 0 \
             or not 0.0 <= args.caption_share <= 1.0:
@@ -252,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     recipe = dataclasses.replace(defaults, steps=args.steps, time_budget_s=args.time_budget, batch=args.batch,
                                  threads=args.threads, seed=args.seed, eval_every=args.eval_every,
-                                 caption_share=args.caption_share, freeze_vision=args.freeze_vision)
+                                 caption_share=args.caption_share, freeze_vision=args.freeze_vision,
+                                 bf16=not args.fp32)
     out = Trainer(args.data, args.heldout, args.out, recipe, init_vision=args.init_vision).run()
     print(f"checkpoint: {out}")
     return 0
