@@ -2,14 +2,15 @@
 contract (services/triton/generation.py).
 
 The work is services.models.tokenvl.triton.generation.TokenVLGeneration; this file is the
-Triton glue: its tiles go to tokenvl_vision by BLS, every token's text is sent as one response,
-the last one flagged final. The worker pool, cancellation (a client that closed its stream stops
-at the next token, its KV cache going with its thread) and the gauge of generations in flight
-(IN_FLIGHT_METRIC) are services/triton/python_backend.py's DecoupledModel.
+Triton glue: its tiles go by BLS to tokenvl_vision (the model its `vision_model` parameter names),
+every token's text is sent as one response, the last one flagged final. The worker pool,
+cancellation (a client that closed its stream stops at the next token, its KV cache going with its
+thread) and the gauge of generations in flight (IN_FLIGHT_METRIC) are
+services/triton/python_backend.py's DecoupledModel.
 """
 import numpy as np
 
-from services.models.tokenvl.artifacts import TOKEN_IDS, VISION_FEATURES, VISION_PIXELS
+from services.models.tokenvl.artifacts import TOKEN_IDS, VISION_FEATURES, VISION_MODEL_PARAMETER, VISION_PIXELS
 from services.models.tokenvl.triton.generation import TokenVLGeneration, request_from_inputs
 from services.triton import generation as contract
 from services.triton.python_backend import DecoupledModel, bls, input_array
@@ -37,6 +38,7 @@ class TritonPythonModel(DecoupledModel):
             default_max_tokens=args.integer("default_max_tokens"), system_message=args.params.get("system_message"),
             vision_batch_size=args.integer("vision_max_batch_size"))
         self.workers = args.integer("max_generations")
+        self.vision_model = args.params[VISION_MODEL_PARAMETER]
         # One generation before serving: loads the decoder's kernels (text only: BLS is refused
         # until the server is ready, so the vision model cannot be called from here).
         for _ in self.generation.stream(self.generation.prepare(request_from_inputs(
@@ -51,11 +53,11 @@ class TritonPythonModel(DecoupledModel):
             yield _outputs(chunk), bool(chunk.finish_reason)
 
     def _vision(self, pixel_values):
-        """Visual tokens of every tile: BLS calls to tokenvl_vision (its dynamic batcher groups
+        """Visual tokens of every tile: BLS calls to the vision model (its dynamic batcher groups
         the tiles of concurrent requests), at most its max batch per call."""
         step = self.generation.vision_batch_size
         return np.concatenate([
-            bls(contract.TOKENVL_VISION_MODEL, {VISION_PIXELS: np.ascontiguousarray(pixel_values[start:start + step])},
+            bls(self.vision_model, {VISION_PIXELS: np.ascontiguousarray(pixel_values[start:start + step])},
                 [VISION_FEATURES])[0]
             for start in range(0, len(pixel_values), step)])
 

@@ -14,6 +14,10 @@ META_FILE = "tokenvl.json"
 VISION_PIXELS = "pixel_values"
 VISION_FEATURES = "image_features"
 
+# The generation model's config parameter naming the vision model its BLS calls go to: a family that
+# serves another TokenVL-shaped checkpoint (CodePercept-mini) names its own pair of Triton models.
+VISION_MODEL_PARAMETER = "vision_model"
+
 # tokenvl's output beyond the generation contract (which lets a model add outputs): the ids
 # generated since the previous response, so a client can compare generations token for token.
 TOKEN_IDS = "TOKEN_IDS"

@@ -101,8 +101,9 @@ def build_decoder(llama_dir: Path, out: Path, *, precision: str = "fp32") -> Pat
 
 
 def export_artifacts(checkpoint_dir: str | Path, out_dir: str | Path, *, precision: str = "fp32",
-                     log=lambda message: None) -> dict[str, Any]:
-    """Checkpoint directory (upstream layout) -> the serving artefacts in out_dir; returns the metadata."""
+                     name: str | None = None, log=lambda message: None) -> dict[str, Any]:
+    """Checkpoint directory (upstream layout) -> the serving artefacts in out_dir; returns the metadata.
+    `name`: the served model's name (default: the checkpoint directory's name)."""
     from services.models.tokenvl.tokens import Tokenizer
 
     checkpoint_dir, out = Path(checkpoint_dir), Path(out_dir)
@@ -128,15 +129,16 @@ def export_artifacts(checkpoint_dir: str | Path, out_dir: str | Path, *, precisi
         if (out / DECODER_DIR).exists():
             shutil.rmtree(out / DECODER_DIR)
         build_decoder(Path(llama), out / DECODER_DIR, precision=precision)
-    metadata = metadata_for(checkpoint_dir, config, tokenizer, precision)
+    metadata = metadata_for(checkpoint_dir, config, tokenizer, precision, name=name)
     (out / META_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
     return metadata
 
 
-def metadata_for(checkpoint_dir: Path, config: TokenVLConfig, tokenizer, precision: str) -> dict[str, Any]:
+def metadata_for(checkpoint_dir: Path, config: TokenVLConfig, tokenizer, precision: str,
+                 name: str | None = None) -> dict[str, Any]:
     llm = config.llm
     return {
-        "name": checkpoint_dir.resolve().name,
+        "name": name or checkpoint_dir.resolve().name,
         "model_id": model_id(ckpt.weight_files(checkpoint_dir)),
         "precision": precision,
         "hidden_size": llm.hidden_size,

@@ -22,11 +22,15 @@ def tiny_sizes(vocab_size: int) -> TokenVLConfig:
                          name="codepercept-tiny")
 
 
-@pytest.fixture(scope="package")
-def corpora(tmp_path_factory):
-    root = tmp_path_factory.mktemp("codepercept")
+def make_corpora(root):
+    """(train, heldout): 4 and 3 engine programs at 50 dpi, and a tokenizer trained on the first."""
     train, heldout = root / "train", root / "heldout"
     mini_corpus.generate(train, count=4, seed=0, shard=Shard.whole(), dpi=50, families=FAMILIES)
     mini_corpus.generate(heldout, count=3, seed=1, shard=Shard.whole(), dpi=50, families=FAMILIES)
     (train / TOKENIZER_FILE).write_text(mini_tokenizer.train(mini_tokenizer.corpus_texts(train), VOCAB))
     return train, heldout
+
+
+@pytest.fixture(scope="package")
+def corpora(tmp_path_factory):
+    return make_corpora(tmp_path_factory.mktemp("codepercept"))

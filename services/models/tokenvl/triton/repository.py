@@ -9,7 +9,9 @@
       1/model.py, tokenizer.json, tokenvl.json, embed_tokens.npy, decoder/...
 
 `model_entries` describes them from an export directory (export.py); the generic builder
-(services.triton.repository) writes them beside other families' models.
+(services.triton.repository) writes them beside other families' models. Another family serving a
+TokenVL-shaped checkpoint (CodePercept-mini) gets the same two models under its own names
+(`ServedNames`): the generation model's `vision_model` parameter names its vision model.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from services.models.tokenvl.artifacts import (
     TOKEN_IDS,
     TOKENIZER_FILE,
     VISION_FEATURES,
+    VISION_MODEL_PARAMETER,
     VISION_ONNX_FILE,
     VISION_PIXELS,
     VISION_PLAN_FILE,
@@ -50,6 +53,14 @@ FAMILY = "tokenvl"
 
 
 @dataclass(frozen=True)
+class ServedNames:
+    """The family and the Triton names of its generation model and vision encoder."""
+    family: str = FAMILY
+    generation: str = contract.TOKENVL_MODEL
+    vision: str = contract.TOKENVL_VISION_MODEL
+
+
+@dataclass(frozen=True)
 class RepositoryOptions:
     context_length: int = model_config.DEFAULT_CONTEXT_LENGTH
     max_images: int = model_config.DEFAULT_MAX_IMAGES
@@ -68,8 +79,9 @@ class RepositoryOptions:
             raise ValueError("max_images >= 0, max_tiles, default_max_tokens and max_generations >= 1")
 
 
-def vision_config(target: Target, hidden: int, options: RepositoryOptions) -> mc.ModelConfig:
-    config = mc.ModelConfig(name=contract.TOKENVL_VISION_MODEL, max_batch_size=options.vision_max_batch_size)
+def vision_config(target: Target, hidden: int, options: RepositoryOptions,
+                  names: ServedNames = ServedNames()) -> mc.ModelConfig:
+    config = mc.ModelConfig(name=names.vision, max_batch_size=options.vision_max_batch_size)
     T = model_config.TILE_SIZE
     if target is Target.CPU:
         config.backend = "python"
@@ -87,8 +99,8 @@ def vision_config(target: Target, hidden: int, options: RepositoryOptions) -> mc
     return config
 
 
-def generation_config(options: RepositoryOptions, meta: dict) -> mc.ModelConfig:
-    config = apply_contract(mc.ModelConfig(name=contract.TOKENVL_MODEL, backend="python", max_batch_size=0),
+def generation_config(options: RepositoryOptions, meta: dict, names: ServedNames = ServedNames()) -> mc.ModelConfig:
+    config = apply_contract(mc.ModelConfig(name=names.generation, backend="python", max_batch_size=0),
                             contract.GENERATION)
     config.output.append(tensor(mc.ModelOutput, TOKEN_IDS, mc.TYPE_INT32, [-1]))
     config.instance_group.append(mc.ModelInstanceGroup(kind=mc.ModelInstanceGroup.KIND_CPU, count=1))
@@ -102,6 +114,7 @@ def generation_config(options: RepositoryOptions, meta: dict) -> mc.ModelConfig:
         "max_generations": options.max_generations,
         "vision_max_batch_size": options.vision_max_batch_size,
         "intra_op_threads": options.ort_intra_op_threads,
+        VISION_MODEL_PARAMETER: names.vision,
     })
     if options.system_message is not None:
         set_parameters(config, {"system_message": options.system_message})
@@ -109,7 +122,7 @@ def generation_config(options: RepositoryOptions, meta: dict) -> mc.ModelConfig:
 
 
 def model_entries(target: Target | str, artifacts: str | os.PathLike, *, options: RepositoryOptions | None = None,
-                  plan: str | os.PathLike | None = None) -> FamilyEntries:
+                  plan: str | os.PathLike | None = None, names: ServedNames = ServedNames()) -> FamilyEntries:
     target = Target(target)
     options = options or RepositoryOptions()
     artifacts = Path(artifacts).resolve()
@@ -134,8 +147,8 @@ def model_entries(target: Target | str, artifacts: str | os.PathLike, *, options
     for path in sorted(decoder_dir.iterdir()):
         files[f"{VERSION}/{DECODER_DIR}/{path.name}"] = path
     return FamilyEntries(
-        family=FAMILY,
-        models=(ModelEntry(vision_config(target, int(meta["hidden_size"]), options), vision_files),
-                ModelEntry(generation_config(options, meta), files)),
+        family=names.family,
+        models=(ModelEntry(vision_config(target, int(meta["hidden_size"]), options, names), vision_files),
+                ModelEntry(generation_config(options, meta, names), files)),
         manifest={"artifacts": str(artifacts), "model_id": meta["model_id"], "precision": meta["precision"],
                   "options": dataclasses.asdict(options)})
