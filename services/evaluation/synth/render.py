@@ -41,6 +41,19 @@ class Triplet:
     caption: str
 
 
+def triplet_of(program: Program, *, ok: bool, figures: list[bytes], trace_json: str, answer: str) -> Triplet:
+    """The triplet of one render of `program`, which must be OK with exactly one figure and an execution
+    trace; anything else is RenderFailed naming the program, with `answer` (what the sandbox said: its
+    status, detail and stderr tail). The one check, whichever sandbox (a server, an in-process pool) rendered."""
+    where = f"family {program.family!r} sample {program.index} (seed {program.seed})"
+    if not ok or len(figures) != 1:
+        raise RenderFailed(f"{where} did not render one figure: {len(figures)} figures, {answer}")
+    trace = parse_trace(trace_json)
+    if trace is None:
+        raise RenderFailed(f"{where} rendered without an execution trace")
+    return Triplet(program=program, image=figures[0], trace=trace, caption=caption_from_trace(trace))
+
+
 class TripletRenderer:
     """Renders the data engine's programs into triplets through a sandbox-runner (a blocking client;
     code perception's asynchronous one is services.codeperception.sandbox.SandboxRenderer)."""
@@ -58,18 +71,12 @@ class TripletRenderer:
         except grpc.RpcError as error:
             raise SandboxUnavailable(f"sandbox-runner at {self.target}: {error.code().name}: "
                                      f"{error.details()}") from None
-        if response.status != sandbox_pb2.RENDER_STATUS_OK or len(response.figures) != 1:
-            status = sandbox_pb2.RenderStatus.Name(response.status)
-            error = f"{response.error.type}: {response.error.message}\n" if response.error.type else ""
-            raise RenderFailed(f"family {program.family!r} sample {program.index} (seed {program.seed}) did not "
-                               f"render one figure: {status}, {len(response.figures)} figures, {response.detail}\n"
-                               f"{error}{response.stderr.text[-STDERR_SHOWN:]}")
-        trace = parse_trace(response.trace_json)
-        if trace is None:
-            raise RenderFailed(f"family {program.family!r} sample {program.index} (seed {program.seed}) rendered "
-                               "without an execution trace")
-        return Triplet(program=program, image=response.figures[0].data, trace=trace,
-                       caption=caption_from_trace(trace))
+        error = f"{response.error.type}: {response.error.message}\n" if response.error.type else ""
+        answer = (f"{sandbox_pb2.RenderStatus.Name(response.status)}, {response.detail}\n"
+                  f"{error}{response.stderr.text[-STDERR_SHOWN:]}")
+        return triplet_of(program, ok=response.status == sandbox_pb2.RENDER_STATUS_OK,
+                          figures=[figure.data for figure in response.figures], trace_json=response.trace_json,
+                          answer=answer)
 
     def close(self) -> None:
         self.client.close()

@@ -62,17 +62,12 @@ class PoolTripletRenderer:
 
     def triplet(self, program):
         from percept_sandbox.render.results import RenderOptions, Status
-        from services.codeperception.captions import caption_from_trace
-        from services.codeperception.render_trace import parse_trace
-        from services.evaluation.synth.render import RenderFailed, Triplet
+        from services.evaluation.synth.render import STDERR_SHOWN, triplet_of
 
         result = self.pool.render(program.code, RenderOptions(dpi=self.dpi, trace=True))
-        trace = parse_trace(result.trace_json)
-        if result.status is not Status.OK or len(result.figures) != 1 or trace is None:
-            raise RenderFailed(f"family {program.family!r} sample {program.index} (seed {program.seed}) did not "
-                               f"render one figure with a trace: {result.status.value}, {len(result.figures)} "
-                               f"figures, {result.detail}\n{result.stderr_tail[-2000:]}")
-        return Triplet(program=program, image=result.figures[0].data, trace=trace, caption=caption_from_trace(trace))
+        return triplet_of(program, ok=result.status is Status.OK, figures=[f.data for f in result.figures],
+                          trace_json=result.trace_json,
+                          answer=f"{result.status.value}, {result.detail}\n{result.stderr_tail[-STDERR_SHOWN:]}")
 
 
 def generate(out: Path, *, count: int, seed: int, shard, dpi: int = DEFAULT_DPI, workers: int = 1,
