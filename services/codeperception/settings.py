@@ -55,8 +55,10 @@ SANDBOX_URL = env("PERCEPT_CODEPERCEPTION_SANDBOX_URL", local_address(sandbox_se
 BACKEND = env("PERCEPT_CODEPERCEPTION_BACKEND", "reference",
               "Generation backend: `reference` (ground truth of a STEM2Code-format dataset), `openai` "
               "(an OpenAI-compatible chat-completions endpoint, e.g. vLLM serving CodePercept), `triton` "
-              "(a generation model implementing services/triton/generation.py) or `retrieval` (the programs of "
-              "the data-engine figures nearest the input, from a retrieval index).", component=COMPONENT,
+              "(a generation model implementing services/triton/generation.py), `retrieval` (the programs of "
+              "the data-engine figures nearest the input, from a retrieval index) or `verified` (retrieval's "
+              "nearest programs and the triton model's samples together, the best render returned).",
+              component=COMPONENT,
               check=one_of(*BACKENDS))
 RENDER_DPI = env("PERCEPT_CODEPERCEPTION_RENDER_DPI", 100,
                  "Default resolution of candidate renders (STEM2Code-Eval uses 300; the embedded dataset 100).",
@@ -88,11 +90,13 @@ DATASET_IMAGES = env("PERCEPT_CODEPERCEPTION_DATASET_IMAGES", "images",
 
 # --- backend: retrieval -------------------------------------------------------------------
 RETRIEVAL_INDEX = env("PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX", "artifacts/retrieval-index.npz",
-                      "`retrieval` backend: the retrieval index file (`make retrieval-index` builds it from the "
-                      "data engine's corpus); a missing or unreadable one stops start-up.", component=COMPONENT)
+                      "`retrieval` and `verified` backends: the retrieval index file (`make retrieval-index` "
+                      "builds it from the data engine's corpus); a missing or unreadable one stops start-up.",
+                      component=COMPONENT)
 RETRIEVAL_K = env("PERCEPT_CODEPERCEPTION_RETRIEVAL_K", 4,
-                  "`retrieval` backend: the nearest programs each request renders and scores as its candidates "
-                  "(a request asking for more candidates gets that many); at most PERCEPT_MAX_CANDIDATES.",
+                  "`retrieval` and `verified` backends: the nearest programs each request renders and scores "
+                  "as its candidates (with `retrieval`, a request asking for more candidates gets that many; "
+                  "with `verified`, the model's samples come on top); at most PERCEPT_MAX_CANDIDATES.",
                   component=COMPONENT, check=positive)
 
 # --- backend: openai ----------------------------------------------------------------------
@@ -133,11 +137,11 @@ GENERATION_CONCURRENCY = env("PERCEPT_CODEPERCEPTION_GENERATION_CONCURRENCY", 8,
 
 # --- backend: triton ----------------------------------------------------------------------
 TRITON_URL = env("PERCEPT_CODEPERCEPTION_TRITON_URL", local_address(triton_settings.GRPC_PORT.default),
-                 "`triton` backend: Triton's gRPC endpoint (host:port).", component=COMPONENT,
+                 "`triton` and `verified` backends: Triton's gRPC endpoint (host:port).", component=COMPONENT,
                  check=host_and_port)
 TRITON_MODEL = env("PERCEPT_CODEPERCEPTION_TRITON_MODEL", "",
-                   "`triton` backend: the generation model's name; empty = among the models Triton serves "
-                   "that implement the generation contract, the model families' first chat model "
+                   "`triton` and `verified` backends: the generation model's name; empty = among the models "
+                   "Triton serves that implement the generation contract, the model families' first chat model "
                    "(services/models/registry.py), else the first by name.", component=COMPONENT)
 
 

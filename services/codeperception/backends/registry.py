@@ -30,6 +30,7 @@ BACKENDS = (
                  {"top_k": int, "repetition_penalty": float, "presence_penalty": float}),
     BackendEntry("triton", ".triton", "TritonGenerationBackend", {"stop": str}),
     BackendEntry("retrieval", ".retrieval", "RetrievalBackend"),
+    BackendEntry("verified", ".verified", "VerifiedBackend", {"stop": str}),
 )
 BACKEND_NAMES = tuple(entry.name for entry in BACKENDS)
 
