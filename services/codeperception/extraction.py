@@ -19,6 +19,12 @@ def answer_text(answer: str) -> str:
     return after if marker else answer
 
 
+def fenced(code: str) -> str:
+    """A program as an answer this rule reads back: one ```python block (how retrieved programs are answered,
+    and what CodePercept-mini is trained to write)."""
+    return f"```python\n{code.rstrip(chr(10))}\n```\n"
+
+
 def extract_code(answer: str) -> str | None:
     """The program, or None (the NO_CODE case)."""
     blocks = [(m.group(1).lower(), m.group(2)) for m in _FENCE.finditer(answer_text(answer))]

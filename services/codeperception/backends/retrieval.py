@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Mapping
 
+from ..extraction import fenced
 from ..retrieval.index import IndexUnusable, Match, RetrievalIndex
 from ..settings import CodePerceptionSettings
 from .base import (
@@ -68,8 +69,7 @@ class RetrievalBackend:
 
     async def generate(self, prepared: list[Match], options: GenerationOptions, timeout_s: float) -> Generation:
         match = prepared[min(options.candidate, len(prepared) - 1)]
-        code = match.code if match.code.endswith("\n") else match.code + "\n"
-        return Generation(text=f"```python\n{code}```\n", finish_reason="stop", origin=ORIGIN_RETRIEVAL,
+        return Generation(text=fenced(match.code), finish_reason="stop", origin=ORIGIN_RETRIEVAL,
                           neighbour=Neighbour(family=match.family, seed=match.seed, rank=match.rank,
                                               distance=match.distance))
 

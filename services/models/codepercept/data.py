@@ -6,9 +6,9 @@ prompt as the serving path builds it, and the assistant's answer as the only tar
   with the max_tiles this model is served at; one 448-pixel tile, so 256 image tokens.
 - The prompt: TokenVL's PromptBuilder (the InternVL2.5 chat template) with CodePercept-mini's system
   message, the user turn "<image>\\n" + the task's question (config.TASKS).
-- The target: the program (task "code") or its trace caption (task "caption"), then <|im_end|>. The loss
-  is on these tokens only; a target over max_target_tokens is cut there (without <|im_end|>: the model
-  is never taught to stop early) and counted.
+- The target: the program as one ```python block (task "code") or its trace caption (task "caption"),
+  then <|im_end|>. The loss is on these tokens only; a target over max_target_tokens is cut there
+  (without <|im_end|>: the model is never taught to stop early) and counted.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
+from services.codeperception.extraction import fenced
 from services.common.images import decode_image
 from services.models.codepercept.config import MAX_TILES, SYSTEM_MESSAGE, TASKS, TOKENS_PER_TILE
 from services.models.codepercept.corpus import Sample, read_samples
@@ -66,7 +67,9 @@ class Examples:
         return self.prompts.single(TASKS[task], [tiles]).ids
 
     def target_text(self, sample: Sample, task: str) -> str:
-        return sample.code if task == "code" else sample.caption
+        """The answer: the program as one ```python block (the STEM2Code-Eval rule code perception reads
+        answers by), or the caption as plain text."""
+        return fenced(sample.code) if task == "code" else sample.caption
 
     def example(self, index: int, task: str) -> Example:
         sample = self.samples[index]

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from services.codeperception.extraction import fenced
 from services.models.codepercept.config import SYSTEM_MESSAGE, TASKS, VOCAB_SIZE
 from services.models.tokenvl.tokens import SPECIAL_TOKENS, TOKENIZER_FILE
 
@@ -23,8 +24,9 @@ TEMPLATE_REPEAT = 200   # the template's text counts like this many programs' wo
 
 
 def template_text() -> list[str]:
-    """The chat template's fixed pieces, as PromptBuilder writes them."""
-    return ["system\n", SYSTEM_MESSAGE, "user\n", "assistant\n", "\n", *(f"\n{q}" for q in TASKS.values())]
+    """The chat template's fixed pieces, as PromptBuilder writes them, and the code answer's fence."""
+    return ["system\n", SYSTEM_MESSAGE, "user\n", "assistant\n", "\n", *(f"\n{q}" for q in TASKS.values()),
+            fenced("")]
 
 
 def train(texts: Iterable[str], vocab_size: int = VOCAB_SIZE) -> str:

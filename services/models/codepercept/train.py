@@ -17,7 +17,8 @@ TokenVL checkpoint.
 Every step's samples come from random.Random((seed, step, i)): sample i of step s is the same in a
 resumed run, and a caption_share of them are the caption task. Held-out metric every --eval-every steps:
 teacher-forced next-token accuracy on the assistant's tokens of fixed held-out samples, per task. At the
-end, a few held-out figures are decoded greedily and their code is checked to parse (ast.parse); whether
+end, a few held-out figures are decoded greedily and their code (the answer's ```python block, as code
+perception reads it) is checked to parse (ast.parse); whether
 it runs and how faithful it is is the evaluation's to measure (percept-eval).
 """
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
+from services.codeperception.extraction import extract_code
 from services.models.codepercept import checkpoint as mini_checkpoint
 from services.models.codepercept.config import (
     CONTEXT_LENGTH,
@@ -215,9 +217,9 @@ class Trainer:
             generated = ids[len(prompt):] if ids[:len(prompt)] == prompt else ids
             stopped += bool(generated) and generated[-1] == self.tokenizer.im_end_id
             lengths.append(len(generated))
+            code = extract_code(self.tokenizer.decode(generated))
             try:
-                ast.parse(self.tokenizer.decode(generated))
-                parsed += 1
+                parsed += code is not None and bool(ast.parse(code))
             except (SyntaxError, ValueError):
                 pass
         self._set_mode(True)

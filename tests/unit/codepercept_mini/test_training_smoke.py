@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from services.codeperception.extraction import extract_code, fenced
 from services.models.codepercept import checkpoint as mini_checkpoint
 from services.models.codepercept.config import CAPTION_QUESTION, CODE_QUESTION, SYSTEM_MESSAGE, Recipe
 from services.models.codepercept.data import IGNORE, Examples, collate
@@ -29,7 +30,8 @@ def test_a_sample_is_the_served_prompt_with_the_answer_as_the_only_target(corpor
     tokenizer = Tokenizer.from_file(train / TOKENIZER_FILE)
     examples = Examples(train, tokenizer, max_target_tokens=10_000)
     sample = examples.samples[1]
-    for task, question, answer in (("code", CODE_QUESTION, sample.code), ("caption", CAPTION_QUESTION, sample.caption)):
+    for task, question, answer in (("code", CODE_QUESTION, fenced(sample.code)),
+                                   ("caption", CAPTION_QUESTION, sample.caption)):
         example = examples.example(1, task)
         from PIL import Image
         expected = tile_image(Image.open(sample.image).convert("RGB"), max_tiles=1).pixel_values
@@ -42,6 +44,8 @@ def test_a_sample_is_the_served_prompt_with_the_answer_as_the_only_target(corpor
         assert example.ids.count(tokenizer.img_context_id) == 256
         assert example.labels[start:] == example.ids[start:]
         assert example.ids[-1] == tokenizer.im_end_id and tokenizer.decode(example.ids[start:]) == answer
+        if task == "code":  # the program as code perception reads it back from an answer
+            assert extract_code(answer) == sample.code.rstrip("\n") + "\n"
     cut = Examples(train, tokenizer, max_target_tokens=7).example(0, "code")
     assert cut.truncated and sum(label != IGNORE for label in cut.labels) == 7 and cut.ids[-1] != tokenizer.im_end_id
     batch = collate([examples.example(0, "code"), examples.example(0, "caption")], tokenizer.im_end_id)
