@@ -8,7 +8,7 @@ markers = ["o", "^", "s"]
 colours = ["tab:red", "tab:green", "tab:blue"]
 
 fig, ax = plt.subplots(figsize=(6, 5))
-for k, ((cx, cy), marker, colour) in enumerate(zip(centres, markers, colours)):
+for k, ((cx, cy), marker, colour) in enumerate(zip(centres, markers, colours, strict=True)):
     points = rng.normal((cx, cy), 0.55, size=(40, 2))
     ax.scatter(points[:, 0], points[:, 1], marker=marker, color=colour, alpha=0.7, label=f"cluster {k + 1}")
     ax.plot(cx, cy, "kx", markersize=12, markeredgewidth=2)

@@ -9,7 +9,7 @@ uy = ((A @ A) * (C[0] - B[0]) + (B @ B) * (A[0] - C[0]) + (C @ C) * (B[0] - A[0]
 radius = np.hypot(A[0] - ux, A[1] - uy)
 
 fig, ax = plt.subplots(figsize=(5, 5))
-ax.fill(*zip(A, B, C), facecolor="wheat", edgecolor="black")
+ax.fill(*zip(A, B, C, strict=True), facecolor="wheat", edgecolor="black")
 ax.add_patch(plt.Circle((ux, uy), radius, fill=False, color="navy"))
 ax.plot(ux, uy, "o", color="navy")
 for name, point, offset in (("A", A, (-0.3, -0.3)), ("B", B, (0.1, -0.3)), ("C", C, (0.0, 0.15))):
