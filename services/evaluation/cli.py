@@ -1,6 +1,6 @@
 """`percept-eval`: STEM2Code-Eval, resumable and sharded, plus the synthetic data engine.
 
-    percept-eval run --data FILE.jsonl --images DIR --out DIR [--backend reference|openai|triton]
+    percept-eval run --data FILE.jsonl --images DIR --out DIR [--backend NAME] [--candidates N]
                      [--shard i/n] [--prompt TEXT | --prompt-file FILE] [--temperature T] [--top-p P]
                      [--top-k K] [--max-tokens N] [--seed S] [--judge-url URL --judge-model M]
                      [--sandbox HOST:PORT]   (none given and none running: a local one for the run)
@@ -25,6 +25,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from services.codeperception.backends.registry import BACKEND_NAMES
 from services.common.settings import SettingsError, load
 from services.evaluation.arguments import fail, positive_int
 
@@ -39,7 +40,12 @@ def _add_run(sub) -> None:
     parser.add_argument("--data", required=True, type=Path, help="the split's JSONL (STEM2Code-Eval format)")
     parser.add_argument("--images", required=True, type=Path, help="directory the image paths are relative to")
     parser.add_argument("--out", required=True, type=Path, help="run directory (created; an existing one resumes)")
-    parser.add_argument("--backend", default="reference", choices=("reference", "openai", "triton"))
+    parser.add_argument("--backend", default="reference", choices=BACKEND_NAMES,
+                        help="code perception's generation backend (its PERCEPT_CODEPERCEPTION_* settings apply)")
+    parser.add_argument("--candidates", type=positive_int, default=1,
+                        help="answers per sample, each rendered and scored against the input, the best kept "
+                        "(as the code-perception service chooses; `retrieval` and `verified` verify their k "
+                        "nearest programs even at 1)")
     parser.add_argument("--shard", default=None, help="i/n: run shard i of n (default: JOB_COMPLETION_INDEX "
                         "with PERCEPT_EVAL_SHARD_COUNT, else the whole split)")
     parser.add_argument("--sandbox", default=None, help=f"sandbox-runner host:port ({settings.SANDBOX_URL.name}; "
@@ -108,6 +114,7 @@ def run_config(args, values):
         raise ValueError(f"--prompt-file {args.prompt_file} is not a file")
     return RunConfig(
         data=args.data, images=args.images, out=args.out, backend=args.backend, shard=shard,
+        candidates=args.candidates,
         sandbox_url=args.sandbox or values[settings.SANDBOX_URL.name],
         dpi=args.dpi or values[settings.RENDER_DPI.name],
         render_timeout_s=args.timeout or values[settings.RENDER_TIMEOUT_S.name],

@@ -9,6 +9,13 @@ trace metrics when both programs rendered); optional judges add the image and co
 The finished sample is one record appended atomically (records.py): a killed run resumes
 where it stopped, every sample exactly once.
 
+Best of N (`candidates` > 1, or a backend that proposes its own number per image: `retrieval` and
+`verified` verify k nearest programs): the answer is chosen as the code-perception service chooses it.
+Every candidate is generated, its program rendered at the run's DPI and scored against the input image
+(image metrics), and the best one (services/codeperception/selection.py) is the sample's answer, which
+then goes through the steps above like a single answer. The record lists every candidate (origin,
+status, score) and which was chosen.
+
 Generation and rendering are bounded separately (`generation_concurrency`,
 `render_concurrency`), and the samples in flight by their sum, so memory stays flat. The
 harness calls the backends and the sandbox directly rather than the code-perception
@@ -28,7 +35,15 @@ from typing import Callable
 
 from prometheus_client import CollectorRegistry
 
-from services.codeperception.backends import Backend, GenerationFailed, GenerationOptions, InputImage, create_backend
+from services.codeperception.backends import (
+    Backend,
+    Generation,
+    GenerationFailed,
+    GenerationOptions,
+    InputImage,
+    candidate_count,
+    create_backend,
+)
 from services.codeperception.dataset import Sample, read_samples
 from services.codeperception.deadline import Deadline
 from services.codeperception.extraction import extract_code
@@ -38,6 +53,7 @@ from services.codeperception.pipeline import render_detail
 from services.codeperception.protos import sandbox_pb2
 from services.codeperception.render_trace import parse_trace
 from services.codeperception.sandbox import SandboxRenderer
+from services.codeperception.selection import choose_best
 from services.codeperception.settings import CodePerceptionSettings
 from services.common.errors import PerceptError
 
@@ -81,6 +97,7 @@ class RunConfig:
     generation_concurrency: int = 8
     render_concurrency: int = 4
     options: GenerationOptions = field(default_factory=GenerationOptions)
+    candidates: int = 1         # answers per sample, the best verified one kept (a backend may propose more)
     prompt: str = ""            # empty: the backend's configured prompt
     prompt_file: str = ""
     model: str = ""             # `openai` backend: overrides PERCEPT_CODEPERCEPTION_OPENAI_MODEL
@@ -108,6 +125,7 @@ def manifest_for(config: RunConfig, total: int, model: str) -> dict:
         "shard": str(config.shard),
         "backend": config.backend,
         "model": model,
+        "candidates": config.candidates,
         "protocol": {"dpi": config.dpi, "render_timeout_s": config.render_timeout_s,
                      "trace_metrics": config.trace_metrics, "trace_dpi": TRACE_DPI if config.trace_metrics else None,
                      "prompt_sha256": _prompt_digest(config),
@@ -320,12 +338,31 @@ class _SampleRunner:
                      max_pixels=self.harness.max_pixels)
 
     async def _generate(self, image: InputImage, record: dict) -> str | None:
+        """The sample's answer: the backend's one, or the best verified of its candidates."""
         started = time.monotonic()
+        n = candidate_count(self.backend, self.config.candidates)
+        try:
+            prepared = await self._in_thread(self.backend.prepare, image)
+        except PerceptError as exc:
+            record["status"], record["detail"] = GENERATION_ERROR, exc.message
+            return None
+        if n == 1:
+            generation = await self._one(prepared, self.config.options, record)
+        else:
+            generation = await self._best_of(image, prepared, n, record)
+        record["timings"]["generation_s"] = round(time.monotonic() - started, 4)
+        if generation is None:
+            return None
+        record["generation"] = {"finish_reason": generation.finish_reason,
+                                "prompt_tokens": generation.prompt_tokens,
+                                "completion_tokens": generation.completion_tokens}
+        return generation.text
+
+    async def _one(self, prepared, options: GenerationOptions, record: dict) -> Generation | None:
+        """One answer; a candidate's own failure is recorded as GENERATION_ERROR (None)."""
         async with self.generation_slots:
             try:
-                prepared = self.backend.prepare(image)
-                generation = await self.backend.generate(prepared, self.config.options,
-                                                         self.config.generation_timeout_s)
+                return await self.backend.generate(prepared, options, self.config.generation_timeout_s)
             except GenerationFailed as exc:
                 record["status"], record["detail"] = GENERATION_ERROR, str(exc)
                 return None
@@ -334,11 +371,43 @@ class _SampleRunner:
                     raise  # the backend is down: the run stops, this sample stays pending
                 record["status"], record["detail"] = GENERATION_ERROR, exc.message
                 return None
-        record["timings"]["generation_s"] = round(time.monotonic() - started, 4)
-        record["generation"] = {"finish_reason": generation.finish_reason,
-                                "prompt_tokens": generation.prompt_tokens,
-                                "completion_tokens": generation.completion_tokens}
-        return generation.text
+
+    async def _best_of(self, image: InputImage, prepared, n: int, record: dict) -> Generation | None:
+        """Every candidate generated, its program rendered at the run's DPI and scored against the input
+        (image metrics); the best one (choose_best) is the answer. `record["candidates"]` lists them."""
+        reference = await self._in_thread(prepare_reference, image.on_white())
+
+        async def candidate(index: int) -> tuple[Generation | None, dict, float | None]:
+            outcome: dict = {}
+            generation = await self._one(prepared, self.config.options.for_candidate(index), outcome)
+            if generation is None:
+                return None, {"origin": None, **outcome}, None
+            entry = {"origin": generation.origin}
+            if generation.neighbour is not None:
+                entry["neighbour"] = {"family": generation.neighbour.family, "seed": generation.neighbour.seed}
+            code = extract_code(generation.text)
+            if code is None:
+                return generation, {**entry, "status": NO_CODE}, None
+            response = await self._render(code)
+            status = sandbox_pb2.RenderStatus.Name(response.status).removeprefix("RENDER_STATUS_")
+            if status != OK or not response.figures:
+                return generation, {**entry, "status": status if status != OK else "NO_FIGURE"}, None
+            try:
+                fidelity = (await self._in_thread(score, reference, response.figures[0].data,
+                                                  max_pixels=self.harness.max_pixels)).aggregate
+            except PerceptError:
+                return generation, {**entry, "status": "OUTPUT_LIMIT"}, None
+            return generation, {**entry, "status": OK, "fidelity": round(fidelity, 6)}, fidelity
+
+        results = await asyncio.gather(*(candidate(i) for i in range(n)))
+        chosen = choose_best([fidelity for _, _, fidelity in results])
+        record["candidates"] = [entry for _, entry, _ in results]
+        record["chosen"] = chosen
+        generation = results[chosen][0]
+        if generation is None:
+            failed = results[chosen][1]
+            record["status"], record["detail"] = GENERATION_ERROR, failed.get("detail", "")
+        return generation
 
     async def _render(self, code: str, dpi: int | None = None) -> sandbox_pb2.RenderResponse:
         config = self.config
