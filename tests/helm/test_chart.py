@@ -291,6 +291,16 @@ def test_the_values_schema_refuses_unknown_and_mistyped_values():
     assert "sandbox/isolation" in template_error("--set", "sandbox.isolation=none")
 
 
+def test_the_backend_value_takes_exactly_the_backends_code_perception_has():
+    import json
+
+    from services.codeperception.backends.registry import BACKEND_NAMES
+
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    assert schema["properties"]["codeperception"]["properties"]["backend"]["enum"] == list(BACKEND_NAMES)
+    assert "codeperception/backend" in template_error("--set", "codeperception.backend=lookup")
+
+
 def test_notes_document_the_pod_security_labels():
     notes = helm("install", "percept", str(CHART), "--dry-run=client", "--namespace", "percept").stdout
     notes = notes[notes.index("NOTES:"):]
