@@ -33,6 +33,7 @@ help:
 	@echo "make models  - export the served checkpoints (CHECKPOINT, else models/tokenfd-mini, else the tiny fixture) and build the Triton model repository"
 	@echo "make publish-tokenfd - check the trained TokenFD-mini (artifacts/tokenfd-mini/checkpoint) and copy it to models/tokenfd-mini"
 	@echo "make train-codepercept - render the engine's corpus and train CodePercept-mini (a 2.5 h time budget on 2 cores, step time not yet measured on idle cores; docs/codepercept-mini.md)"
+	@echo "make eval-codepercept - retrieval, CodePercept-mini and both through percept-eval on held-out and independent figures (docs/benchmarks.md)"
 	@echo "make bench   - run the benchmarks (results: docs/benchmarks.md)"
 	@echo "make eval-demo  - a small synthetic STEM2Code split scored by percept-eval (reference backend)"
 	@echo "make retrieval-index - the code-perception retrieval backend's index, from the data engine's corpus"

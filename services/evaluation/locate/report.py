@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..docs_block import markers, write_block
 from .queries import MULTI, SINGLE
 
-START = "<!-- eval-locate:start -->"
-END = "<!-- eval-locate:end -->"
+BLOCK = "eval-locate"     # its markers: <!-- eval-locate:start --> ... <!-- eval-locate:end -->
+START, END = markers(BLOCK)
 PLOT_NAME = "eval_locate.png"
 DATASET_TITLES = {"synthetic": "(a) held-out synthetic pages", "pdf": "(b) text-layer PDF pages"}
 SHORT_TITLES = {"synthetic": "(a) held-out synthetic", "pdf": "(b) text-layer PDF"}
@@ -99,14 +100,8 @@ def section(summary: dict, plot_path: str) -> str:
 
 
 def write_section(doc: Path, body: str) -> None:
-    """Replace the block between the markers, or append it (with its markers) at the end."""
-    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
-    block = f"{START}\n{body}\n{END}"
-    if START in text and END in text:
-        text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    doc.write_text(text, encoding="utf-8")
+    """Replace the report's block of `doc`, or append it at the end."""
+    write_block(doc, BLOCK, body)
 
 
 def plot(summary: dict, path: Path) -> None:

@@ -9,9 +9,10 @@ CODEPERCEPT_TIME_BUDGET_S ?= 9000
 # The vision tower starts from TokenFD-mini when models/tokenfd-mini holds it (`make publish-tokenfd`),
 # else from random weights; CODEPERCEPT_INIT_VISION= asks for random, =DIR for another TokenFD checkpoint.
 CODEPERCEPT_INIT_VISION  ?= $(if $(wildcard $(TOKENFD_MINI_DIR)/config.json),$(TOKENFD_MINI_DIR))
+CODEPERCEPT_CHECKPOINT   ?= $(CODEPERCEPT_OUT)/checkpoint
 CODEPERCEPT_CORPUS       := $(PY) -m services.models.codepercept.corpus
 
-.PHONY: data-codepercept train-codepercept smoke-codepercept
+.PHONY: data-codepercept train-codepercept smoke-codepercept eval-codepercept
 
 # Two shards at once (one per core), joined; the tokenizer is trained on the training corpus. Rendered by an
 # in-process sandbox pool, so nothing has to be running. A finished corpus is not rendered again.
@@ -41,3 +42,9 @@ train-codepercept: data-codepercept
 # model in miniature with a resume, the checkpoint through TokenVL's strict loader (also part of make test).
 smoke-codepercept: setup
 	$(PY) -m pytest -q tests/unit/codepercept_mini
+
+# Retrieval, the model (greedy and best of 4) and both (the verified backend) through percept-eval on the engine's
+# held-out seeds and the independent figures; the report into docs/benchmarks.md (docs/codepercept-mini.md).
+eval-codepercept: retrieval-index | setup
+	$(PY) -m services.evaluation.codepercept run --checkpoint $(CODEPERCEPT_CHECKPOINT) --index $(RETRIEVAL_INDEX) \
+		--write-docs

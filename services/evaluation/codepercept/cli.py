@@ -1,0 +1,243 @@
+"""`python -m services.evaluation.codepercept`: image-to-code by retrieval, by CodePercept-mini and by both,
+through percept-eval (`make eval-codepercept`).
+
+    python -m services.evaluation.codepercept run --checkpoint DIR --index FILE [--out DIR]
+        [--engine-count N] [--engine-seed S] [--limit N] [--dpi D] [--write-docs] [--plumbing-only]
+    python -m services.evaluation.codepercept report [--summary FILE] [--write-docs]
+
+`run` writes two sets in STEM2Code's layout: (engine) held-out programs of the data engine (a corpus seed
+the model and the index were not built from) and (independent) the figures of
+tests/evaluation/independent_figures, written apart from the engine. It serves the checkpoint as the
+`codepercept` model family (a real tritonserver; services/models/codepercept/family.py) and starts a
+sandbox server, then runs `percept-eval run` over each set with each configuration (CONFIGS):
+retrieval alone (the index's k nearest programs, the best verified), the model alone (greedy, and the
+best of 4 samples) and the two together (the `verified` backend). Every candidate is rendered and scored
+against the input and the best kept, as the code-perception service does. The figures per set and
+configuration: exec rate, fidelity (the mean aggregate, a failed render counting 0) and seconds per figure
+(the run's wall time over its figures, CONCURRENCY figures at a time), also per family; `summary.json` in
+--out, the Markdown printed; --write-docs replaces the report's section of docs/benchmarks.md and its plot.
+
+A checkpoint trained for a few steps, or --plumbing-only, is reported as "plumbing only".
+Exit status: 0 done, 1 a run failed, 2 bad invocation.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import functools
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.evaluation.arguments import fail, positive_int
+
+PROGRAM = "python -m services.evaluation.codepercept"
+_fail = functools.partial(fail, PROGRAM)
+INDEPENDENT = Path(__file__).resolve().parents[3] / "tests" / "evaluation" / "independent_figures"
+DEFAULT_OUT = Path("artifacts/eval-codepercept")
+DEFAULT_DOC = Path("docs/benchmarks.md")
+DEFAULT_PLOT = Path("docs/img/eval_codepercept.png")
+ENGINE_SEED = 1            # the held-out corpus seed (CodePercept-mini trains on seed 0, the index is seed 0's)
+ENGINE_COUNT = 88          # 4 programs of each of the engine's 22 families
+DPI = 100                  # the renders' resolution (the service's default; the protocol's 300 triples the time)
+CONCURRENCY = 2            # figures generated and rendered at a time (2 cores)
+FAMILIES = "services.models.codepercept.family"
+SAMPLING = ("--temperature", "0.7", "--top-p", "0.95", "--seed", "0")
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    backend: str
+    args: tuple[str, ...]
+
+
+CONFIGS = (
+    Config("retrieval", "retrieval", ()),
+    Config("model, greedy", "triton", ("--temperature", "0")),
+    Config("model, best of 4", "triton", ("--candidates", "4", *SAMPLING)),
+    Config("retrieval + model", "verified", ("--candidates", "4", *SAMPLING)),
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROGRAM, description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="evaluate the configurations on both sets")
+    run.add_argument("--checkpoint", type=Path, required=True, help="CodePercept-mini checkpoint (TokenVL layout)")
+    run.add_argument("--index", type=Path, required=True, help="the retrieval index (make retrieval-index)")
+    run.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    run.add_argument("--engine-count", type=positive_int, default=ENGINE_COUNT)
+    run.add_argument("--engine-seed", type=int, default=ENGINE_SEED)
+    run.add_argument("--limit", type=positive_int, default=None, help="the first N figures of each set")
+    run.add_argument("--dpi", type=positive_int, default=DPI)
+    run.add_argument("--plumbing-only", action="store_true", help="mark the report as plumbing figures")
+    for command in (run, sub.add_parser("report", help="the report again, from a run's summary.json")):
+        command.add_argument("--write-docs", action="store_true")
+        command.add_argument("--doc", type=Path, default=DEFAULT_DOC)
+        command.add_argument("--plot", type=Path, default=DEFAULT_PLOT)
+    sub.choices["report"].add_argument("--summary", type=Path, default=DEFAULT_OUT / "summary.json")
+    return parser
+
+
+# --- the sets ---------------------------------------------------------------------------------------
+
+def write_sets(out: Path, sandbox: str, *, engine_seed: int, engine_count: int, dpi: int) -> dict[str, Path]:
+    """{set: its directory (data.jsonl + images/)}, each written once (an existing one is kept)."""
+    from percept_sandbox.client import SandboxClient
+    from services.codeperception.sample_dataset import build_sample, client_renderer
+    from services.evaluation.cli import main as percept_eval
+
+    sets = {"engine": out / "sets" / "engine", "independent": out / "sets" / "independent"}
+    if not (sets["engine"] / "data.jsonl").is_file():
+        status = percept_eval(["synth", "--split", str(sets["engine"]), "--count", str(engine_count),
+                               "--seed", str(engine_seed), "--dpi", str(dpi), "--sandbox", sandbox])
+        if status:
+            raise RuntimeError(f"the engine's held-out split was not written (percept-eval synth: {status})")
+    if not (sets["independent"] / "data.jsonl").is_file():
+        with SandboxClient(sandbox) as client:
+            build_sample(sets["independent"], client_renderer(client, dpi), corpus=INDEPENDENT)
+    return sets
+
+
+def limited(directory: Path, limit: int | None) -> Path:
+    """The set's data.jsonl, or a copy of its first `limit` lines beside it."""
+    data = directory / "data.jsonl"
+    if limit is None:
+        return data
+    lines = data.read_text().splitlines()[:limit]
+    short = directory / f"data.first-{limit}.jsonl"
+    short.write_text("\n".join(lines) + "\n")
+    return short
+
+
+def family_of(image: str) -> str:
+    """An engine image's family (synth-0000012-circuit.png), else the figure's own name."""
+    stem = Path(image).stem
+    return stem.split("-", 2)[2] if stem.startswith("synth-") and stem.count("-") >= 2 else stem
+
+
+# --- the runs ---------------------------------------------------------------------------------------
+
+def serve_model(checkpoint: Path, out: Path):
+    """A started TritonServer serving the checkpoint as the codepercept family (a context manager)."""
+    from services.models.build_default import build_families
+    from services.triton.launcher import TritonServer
+
+    built = build_families(out / "build", checkpoints={"codepercept": checkpoint}, skip=("tokenfd", "tokenvl"),
+                           log=lambda *_: None)
+    return TritonServer(built.repository, http_port=0, grpc_port=0, metrics_port=0)
+
+
+def run_one(config: Config, data: Path, images: Path, out: Path, sandbox: str, dpi: int) -> dict:
+    """One percept-eval run; its figures and its wall time."""
+    from services.evaluation.cli import main as percept_eval
+
+    started = time.monotonic()
+    status = percept_eval(["run", "--data", str(data), "--images", str(images), "--out", str(out),
+                           "--backend", config.backend, "--sandbox", sandbox, "--dpi", str(dpi),
+                           "--generation-concurrency", str(CONCURRENCY), "--render-concurrency", str(CONCURRENCY),
+                           "--no-trace-metrics", "--no-report", *config.args])
+    seconds = time.monotonic() - started
+    if status:
+        raise RuntimeError(f"percept-eval run ({config.name}) failed with exit status {status}")
+    records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines() if line.strip()]
+    families: dict[str, list[dict]] = {}
+    for record in records:
+        families.setdefault(family_of(record["image"]), []).append(record)
+    return {"config": config.name, "backend": config.backend, "args": list(config.args), **_figures(records),
+            "seconds_per_figure": round(seconds / max(1, len(records)), 3),
+            "families": {name: _figures(rows) for name, rows in sorted(families.items())}}
+
+
+def _figures(records: list[dict]) -> dict:
+    n = max(1, len(records))
+    statuses: dict[str, int] = {}
+    for record in records:
+        statuses[record["status"]] = statuses.get(record["status"], 0) + 1
+    return {"figures": len(records), "exec_rate": round(sum(r["status"] == "OK" for r in records) / n, 4),
+            "fidelity": round(sum(r["fidelity"]["aggregate"] for r in records) / n, 4),
+            "statuses": dict(sorted(statuses.items()))}
+
+
+def run(args) -> dict:
+    from services.evaluation.local_sandbox import LocalSandbox
+
+    env = {"PERCEPT_MODEL_FAMILIES": FAMILIES, "PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX": str(args.index.resolve()),
+           "PERCEPT_CODEPERCEPTION_TRITON_MODEL": "codepercept"}
+    previous = {key: os.environ.get(key) for key in (*env, "PERCEPT_CODEPERCEPTION_TRITON_URL",
+                                                      "PERCEPT_CODEPERCEPTION_PROMPT")}
+    os.environ.update(env)
+    try:
+        with LocalSandbox(args.out / "logs", workers=2, queue_size=8) as sandbox, \
+                serve_model(args.checkpoint, args.out) as triton:
+            from services.models.codepercept.config import CODE_QUESTION
+
+            os.environ["PERCEPT_CODEPERCEPTION_TRITON_URL"] = triton.grpc_url
+            os.environ["PERCEPT_CODEPERCEPTION_PROMPT"] = CODE_QUESTION   # the question it was trained on
+            sets = write_sets(args.out, sandbox, engine_seed=args.engine_seed, engine_count=args.engine_count,
+                              dpi=args.dpi)
+            results = []
+            for set_name, directory in sets.items():
+                data = limited(directory, args.limit)
+                for number, config in enumerate(CONFIGS):
+                    run_dir = args.out / "runs" / f"{set_name}-{number}"
+                    results.append({"set": set_name, **run_one(config, data, directory / "images", run_dir,
+                                                                sandbox, args.dpi)})
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return {"plumbing_only": bool(args.plumbing_only or _barely_trained(args.checkpoint)),
+            "checkpoint": args.checkpoint.name, "record": _record(args.checkpoint),
+            "settings": {"dpi": args.dpi, "concurrency": CONCURRENCY, "engine_seed": args.engine_seed,
+                         "engine_count": args.engine_count, "limit": args.limit, "threads": os.cpu_count()},
+            "command": shlex.join(["make", "eval-codepercept"]),
+            "machine": {"platform": platform.platform(), "python": platform.python_version()},
+            "date": datetime.date.today().isoformat(), "results": results}
+
+
+def _record(checkpoint: Path) -> dict:
+    from services.models.codepercept.checkpoint import RECORD_FILE
+
+    path = checkpoint / RECORD_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _barely_trained(checkpoint: Path) -> bool:
+    """A checkpoint with no record, or one trained for fewer than 100 steps, is a plumbing fixture."""
+    return int(_record(checkpoint).get("steps", 0)) < 100
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import report
+
+    args = _parser().parse_args(argv)
+    if args.command == "report":
+        if not args.summary.is_file():
+            return _fail(f"no summary at {args.summary}")
+        summary = json.loads(args.summary.read_text())
+    else:
+        for path, what in ((args.checkpoint / "config.json", "a checkpoint"), (args.index, "a retrieval index")):
+            if not path.is_file():
+                return _fail(f"{path} is missing ({what})")
+        try:
+            summary = run(args)
+        except RuntimeError as exc:
+            print(f"{PROGRAM}: {exc}", file=sys.stderr)
+            return 1
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    body = report.section(summary, report.plot_link(args.doc, args.plot))
+    print(body)
+    if args.write_docs:
+        report.write_section(args.doc, body, args.plot, summary)
+    return 0
