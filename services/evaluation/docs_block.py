@@ -1,5 +1,5 @@
 """A report's own block of a Markdown document (docs/benchmarks.md): replaced in place on a rerun,
-appended at the end when absent, so each evaluation rewrites only its section."""
+appended at the end when absent, so each evaluation rewrites only its section; and its plot's file."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,3 +19,14 @@ def write_block(doc: Path, name: str, body: str) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     doc.write_text(text, encoding="utf-8")
+
+
+def save_plot(fig, path: Path, title: str) -> None:
+    """A report's matplotlib figure, titled, to `path` (its directory made), then closed."""
+    import matplotlib.pyplot as plt
+
+    fig.suptitle(title, fontsize=10)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..docs_block import write_block
+from ..docs_block import save_plot, write_block
 
 BLOCK = "eval-codepercept"
 SET_TITLES = {"engine": "held-out engine seeds", "independent": "independent figures"}
@@ -68,11 +68,7 @@ def plot(summary: dict, path: Path) -> None:
     title = "CodePercept-mini, retrieval and both"
     if summary["plumbing_only"]:
         title += " (plumbing only: the model is barely trained)"
-    fig.suptitle(title, fontsize=10)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_plot(fig, path, title)
 
 
 def write_section(doc: Path, body: str, plot_path: Path, summary: dict) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..docs_block import markers, write_block
+from ..docs_block import markers, save_plot, write_block
 from .queries import MULTI, SINGLE
 
 BLOCK = "eval-locate"     # its markers: <!-- eval-locate:start --> ... <!-- eval-locate:end -->
@@ -141,8 +141,4 @@ def plot(summary: dict, path: Path) -> None:
     title = "TokenFD locate against Tesseract"
     if summary["plumbing_only"]:
         title += " (fixture, plumbing only: random TokenFD weights)"
-    fig.suptitle(title, fontsize=10)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_plot(fig, path, title)

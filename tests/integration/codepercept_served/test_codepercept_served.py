@@ -55,18 +55,25 @@ def built(trained, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def triton(built, triton_stub_site):
+def served(built, triton_stub_site):
+    """(the tritonserver serving the build, a client of a gateway in front of it that knows the family)"""
     from services.triton.launcher import TritonServer
 
-    with TritonServer(built.repository, http_port=0, grpc_port=0, metrics_port=0) as server:
-        yield server
+    triton = TritonServer(built.repository, http_port=0, grpc_port=0, metrics_port=0)
+    with triton, running_gateway(triton.grpc_url, PERCEPT_MODEL_FAMILIES=FAMILIES,
+                                 PERCEPT_CODEPERCEPTION_URL=DEAD) as url:
+        with httpx.Client(base_url=url, timeout=120) as http:
+            yield triton, http
 
 
 @pytest.fixture(scope="module")
-def gateway(triton):
-    with running_gateway(triton.grpc_url, PERCEPT_MODEL_FAMILIES=FAMILIES, PERCEPT_CODEPERCEPTION_URL=DEAD) as url, \
-            httpx.Client(base_url=url, timeout=120) as http:
-        yield http
+def triton(served):
+    return served[0]
+
+
+@pytest.fixture(scope="module")
+def gateway(served):
+    return served[1]
 
 
 def _name(trained) -> str:
