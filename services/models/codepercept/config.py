@@ -38,10 +38,11 @@ def mini_config(vocab_size: int) -> TokenVLConfig:
 @dataclass(frozen=True)
 class Recipe:
     # The run's length in steps, so a rerun on another machine trains the same model; the time budget
-    # is a guard, not the stop. PROVISIONAL: measured so far only on cores shared with another training
-    # (docs/codepercept-mini.md): 15-24 CPU-seconds a step of 8 at one effective core, so perhaps 8-12 s on
-    # 2 idle cores; 1,000 steps is set to fit the 2.5 h guard until a step is timed on idle cores.
-    steps: int = 1000
+    # is a guard, not the stop. Measured on 2 idle cores (docs/codepercept-mini.md): a step of 8 samples
+    # (T = 774-1,322 tokens), everything trained, in bfloat16 takes 2.2-3.4 s (median about 2.8 s; fp32
+    # 3.2-7.2 s). 2,800 steps (22,400 samples, about 5 passes over the corpus) and their evaluations fit
+    # the 2.5 h guard.
+    steps: int = 2800
     time_budget_s: float = 9000.0   # 2.5 h of training
     batch: int = 8                  # samples per step
     lr: float = 1e-3
