@@ -62,3 +62,4 @@ def test_every_configuration_is_measured_on_both_sets(checkpoint, index, tmp_pat
     start, end = report.BLOCK + ":start", report.BLOCK + ":end"
     assert text.count(start) == 1 and text.count(end) == 1 and "Plumbing only" in text
     assert "(img/eval.png)" in text and plot.stat().st_size > 1000
+    assert "--limit 2" in summary["command"] and "--limit 2" in text   # the run says how it was cut

@@ -166,7 +166,7 @@ def _figures(records: list[dict]) -> dict:
             "statuses": dict(sorted(statuses.items()))}
 
 
-def run(args) -> dict:
+def run(args, argv: list[str]) -> dict:
     from services.evaluation.local_sandbox import LocalSandbox
 
     env = {"PERCEPT_MODEL_FAMILIES": FAMILIES, "PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX": str(args.index.resolve()),
@@ -200,16 +200,15 @@ def run(args) -> dict:
             "checkpoint": args.checkpoint.name, "record": _record(args.checkpoint),
             "settings": {"dpi": args.dpi, "concurrency": CONCURRENCY, "engine_seed": args.engine_seed,
                          "engine_count": args.engine_count, "limit": args.limit, "threads": os.cpu_count()},
-            "command": shlex.join(["make", "eval-codepercept"]),
+            "command": shlex.join([*PROGRAM.split(), *argv]),   # this run's own arguments (a --limit shows)
             "machine": {"platform": platform.platform(), "python": platform.python_version()},
             "date": datetime.date.today().isoformat(), "results": results}
 
 
 def _record(checkpoint: Path) -> dict:
-    from services.models.codepercept.checkpoint import RECORD_FILE
+    from services.models.codepercept.family import recorded
 
-    path = checkpoint / RECORD_FILE
-    return json.loads(path.read_text()) if path.is_file() else {}
+    return recorded(checkpoint)
 
 
 def _barely_trained(checkpoint: Path) -> bool:
@@ -220,6 +219,7 @@ def _barely_trained(checkpoint: Path) -> bool:
 def main(argv: list[str] | None = None) -> int:
     from . import report
 
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
     if args.command == "report":
         if not args.summary.is_file():
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             if not path.is_file():
                 return _fail(f"{path} is missing ({what})")
         try:
-            summary = run(args)
+            summary = run(args, argv)
         except RuntimeError as exc:
             print(f"{PROGRAM}: {exc}", file=sys.stderr)
             return 1

@@ -38,7 +38,7 @@ def section(summary: dict, plot_link: str) -> str:
                      for row in rows]
             lines.append(f"| {family} | " + " | ".join(cells) + " |")
         lines += ["", "</details>", ""]
-    lines += [f"Reproduce: `{summary['command']}`.", "",
+    lines += [f"Reproduce: `make eval-codepercept` (this run: `{summary['command']}`).", "",
               f"![exec rate and fidelity per configuration]({plot_link})"]
     return "\n".join(lines)
 
