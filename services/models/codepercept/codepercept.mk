@@ -10,9 +10,11 @@ CODEPERCEPT_TIME_BUDGET_S ?= 9000
 # else from random weights; CODEPERCEPT_INIT_VISION= asks for random, =DIR for another TokenFD checkpoint.
 CODEPERCEPT_INIT_VISION  ?= $(if $(wildcard $(TOKENFD_MINI_DIR)/config.json),$(TOKENFD_MINI_DIR))
 CODEPERCEPT_CHECKPOINT   ?= $(CODEPERCEPT_OUT)/checkpoint
+# Where the published checkpoint (and its retrieval index) is committed and served from.
+CODEPERCEPT_MINI_DIR     ?= models/codepercept-mini
 CODEPERCEPT_CORPUS       := $(PY) -m services.models.codepercept.corpus
 
-.PHONY: data-codepercept train-codepercept smoke-codepercept eval-codepercept
+.PHONY: data-codepercept train-codepercept publish-codepercept smoke-codepercept eval-codepercept
 
 # Two shards at once (one per core), joined; the tokenizer is trained on the training corpus. Rendered by an
 # in-process sandbox pool, so nothing has to be running. A finished corpus is not rendered again.
@@ -37,6 +39,13 @@ train-codepercept: data-codepercept
 	$(PY) -m services.models.codepercept.train --data $(CODEPERCEPT_DATA)/train \
 		--heldout $(CODEPERCEPT_DATA)/heldout --out $(CODEPERCEPT_OUT) --threads $(TRAIN_THREADS) \
 		--time-budget $(CODEPERCEPT_TIME_BUDGET_S) $(if $(CODEPERCEPT_INIT_VISION),--init-vision $(CODEPERCEPT_INIT_VISION))
+
+# The trained checkpoint into the repository (CODEPERCEPT_MINI_DIR), with the retrieval index when it has been
+# built: checked first (the record, TokenVL's strict loader, the tokenizer, at most 40 MB with the index), then
+# copied; commit the directory to make it every clone's.
+publish-codepercept: | $(DEPS_STAMP)
+	$(PY) -m services.models.codepercept.publish $(CODEPERCEPT_CHECKPOINT) $(CODEPERCEPT_MINI_DIR) \
+		$(if $(wildcard $(RETRIEVAL_INDEX)),--index $(RETRIEVAL_INDEX))
 
 # CI's short training smoke: a few engine programs rendered by the real sandbox, a tokenizer, 5 steps of the
 # model in miniature with a resume, the checkpoint through TokenVL's strict loader (also part of make test).

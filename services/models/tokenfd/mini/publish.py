@@ -12,12 +12,12 @@ bound on committed weights). Only these files are copied, staged beside DEST and
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from services.models.checkpoints import CONFIG_FILE
+from services.models.common.publish import checked_size, copy_files
 from services.models.tokenfd.checkpoint import (
     RECORD_FILE,
     SAFETENSORS_FILE,
@@ -43,14 +43,7 @@ def check(source: str | Path, *, max_bytes: int = MAX_BYTES) -> tuple[str, float
     """(name, recorded threshold, bytes) of a publishable checkpoint; CheckpointError (or
     FileNotFoundError) saying what is wrong otherwise."""
     source = Path(source)
-    missing = [name for name in FILES if not (source / name).is_file()]
-    if missing:
-        raise FileNotFoundError(f"{source} lacks {', '.join(missing)} (a TokenFD-mini checkpoint has "
-                                f"{', '.join(FILES)}; make train-tokenfd writes one)")
-    size = sum((source / name).stat().st_size for name in FILES)
-    if size > max_bytes:
-        raise CheckpointError(f"{source} holds {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB a committed "
-                              f"checkpoint may take")
+    size = checked_size(source, FILES, max_bytes, CheckpointError, what="TokenFD-mini", made_by="make train-tokenfd")
     threshold = read_record(source).threshold
     if threshold is None:
         raise CheckpointError(f"{source}/{RECORD_FILE} records no threshold: the served model's locate default "
@@ -71,13 +64,7 @@ def publish(source: str | Path, dest: str | Path, *, max_bytes: int = MAX_BYTES)
     """Check `source`, then replace `dest` with a copy of its checkpoint files."""
     source, dest = Path(source), Path(dest)
     _, threshold, size = check(source, max_bytes=max_bytes)
-    staging = dest.with_name(dest.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    for name in FILES:
-        shutil.copyfile(source / name, staging / name)
-    shutil.rmtree(dest, ignore_errors=True)
-    staging.rename(dest)
+    copy_files(source, dest, FILES)
     return Published(dest, load_config(dest).name, threshold, size)
 
 
