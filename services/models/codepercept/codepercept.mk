@@ -6,9 +6,10 @@ CODEPERCEPT_HELDOUT      ?= 88
 CODEPERCEPT_DPI          ?= 100
 CODEPERCEPT_OUT          ?= $(ARTIFACTS)/codepercept-mini
 CODEPERCEPT_TIME_BUDGET_S ?= 9000
-# The vision tower starts from TokenFD-mini when models/tokenfd-mini holds it (`make publish-tokenfd`),
-# else from random weights; CODEPERCEPT_INIT_VISION= asks for random, =DIR for another TokenFD checkpoint.
-CODEPERCEPT_INIT_VISION  ?= $(if $(wildcard $(TOKENFD_MINI_DIR)/config.json),$(TOKENFD_MINI_DIR))
+# The vision tower starts from TokenFD-mini when models/tokenfd-mini holds it (`make publish-tokenfd`), else
+# from TokenFD-mini v1 (committed; what the committed CodePercept-mini started from), else from random weights;
+# CODEPERCEPT_INIT_VISION= asks for random, =DIR for another TokenFD checkpoint.
+CODEPERCEPT_INIT_VISION  ?= $(firstword $(patsubst %/config.json,%,$(wildcard $(TOKENFD_MINI_DIR)/config.json models/tokenfd-mini-v1/config.json)))
 CODEPERCEPT_CHECKPOINT   ?= $(CODEPERCEPT_OUT)/checkpoint
 # Where the published checkpoint (and its retrieval index) is committed and served from.
 CODEPERCEPT_MINI_DIR     ?= models/codepercept-mini
