@@ -10,8 +10,6 @@ CODEPERCEPT_TIME_BUDGET_S ?= 9000
 # else from random weights; CODEPERCEPT_INIT_VISION= asks for random, =DIR for another TokenFD checkpoint.
 CODEPERCEPT_INIT_VISION  ?= $(if $(wildcard $(TOKENFD_MINI_DIR)/config.json),$(TOKENFD_MINI_DIR))
 CODEPERCEPT_CHECKPOINT   ?= $(CODEPERCEPT_OUT)/checkpoint
-# Where the published checkpoint (and its retrieval index) is committed and served from.
-CODEPERCEPT_MINI_DIR     ?= models/codepercept-mini
 CODEPERCEPT_CORPUS       := $(PY) -m services.models.codepercept.corpus
 
 .PHONY: data-codepercept train-codepercept publish-codepercept smoke-codepercept eval-codepercept
