@@ -32,6 +32,13 @@ $(CODEPERCEPT_DATA)/heldout/.done: | $(DEPS_STAMP) $(SANDBOX_PROTO_STAMP)
 
 data-codepercept: $(CODEPERCEPT_DATA)/train/.done $(CODEPERCEPT_DATA)/heldout/.done
 
+# The retrieval index (RETRIEVAL_INDEX, codeperception.mk's) is the training corpus itself: its figures read, not
+# rendered again (a minute), so the verified backend's neighbours are the programs the model learnt from. Rebuilt
+# when the corpus or the index's code changes.
+$(RETRIEVAL_INDEX): $(CODEPERCEPT_DATA)/train/.done $(shell find services/codeperception/retrieval -name '*.py' 2>/dev/null)
+	$(PY) -m services.codeperception.retrieval.build --out $@ --from-corpus $(CODEPERCEPT_DATA)/train \
+		--dpi $(CODEPERCEPT_DPI)
+
 # Resumes from $(CODEPERCEPT_OUT)/state.pt when it is there; writes $(CODEPERCEPT_OUT)/checkpoint.
 train-codepercept: data-codepercept
 	$(PY) -m services.models.codepercept.train --data $(CODEPERCEPT_DATA)/train \
