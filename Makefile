@@ -36,7 +36,7 @@ help:
 	@echo "make lint    - ruff over the whole repository (rules in pyproject.toml); the first step of make test"
 	@echo "make models  - export the served checkpoints (CHECKPOINT, else models/tokenfd-mini, else the tiny fixture; models/codepercept-mini likewise) and build the Triton model repository"
 	@echo "make publish-tokenfd - check the trained TokenFD-mini (artifacts/tokenfd-mini/checkpoint) and copy it to models/tokenfd-mini"
-	@echo "make train-codepercept - render the engine's corpus and train CodePercept-mini (2,800 steps, about 2.3 h on 2 cores; docs/codepercept-mini.md)"
+	@echo "make train-codepercept - render the engine's corpus and train CodePercept-mini (2,800 steps, about 2 h on 2 cores with jemalloc; docs/codepercept-mini.md)"
 	@echo "make publish-codepercept - check the trained CodePercept-mini (and the retrieval index, when built) and copy them to models/codepercept-mini"
 	@echo "make eval-codepercept - retrieval, CodePercept-mini and both through percept-eval on held-out and independent figures (docs/benchmarks.md)"
 	@echo "make bench   - run the benchmarks (results: docs/benchmarks.md)"
