@@ -15,10 +15,14 @@ DEPS_STAMP := $(VENV)/.deps-installed
 #   make up CHECKPOINT=/path/to/TokenFD_2048_Bilingual_seg
 TOKENFD_MINI_DIR ?= models/tokenfd-mini
 CHECKPOINT ?= $(if $(wildcard $(TOKENFD_MINI_DIR)/config.json),$(TOKENFD_MINI_DIR))
+# Likewise CodePercept-mini: CODEPERCEPT_CHECKPOINT_SERVED=DIR, else the trained one committed in
+# $(CODEPERCEPT_MINI_DIR) (`make publish-codepercept`), else its family's tiny fixture.
+CODEPERCEPT_MINI_DIR ?= models/codepercept-mini
+CODEPERCEPT_CHECKPOINT_SERVED ?= $(if $(wildcard $(CODEPERCEPT_MINI_DIR)/config.json),$(CODEPERCEPT_MINI_DIR))
 comma := ,
-# One stamp per build input: the TokenFD checkpoint and the extra model families (PERCEPT_MODEL_FAMILIES,
-# docs/adding-a-model-family.md), so changing either rebuilds every registered family.
-MODELS_STAMP := $(ARTIFACTS)/.models-built-$(subst /,_,$(or $(CHECKPOINT),tiny))$(if $(PERCEPT_MODEL_FAMILIES),+$(subst $(comma),+,$(PERCEPT_MODEL_FAMILIES)))
+# One stamp per build input: the checkpoints and the extra model families (PERCEPT_MODEL_FAMILIES,
+# docs/adding-a-model-family.md), so changing any rebuilds every registered family.
+MODELS_STAMP := $(ARTIFACTS)/.models-built-$(subst /,_,$(or $(CHECKPOINT),tiny))$(if $(CODEPERCEPT_CHECKPOINT_SERVED),+$(subst /,_,$(CODEPERCEPT_CHECKPOINT_SERVED)))$(if $(PERCEPT_MODEL_FAMILIES),+$(subst $(comma),+,$(PERCEPT_MODEL_FAMILIES)))
 
 export PYTHONPATH := $(CURDIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -30,7 +34,7 @@ help:
 	@echo "make down    - stop everything 'make up' started"
 	@echo "make test    - set up, lint and run the full test suite"
 	@echo "make lint    - ruff over the whole repository (rules in pyproject.toml); the first step of make test"
-	@echo "make models  - export the served checkpoints (CHECKPOINT, else models/tokenfd-mini, else the tiny fixture) and build the Triton model repository"
+	@echo "make models  - export the served checkpoints (CHECKPOINT, else models/tokenfd-mini, else the tiny fixture; models/codepercept-mini likewise) and build the Triton model repository"
 	@echo "make publish-tokenfd - check the trained TokenFD-mini (artifacts/tokenfd-mini/checkpoint) and copy it to models/tokenfd-mini"
 	@echo "make train-codepercept - render the engine's corpus and train CodePercept-mini (2,800 steps, about 2 h on 2 cores with jemalloc; docs/codepercept-mini.md)"
 	@echo "make publish-codepercept - check the trained CodePercept-mini (and the retrieval index, when built) and copy them to models/codepercept-mini"
@@ -70,13 +74,14 @@ include tests/browser/browser.mk
 
 models: $(MODELS_STAMP)
 
-$(MODELS_STAMP): $(DEPS_STAMP) $(shell find services/models services/triton model_repository -name '*.py' -o -name '*.pbtxt' 2>/dev/null) $(if $(CHECKPOINT),$(wildcard $(CHECKPOINT)/*))
+$(MODELS_STAMP): $(DEPS_STAMP) $(shell find services/models services/triton model_repository -name '*.py' -o -name '*.pbtxt' 2>/dev/null) $(if $(CHECKPOINT),$(wildcard $(CHECKPOINT)/*)) $(if $(CODEPERCEPT_CHECKPOINT_SERVED),$(wildcard $(CODEPERCEPT_CHECKPOINT_SERVED)/*))
 	rm -f $(ARTIFACTS)/.models-built-*
-	$(PY) -m services.models.build_default --out $(ARTIFACTS) $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
+	$(PY) -m services.models.build_default --out $(ARTIFACTS) $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT)) \
+		$(if $(CODEPERCEPT_CHECKPOINT_SERVED),--family-checkpoint codepercept=$(CODEPERCEPT_CHECKPOINT_SERVED))
 	touch $@
 
 up: setup models
-	$(PY) -m services.devstack up --artifacts $(ARTIFACTS)
+	$(PY) -m services.devstack up --artifacts $(ARTIFACTS) --codepercept-mini $(CODEPERCEPT_MINI_DIR)
 
 down:
 	@test -x $(PY) && $(PY) -m services.devstack down || true

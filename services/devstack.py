@@ -97,8 +97,30 @@ class GiveUp(RuntimeError):
     """A component kept failing: the stack stops."""
 
 
-def plan_components(artifacts: Path) -> list[Component]:
-    """The processes `make up` starts, in dependency order, with ports from the settings."""
+def codeperception_backend(artifacts: Path, codepercept_mini: Path | None) -> dict[str, str]:
+    """The code-perception backend `make up` runs, unless one is configured: `verified` (CodePercept-mini,
+    which `make models` serves, and the retrieval index published beside it) when that index is in the
+    published directory, else `reference` (the embedded sample; a fork without trained weights)."""
+    from services.codeperception import settings as codeperception_settings
+    from services.models.codepercept.config import INDEX_FILE
+
+    published = codepercept_mini / INDEX_FILE if codepercept_mini is not None else None
+    verified = published is not None and published.is_file()
+    return {
+        codeperception_settings.BACKEND.name: os.environ.get(codeperception_settings.BACKEND.name)
+        or ("verified" if verified else "reference"),
+        # the embedded dataset of this --artifacts, unless one is configured
+        codeperception_settings.DATASET_DIR.name: os.environ.get(codeperception_settings.DATASET_DIR.name)
+        or str(artifacts / SAMPLE_DATASET),
+        # the published retrieval index, else this --artifacts' (`make retrieval-index`), unless one is configured
+        codeperception_settings.RETRIEVAL_INDEX.name: os.environ.get(codeperception_settings.RETRIEVAL_INDEX.name)
+        or str(published if verified else artifacts / RETRIEVAL_INDEX),
+    }
+
+
+def plan_components(artifacts: Path, codepercept_mini: Path | None = None) -> list[Component]:
+    """The processes `make up` starts, in dependency order, with ports from the settings
+    (`codepercept_mini`: the directory CodePercept-mini is published in, if any)."""
     from gateway import settings as gateway_settings
     from services.codeperception import settings as codeperception_settings
     from services.triton import settings as triton_settings
@@ -142,12 +164,8 @@ def plan_components(artifacts: Path) -> list[Component]:
                 "code-perception metrics": f"http://{BIND_HOST}:{codeperception_metrics}/metrics",
             },
             env={"PERCEPT_CODEPERCEPTION_SANDBOX_URL": f"{BIND_HOST}:{sandbox_grpc}",
-                 # the embedded dataset of this --artifacts, unless one is configured
-                 "PERCEPT_CODEPERCEPTION_DATASET_DIR": os.environ.get(
-                     codeperception_settings.DATASET_DIR.name) or str(artifacts / SAMPLE_DATASET),
-                 # and its retrieval index, likewise
-                 "PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX": os.environ.get(
-                     codeperception_settings.RETRIEVAL_INDEX.name) or str(artifacts / RETRIEVAL_INDEX)},
+                 codeperception_settings.TRITON_URL.name: f"{BIND_HOST}:{triton_grpc}",
+                 **codeperception_backend(artifacts, codepercept_mini)},
         ),
         Component(
             name="gateway",
@@ -384,12 +402,12 @@ class Supervisor:
 
 # --- commands --------------------------------------------------------------------------------
 
-def up(artifacts: Path) -> int:
+def up(artifacts: Path, codepercept_mini: Path | None = None) -> int:
     state_dir = Path(STATE_DIR.get())
     state_dir.mkdir(parents=True, exist_ok=True)
     if _state_file().exists():
         down()
-    components = plan_components(artifacts)
+    components = plan_components(artifacts, codepercept_mini)
     supervisor = Supervisor(components, state_dir, RestartPolicy.from_settings())
 
     def on_signal(signum, _frame):  # Ctrl-C or `make down` from another shell
@@ -447,6 +465,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up_parser = sub.add_parser("up", help="start every component, wait until healthy, supervise")
     up_parser.add_argument("--artifacts", type=Path, default=Path("artifacts"))
+    up_parser.add_argument("--codepercept-mini", type=Path, default=None, metavar="DIR",
+                           help="where CodePercept-mini is published (make up: models/codepercept-mini); with "
+                                "its retrieval index there, code perception runs the verified backend")
     sub.add_parser("down", help="stop what `up` started")
     args = parser.parse_args(argv)
     if args.command == "up":
@@ -454,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
         # a malformed value is one clear message, not a component failing its restarts.
         import_all_settings()
         exit_on_invalid("make up", *SETTINGS_CHECKED_AT_START)
-        return up(args.artifacts)
+        return up(args.artifacts, args.codepercept_mini)
     return down()
 
 

@@ -1,7 +1,9 @@
 """The default instruction sent with the image (this project's own wording).
 
 A configuration value (PERCEPT_CODEPERCEPTION_PROMPT or _PROMPT_FILE) replaces it, e.g.
-to evaluate with the exact upstream benchmark prompt.
+to evaluate with the exact upstream benchmark prompt. A served model trained on its own wording
+(the generation contract's `code_prompt`, CodePercept-mini's) is asked in that wording instead
+of this one, unless the configuration says otherwise.
 """
 from __future__ import annotations
 
@@ -17,11 +19,12 @@ DEFAULT_PROMPT = (
 )
 
 
-def resolve_prompt(text: str, file: str) -> str:
-    """The instruction from the settings: a prompt file wins over the text, the text over the default."""
+def resolve_prompt(text: str, file: str, model_default: str = "") -> str:
+    """The instruction from the settings: a prompt file wins over the text, the text over the model's own
+    wording (`model_default`), that over DEFAULT_PROMPT."""
     if file:
         content = Path(file).read_text(encoding="utf-8").strip()
         if not content:
             raise ValueError(f"the prompt file {file} is empty")
         return content
-    return text.strip() or DEFAULT_PROMPT
+    return text.strip() or model_default.strip() or DEFAULT_PROMPT

@@ -18,8 +18,10 @@ from .family import ModelFamily, ModelTask
 COMPONENT = "models"
 
 FAMILY_MODULES = (
-    "services.models.tokenfd.family",   # text location
-    "services.models.tokenvl.family",   # chat completions and document VQA
+    "services.models.tokenfd.family",       # text location
+    # image-to-code and figure captions; before TokenVL, so that code perception generates with it
+    "services.models.codepercept.family",
+    "services.models.tokenvl.family",       # chat completions and document VQA
 )
 
 

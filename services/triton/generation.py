@@ -41,7 +41,9 @@ Shapes are without a batch axis (max_batch_size 0): one request is one prompt.
 
 A generation model's config `parameters` carry CONFIG_PARAMETERS (`context_length`,
 `max_images`, `model_id`) so that clients can read its limits from the model config
-(`model_limits`).
+(`model_limits`). A model trained to answer image-to-code to one wording of the instruction
+may declare it as CODE_PROMPT_PARAMETER (`code_prompt`, read by `code_prompt`); code
+perception sends it when no instruction is configured.
 
 Cancellation: when the client cancels the gRPC stream, the model stops generating and frees
 the request's KV cache; the model exports how many generations are in flight (the TokenVL
@@ -111,6 +113,9 @@ GENERATION = ModelContract(
 # Config parameters a generation model declares (string values, as Triton's schema has them).
 CONTEXT_LENGTH_PARAMETER, MAX_IMAGES_PARAMETER, MODEL_ID_PARAMETER = "context_length", "max_images", "model_id"
 CONFIG_PARAMETERS = (CONTEXT_LENGTH_PARAMETER, MAX_IMAGES_PARAMETER, MODEL_ID_PARAMETER)
+# Optional: the image-to-code instruction the model was trained on (CodePercept-mini knows one wording;
+# the platform's default instruction would be a question it has never seen).
+CODE_PROMPT_PARAMETER = "code_prompt"
 
 # Chat turns of MESSAGES.
 ROLES = ("system", "user", "assistant")
@@ -180,6 +185,13 @@ def model_limits(config) -> ModelLimits:
         raise ValueError(f"model {config.name} declares no parameter(s) {', '.join(missing)}")
     return ModelLimits(int(values[CONTEXT_LENGTH_PARAMETER]), int(values[MAX_IMAGES_PARAMETER]),
                        values[MODEL_ID_PARAMETER])
+
+
+def code_prompt(config) -> str:
+    """The image-to-code instruction a generation model declares (a ModelConfig message); "" for none."""
+    if CODE_PROMPT_PARAMETER not in config.parameters:   # (indexing a protobuf map would add the key)
+        return ""
+    return config.parameters[CODE_PROMPT_PARAMETER].string_value.strip()
 
 
 def _type_name(data_type: int | str) -> str:

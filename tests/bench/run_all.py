@@ -19,6 +19,7 @@ BENCHMARKS = (
     ["-m", "tests.bench.bench_evaluation", "--write-docs"],
     ["-m", "tests.bench.bench_synth", "--write-docs"],
     ["-m", "tests.bench.bench_locate", "--write-docs"],
+    ["-m", "tests.bench.bench_codepercept_mini", "--update-docs"],
 )
 
 

@@ -187,6 +187,9 @@ def _connections(objects: list[dict]) -> set[tuple[str, str, int, str]]:
             if c[0] in ours or c[1] in ours}
 
 
+CALLS_TRITON = ("codeperception", "triton", TRITON["grpc"], "TCP")
+
+
 def _expected(*, codeperception_calls: tuple = ()) -> set[tuple[str, str, int, str]]:
     public = {(source, "gateway", GATEWAY, "TCP")
               for source in ("internet", "prometheus", "eval-job", "stranger", "vllm", "kube-dns")}
@@ -201,7 +204,8 @@ def _expected(*, codeperception_calls: tuple = ()) -> set[tuple[str, str, int, s
 
 
 def test_network_policies_admit_exactly_the_platform_calls(default_objects):
-    assert _connections(default_objects) == _expected()
+    # the default backend, verified, calls Triton for its model's samples
+    assert _connections(default_objects) == _expected(codeperception_calls=(CALLS_TRITON,))
 
 
 def test_network_policies_follow_the_generation_backend(production_objects):
@@ -211,7 +215,8 @@ def test_network_policies_follow_the_generation_backend(production_objects):
     # the triton backend, and verified (retrieval and the triton model's samples), call Triton
     for backend in ("triton", "verified"):
         assert _connections(template("--set", f"codeperception.backend={backend}")) == _expected(
-            codeperception_calls=(("codeperception", "triton", TRITON["grpc"], "TCP"),))
+            codeperception_calls=(CALLS_TRITON,))
+    assert _connections(template("--set", "codeperception.backend=reference")) == _expected()
 
 
 def test_a_narrowed_gateway_keeps_its_scrapes():

@@ -115,7 +115,7 @@ class TritonGenerationBackend:
             pass
         self.generation = GenerationClient(self.client)
         try:
-            self.prompt = resolve_prompt(self.settings.prompt, self.settings.prompt_file)
+            self.prompt = resolve_prompt(self.settings.prompt, self.settings.prompt_file, contract.code_prompt(config))
         except (OSError, ValueError) as exc:
             raise BackendUnavailable(f"the triton backend cannot read its prompt: {exc}") from exc
 

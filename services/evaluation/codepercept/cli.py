@@ -46,7 +46,6 @@ ENGINE_SEED = 1            # the held-out corpus seed (CodePercept-mini trains o
 ENGINE_COUNT = 88          # 4 programs of each of the engine's 22 families
 DPI = 100                  # the renders' resolution (the service's default; the protocol's 300 triples the time)
 CONCURRENCY = 2            # figures generated and rendered at a time (2 cores)
-FAMILIES = "services.models.codepercept.family"
 SAMPLING = ("--temperature", "0.7", "--top-p", "0.95", "--seed", "0")
 
 
@@ -169,18 +168,15 @@ def _figures(records: list[dict]) -> dict:
 def run(args, argv: list[str]) -> dict:
     from services.evaluation.local_sandbox import LocalSandbox
 
-    env = {"PERCEPT_MODEL_FAMILIES": FAMILIES, "PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX": str(args.index.resolve()),
-           "PERCEPT_CODEPERCEPTION_TRITON_MODEL": "codepercept"}
-    previous = {key: os.environ.get(key) for key in (*env, "PERCEPT_CODEPERCEPTION_TRITON_URL",
-                                                      "PERCEPT_CODEPERCEPTION_PROMPT")}
+    # The model is asked the question it was trained on: it declares it (the generation contract's code_prompt).
+    env = {"PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX": str(args.index.resolve()),
+           "PERCEPT_CODEPERCEPTION_TRITON_MODEL": "codepercept", "PERCEPT_CODEPERCEPTION_PROMPT": ""}
+    previous = {key: os.environ.get(key) for key in (*env, "PERCEPT_CODEPERCEPTION_TRITON_URL")}
     os.environ.update(env)
     try:
         with LocalSandbox(args.out / "logs", workers=2, queue_size=8) as sandbox, \
                 serve_model(args.checkpoint, args.out) as triton:
-            from services.models.codepercept.config import CODE_QUESTION
-
             os.environ["PERCEPT_CODEPERCEPTION_TRITON_URL"] = triton.grpc_url
-            os.environ["PERCEPT_CODEPERCEPTION_PROMPT"] = CODE_QUESTION   # the question it was trained on
             sets = write_sets(args.out, sandbox, engine_seed=args.engine_seed, engine_count=args.engine_count,
                               dpi=args.dpi)
             results = []

@@ -11,8 +11,6 @@ CODEPERCEPT_TIME_BUDGET_S ?= 9000
 # CODEPERCEPT_INIT_VISION= asks for random, =DIR for another TokenFD checkpoint.
 CODEPERCEPT_INIT_VISION  ?= $(firstword $(patsubst %/config.json,%,$(wildcard $(TOKENFD_MINI_DIR)/config.json models/tokenfd-mini-v1/config.json)))
 CODEPERCEPT_CHECKPOINT   ?= $(CODEPERCEPT_OUT)/checkpoint
-# Where the published checkpoint (and its retrieval index) is committed and served from.
-CODEPERCEPT_MINI_DIR     ?= models/codepercept-mini
 CODEPERCEPT_CORPUS       := $(PY) -m services.models.codepercept.corpus
 # The trainer runs under jemalloc when it is installed (`make train-allocator`: Debian's libjemalloc2), keeping
 # the pages it frees (no decay). Batches change shape every step; glibc's heaps fragmented (the trainer's

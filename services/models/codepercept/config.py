@@ -22,6 +22,8 @@ CODE_QUESTION = "Write the matplotlib code that draws this figure."
 CAPTION_QUESTION = "Describe this figure."
 TASKS = {"code": CODE_QUESTION, "caption": CAPTION_QUESTION}
 VOCAB_SIZE = 4096                  # the code tokenizer's target size (special tokens included)
+# The retrieval index the `verified` backend pairs the model with, published beside the weights (publish.py).
+INDEX_FILE = "retrieval-index.npz"
 
 
 def mini_config(vocab_size: int) -> TokenVLConfig:

@@ -4,12 +4,12 @@ through chat, served as `codepercept` (the generation contract) over `codepercep
 CodePercept-mini is a TokenVL checkpoint, so this family is TokenVL's export and Triton models under
 its own names (services/models/tokenvl/triton/repository.py's ServedNames), with the serving numbers
 the checkpoint records beside its weights (`codepercept_mini.json`: one tile per image, its system
-message, the context it was trained to fill) and the name it records.
+message, the context it was trained to fill, the image-to-code question it was trained on, declared
+as the generation contract's `code_prompt`) and the name it records.
 
-Not a built-in family until trained weights are committed (issue 17): a deployment turns it on with
-PERCEPT_MODEL_FAMILIES=services.models.codepercept.family and gives its checkpoint
-(`--family-checkpoint codepercept=DIR`, e.g. `make train-codepercept`'s). Without one it serves the
-tiny seeded TokenVL fixture under this family's names: plumbing only, not a model.
+A built-in family: `make models` builds it from the committed checkpoint (models/codepercept-mini,
+`make publish-codepercept`) or any other given as `--family-checkpoint codepercept=DIR`. Without one
+it serves the tiny seeded TokenVL fixture under this family's names: plumbing only, not a model.
 Torch-free at import; `build` imports the export tooling when it runs.
 """
 from __future__ import annotations
@@ -49,24 +49,31 @@ def repository_options(record: dict, max_positions: int):
     return RepositoryOptions(context_length=min(context, max_positions),
                              max_tiles=int(serving.get("max_tiles", config.MAX_TILES)),
                              system_message=serving.get("system_message", config.SYSTEM_MESSAGE),
+                             code_prompt=serving.get("questions", {}).get("code", config.CODE_QUESTION),
                              default_max_tokens=config.MAX_TARGET_TOKENS)
 
 
 def build(request: BuildRequest) -> BuiltFamily:
-    """The TokenVL export of the checkpoint and its two Triton models under this family's names."""
+    """The TokenVL export of the checkpoint (and its vision plan on gpu, as TokenVL's) and its two Triton
+    models under this family's names."""
     from services.models.tokenvl.export import export_artifacts
     from services.models.tokenvl.fixtures import build_tiny_checkpoint
     from services.models.tokenvl.triton.repository import ServedNames, model_entries
     from services.triton.repository import Target
 
-    if Target(request.target) is Target.GPU:
-        raise ValueError("the codepercept family builds the cpu target only (its vision plan is not built yet)")
     checkpoint, export_dir = request.checkpoint_and_export(build_tiny_checkpoint, TINY_NAME, TINY_SEED)
     record = recorded(checkpoint)
     meta = export_artifacts(checkpoint, export_dir, name=record.get("name"), log=request.log)
     options = repository_options(record, int(meta["max_position_embeddings"]))
     names = ServedNames(family=NAME, generation=GENERATION_MODEL, vision=VISION_MODEL)
-    return BuiltFamily(checkpoint, export_dir, model_entries(request.target, export_dir, options=options, names=names))
+    plan = None
+    if Target(request.target) is Target.GPU:
+        from services.models.tokenvl import export_tensorrt
+
+        request.log("building the CodePercept-mini vision TensorRT plan ...")
+        plan = export_tensorrt.build_vision_plan(export_dir)
+    return BuiltFamily(checkpoint, export_dir, model_entries(request.target, export_dir, options=options, plan=plan,
+                                                             names=names))
 
 
 FAMILY = ModelFamily(

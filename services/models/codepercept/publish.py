@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.models.codepercept.checkpoint import FILES, RECORD_FILE
+from services.models.codepercept.config import INDEX_FILE
 from services.models.codepercept.family import recorded
 from services.models.common.publish import checked_size, copy_files
 from services.models.tokenvl.config import CheckpointError
 
 MAX_BYTES = 40_000_000           # 40 MB: the bound on the committed weights and index together
-INDEX_FILE = "retrieval-index.npz"   # in DEST, beside the weights
 
 
 @dataclass(frozen=True)

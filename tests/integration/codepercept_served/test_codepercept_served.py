@@ -23,6 +23,7 @@ from services.models.codepercept.config import CODE_QUESTION, SYSTEM_MESSAGE, Re
 from services.models.codepercept.family import GENERATION_MODEL, VISION_MODEL
 from services.models.codepercept.train import Trainer
 from services.models.tokenvl.artifacts import VISION_MODEL_PARAMETER
+from services.triton import generation
 from tests.integration.gateway.support import running_gateway
 from tests.unit.codepercept_mini.conftest import make_corpora, tiny_sizes
 
@@ -104,6 +105,8 @@ def test_the_generation_model_calls_its_own_vision_model_with_the_recorded_numbe
     assert parameters[VISION_MODEL_PARAMETER].string_value == VISION_MODEL
     assert parameters["max_tiles"].string_value == "1"
     assert parameters["system_message"].string_value == SYSTEM_MESSAGE
+    # code perception asks it the question it was trained on (the generation contract's code_prompt)
+    assert parameters[generation.CODE_PROMPT_PARAMETER].string_value == CODE_QUESTION
     assert parameters["model_name"].string_value == _name(trained) == "codepercept-tiny"
 
 

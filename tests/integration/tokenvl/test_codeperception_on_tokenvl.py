@@ -19,9 +19,10 @@ MAX_TOKENS = 12
 
 @pytest.fixture(scope="module")
 def service(sandbox, triton_server):  # noqa: F811
-    # No model named: the service finds the one model in Triton that implements the contract.
+    # Named: the session's Triton also serves CodePercept-mini's models, which the service would prefer.
     with CodePerceptionServer(sandbox.target, PERCEPT_CODEPERCEPTION_BACKEND="triton",
                               PERCEPT_CODEPERCEPTION_TRITON_URL=triton_server.grpc_url,
+                              PERCEPT_CODEPERCEPTION_TRITON_MODEL=contract.TOKENVL_MODEL,
                               PERCEPT_CODEPERCEPTION_MAX_TOKENS=str(MAX_TOKENS)) as server:
         yield server
 

@@ -34,6 +34,8 @@ def test_the_setting_and_the_options_table_read_the_registry():
 
 def test_the_default_generation_model_is_the_registrys_first_chat_model():
     assert preferred_model(["a_model", generation.TOKENVL_MODEL, "b_model"]) == generation.TOKENVL_MODEL
+    # CodePercept-mini, trained for this task, before the TokenVL it is built like (the registry's order)
+    assert preferred_model([generation.TOKENVL_MODEL, "codepercept", "a_model"]) == "codepercept"
     assert preferred_model(["b_model", "a_model"]) == "a_model"  # no family's chat model: first by name
     assert preferred_model(["only"]) == "only"
 

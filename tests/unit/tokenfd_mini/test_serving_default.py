@@ -1,6 +1,5 @@
 """TokenFD-mini as the served default: `make publish-tokenfd` checks a trained checkpoint and copies it
-to models/tokenfd-mini, and `make models` builds from that directory when it holds a checkpoint
-(CHECKPOINT still overrides it; without it, the tiny fixture as before).
+to models/tokenfd-mini (that `make models` then builds from it: tests/unit/models/test_make_models_defaults.py).
 
 The checkpoint published here is the tiny seeded one with a record beside it: publishing checks
 files, record, loader and size, never quality."""
@@ -8,15 +7,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from services.models.tokenfd.checkpoint import RECORD_FILE, CheckpointError, load_config
 from services.models.tokenfd.mini import publish
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture()
@@ -72,29 +68,3 @@ def test_publish_refuses_missing_files_and_weights_the_loader_refuses(trained, t
     with pytest.raises(CheckpointError, match=name):
         publish.check(trained)
     assert not (tmp_path / "dest").exists()
-
-
-def _models_command(tmp_path, *assignments: str) -> str:
-    """The build command `make models` runs, as make -n prints it (nothing is built)."""
-    result = subprocess.run(["make", "-n", "models", f"ARTIFACTS={tmp_path / 'artifacts'}", *assignments],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    (line,) = [line for line in result.stdout.splitlines() if "services.models.build_default" in line]
-    return line
-
-
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_make_models_serves_the_published_checkpoint_by_default(tmp_path):
-    published, empty = tmp_path / "published", tmp_path / "empty"
-    published.mkdir()
-    empty.mkdir()
-    (published / "config.json").write_text("{}")
-    assert _models_command(tmp_path, f"TOKENFD_MINI_DIR={published}").endswith(f"--checkpoint {published}")
-    # without a checkpoint there: the tiny fixture, as before
-    assert "--checkpoint" not in _models_command(tmp_path, f"TOKENFD_MINI_DIR={empty}")
-    # CHECKPOINT overrides it, and an empty one asks for the fixture
-    assert _models_command(tmp_path, f"TOKENFD_MINI_DIR={published}", "CHECKPOINT=/official/TokenFD").endswith(
-        "--checkpoint /official/TokenFD")
-    assert "--checkpoint" not in _models_command(tmp_path, f"TOKENFD_MINI_DIR={published}", "CHECKPOINT=")
-    # the repository's own default directory
-    assert "TOKENFD_MINI_DIR ?= models/tokenfd-mini" in (ROOT / "Makefile").read_text()

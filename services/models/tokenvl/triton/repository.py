@@ -67,6 +67,7 @@ class RepositoryOptions:
     max_tiles: int = model_config.DEFAULT_MAX_TILES
     default_max_tokens: int = model_config.DEFAULT_MAX_TOKENS
     system_message: str | None = None          # None: InternVL2.5's default (tokens.py)
+    code_prompt: str = ""                       # the generation contract's code_prompt; "" = none declared
     max_generations: int = 4                    # generations running at once in one instance
     vision_max_batch_size: int = model_config.VISION_MAX_BATCH_SIZE
     vision_queue_delay_us: int = 2_000
@@ -118,6 +119,8 @@ def generation_config(options: RepositoryOptions, meta: dict, names: ServedNames
     })
     if options.system_message is not None:
         set_parameters(config, {"system_message": options.system_message})
+    if options.code_prompt:
+        set_parameters(config, {contract.CODE_PROMPT_PARAMETER: options.code_prompt})
     return config
 
 
