@@ -56,7 +56,8 @@ def test_the_gpu_build_profiles_the_engine_for_the_repository_it_builds(tmp_path
     the profile `make models --target gpu` hands TensorRT against the repository it writes."""
     import shutil
 
-    from services.models.build_default import build_default
+    from services.models import registry
+    from services.models.build_default import build_families
     from services.models.tokenfd import export_onnx, export_tensorrt
     from services.models.tokenfd.triton.repository import RepositoryOptions
     from services.triton.repository import parse
@@ -72,9 +73,12 @@ def test_the_gpu_build_profiles_the_engine_for_the_repository_it_builds(tmp_path
     monkeypatch.setattr(export_tensorrt, "build_plan", build_plan)
     monkeypatch.setattr(export_onnx, "export_artifacts",
                         lambda _checkpoint, out: shutil.copytree(tokenfd_artifacts.export, out))
-    # TokenFD's engine only: TokenVL's vision profile is tests/unit/models/test_tensorrt_engine_builder.py's.
-    built = build_default(tmp_path, checkpoint=tokenfd_artifacts.checkpoint, target="gpu", tokenvl=False,
-                          options=RepositoryOptions(encoder_max_batch_size=8), log=lambda *_: None)
+    # TokenFD's engine only: the vision profile of the families built on TokenVL is
+    # tests/unit/models/test_tensorrt_engine_builder.py's.
+    others = [family.name for family in registry.families() if family.name != "tokenfd"]
+    built = build_families(tmp_path, target="gpu", checkpoints={"tokenfd": tokenfd_artifacts.checkpoint},
+                           options={"tokenfd": RepositoryOptions(encoder_max_batch_size=8)}, skip=others,
+                           log=lambda *_: None)
     encoder = parse((built.repository / contract.TOKENFD_ENCODER / "config.pbtxt").read_text())
     (profile,) = profiles
     assert encoder.platform == "tensorrt_plan"
