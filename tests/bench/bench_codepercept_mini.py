@@ -30,11 +30,9 @@ docs/img/bench_codepercept_mini.png and, with --update-docs, writes its block of
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -45,6 +43,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.bench.cli import bench_parser, measured_on, parse_checked
 from tests.bench.plots import median_bars, pyplot, save
 from tests.bench.stats import summarize, yes_no
 from tests.integration.gateway.stem_support import CodePerceptionProcess
@@ -275,8 +274,7 @@ def markdown(results: list[Repeat], families: list[str], rounds: int, max_tokens
              f"{SANDBOX_WORKERS} workers; {DPI} dpi; sampling {SAMPLING}; one call at a time; figures: held-out "
              f"engine programs (seed {HELDOUT_SEED}) of {len(families)} families ({', '.join(families)}).",
              "",
-             f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python "
-             f"{platform.python_version()}; {len(results)} repeats, each {rounds} round(s) over the figures. "
+             f"{measured_on()}; {len(results)} repeats, each {rounds} round(s) over the figures. "
              f"Reproduce: `{COMMAND}`."]
     return "\n".join(rows)
 
@@ -302,24 +300,16 @@ def plot(results: list[Repeat], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = bench_parser(__doc__, quick=f"{QUICK_FIGURES} figures, 64 tokens")
     parser.add_argument("--checkpoint", type=Path, default=PUBLISHED)
     parser.add_argument("--index", type=Path, default=None, help="default: the one published beside the checkpoint")
-    parser.add_argument("--repeats", type=int, default=3, help="times the whole set runs (k >= 3)")
     parser.add_argument("--figures", type=int, default=8, help="held-out figures, one per family")
     parser.add_argument("--rounds", type=int, default=1, help="passes over the figures per repeat")
     parser.add_argument("--max-tokens", type=int, default=512, help="new tokens of each decode")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"smoke run: {QUICK_FIGURES} figures, 64 tokens; never written into the docs")
-    parser.add_argument("--update-docs", action="store_true", help="write the results into docs/benchmarks.md")
-    args = parser.parse_args(argv)
+    args = parse_checked(parser, argv)
     from services.models.codepercept.config import INDEX_FILE
 
     index = args.index or args.checkpoint / INDEX_FILE
-    if args.repeats < 3:
-        parser.error("--repeats must be at least 3 (a median with its range)")
-    if args.quick and args.update_docs:
-        parser.error("--quick results are not written into the docs")
     if not (args.checkpoint / "config.json").is_file() or not index.is_file():
         parser.error(f"needs a CodePercept-mini checkpoint in {args.checkpoint} and a retrieval index at {index} "
                      "(make publish-codepercept)")

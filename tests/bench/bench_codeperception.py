@@ -31,10 +31,8 @@ docs/benchmarks.md's "Code perception through the gateway" section.
 """
 from __future__ import annotations
 
-import argparse
 import base64
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -44,6 +42,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.bench.cli import bench_parser, measured_on, parse_checked
 from tests.bench.plots import median_bars, pyplot, save
 from tests.bench.stats import replace_block, summarize, yes_no
 from tests.integration.gateway.stem_support import DPI, CodePerceptionProcess, build_dataset
@@ -189,8 +188,7 @@ def markdown(results: list[Repeat], rounds: int, corpus_size: int, images: int) 
              f"backend (the same ground-truth program for every candidate), default settings; gateway 1 uvicorn "
              f"worker; {DPI} dpi everywhere; one call at a time.",
              "",
-             f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python "
-             f"{platform.python_version()}; {len(results)} repeats, each {rounds} rounds over the {corpus_size} "
+             f"{measured_on()}; {len(results)} repeats, each {rounds} rounds over the {corpus_size} "
              f"programs (render) and {images} dataset images (best-of-N). Reproduce: `{COMMAND}`."]
     return "\n".join(rows)
 
@@ -217,17 +215,9 @@ def plot(results: list[Repeat], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=3, help="times the whole set runs (k >= 3)")
+    parser = bench_parser(__doc__, quick=f"{QUICK_PROGRAMS} programs, one round")
     parser.add_argument("--rounds", type=int, default=2, help="passes over the programs and images per repeat")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"smoke run: {QUICK_PROGRAMS} programs, one round; never written into the docs")
-    parser.add_argument("--update-docs", action="store_true", help="write the results into docs/benchmarks.md")
-    args = parser.parse_args(argv)
-    if args.repeats < 3:
-        parser.error("--repeats must be at least 3 (a median with its range)")
-    if args.quick and args.update_docs:
-        parser.error("--quick results are not written into the docs")
+    args = parse_checked(parser, argv)
     rounds = 1 if args.quick else args.rounds
     limit = QUICK_PROGRAMS if args.quick else None
     results = run(args.repeats, rounds, limit)

@@ -36,10 +36,8 @@ Run: `python -m tests.bench.bench_evaluation [--samples N] [--repeats K] [--writ
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -51,6 +49,7 @@ from services.codeperception.dataset import read_samples
 from services.evaluation.cli import main as percept_eval
 from services.evaluation.harness import Harness, RunConfig
 from services.evaluation.protocol import DPI, EXEC_TIMEOUT_S, upstream_script
+from tests.bench.cli import bench_parser, measured_on, parse_checked
 from tests.bench.plots import median_bars, pyplot, save
 from tests.bench.stats import replace_block, summarize, yes_no
 from tests.sandbox.harness import SandboxServer
@@ -181,8 +180,7 @@ def markdown(results: list[dict], samples: int, upstream_executed: int) -> str:
              f"render concurrency {RENDER_CONCURRENCY}, scoring included; upstream pattern "
              f"{RENDER_CONCURRENCY} subprocesses in flight, no scoring ({upstream_executed}/{samples} executed).",
              "",
-             f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python "
-             f"{platform.python_version()}; {len(results)} repeats. Reproduce: `{COMMAND}`."]
+             f"{measured_on()}; {len(results)} repeats. Reproduce: `{COMMAND}`."]
     return "\n".join(rows)
 
 
@@ -201,13 +199,9 @@ def plot(results: list[dict], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = bench_parser(__doc__, repeats_help="times all five run", docs_flag="--write-docs")
     parser.add_argument("--samples", type=int, default=60, help="samples in the generated split")
-    parser.add_argument("--repeats", type=int, default=3, help="times all five run (k >= 3)")
-    parser.add_argument("--write-docs", action="store_true", help="write the results into docs/benchmarks.md")
-    args = parser.parse_args(argv)
-    if args.repeats < 3:
-        parser.error("--repeats must be at least 3 (a median with its range)")
+    args = parse_checked(parser, argv)
     results, upstream_executed = run(args.samples, args.repeats)
     table = markdown(results, args.samples, upstream_executed)
     print(table)

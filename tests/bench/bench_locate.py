@@ -40,6 +40,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.bench.cli import measured_on
 from tests.bench.plots import median_bars, pyplot, save
 from tests.bench.stats import Summary, replace_block, summarize, yes_no
 
@@ -241,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown)
     print(f"\n(total {time.monotonic() - started:.0f} s)")
     if args.write_docs:
-        stamp = f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores."
+        stamp = f"{measured_on()}."
         doc = args.out / "benchmarks.md"
         doc.write_text(replace_block(doc.read_text(), DOCS_START, DOCS_END, f"{stamp}\n\n{markdown}"))
         plot(latency, args.out / "img" / "bench_locate.png")

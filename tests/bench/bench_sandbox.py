@@ -46,9 +46,7 @@ from percept_sandbox.render.warmup import RENDER_ENV
 os.environ.update(RENDER_ENV)
 os.environ["MPLCONFIGDIR"] = prepared_mplconfigdir(settings.MPLCONFIGDIR.get())
 
-import argparse  # noqa: E402
 import gc  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -59,6 +57,7 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from tests.bench.cli import bench_parser, measured_on, parse_checked  # noqa: E402
 from tests.bench.plots import pyplot, save  # noqa: E402
 from tests.bench.stats import Summary, replace_block, summarize, yes_no  # noqa: E402
 
@@ -285,8 +284,7 @@ def markdown(results: list[Repeat], isolation: dict, rounds: int, fresh_rounds: 
     rows += ["", f"gRPC throughput: {one.format(' renders/s')} at concurrency 1, {four.format(' renders/s')} at "
                  "concurrency 4.", "",
              f"Isolation layers active (the runner's own report): {layers}.", "",
-             f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python "
-             f"{platform.python_version()}; {len(results)} repeats, each {rounds} rounds over the {corpus_size} "
+             f"{measured_on()}; {len(results)} repeats, each {rounds} rounds over the {corpus_size} "
              f"programs ((b): {fresh_rounds})."]
     return "\n".join(rows)
 
@@ -296,18 +294,10 @@ def update_docs(table: str, path: Path = DOCS) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=3, help="times the whole set runs (k >= 3)")
+    parser = bench_parser(__doc__, quick=f"{QUICK_PROGRAMS} programs, one round")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the corpus per repeat for (a), (c), (d)")
     parser.add_argument("--fresh-rounds", type=int, default=1, help="passes per repeat for (b), which is slow")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"smoke run: {QUICK_PROGRAMS} programs, one round; never written into the docs")
-    parser.add_argument("--update-docs", action="store_true", help="write the results into docs/benchmarks.md")
-    args = parser.parse_args(argv)
-    if args.repeats < 3:
-        parser.error("--repeats must be at least 3 (a median with its range)")
-    if args.quick and args.update_docs:
-        parser.error("--quick results are not written into the docs")
+    args = parse_checked(parser, argv)
     rounds, fresh_rounds = (1, 1) if args.quick else (args.rounds, args.fresh_rounds)
     limit = QUICK_PROGRAMS if args.quick else None
     results, isolation = run(args.repeats, rounds, fresh_rounds, limit)

@@ -24,9 +24,7 @@ docs/benchmarks.md.
 """
 from __future__ import annotations
 
-import argparse
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -40,6 +38,7 @@ from services.evaluation.shards import Shard
 from services.evaluation.synth import corpus, families
 from services.evaluation.synth.engine import Plan, generate
 from services.evaluation.synth.render import TripletRenderer
+from tests.bench.cli import bench_parser, measured_on, parse_checked
 from tests.bench.plots import median_bars, pyplot, save
 from tests.bench.stats import replace_block, summarize
 from tests.sandbox.harness import SandboxServer
@@ -131,8 +130,7 @@ def markdown(results: list[Repeat], count: int) -> str:
         f"flight on both sides; {count} programs ({SAMPLES_PER_FAMILY} of each of the "
         f"{len(families.FAMILIES)} families, seed {SEED}) at {DPI} dpi; the baseline makes no trace or caption.",
         "",
-        f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; {len(results)} repeats. Reproduce: `{COMMAND}`."])
+        f"{measured_on()}; {len(results)} repeats. Reproduce: `{COMMAND}`."])
 
 
 def plot(results: list[Repeat], path: Path) -> None:
@@ -158,12 +156,7 @@ def write_section(text: str, table: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=3, help="times both paths run (k >= 3)")
-    parser.add_argument("--write-docs", action="store_true", help="write the section of docs/benchmarks.md")
-    args = parser.parse_args(argv)
-    if args.repeats < 3:
-        parser.error("--repeats must be at least 3 (a median with its range)")
+    args = parse_checked(bench_parser(__doc__, repeats_help="times both paths run", docs_flag="--write-docs"), argv)
     results = run(args.repeats)
     table = markdown(results, corpus_plan().count)
     print(table)

@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from services.models.tokenfd.triton import contract
+from tests.bench.cli import measured_on
 from tests.bench.plots import median_bars, pyplot, save
 from tests.bench.stats import Summary, summarize, yes_no
 
@@ -541,10 +542,9 @@ DOCS_START, DOCS_END = "<!-- bench-tokenfd:start -->", "<!-- bench-tokenfd:end -
 
 def write_docs_block(path: Path, markdown: str) -> None:
     """Put this run's report between the markers, with when and where it was measured."""
-    import platform
     import re
 
-    stamp = f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores."
+    stamp = f"{measured_on()}."
     text = path.read_text()
     block = f"{DOCS_START}\n{stamp}\n\n{markdown}\n{DOCS_END}"
     path.write_text(re.sub(re.escape(DOCS_START) + ".*?" + re.escape(DOCS_END), lambda _: block, text, flags=re.S))

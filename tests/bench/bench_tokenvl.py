@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.bench.cli import measured_on
 from tests.bench.plots import median_bars, pyplot, save
 from tests.bench.stats import summarize, yes_no
 
@@ -328,10 +329,9 @@ def plot(measurements: list[Measurement], settings: Settings, out_png: Path) -> 
 
 def write_docs(docs: Path, markdown: str) -> None:
     """Replace this benchmark's block of benchmarks.md (appended under its own heading the first time)."""
-    import platform
 
     path = docs / "benchmarks.md"
-    stamp = f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores."
+    stamp = f"{measured_on()}."
     block = f"{DOCS_START}\n{stamp}\n\n{markdown}\n\n![TokenVL decode](img/bench_tokenvl.png)\n{DOCS_END}"
     text = path.read_text() if path.exists() else ""
     if DOCS_START in text:
