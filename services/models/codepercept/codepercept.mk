@@ -74,6 +74,10 @@ smoke-codepercept: setup
 
 # Retrieval, the model (greedy and best of 4) and both (the verified backend) through percept-eval on the engine's
 # held-out seeds and the independent figures; the report into docs/benchmarks.md (docs/codepercept-mini.md).
-eval-codepercept: retrieval-index | setup
-	$(PY) -m services.evaluation.codepercept run --checkpoint $(CODEPERCEPT_CHECKPOINT) --index $(RETRIEVAL_INDEX) \
-		--write-docs
+# By default what make up serves: the published model and its index (nothing to train or render first), else
+# this clone's trained checkpoint and built index.
+EVAL_CODEPERCEPT_CHECKPOINT ?= $(or $(CODEPERCEPT_CHECKPOINT_SERVED),$(CODEPERCEPT_CHECKPOINT))
+EVAL_CODEPERCEPT_INDEX      ?= $(or $(wildcard $(CODEPERCEPT_MINI_DIR)/retrieval-index.npz),$(RETRIEVAL_INDEX))
+eval-codepercept: $(EVAL_CODEPERCEPT_INDEX) | setup
+	$(PY) -m services.evaluation.codepercept run --checkpoint $(EVAL_CODEPERCEPT_CHECKPOINT) \
+		--index $(EVAL_CODEPERCEPT_INDEX) --write-docs
