@@ -27,8 +27,9 @@ def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("third")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("PERCEPT_MODEL_FAMILIES", FAMILIES)
-        # TokenVL left out to keep the build short; the CLI's skip flag is part of what is tested.
-        assert build_main(["--out", str(out), "--no-tokenvl"]) == 0
+        # TokenVL and CodePercept-mini left out to keep the build short; the CLI's skip flags are part of
+        # what is tested.
+        assert build_main(["--out", str(out), "--no-tokenvl", "--skip-family", "codepercept"]) == 0
     return out
 
 
@@ -43,7 +44,7 @@ def triton(built, triton_stub_site):
 def test_the_build_picks_the_family_up(built):
     manifest = json.loads((built / "model_repository" / MANIFEST).read_text())
     assert set(manifest["families"]) == {"tokenfd", NAME}
-    assert MODEL in manifest["models"] and "tokenvl" not in manifest["models"]
+    assert MODEL in manifest["models"] and not {"tokenvl", "codepercept"} & set(manifest["models"])
     key = json.loads((built / "export" / TINY_NAME / WEIGHTS).read_text())["key"]
     assert json.loads((built / "model_repository" / MODEL / "1" / WEIGHTS).read_text())["key"] == key
 
@@ -59,7 +60,8 @@ def test_readiness_listing_and_chat_reach_the_family(triton, built):
         card = cards[TINY_NAME]
         assert (card["task"], card["triton_model"], card["ready"]) == ("chat", MODEL, True)
         assert cards["tokenfd-tiny"]["task"] == "text-location"
-        # TokenVL (the configured chat model) is not served here: the family's chat model is the only one.
+        # Neither TokenVL (the configured chat model) nor CodePercept-mini is served here: the family's chat
+        # model is the only one.
         assert [c["id"] for c in http.get("/v1/models").json()["data"] if c["task"] == "chat"] == [TINY_NAME]
         answer = http.post("/v1/chat/completions", json={
             "model": TINY_NAME, "max_tokens": 8, "messages": [{"role": "user", "content": "hello world"}]})
