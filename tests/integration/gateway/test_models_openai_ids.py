@@ -11,6 +11,7 @@ import httpx
 import openai
 import pytest
 
+from services.models.codepercept import family as codepercept_family
 from services.triton import generation as contract
 from tests.integration.gateway.support import running_gateway
 
@@ -104,4 +105,7 @@ def test_the_list_stands_without_code_perception(triton_server):
     with running_gateway(triton_server.grpc_url, PERCEPT_CODEPERCEPTION_URL=DEAD_CODEPERCEPTION) as url:
         response = httpx.get(f"{url}/v1/models", timeout=30)
     assert response.status_code == 200, response.text
-    assert [card["task"] for card in response.json()["data"]] == ["chat", "text-location"]
+    # The configured chat model first, then CodePercept-mini's (it chats too), then text location.
+    cards = response.json()["data"]
+    assert [card["task"] for card in cards] == ["chat", "chat", "text-location"]
+    assert [card["triton_model"] for card in cards[:2]] == [contract.TOKENVL_MODEL, codepercept_family.GENERATION_MODEL]
