@@ -43,7 +43,10 @@ A generation model's config `parameters` carry CONFIG_PARAMETERS (`context_lengt
 `max_images`, `model_id`) so that clients can read its limits from the model config
 (`model_limits`). A model trained to answer image-to-code to one wording of the instruction
 may declare it as CODE_PROMPT_PARAMETER (`code_prompt`, read by `code_prompt`); code
-perception sends it when no instruction is configured.
+perception sends it when no instruction is configured. Likewise CODE_MAX_TOKENS_PARAMETER
+(`code_max_tokens`, read by `code_max_tokens`): how long an answer to it may run (the longest
+target it was trained on), which code perception asks for when its configured max_tokens does
+not fit the context.
 
 Cancellation: when the client cancels the gRPC stream, the model stops generating and frees
 the request's KV cache; the model exports how many generations are in flight (the TokenVL
@@ -116,6 +119,8 @@ CONFIG_PARAMETERS = (CONTEXT_LENGTH_PARAMETER, MAX_IMAGES_PARAMETER, MODEL_ID_PA
 # Optional: the image-to-code instruction the model was trained on (CodePercept-mini knows one wording;
 # the platform's default instruction would be a question it has never seen).
 CODE_PROMPT_PARAMETER = "code_prompt"
+# Optional: the most tokens its image-to-code answers run to (CodePercept-mini's longest training target).
+CODE_MAX_TOKENS_PARAMETER = "code_max_tokens"
 
 # Chat turns of MESSAGES.
 ROLES = ("system", "user", "assistant")
@@ -192,6 +197,17 @@ def code_prompt(config) -> str:
     if CODE_PROMPT_PARAMETER not in config.parameters:   # (indexing a protobuf map would add the key)
         return ""
     return config.parameters[CODE_PROMPT_PARAMETER].string_value.strip()
+
+
+def code_max_tokens(config) -> int | None:
+    """The image-to-code answer length a generation model declares (a ModelConfig message); None for none.
+    Raises ValueError for a declaration that is no positive integer."""
+    if CODE_MAX_TOKENS_PARAMETER not in config.parameters:
+        return None
+    value = config.parameters[CODE_MAX_TOKENS_PARAMETER].string_value.strip()
+    if not value.isdigit() or int(value) <= 0:
+        raise ValueError(f"model {config.name} declares {CODE_MAX_TOKENS_PARAMETER} {value!r}, not a positive integer")
+    return int(value)
 
 
 def _type_name(data_type: int | str) -> str:

@@ -110,7 +110,12 @@ class TritonGenerationBackend:
                      "PERCEPT_CODEPERCEPTION_TRITON_MODEL chooses another", ", ".join(good), self.model)
         config = (await self.client.get_model_config(self.model, client_timeout=STARTUP_TIMEOUT_S)).config
         try:
-            self.default_max_tokens = self._fitting_max_tokens(contract.model_limits(config).context_length)
+            declared = contract.code_max_tokens(config)
+        except ValueError as exc:
+            log.warning("%s; ignored", exc)
+            declared = None
+        try:
+            self.default_max_tokens = self._fitting_max_tokens(contract.model_limits(config).context_length, declared)
         except ValueError:  # the model states no limits: the request's max_tokens is its to refuse
             pass
         self.generation = GenerationClient(self.client)
@@ -119,14 +124,15 @@ class TritonGenerationBackend:
         except (OSError, ValueError) as exc:
             raise BackendUnavailable(f"the triton backend cannot read its prompt: {exc}") from exc
 
-    def _fitting_max_tokens(self, context_length: int) -> int:
+    def _fitting_max_tokens(self, context_length: int, declared: int | None = None) -> int:
         """The protocol's max_tokens (16384) may be over a served model's whole context, which
-        the model refuses (context_length_exceeded) for every request; the default is then
-        half the context, leaving the other half to the prompt and its image tokens."""
+        the model refuses (context_length_exceeded) for every request; the default is then the
+        answer length the model declares (its code_max_tokens) when that fits, else half the
+        context, leaving the other half to the prompt and its image tokens."""
         wanted = self.settings.sampling.max_tokens
         if wanted < context_length:
             return wanted
-        fitted = context_length // 2
+        fitted = declared if declared is not None and declared < context_length else context_length // 2
         log.warning("max_tokens %d does not fit the context of %s (%d tokens); generating at most %d",
                     wanted, self.model, context_length, fitted)
         return fitted

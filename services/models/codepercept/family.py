@@ -50,7 +50,10 @@ def repository_options(record: dict, max_positions: int):
                              max_tiles=int(serving.get("max_tiles", config.MAX_TILES)),
                              system_message=serving.get("system_message", config.SYSTEM_MESSAGE),
                              code_prompt=serving.get("questions", {}).get("code", config.CODE_QUESTION),
-                             default_max_tokens=config.MAX_TARGET_TOKENS)
+                             default_max_tokens=config.MAX_TARGET_TOKENS,
+                             # its programs run as long as its longest training target, not to the context's half
+                             code_max_tokens=int(record.get("recipe", {}).get("max_target_tokens",
+                                                                               config.MAX_TARGET_TOKENS)))
 
 
 def build(request: BuildRequest) -> BuiltFamily:

@@ -107,6 +107,8 @@ def test_the_generation_model_calls_its_own_vision_model_with_the_recorded_numbe
     assert parameters["system_message"].string_value == SYSTEM_MESSAGE
     # code perception asks it the question it was trained on (the generation contract's code_prompt)
     assert parameters[generation.CODE_PROMPT_PARAMETER].string_value == CODE_QUESTION
+    # ... and for programs as long as its longest training target, not the context's half
+    assert parameters[generation.CODE_MAX_TOKENS_PARAMETER].string_value == str(trained[0].recipe.max_target_tokens)
     assert parameters["model_name"].string_value == _name(trained) == "codepercept-tiny"
 
 

@@ -68,6 +68,7 @@ class RepositoryOptions:
     default_max_tokens: int = model_config.DEFAULT_MAX_TOKENS
     system_message: str | None = None          # None: InternVL2.5's default (tokens.py)
     code_prompt: str = ""                       # the generation contract's code_prompt; "" = none declared
+    code_max_tokens: int = 0                    # the generation contract's code_max_tokens; 0 = none declared
     max_generations: int = 4                    # generations running at once in one instance
     vision_max_batch_size: int = model_config.VISION_MAX_BATCH_SIZE
     vision_queue_delay_us: int = 2_000
@@ -121,6 +122,8 @@ def generation_config(options: RepositoryOptions, meta: dict, names: ServedNames
         set_parameters(config, {"system_message": options.system_message})
     if options.code_prompt:
         set_parameters(config, {contract.CODE_PROMPT_PARAMETER: options.code_prompt})
+    if options.code_max_tokens:
+        set_parameters(config, {contract.CODE_MAX_TOKENS_PARAMETER: str(options.code_max_tokens)})
     return config
 
 
