@@ -64,7 +64,7 @@ def plot(summary: dict, path: Path) -> None:
         axis.set_xticks(x, [SET_TITLES.get(s, s) for s in sets])
         axis.set_ylim(0, 1.1)
         axis.set_title(metric.replace("_", " "))
-    axes[0].legend(fontsize=8)
+    axes[1].legend(fontsize=8, loc="upper right")   # the fidelity panel's bars stay low
     title = "CodePercept-mini, retrieval and both"
     if summary["plumbing_only"]:
         title += " (plumbing only: the model is barely trained)"
