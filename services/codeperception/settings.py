@@ -112,15 +112,18 @@ OPENAI_API_KEY = env("PERCEPT_CODEPERCEPTION_OPENAI_API_KEY", "",
 
 # --- generation: the openai and triton backends -------------------------------------------
 PROMPT = env("PERCEPT_CODEPERCEPTION_PROMPT", "",
-             "Instruction sent with the image; empty = the service's default prompt "
-             "(services/codeperception/prompt.py).", component=COMPONENT)
+             "Instruction sent with the image; empty = the one a `triton` model declares (its code_prompt, "
+             "e.g. CodePercept-mini's), else the service's default prompt (services/codeperception/prompt.py).",
+             component=COMPONENT)
 PROMPT_FILE = env("PERCEPT_CODEPERCEPTION_PROMPT_FILE", "",
                   "A UTF-8 file holding the instruction (wins over PERCEPT_CODEPERCEPTION_PROMPT).",
                   component=COMPONENT)
 SYSTEM_PROMPT = env("PERCEPT_CODEPERCEPTION_SYSTEM_PROMPT", "You are a helpful assistant.",
                     "System message of each generation request (empty = none).", component=COMPONENT)
 MAX_TOKENS = env("PERCEPT_CODEPERCEPTION_MAX_TOKENS", 16384,
-                 "Default and largest number of tokens one candidate may generate.", component=COMPONENT,
+                 "Default and largest number of tokens one candidate may generate; over a `triton` model's "
+                 "context, the default is the answer length it declares (code_max_tokens), else half the context.",
+                 component=COMPONENT,
                  check=positive)
 TEMPERATURE = env("PERCEPT_CODEPERCEPTION_TEMPERATURE", 0.7, "Default sampling temperature.",
                   component=COMPONENT, check=non_negative)
