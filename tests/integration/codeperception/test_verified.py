@@ -50,7 +50,7 @@ def _service(sandbox, index_path, triton_url: str) -> CodePerceptionServer:
                                 PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX=str(index_path),
                                 PERCEPT_CODEPERCEPTION_RETRIEVAL_K=str(K),
                                 PERCEPT_CODEPERCEPTION_TRITON_URL=triton_url,
-                                # the session's Triton serves CodePercept-mini's tiny fixture first; this names TokenVL's
+                                # the session's Triton serves CodePercept-mini's fixture first: name TokenVL's
                                 PERCEPT_CODEPERCEPTION_TRITON_MODEL=contract.TOKENVL_MODEL,
                                 PERCEPT_CODEPERCEPTION_MAX_TOKENS=str(MAX_TOKENS))
 
