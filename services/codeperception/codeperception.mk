@@ -8,9 +8,8 @@ CODEPERCEPTION_PROTO_STAMP := $(CODEPERCEPTION_PROTO_OUT)/percept/codeperception
 STEM2CODE_SAMPLE := $(ARTIFACTS)/stem2code-sample
 STEM2CODE_SAMPLE_STAMP := $(STEM2CODE_SAMPLE)/.built
 
-# The `retrieval` backend's index: the data engine's corpus rendered and described (10-20 minutes on 2 cores;
-# resumable). Not part of `make models`: `make up` serves `reference` unless told otherwise
-# (docs/codeperception.md, "The retrieval index").
+# The `retrieval` and `verified` backends' index: CodePercept-mini's training corpus, described (its rule is in
+# services/models/codepercept/codepercept.mk, beside the corpus; docs/codeperception.md, "The retrieval index").
 RETRIEVAL_INDEX := $(ARTIFACTS)/retrieval-index.npz
 
 .PHONY: codeperception-protos stem2code-sample retrieval-index
@@ -31,10 +30,6 @@ models: stem2code-sample
 stem2code-sample: $(STEM2CODE_SAMPLE_STAMP)
 
 retrieval-index: $(RETRIEVAL_INDEX)
-
-# Rebuilt when the engine or the index's code changes.
-$(RETRIEVAL_INDEX): $(DEPS_STAMP) $(SANDBOX_PROTO_STAMP) $(shell find services/evaluation/synth services/codeperception/retrieval -name '*.py' 2>/dev/null)
-	$(PY) -m services.codeperception.retrieval.build --out $@
 
 $(STEM2CODE_SAMPLE_STAMP): $(DEPS_STAMP) $(SANDBOX_PROTO_STAMP) $(wildcard tests/sandbox/corpus/*.py) services/codeperception/sample_dataset.py \
 		services/codeperception/dataset.py services/codeperception/prompt.py

@@ -91,7 +91,8 @@ DATASET_IMAGES = env("PERCEPT_CODEPERCEPTION_DATASET_IMAGES", "images",
 # --- backend: retrieval -------------------------------------------------------------------
 RETRIEVAL_INDEX = env("PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX", "artifacts/retrieval-index.npz",
                       "`retrieval` and `verified` backends: the retrieval index file (`make retrieval-index` "
-                      "builds it from the data engine's corpus); a missing or unreadable one stops start-up.",
+                      "builds it from CodePercept-mini's training corpus, the data engine's programs); a missing "
+                      "or unreadable one stops start-up.",
                       component=COMPONENT)
 RETRIEVAL_K = env("PERCEPT_CODEPERCEPTION_RETRIEVAL_K", 4,
                   "`retrieval` and `verified` backends: the nearest programs each request renders and scores "

@@ -208,9 +208,10 @@ def test_network_policies_follow_the_generation_backend(production_objects):
     # openai backend at http://codepercept-vllm...:8000/v1: that port, wherever the name resolves
     openai = {("codeperception", "vllm", 8000, "TCP"), ("codeperception", "internet", 8000, "TCP")}
     assert _connections(production_objects) == _expected(codeperception_calls=tuple(openai))
-    triton_backend = template("--set", "codeperception.backend=triton")
-    assert _connections(triton_backend) == _expected(
-        codeperception_calls=(("codeperception", "triton", TRITON["grpc"], "TCP"),))
+    # the triton backend, and verified (retrieval and the triton model's samples), call Triton
+    for backend in ("triton", "verified"):
+        assert _connections(template("--set", f"codeperception.backend={backend}")) == _expected(
+            codeperception_calls=(("codeperception", "triton", TRITON["grpc"], "TCP"),))
 
 
 def test_a_narrowed_gateway_keeps_its_scrapes():

@@ -1,7 +1,7 @@
 """`make retrieval-index`: the `retrieval` backend's index, built from the data engine's corpus.
 
     python -m services.codeperception.retrieval.build [--out FILE] [--per-family N] [--seed S]
-        [--families a,b,...] [--dpi D] [--workers W] [--sandbox HOST:PORT]
+        [--families a,b,...] [--dpi D] [--workers W] [--sandbox HOST:PORT | --from-corpus DIR]
 
 Sample i of the corpus is the engine's program for (corpus seed S, families, i) -- exactly what
 `percept-eval synth --seed S --count N` writes -- and the index holds samples 0 .. N-1, where
@@ -14,6 +14,12 @@ Staged and resumable: every rendered descriptor is appended to FILE.partial as i
 that stops (killed, a family's program failing) resumes from there when started again with the same
 arguments; the index replaces FILE atomically only when complete, and FILE.partial is then removed.
 A family program that does not render stops the build (a bug in that family), naming it.
+
+--from-corpus DIR reads the figures of a corpus that already holds them instead of rendering: the
+engine's triplets (services/evaluation/synth/writer.py), e.g. CodePercept-mini's training corpus
+(make data-codepercept), so that the index is that corpus. The plan is the corpus's: --per-family
+defaults to its size over the families, --dpi must be the one it was rendered at, and a program of the
+plan that the corpus lacks (another seed, another count) stops the build as a failed render does.
 """
 from __future__ import annotations
 
@@ -54,6 +60,21 @@ class BuildPlan:
 
     def meta(self) -> IndexMeta:
         return IndexMeta(families=self.families, corpus_seed=self.corpus_seed, count=self.count, dpi=self.dpi)
+
+
+def corpus_renderer(directory: str | Path) -> tuple[RenderFirstFigure, int]:
+    """(the figure of a program the corpus holds, by its code; the corpus's size)."""
+    from services.evaluation.synth.writer import read_triplets
+
+    lines = read_triplets(directory)
+    figures = {line["code"]: Path(directory) / line["image"] for line in lines}
+
+    def figure(code: str) -> bytes:
+        if code not in figures:
+            raise RuntimeError(f"the corpus in {directory} does not hold this program")
+        return figures[code].read_bytes()
+
+    return figure, len(lines)
 
 
 def _programs(plan: BuildPlan) -> list:
@@ -151,30 +172,40 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(settings.RETRIEVAL_INDEX.get()),
                         help="the index file (default PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX)")
-    parser.add_argument("--per-family", type=int, default=DEFAULT_PER_FAMILY,
-                        help=f"programs of each family (default {DEFAULT_PER_FAMILY})")
+    parser.add_argument("--per-family", type=int, default=None,
+                        help=f"programs of each family (default {DEFAULT_PER_FAMILY}; with --from-corpus, the "
+                             "corpus's size over the families)")
     parser.add_argument("--seed", type=int, default=0, help="the engine corpus's seed (default 0)")
     parser.add_argument("--families", default="", help="comma-separated families (default: all)")
     parser.add_argument("--dpi", type=int, default=DEFAULT_DPI, help=f"render resolution (default {DEFAULT_DPI})")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
                         help=f"renders at the same time (default {DEFAULT_WORKERS})")
-    parser.add_argument("--sandbox", default=None, help="a running sandbox-runner (host:port) instead of an "
-                                                        "in-process pool")
+    renderers = parser.add_mutually_exclusive_group()
+    renderers.add_argument("--sandbox", default=None, help="a running sandbox-runner (host:port) instead of an "
+                                                           "in-process pool")
+    renderers.add_argument("--from-corpus", type=Path, default=None, metavar="DIR",
+                           help="read the figures of this rendered corpus (its triplets) instead of rendering")
     args = parser.parse_args(argv)
     try:
-        if args.per_family < 1 or args.dpi < 1 or args.workers < 1:
+        names = families.resolve(args.families)
+        per_family = args.per_family or DEFAULT_PER_FAMILY
+        if args.from_corpus:
+            from_corpus, size = corpus_renderer(args.from_corpus)
+            per_family = args.per_family or size // len(names)
+        if per_family < 1 or args.dpi < 1 or args.workers < 1:
             raise ValueError("--per-family, --dpi and --workers must be positive")
         if args.sandbox:
             host_and_port(args.sandbox)
-        plan = BuildPlan(corpus_seed=args.seed, families=families.resolve(args.families),
-                         per_family=args.per_family, dpi=args.dpi)
-    except ValueError as exc:
+        plan = BuildPlan(corpus_seed=args.seed, families=names, per_family=per_family, dpi=args.dpi)
+    except (ValueError, FileNotFoundError) as exc:
         print(f"retrieval-index: {exc}", file=sys.stderr)
         return 2
     print(f"retrieval-index: {plan.count} programs ({plan.per_family} of each of {len(plan.families)} families, "
           f"corpus seed {plan.corpus_seed}) at {plan.dpi} dpi -> {args.out}", flush=True)
     try:
-        if args.sandbox:
+        if args.from_corpus:
+            index = build_index(args.out, plan, from_corpus, workers=args.workers)
+        elif args.sandbox:
             from percept_sandbox.client import SandboxClient
 
             with SandboxClient(args.sandbox) as client:

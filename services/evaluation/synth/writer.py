@@ -44,6 +44,19 @@ def triplet_line(triplet: Triplet) -> dict:
             "image": f"{IMAGES}/{image_name(triplet)}", "code": program.code, "caption": triplet.caption}
 
 
+def read_triplets(directory: str | Path) -> list[dict]:
+    """The lines of a whole corpus's DIR/triplets.jsonl (triplet_line's fields, image relative to DIR), in
+    corpus order; FileNotFoundError when it is not there or holds none."""
+    path = Path(directory) / f"{TRIPLETS}.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist (a corpus's triplets: percept-eval synth --out, "
+                                f"make data-codepercept)")
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not lines:
+        raise FileNotFoundError(f"{path} holds no samples")
+    return lines
+
+
 def split_line(triplet: Triplet, instruction: str = DEFAULT_PROMPT) -> dict:
     return record(image_name(triplet), triplet.program.code, instruction)
 

@@ -21,13 +21,11 @@ an unsharded run).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DPI = 100           # a 6.4-inch figure is 640 pixels wide: above the 448 tile it is resized to
-TRIPLETS_FILE = "triplets.jsonl"
 
 
 @dataclass(frozen=True)
@@ -40,18 +38,11 @@ class Sample:
 
 
 def read_samples(directory: str | Path) -> list[Sample]:
+    from services.evaluation.synth.writer import read_triplets
+
     directory = Path(directory)
-    path = directory / TRIPLETS_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist (make data-codepercept writes the corpus)")
-    samples = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        samples.append(Sample(int(record["index"]), record["family"], directory / record["image"], record["code"],
-                              record["caption"]))
-    if not samples:
-        raise FileNotFoundError(f"{path} holds no samples")
-    return samples
+    return [Sample(int(line["index"]), line["family"], directory / line["image"], line["code"], line["caption"])
+            for line in read_triplets(directory)]
 
 
 class PoolTripletRenderer:

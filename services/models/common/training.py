@@ -3,6 +3,9 @@ with its progress bar and held-out evaluations, and the staged fp16 checkpoint w
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
+import functools
 import json
 import shutil
 import sys
@@ -14,6 +17,27 @@ from typing import Protocol
 import torch
 
 STATE_FILE = "state.pt"   # the resumable training state in a recipe's --out directory
+TRIM_EVERY = 10           # steps between handing the allocator's free pages back (release_freed_memory)
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's malloc_trim, or None where the C library has none."""
+    name = ctypes.util.find_library("c")
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        return None
+
+
+def release_freed_memory() -> None:
+    """Give the pages the allocator holds free back to the system (glibc's malloc_trim; nothing elsewhere).
+    Batches of changing shapes (CodePercept-mini's run from about 700 to 1,300 tokens) leave glibc's heaps
+    fragmented: the first CodePercept-mini run's resident memory grew by about 0.8 GB every 100 steps, on
+    course to pass the machine's 24 GB before its end."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def save_state(out: Path, state: dict) -> None:
@@ -73,6 +97,8 @@ def run_steps(trainer: Steps, postfix: Callable[[dict], dict[str, str]], progres
     while trainer.step < r.steps and trainer.elapsed_s < r.time_budget_s:
         started = time.monotonic()
         losses = trainer.train_step()
+        if trainer.step % TRIM_EVERY == 0:
+            release_freed_memory()
         trainer.elapsed_s += time.monotonic() - started
         loss_ema = losses["loss"] if loss_ema is None else 0.98 * loss_ema + 0.02 * losses["loss"]
         if trainer.step % r.eval_every == 0:
