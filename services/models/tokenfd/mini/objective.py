@@ -14,6 +14,15 @@ background class whose logit is -b, by softmax cross-entropy; a cell is only rig
 token is the most similar. Because the logit is an affine function of the cosine, p = 0.5 is
 cos = -b / s, a threshold the model learned; the served threshold is calibrated on held-out crops
 (train.py) and recorded with the checkpoint beside it.
+
+The three terms above all read a cell at a time: "which token is drawn here?". Locate asks the other
+question: "where is this token?", and answers with the cell where the query's similarity peaks. v1 and
+v2 learned the first question well enough and still put a query's peak on a neighbouring word of the
+same kind (`address` on `Delivery`): nothing compared a token's similarity on its own cells with its
+similarity on the other words' cells. The fourth term (v3, `spatial_loss`) does: each present token's
+map is a distribution over the crop's cells (a softmax of s * cos, in which b cancels), scored against
+its mask made into a distribution, so the token's similarity must peak on its own cells, relative to
+every other cell of the crop.
 """
 from __future__ import annotations
 
@@ -23,6 +32,7 @@ from torch.nn import functional as F
 DICE_WEIGHT = 1.0
 DICE_SMOOTH = 1.0
 CONTRAST_WEIGHT = 1.0
+# (the spatial term's weight is the recipe's: Recipe.spatial_weight, 0 for v2's objective)
 # A cell is a token's (for the softmax term) when that token covers at least this share of it, and
 # background when text covers less than BACKGROUND_COVER of it; cells in between are not scored.
 OWNED_COVER = 0.5
@@ -50,19 +60,32 @@ def contrast_loss(logit_maps: torch.Tensor, targets: torch.Tensor, bias: torch.T
     return F.cross_entropy(classes[scored], label[scored]) if scored.any() else logit_maps.new_zeros(())
 
 
+def spatial_loss(logit_maps: torch.Tensor, targets: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of each present id's mask (normalised to sum 1) against the softmax of its map over
+    the crop's cells: the id's similarity must peak on its own cells. 0 when no id is present."""
+    if not positive.any():
+        return logit_maps.new_zeros(())
+    scores = F.log_softmax(logit_maps[positive].flatten(1), dim=1)
+    wanted = targets[positive].flatten(1)
+    wanted = wanted / wanted.sum(1, keepdim=True).clamp_min(1e-6)
+    return -(wanted * scores).sum(1).mean()
+
+
 def alignment_loss(logit_maps: torch.Tensor, targets: torch.Tensor, positive: torch.Tensor,
-                   bias: torch.Tensor) -> dict:
-    """logit_maps, targets: (K, G, G); positive: (K,) bool (the id is drawn in the crop); bias: b."""
+                   bias: torch.Tensor, spatial_weight: float = 0.0) -> dict:
+    """logit_maps, targets: (K, G, G); positive: (K,) bool (the id is drawn in the crop); bias: b;
+    spatial_weight: the weight of `spatial_loss` (0 leaves it out: v1's and v2's objective)."""
     bce = F.binary_cross_entropy_with_logits(logit_maps, targets)
     contrast = contrast_loss(logit_maps, targets, bias)
+    spatial = spatial_loss(logit_maps, targets, positive) if spatial_weight else logit_maps.new_zeros(())
     dice = logit_maps.new_zeros(())
     if positive.any():
         probabilities = torch.sigmoid(logit_maps[positive]).flatten(1)
         wanted = targets[positive].flatten(1)
         overlap = (probabilities * wanted).sum(1)
         dice = (1 - (2 * overlap + DICE_SMOOTH) / (probabilities.sum(1) + wanted.sum(1) + DICE_SMOOTH)).mean()
-    return {"loss": bce + DICE_WEIGHT * dice + CONTRAST_WEIGHT * contrast, "bce": bce.detach(),
-            "dice": dice.detach(), "contrast": contrast.detach()}
+    return {"loss": bce + DICE_WEIGHT * dice + CONTRAST_WEIGHT * contrast + spatial_weight * spatial,
+            "bce": bce.detach(), "dice": dice.detach(), "contrast": contrast.detach(), "spatial": spatial.detach()}
 
 
 def cosine_threshold(t_prime: float, bias: float) -> float:

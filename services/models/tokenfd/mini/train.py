@@ -132,7 +132,8 @@ class Trainer:
             for crop, crop_features in zip(crops, features, strict=True):
                 ids, targets, positive = self._queries(crop, generator)
                 maps = logits(crop_features, self.composer(ids), self.t_prime, self.bias, FEATURE_GRID)
-                for key, value in alignment_loss(maps.float(), targets, positive, self.bias).items():
+                for key, value in alignment_loss(maps.float(), targets, positive, self.bias,
+                                                        r.spatial_weight).items():
                     totals[key] = totals.get(key, 0) + value / len(crops)
         self.optimizer.zero_grad(set_to_none=True)
         totals["loss"].backward()
@@ -209,14 +210,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = recipe_parser("python -m services.models.tokenfd.mini.train", __doc__, defaults)
     parser.add_argument("--eval-queries", type=int, default=defaults.eval_queries)
     parser.add_argument("--fp32", action="store_true", help="train in float32 (v1's precision; slower)")
+    parser.add_argument("--spatial-weight", type=float, default=defaults.spatial_weight,
+                        help="weight of the 'where is this token?' term (0: v2's objective)")
     args = parser.parse_args(argv)
-    if min(args.steps, args.batch, args.threads, args.eval_every, args.eval_queries) < 1 or args.time_budget <= 0:
-        print("train: --steps, --batch, --threads, --eval-every, --eval-queries and --time-budget must be positive",
-              file=sys.stderr)
+    if min(args.steps, args.batch, args.threads, args.eval_every, args.eval_queries) < 1 or args.time_budget <= 0 \
+            or args.spatial_weight < 0:
+        print("train: --steps, --batch, --threads, --eval-every, --eval-queries and --time-budget must be positive, "
+              "--spatial-weight at least 0", file=sys.stderr)
         return 2
     recipe = dataclasses.replace(defaults, steps=args.steps, time_budget_s=args.time_budget, batch=args.batch,
                                  threads=args.threads, seed=args.seed, eval_every=args.eval_every,
-                                 eval_queries=args.eval_queries, bf16=not args.fp32)
+                                 eval_queries=args.eval_queries, bf16=not args.fp32,
+                                 spatial_weight=args.spatial_weight)
     out = Trainer(args.data, args.heldout, args.out, recipe).run()
     print(f"checkpoint: {out}")
     return 0
