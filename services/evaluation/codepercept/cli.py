@@ -169,8 +169,10 @@ def run(args, argv: list[str]) -> dict:
     from services.evaluation.local_sandbox import LocalSandbox
 
     # The model is asked the question it was trained on: it declares it (the generation contract's code_prompt).
+    from services.models.codepercept.family import GENERATION_MODEL
+
     env = {"PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX": str(args.index.resolve()),
-           "PERCEPT_CODEPERCEPTION_TRITON_MODEL": "codepercept", "PERCEPT_CODEPERCEPTION_PROMPT": ""}
+           "PERCEPT_CODEPERCEPTION_TRITON_MODEL": GENERATION_MODEL, "PERCEPT_CODEPERCEPTION_PROMPT": ""}
     previous = {key: os.environ.get(key) for key in (*env, "PERCEPT_CODEPERCEPTION_TRITON_URL")}
     os.environ.update(env)
     try:

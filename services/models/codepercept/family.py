@@ -46,14 +46,14 @@ def repository_options(record: dict, max_positions: int):
 
     serving = record.get("serving", {})
     context = int(serving.get("context_length", config.CONTEXT_LENGTH))
+    # Its answers run as long as its longest training target: the default for a request naming none, and
+    # what code perception asks for (code_max_tokens) instead of half the context.
+    answer_tokens = int(record.get("recipe", {}).get("max_target_tokens", config.MAX_TARGET_TOKENS))
     return RepositoryOptions(context_length=min(context, max_positions),
                              max_tiles=int(serving.get("max_tiles", config.MAX_TILES)),
                              system_message=serving.get("system_message", config.SYSTEM_MESSAGE),
                              code_prompt=serving.get("questions", {}).get("code", config.CODE_QUESTION),
-                             default_max_tokens=config.MAX_TARGET_TOKENS,
-                             # its programs run as long as its longest training target, not to the context's half
-                             code_max_tokens=int(record.get("recipe", {}).get("max_target_tokens",
-                                                                               config.MAX_TARGET_TOKENS)))
+                             default_max_tokens=answer_tokens, code_max_tokens=answer_tokens)
 
 
 def build(request: BuildRequest) -> BuiltFamily:
