@@ -32,7 +32,7 @@ from torch.nn import functional as F
 DICE_WEIGHT = 1.0
 DICE_SMOOTH = 1.0
 CONTRAST_WEIGHT = 1.0
-# (the spatial term's weight is the recipe's: Recipe.spatial_weight, 0 for v2's objective)
+# (the spatial term's weight is the recipe's: Recipe.spatial_weight, 1 since v3; 0 is v2's objective)
 # A cell is a token's (for the softmax term) when that token covers at least this share of it, and
 # background when text covers less than BACKGROUND_COVER of it; cells in between are not scored.
 OWNED_COVER = 0.5

@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-queries", type=int, default=defaults.eval_queries)
     parser.add_argument("--fp32", action="store_true", help="train in float32 (v1's precision; slower)")
     parser.add_argument("--spatial-weight", type=float, default=defaults.spatial_weight,
-                        help="weight of the 'where is this token?' term (0: v2's objective)")
+                        help="weight of the 'where is this token?' term (1: v3's recipe; 0: v2's objective)")
     args = parser.parse_args(argv)
     if min(args.steps, args.batch, args.threads, args.eval_every, args.eval_queries) < 1 or args.time_budget <= 0 \
             or args.spatial_weight < 0:
