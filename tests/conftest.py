@@ -62,4 +62,4 @@ def tokenfd_recorded_build(tokenfd_artifacts, tmp_path_factory):
     checkpoint = shutil.copytree(tokenfd_artifacts.checkpoint, out / "checkpoints" / "tiny-with-record")
     (checkpoint / RECORD_FILE).write_text(json.dumps({"name": RECORDED_NAME, "threshold": RECORDED_THRESHOLD,
                                                       "steps": 0}))
-    return build_families(out, checkpoints={"tokenfd": checkpoint}, skip=("tokenvl",), log=lambda *_: None)
+    return build_families(out, checkpoints={"tokenfd": checkpoint}, only=("tokenfd",), log=lambda *_: None)

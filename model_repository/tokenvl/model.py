@@ -6,7 +6,8 @@ Triton glue: its tiles go by BLS to tokenvl_vision (the model its `vision_model`
 every token's text is sent as one response, the last one flagged final. The worker pool,
 cancellation (a client that closed its stream stops at the next token, its KV cache going with its
 thread) and the gauge of generations in flight (IN_FLIGHT_METRIC) are
-services/triton/python_backend.py's DecoupledModel.
+services/triton/python_backend.py's DecoupledModel. Requests for the same image (best of N's
+samples) share one vision pass, as they share one prefill (services/triton/shared_results.py).
 """
 import numpy as np
 
@@ -14,6 +15,9 @@ from services.models.tokenvl.artifacts import TOKEN_IDS, VISION_FEATURES, VISION
 from services.models.tokenvl.triton.generation import TokenVLGeneration, request_from_inputs
 from services.triton import generation as contract
 from services.triton.python_backend import DecoupledModel, bls, input_array
+from services.triton.shared_results import SharedResults, digest
+
+IMAGES_KEPT = 8   # recent images' visual tokens
 
 
 def _outputs(chunk):
@@ -39,6 +43,7 @@ class TritonPythonModel(DecoupledModel):
             vision_batch_size=args.integer("vision_max_batch_size"))
         self.workers = args.integer("max_generations")
         self.vision_model = args.params[VISION_MODEL_PARAMETER]
+        self.visual_tokens = SharedResults(IMAGES_KEPT)
         # One generation before serving: loads the decoder's kernels (text only: BLS is refused
         # until the server is ready, so the vision model cannot be called from here).
         for _ in self.generation.stream(self.generation.prepare(request_from_inputs(
@@ -48,7 +53,8 @@ class TritonPythonModel(DecoupledModel):
 
     def stream(self, request, cancelled):
         prepared = self.generation.prepare(request_from_inputs(lambda name: input_array(request, name)))
-        features = None if prepared.pixel_values is None else self._vision(prepared.pixel_values)
+        pixels = prepared.pixel_values
+        features = None if pixels is None else self.visual_tokens.get(digest(pixels), lambda: self._vision(pixels))
         for chunk in self.generation.stream(prepared, features, cancelled=cancelled):
             yield _outputs(chunk), bool(chunk.finish_reason)
 

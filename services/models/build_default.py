@@ -78,9 +78,10 @@ def _checked_names(names: Collection[str], known: Collection[str], what: str) ->
 
 def build_families(out: str | Path, *, target: Target | str = Target.CPU,
                    checkpoints: Mapping[str, str | Path] | None = None, options: Mapping[str, Any] | None = None,
-                   skip: Collection[str] = (), log: Callable[..., None] = print) -> BuiltDefault:
-    """Build each registered family (bar `skip`) from its checkpoint in `checkpoints` (default: its
-    tiny seeded one) with its `options`, then one repository of all their models."""
+                   skip: Collection[str] = (), only: Collection[str] | None = None,
+                   log: Callable[..., None] = print) -> BuiltDefault:
+    """Build each registered family (bar `skip`; only those in `only` when given) from its checkpoint in
+    `checkpoints` (default: its tiny seeded one) with its `options`, then one repository of all their models."""
     out, target = Path(out), Target(target)
     checkpoints, options = dict(checkpoints or {}), dict(options or {})
     families: list[ModelFamily] = list(registry.families())
@@ -88,6 +89,9 @@ def build_families(out: str | Path, *, target: Target | str = Target.CPU,
     _checked_names(checkpoints, known, "a checkpoint")
     _checked_names(options, known, "an option")
     _checked_names(skip, known, "--skip-family")
+    if only is not None:
+        _checked_names(only, known, "a family to build")
+        skip = {*skip, *(name for name in known if name not in only)}
     for name, directory in checkpoints.items():  # every input checked before anything is built
         checkpoints[name] = Path(directory).expanduser()
         if not checkpoints[name].is_dir():

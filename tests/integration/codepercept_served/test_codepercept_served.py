@@ -148,3 +148,28 @@ def test_sampling_with_a_seed_repeats_and_the_seed_matters(gateway, trained):
     answers = {seed: [sampled(seed) for _ in range(2)] for seed in (1, 2, 3)}
     assert all(first == second for first, second in answers.values())
     assert len({first for first, _ in answers.values()}) > 1
+
+
+def test_best_of_n_requests_share_one_vision_pass(gateway, triton, trained):
+    """N samples of one figure (only the seed differs, sent at once, as best of N sends them): the
+    generation model runs its vision model once for all of them (services/triton/shared_results.py)."""
+    import io
+    from concurrent.futures import ThreadPoolExecutor
+
+    import tritonclient.grpc as grpcclient
+    from PIL import Image, ImageOps
+
+    buffer = io.BytesIO()   # a figure no other test sent, so no kept visual tokens answer for it
+    ImageOps.mirror(Image.open(io.BytesIO(_figure(trained[0]))).convert("RGB")).save(buffer, "PNG")
+
+    def vision_passes() -> int:
+        with grpcclient.InferenceServerClient(triton.grpc_url) as client:
+            (stats,) = client.get_inference_statistics(VISION_MODEL).model_stats
+        return stats.inference_stats.success.count
+
+    before = vision_passes()
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda seed: _chat(gateway, _name(trained), buffer.getvalue(), temperature=1.0,
+                                                   seed=seed)["choices"][0]["message"]["content"], range(4)))
+    assert vision_passes() - before == 1
+    assert len(set(answers)) > 1    # each still samples its own tokens

@@ -37,7 +37,7 @@ def trained_build(checkpoint, tmp_path_factory):
     from services.models.build_default import build_families
 
     return build_families(tmp_path_factory.mktemp("tokenfd-trained"), checkpoints={"tokenfd": checkpoint},
-                          skip=("tokenvl",), log=lambda *_: None)
+                          only=("tokenfd",), log=lambda *_: None)
 
 
 @pytest.fixture(scope="package")

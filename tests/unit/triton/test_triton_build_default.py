@@ -56,7 +56,6 @@ def test_the_gpu_build_profiles_the_engine_for_the_repository_it_builds(tmp_path
     the profile `make models --target gpu` hands TensorRT against the repository it writes."""
     import shutil
 
-    from services.models import registry
     from services.models.build_default import build_families
     from services.models.tokenfd import export_onnx, export_tensorrt
     from services.models.tokenfd.triton.repository import RepositoryOptions
@@ -75,11 +74,20 @@ def test_the_gpu_build_profiles_the_engine_for_the_repository_it_builds(tmp_path
                         lambda _checkpoint, out: shutil.copytree(tokenfd_artifacts.export, out))
     # TokenFD's engine only: the vision profile of the families built on TokenVL is
     # tests/unit/models/test_tensorrt_engine_builder.py's.
-    others = [family.name for family in registry.families() if family.name != "tokenfd"]
     built = build_families(tmp_path, target="gpu", checkpoints={"tokenfd": tokenfd_artifacts.checkpoint},
-                           options={"tokenfd": RepositoryOptions(encoder_max_batch_size=8)}, skip=others,
+                           options={"tokenfd": RepositoryOptions(encoder_max_batch_size=8)}, only=("tokenfd",),
                            log=lambda *_: None)
     encoder = parse((built.repository / contract.TOKENFD_ENCODER / "config.pbtxt").read_text())
     (profile,) = profiles
     assert encoder.platform == "tensorrt_plan"
     assert profile.tiles[2] == encoder.max_batch_size == 8
+
+
+def test_only_builds_the_families_it_names(tmp_path):
+    from services.models.build_default import build_families
+
+    with pytest.raises(ValueError, match="a family to build names no registered model family: nofamily"):
+        build_families(tmp_path / "bad", only=("nofamily",), log=lambda *_: None)
+    assert not (tmp_path / "bad").exists()
+    built = build_families(tmp_path / "out", only=("tokenfd",), log=lambda *_: None)
+    assert list(built.families) == ["tokenfd"]

@@ -6,8 +6,11 @@ embedding lookup happens here, in numpy, and the visual tokens replace the rows 
 against the cache. The cache is this request's `KVCache`: buffers sized for its prompt plus
 max tokens, bound as both past and present (GroupQueryAttention's shared-buffer mode, as
 onnxruntime-genai runs the graph), so no step copies the cache. It lives as long as the
-request and is dropped with it: nothing is shared between requests, so a cancelled request
-frees everything by going out of scope.
+request and is dropped with it, so a cancelled request frees everything by going out of scope.
+
+What requests share is a prefill's result, read-only: the last few prompts' logits and KV rows
+(`PREFIXES`), kept by a digest of the prompt's embeddings. Best of N's requests (one image and
+prompt, N seeds) prefill once and copy the rows into their own caches.
 """
 from __future__ import annotations
 
@@ -18,6 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from services.models.tokenvl.artifacts import DECODER_DIR, DECODER_ONNX_FILE, EMBEDDINGS_FILE
+from services.triton.shared_results import SharedResults, digest
+
+PREFIXES = 8   # prefills kept: a few concurrent best-of-N calls' prompts
 
 
 def create_session(onnx_path: str | Path, *, intra_op_threads: int = 0):
@@ -41,9 +47,19 @@ class KVCache:
     length: int = 0
 
 
+@dataclass(frozen=True)
+class Prefilled:
+    """A prompt's last logits and its KV rows, (1, kv_heads, length, head_dim) per layer (read-only)."""
+    logits: np.ndarray
+    keys: tuple[np.ndarray, ...]
+    values: tuple[np.ndarray, ...]
+
+
 class Decoder:
-    def __init__(self, session, embeddings: np.ndarray, genai_config: dict) -> None:
+    def __init__(self, session, embeddings: np.ndarray, genai_config: dict, *,
+                 prefixes: int = PREFIXES) -> None:
         self.session = session
+        self.prefixes: SharedResults[Prefilled] = SharedResults(prefixes)
         self.embeddings = embeddings
         decoder = genai_config["model"]["decoder"]
         self.layers = int(decoder["num_hidden_layers"])
@@ -112,9 +128,24 @@ class Decoder:
         return binding.get_outputs()[-1].numpy()[0, -1]   # logits: bound last
 
     def prefill(self, embeds: np.ndarray, capacity: int | None = None) -> tuple[np.ndarray, KVCache]:
-        """The prompt's logits and a cache with room for `capacity` positions (default: the prompt + 1)."""
-        cache = self.new_cache(capacity or embeds.shape[1] + 1)
-        return self.forward(embeds, cache), cache
+        """The prompt's logits and a cache with room for `capacity` positions (default: the prompt + 1).
+        A prompt prefilled recently (or being prefilled by another request) is not run again: its
+        KV rows are copied into this request's cache."""
+        length = embeds.shape[1]
+        cache = self.new_cache(capacity or length + 1)
+        prefilled = self.prefixes.get(digest(embeds), lambda: self._prefill_rows(embeds))
+        for buffers, rows in ((cache.keys, prefilled.keys), (cache.values, prefilled.values)):
+            for buffer, row in zip(buffers, rows, strict=True):
+                buffer.numpy()[:, :, :length] = row     # numpy() is a view of the bound buffer
+        cache.length = length
+        return prefilled.logits.copy(), cache
+
+    def _prefill_rows(self, embeds: np.ndarray) -> Prefilled:
+        length = embeds.shape[1]
+        cache = self.new_cache(length)
+        logits = self.forward(embeds, cache)
+        rows = lambda buffers: tuple(b.numpy()[:, :, :length].copy() for b in buffers)  # noqa: E731
+        return Prefilled(logits.copy(), rows(cache.keys), rows(cache.values))
 
     def step(self, token: int, cache: KVCache) -> np.ndarray:
         return self.forward(np.asarray(self.embeddings[[token]], dtype=np.float32)[None], cache)
