@@ -39,6 +39,7 @@ help:
 	@echo "make train-codepercept - render the engine's corpus and train CodePercept-mini (2,800 steps, about 2 h on 2 cores with jemalloc; docs/codepercept-mini.md)"
 	@echo "make publish-codepercept - check the trained CodePercept-mini (and the retrieval index, when built) and copy them to models/codepercept-mini"
 	@echo "make eval-codepercept - retrieval, CodePercept-mini and both through percept-eval on held-out and independent figures (docs/benchmarks.md)"
+	@echo "make tune-codepercept - the sampling temperature of CodePercept-mini's best of N, on another engine seed (docs/codepercept-mini.md)"
 	@echo "make bench   - run the benchmarks (results: docs/benchmarks.md)"
 	@echo "make eval-demo  - a small synthetic STEM2Code split scored by percept-eval (reference backend)"
 	@echo "make retrieval-index - the code-perception retrieval backend's index, from the data engine's corpus"

@@ -20,6 +20,7 @@ BENCHMARKS = (
     ["-m", "tests.bench.bench_synth", "--write-docs"],
     ["-m", "tests.bench.bench_locate", "--write-docs"],
     ["-m", "tests.bench.bench_codepercept_mini", "--update-docs"],
+    ["-m", "tests.bench.bench_decode_batching", "--update-docs"],
 )
 
 

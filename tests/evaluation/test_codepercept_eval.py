@@ -63,3 +63,19 @@ def test_every_configuration_is_measured_on_both_sets(checkpoint, index, tmp_pat
     assert text.count(start) == 1 and text.count(end) == 1 and "Plumbing only" in text
     assert "(img/eval.png)" in text and plot.stat().st_size > 1000
     assert "--limit 2" in summary["command"] and "--limit 2" in text   # the run says how it was cut
+
+
+def test_tune_measures_each_temperature_on_its_own_seed(checkpoint, index, tmp_path, capsys, triton_stub_site):
+    out = tmp_path / "tune"
+    status = cli.main(["tune", "--checkpoint", str(checkpoint), "--index", str(index), "--out", str(out),
+                       "--engine-count", "2", "--temperatures", "0.5", "1.0", "--candidates", "2", "--dpi", "50"])
+    assert status == 0, capsys.readouterr().err[-3000:]
+    summary = json.loads((out / "tune.json").read_text())
+    assert summary["engine_seed"] == 2 and summary["figures"] == 2 and summary["candidates"] == 2
+    assert [row["temperature"] for row in summary["temperatures"]] == [0.5, 1.0]
+    manifest = json.loads((out / "runs" / "T0.5" / "manifest.json").read_text())
+    assert manifest["candidates"] == 2 and manifest["protocol"]["sampling"]["temperature"] == 0.5
+    for row in summary["temperatures"]:   # the greedy program as one more candidate never loses a figure
+        assert row["with_greedy"]["exec_rate"] >= max(row["samples"]["exec_rate"], summary["greedy"]["exec_rate"])
+        assert row["with_greedy"]["fidelity"] >= row["samples"]["fidelity"] - 1e-9
+    assert "| 0.5 |" in capsys.readouterr().out

@@ -4,6 +4,7 @@ through percept-eval (`make eval-codepercept`).
     python -m services.evaluation.codepercept run --checkpoint DIR --index FILE [--out DIR]
         [--engine-count N] [--engine-seed S] [--limit N] [--dpi D] [--write-docs] [--plumbing-only]
     python -m services.evaluation.codepercept report [--summary FILE] [--write-docs]
+    python -m services.evaluation.codepercept tune --checkpoint DIR --index FILE [--temperatures T ...]
 
 `run` writes two sets in STEM2Code's layout: (engine) held-out programs of the data engine (a corpus seed
 the model and the index were not built from) and (independent) the figures of
@@ -16,6 +17,7 @@ against the input and the best kept, as the code-perception service does. The fi
 configuration: exec rate, fidelity (the mean aggregate, a failed render counting 0) and seconds per figure
 (the run's wall time over its figures, CONCURRENCY figures at a time), also per family; `summary.json` in
 --out, the Markdown printed; --write-docs replaces the report's section of docs/benchmarks.md and its plot.
+`tune` chooses the sampling temperature on another seed of the engine (tune.py).
 
 A checkpoint trained for a few steps, or --plumbing-only, is reported as "plumbing only".
 Exit status: 0 done, 1 a run failed, 2 bad invocation.
@@ -23,6 +25,7 @@ Exit status: 0 done, 1 a run failed, 2 bad invocation.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import functools
 import json
@@ -69,14 +72,24 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="evaluate the configurations on both sets")
-    run.add_argument("--checkpoint", type=Path, required=True, help="CodePercept-mini checkpoint (TokenVL layout)")
-    run.add_argument("--index", type=Path, required=True, help="the retrieval index (make retrieval-index)")
     run.add_argument("--out", type=Path, default=DEFAULT_OUT)
     run.add_argument("--engine-count", type=positive_int, default=ENGINE_COUNT)
     run.add_argument("--engine-seed", type=int, default=ENGINE_SEED)
     run.add_argument("--limit", type=positive_int, default=None, help="the first N figures of each set")
-    run.add_argument("--dpi", type=positive_int, default=DPI)
     run.add_argument("--plumbing-only", action="store_true", help="mark the report as plumbing figures")
+    tune = sub.add_parser("tune", help="the model's best of N at several temperatures, on a tuning seed")
+    from .tune import TEMPERATURES, TUNE_COUNT, TUNE_SEED
+
+    for command in (run, tune):
+        command.add_argument("--checkpoint", type=Path, required=True,
+                             help="CodePercept-mini checkpoint (TokenVL layout)")
+        command.add_argument("--index", type=Path, required=True, help="the retrieval index (make retrieval-index)")
+        command.add_argument("--dpi", type=positive_int, default=DPI)
+    tune.add_argument("--out", type=Path, default=Path("artifacts/eval-codepercept-tune"))
+    tune.add_argument("--engine-seed", type=int, default=TUNE_SEED)
+    tune.add_argument("--engine-count", type=positive_int, default=TUNE_COUNT)
+    tune.add_argument("--temperatures", type=float, nargs="+", default=list(TEMPERATURES))
+    tune.add_argument("--candidates", type=positive_int, default=4)
     for command in (run, sub.add_parser("report", help="the report again, from a run's summary.json")):
         command.add_argument("--write-docs", action="store_true")
         command.add_argument("--doc", type=Path, default=DEFAULT_DOC)
@@ -129,7 +142,7 @@ def serve_model(checkpoint: Path, out: Path):
     from services.models.build_default import build_families
     from services.triton.launcher import TritonServer
 
-    built = build_families(out / "build", checkpoints={"codepercept": checkpoint}, skip=("tokenfd", "tokenvl"),
+    built = build_families(out / "build", checkpoints={"codepercept": checkpoint}, only=("codepercept",),
                            log=lambda *_: None)
     return TritonServer(built.repository, http_port=0, grpc_port=0, metrics_port=0)
 
@@ -165,7 +178,10 @@ def _figures(records: list[dict]) -> dict:
             "statuses": dict(sorted(statuses.items()))}
 
 
-def run(args, argv: list[str]) -> dict:
+@contextlib.contextmanager
+def serving(args):
+    """The sandbox server's address, with the checkpoint served by a real tritonserver and code
+    perception's settings pointing at both (restored afterwards)."""
     from services.evaluation.local_sandbox import LocalSandbox
 
     # The model is asked the question it was trained on: it declares it (the generation contract's code_prompt).
@@ -179,21 +195,26 @@ def run(args, argv: list[str]) -> dict:
         with LocalSandbox(args.out / "logs", workers=2, queue_size=8) as sandbox, \
                 serve_model(args.checkpoint, args.out) as triton:
             os.environ["PERCEPT_CODEPERCEPTION_TRITON_URL"] = triton.grpc_url
-            sets = write_sets(args.out, sandbox, engine_seed=args.engine_seed, engine_count=args.engine_count,
-                              dpi=args.dpi)
-            results = []
-            for set_name, directory in sets.items():
-                data = limited(directory, args.limit)
-                for number, config in enumerate(CONFIGS):
-                    run_dir = args.out / "runs" / f"{set_name}-{number}"
-                    results.append({"set": set_name, **run_one(config, data, directory / "images", run_dir,
-                                                                sandbox, args.dpi)})
+            yield sandbox
     finally:
         for key, value in previous.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def run(args, argv: list[str]) -> dict:
+    with serving(args) as sandbox:
+        sets = write_sets(args.out, sandbox, engine_seed=args.engine_seed, engine_count=args.engine_count,
+                          dpi=args.dpi)
+        results = []
+        for set_name, directory in sets.items():
+            data = limited(directory, args.limit)
+            for number, config in enumerate(CONFIGS):
+                run_dir = args.out / "runs" / f"{set_name}-{number}"
+                results.append({"set": set_name, **run_one(config, data, directory / "images", run_dir,
+                                                            sandbox, args.dpi)})
     return {"plumbing_only": bool(args.plumbing_only or _barely_trained(args.checkpoint)),
             "checkpoint": args.checkpoint.name, "record": _record(args.checkpoint),
             "settings": {"dpi": args.dpi, "concurrency": CONCURRENCY, "engine_seed": args.engine_seed,
@@ -219,14 +240,27 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
+    if args.command in ("run", "tune"):
+        for path, what in ((args.checkpoint / "config.json", "a checkpoint"), (args.index, "a retrieval index")):
+            if not path.is_file():
+                return _fail(f"{path} is missing ({what})")
+    if args.command == "tune":
+        from .tune import table, tune
+
+        try:
+            summary = tune(args)
+        except RuntimeError as exc:
+            print(f"{PROGRAM}: {exc}", file=sys.stderr)
+            return 1
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "tune.json").write_text(json.dumps(summary, indent=2) + "\n")
+        print(table(summary))
+        return 0
     if args.command == "report":
         if not args.summary.is_file():
             return _fail(f"no summary at {args.summary}")
         summary = json.loads(args.summary.read_text())
     else:
-        for path, what in ((args.checkpoint / "config.json", "a checkpoint"), (args.index, "a retrieval index")):
-            if not path.is_file():
-                return _fail(f"{path} is missing ({what})")
         try:
             summary = run(args, argv)
         except RuntimeError as exc:

@@ -21,7 +21,7 @@ CODEPERCEPT_CORPUS       := $(PY) -m services.models.codepercept.corpus
 JEMALLOC                  = $(shell ldconfig -p 2>/dev/null | awk '/libjemalloc\.so\.2/ {print $$NF; exit}')
 CODEPERCEPT_TRAIN_ENV     = $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC) MALLOC_CONF=dirty_decay_ms:-1$(comma)muzzy_decay_ms:-1)
 
-.PHONY: data-codepercept train-allocator train-codepercept publish-codepercept smoke-codepercept eval-codepercept
+.PHONY: data-codepercept train-allocator train-codepercept publish-codepercept smoke-codepercept eval-codepercept tune-codepercept
 
 # Optional, as tokenit-fonts: without apt (or root) the trainer runs on glibc's allocator, slower.
 train-allocator:
@@ -81,3 +81,8 @@ EVAL_CODEPERCEPT_INDEX      ?= $(or $(wildcard $(CODEPERCEPT_MINI_DIR)/retrieval
 eval-codepercept: $(EVAL_CODEPERCEPT_INDEX) | setup
 	$(PY) -m services.evaluation.codepercept run --checkpoint $(EVAL_CODEPERCEPT_CHECKPOINT) \
 		--index $(EVAL_CODEPERCEPT_INDEX) --write-docs
+
+# The sampling temperature of the model's best of N, chosen on another engine seed than the evaluation's.
+tune-codepercept: $(EVAL_CODEPERCEPT_INDEX) | setup
+	$(PY) -m services.evaluation.codepercept tune --checkpoint $(EVAL_CODEPERCEPT_CHECKPOINT) \
+		--index $(EVAL_CODEPERCEPT_INDEX)

@@ -1,0 +1,72 @@
+"""`python -m services.evaluation.codepercept tune`: the sampling temperature of CodePercept-mini's best
+of N, chosen on engine programs of a tuning seed (TUNE_SEED), never on the evaluation's held-out seed.
+
+    python -m services.evaluation.codepercept tune --checkpoint DIR --index FILE [--out DIR]
+        [--engine-seed S] [--engine-count N] [--temperatures T ...] [--candidates N]
+
+It serves the checkpoint as `run` does, runs the model greedily once and its best of N samples at each
+temperature, and reports, per temperature, the exec rate and fidelity of the samples alone and of the
+samples with the greedy program beside them (a figure runs when one of them runs, and keeps the better
+fidelity: what a greedy candidate added to best of N would give, with one sample more). The table is
+printed and `tune.json` written in --out.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .cli import CONFIGS, Config, limited, run_one, serving, write_sets
+
+TUNE_SEED = 2            # neither the training corpus (seed 0) nor the evaluation's held-out programs (seed 1)
+TUNE_COUNT = 44          # 2 programs of each of the engine's 22 families
+TEMPERATURES = (0.3, 0.5, 0.7)
+GREEDY = next(config for config in CONFIGS if config.args == ("--temperature", "0"))
+
+
+def sampled(temperature: float, candidates: int) -> Config:
+    return Config(f"model, best of {candidates} at T={temperature:g}", "triton",
+                  ("--candidates", str(candidates), "--temperature", f"{temperature:g}", "--top-p", "0.95",
+                   "--seed", "0"))
+
+
+def _by_image(run_dir: Path) -> dict[str, dict]:
+    lines = (run_dir / "records.jsonl").read_text().splitlines()
+    return {record["image"]: record for record in map(json.loads, filter(str.strip, lines))}
+
+
+def with_greedy(greedy: dict[str, dict], samples: dict[str, dict]) -> dict:
+    """Exec rate and fidelity when the greedy program is one more candidate, figure by figure."""
+    runs = [greedy[image]["status"] == "OK" or record["status"] == "OK" for image, record in samples.items()]
+    best = [max(greedy[image]["fidelity"]["aggregate"], record["fidelity"]["aggregate"])
+            for image, record in samples.items()]
+    n = max(1, len(samples))
+    return {"exec_rate": round(sum(runs) / n, 4), "fidelity": round(sum(best) / n, 4)}
+
+
+def tune(args) -> dict:
+    with serving(args) as sandbox:
+        directory = write_sets(args.out, sandbox, engine_seed=args.engine_seed, engine_count=args.engine_count,
+                               dpi=args.dpi)["engine"]
+        data, images = limited(directory, None), directory / "images"
+        greedy = run_one(GREEDY, data, images, args.out / "runs" / "greedy", sandbox, args.dpi)
+        rows = []
+        for temperature in args.temperatures:
+            run_dir = args.out / "runs" / f"T{temperature:g}"
+            result = run_one(sampled(temperature, args.candidates), data, images, run_dir, sandbox, args.dpi)
+            rows.append({"temperature": temperature, "samples": result,
+                         "with_greedy": with_greedy(_by_image(args.out / "runs" / "greedy"), _by_image(run_dir))})
+    return {"engine_seed": args.engine_seed, "figures": greedy["figures"], "candidates": args.candidates,
+            "greedy": greedy, "temperatures": rows}
+
+
+def table(summary: dict) -> str:
+    n = summary["candidates"]
+    lines = [f"Engine seed {summary['engine_seed']}, {summary['figures']} figures; greedy alone: exec "
+             f"{summary['greedy']['exec_rate']:.2f}, fidelity {summary['greedy']['fidelity']:.3f}.", "",
+             f"| temperature | best of {n}: exec | fidelity | s / figure | with greedy: exec | fidelity |",
+             "|---:|---:|---:|---:|---:|---:|"]
+    for row in summary["temperatures"]:
+        samples, both = row["samples"], row["with_greedy"]
+        lines.append(f"| {row['temperature']:g} | {samples['exec_rate']:.2f} | {samples['fidelity']:.3f} | "
+                     f"{samples['seconds_per_figure']:.2f} | {both['exec_rate']:.2f} | {both['fidelity']:.3f} |")
+    return "\n".join(lines)
