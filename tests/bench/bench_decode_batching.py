@@ -4,7 +4,8 @@ Best of 4 through the gateway misses its 3 s target (docs/codepercept-mini.md), 
 it. Served today, the N samples of a figure are N generations, each step of each one a call of its own on
 the one ONNX Runtime session (the `codepercept` Triton model's worker threads). This measures what
 decoding them as one batch, one call per step for all N, would save, on CodePercept-mini's served decoder
-(models/codepercept-mini, exported as `make models` exports it), before anything is built for it.
+(models/codepercept-mini, exported as `make models` exports it). It measures the decoder alone: a batched
+decode inside the served model was tried and did not make best of 4 faster end to end (docs/codepercept-mini.md).
 
 Per repeat, all after one PROMPT_TOKENS-token prompt (random token ids: the decoder's cost does not depend
 on which; the N generations side by side share its prefill, as served samples of one figure do), every
@@ -84,27 +85,15 @@ def side_by_side(decoder, samples: int, tokens: int) -> None:
 
 def as_one_batch(decoder, samples: int, tokens: int) -> None:
     """One prefill, its KV rows copied into an (N, ...) cache, then one call per step for all N."""
-    import onnxruntime as ort
-
     _, single = decoder.prefill(_prompt(decoder), capacity=PROMPT_TOKENS + tokens + 1)
-    shape = (samples, decoder.kv_heads, single.capacity, decoder.head_dim)
-    keys, values = ([ort.OrtValue.ortvalue_from_numpy(np.repeat(buffer.numpy(), samples, axis=0).reshape(shape))
-                     for buffer in buffers] for buffers in (single.keys, single.values))
-    rng = np.random.default_rng(0)
-    next_ids = rng.integers(100, decoder.vocab_size, samples)
-    for step in range(tokens):
-        binding = decoder.session.io_binding()
-        binding.bind_cpu_input(decoder.embeds_name,
-                               np.ascontiguousarray(decoder.embeddings[next_ids], dtype=np.float32)[:, None])
-        binding.bind_cpu_input(decoder.mask_name, np.ones((samples, PROMPT_TOKENS + step + 1), np.int64))
-        for names, buffers in ((decoder.past_keys, keys), (decoder.past_values, values)):
-            for name, buffer in zip(names, buffers, strict=True):
-                binding.bind_ortvalue_input(name, buffer)
-        for name, buffer in zip(decoder.present, keys + values, strict=True):
-            binding.bind_ortvalue_output(name, buffer)
-        binding.bind_output(decoder.logits_name)
-        decoder.session.run_with_iobinding(binding)
-        next_ids = binding.get_outputs()[-1].numpy()[:, -1].argmax(axis=-1)
+    batch = decoder.new_cache(single.capacity, rows=samples)
+    for rows, kept in zip(batch.keys + batch.values, single.keys + single.values, strict=True):
+        rows.numpy()[:] = kept.numpy()     # numpy() is a view of the bound buffer
+    batch.length = single.length
+    next_ids = np.random.default_rng(0).integers(100, decoder.vocab_size, samples)
+    for _ in range(tokens):
+        embeds = np.asarray(decoder.embeddings[next_ids], dtype=np.float32)[:, None]
+        next_ids = decoder.forward_rows(embeds, batch).argmax(axis=-1)
 
 
 def timed(run) -> float:

@@ -15,3 +15,13 @@ def test_a_figure_runs_when_greedy_or_a_sample_runs_and_keeps_the_better_fidelit
 
 def test_the_tuning_seed_is_not_the_evaluations():
     assert TUNE_SEED not in (0, ENGINE_SEED)   # 0 trains the model and builds the index
+
+
+def test_a_tuned_configuration_is_the_evaluations_sampling_at_another_temperature():
+    from services.evaluation.codepercept.cli import SAMPLING
+    from services.evaluation.codepercept.tune import sampled
+
+    args = sampled(0.3, 4).args
+    assert args[:2] == ("--candidates", "4")
+    options = dict(zip(args[2::2], args[3::2], strict=True))
+    assert options == dict(zip(SAMPLING[::2], SAMPLING[1::2], strict=True)) | {"--temperature": "0.3"}

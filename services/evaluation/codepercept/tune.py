@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .cli import CONFIGS, Config, limited, run_one, serving, write_sets
+from .cli import CONFIGS, SAMPLING, Config, limited, run_one, serving, write_sets
 
 TUNE_SEED = 2            # neither the training corpus (seed 0) nor the evaluation's held-out programs (seed 1)
 TUNE_COUNT = 44          # 2 programs of each of the engine's 22 families
@@ -24,9 +24,10 @@ GREEDY = next(config for config in CONFIGS if config.args == ("--temperature", "
 
 
 def sampled(temperature: float, candidates: int) -> Config:
+    """The evaluation's sampling (cli.SAMPLING) at another temperature."""
+    options = dict(zip(SAMPLING[::2], SAMPLING[1::2], strict=True)) | {"--temperature": f"{temperature:g}"}
     return Config(f"model, best of {candidates} at T={temperature:g}", "triton",
-                  ("--candidates", str(candidates), "--temperature", f"{temperature:g}", "--top-p", "0.95",
-                   "--seed", "0"))
+                  ("--candidates", str(candidates), *(item for pair in options.items() for item in pair)))
 
 
 def _by_image(run_dir: Path) -> dict[str, dict]:
@@ -49,12 +50,13 @@ def tune(args) -> dict:
                                dpi=args.dpi)["engine"]
         data, images = limited(directory, None), directory / "images"
         greedy = run_one(GREEDY, data, images, args.out / "runs" / "greedy", sandbox, args.dpi)
+        greedy_records = _by_image(args.out / "runs" / "greedy")
         rows = []
         for temperature in args.temperatures:
             run_dir = args.out / "runs" / f"T{temperature:g}"
             result = run_one(sampled(temperature, args.candidates), data, images, run_dir, sandbox, args.dpi)
             rows.append({"temperature": temperature, "samples": result,
-                         "with_greedy": with_greedy(_by_image(args.out / "runs" / "greedy"), _by_image(run_dir))})
+                         "with_greedy": with_greedy(greedy_records, _by_image(run_dir))})
     return {"engine_seed": args.engine_seed, "figures": greedy["figures"], "candidates": args.candidates,
             "greedy": greedy, "temperatures": rows}
 

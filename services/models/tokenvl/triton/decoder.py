@@ -100,10 +100,10 @@ class Decoder:
         embeds[positions] = features
         return embeds[None]
 
-    def new_cache(self, capacity: int) -> KVCache:
+    def new_cache(self, capacity: int, rows: int = 1) -> KVCache:
         import onnxruntime as ort
 
-        shape = (1, self.kv_heads, capacity, self.head_dim)
+        shape = (rows, self.kv_heads, capacity, self.head_dim)
         return KVCache([ort.OrtValue.ortvalue_from_numpy(np.zeros(shape, np.float32)) for _ in range(self.layers)],
                        [ort.OrtValue.ortvalue_from_numpy(np.zeros(shape, np.float32)) for _ in range(self.layers)],
                        capacity)
@@ -111,12 +111,17 @@ class Decoder:
     def forward(self, embeds: np.ndarray, cache: KVCache) -> np.ndarray:
         """Run `embeds` (1, T, H) after the cache; returns the last position's logits (vocab,)
         and extends the cache in place."""
+        return self.forward_rows(embeds, cache)[0]
+
+    def forward_rows(self, embeds: np.ndarray, cache: KVCache) -> np.ndarray:
+        """`forward` for a cache of several rows (new_cache(..., rows)), all at the same length:
+        embeds (rows, T, H) -> each row's last logits (rows, vocab)."""
         total = cache.length + embeds.shape[1]
         if total > cache.capacity:
             raise ValueError(f"{total} positions do not fit the cache of {cache.capacity}")
         binding = self.session.io_binding()
         binding.bind_cpu_input(self.embeds_name, np.ascontiguousarray(embeds, dtype=np.float32))
-        binding.bind_cpu_input(self.mask_name, np.ones((1, total), np.int64))
+        binding.bind_cpu_input(self.mask_name, np.ones((embeds.shape[0], total), np.int64))
         for names, buffers in ((self.past_keys, cache.keys), (self.past_values, cache.values)):
             for name, buffer in zip(names, buffers, strict=True):
                 binding.bind_ortvalue_input(name, buffer)
@@ -125,7 +130,7 @@ class Decoder:
         binding.bind_output(self.logits_name)
         self.session.run_with_iobinding(binding)
         cache.length = total
-        return binding.get_outputs()[-1].numpy()[0, -1]   # logits: bound last
+        return binding.get_outputs()[-1].numpy()[:, -1]   # logits: bound last
 
     def prefill(self, embeds: np.ndarray, capacity: int | None = None) -> tuple[np.ndarray, KVCache]:
         """The prompt's logits and a cache with room for `capacity` positions (default: the prompt + 1).
