@@ -28,7 +28,7 @@ def digest(*parts: np.ndarray | bytes | str) -> bytes:
     for part in parts:
         if isinstance(part, np.ndarray):
             hasher.update(f"{part.dtype.str}{part.shape}".encode())
-            hasher.update(np.ascontiguousarray(part).tobytes())
+            hasher.update(np.ascontiguousarray(part))   # the buffer itself: a request's tiles are tens of MB
         else:
             hasher.update(part.encode() if isinstance(part, str) else part)
         hasher.update(b"\x00")
