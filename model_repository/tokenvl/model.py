@@ -3,16 +3,23 @@ contract (services/triton/generation.py).
 
 The work is services.models.tokenvl.triton.generation.TokenVLGeneration; this file is the
 Triton glue: its tiles go by BLS to tokenvl_vision (the model its `vision_model` parameter names),
-every token's text is sent as one response, the last one flagged final. The worker pool,
-cancellation (a client that closed its stream stops at the next token, its KV cache going with its
-thread) and the gauge of generations in flight (IN_FLIGHT_METRIC) are
-services/triton/python_backend.py's DecoupledModel. Requests for the same image (best of N's
-samples) share one vision pass, as they share one prefill (services/triton/shared_results.py).
+the text is sent as it is generated, the tokens of up to `stream_interval_ms` in one response
+(`coalesced`), the last one flagged final. The worker pool, cancellation (a client that closed
+its stream stops at the next token, its KV cache going with its thread) and the gauge of
+generations in flight (IN_FLIGHT_METRIC) are services/triton/python_backend.py's DecoupledModel.
+Requests for the same image (best of N's samples) share one vision pass, as they share one prefill
+(services/triton/shared_results.py).
 """
 import numpy as np
 
-from services.models.tokenvl.artifacts import TOKEN_IDS, VISION_FEATURES, VISION_MODEL_PARAMETER, VISION_PIXELS
-from services.models.tokenvl.triton.generation import TokenVLGeneration, request_from_inputs
+from services.models.tokenvl.artifacts import (
+    STREAM_INTERVAL_PARAMETER,
+    TOKEN_IDS,
+    VISION_FEATURES,
+    VISION_MODEL_PARAMETER,
+    VISION_PIXELS,
+)
+from services.models.tokenvl.triton.generation import TokenVLGeneration, coalesced, request_from_inputs
 from services.triton import generation as contract
 from services.triton.python_backend import DecoupledModel, bls, input_array
 from services.triton.shared_results import SharedResults, digest
@@ -42,6 +49,7 @@ class TritonPythonModel(DecoupledModel):
             default_max_tokens=args.integer("default_max_tokens"), system_message=args.params.get("system_message"),
             vision_batch_size=args.integer("vision_max_batch_size"))
         self.workers = args.integer("max_generations")
+        self.stream_interval_s = args.integer(STREAM_INTERVAL_PARAMETER) / 1000
         self.vision_model = args.params[VISION_MODEL_PARAMETER]
         self.visual_tokens = SharedResults(IMAGES_KEPT)
         # One generation before serving: loads the decoder's kernels (text only: BLS is refused
@@ -55,7 +63,8 @@ class TritonPythonModel(DecoupledModel):
         prepared = self.generation.prepare(request_from_inputs(lambda name: input_array(request, name)))
         pixels = prepared.pixel_values
         features = None if pixels is None else self.visual_tokens.get(digest(pixels), lambda: self._vision(pixels))
-        for chunk in self.generation.stream(prepared, features, cancelled=cancelled):
+        chunks = self.generation.stream(prepared, features, cancelled=cancelled)
+        for chunk in coalesced(chunks, self.stream_interval_s):
             yield _outputs(chunk), bool(chunk.finish_reason)
 
     def _vision(self, pixel_values):

@@ -17,6 +17,9 @@ VISION_FEATURES = "image_features"
 # The generation model's config parameter naming the vision model its BLS calls go to: a family that
 # serves another TokenVL-shaped checkpoint (CodePercept-mini) names its own pair of Triton models.
 VISION_MODEL_PARAMETER = "vision_model"
+# The generation model's config parameter: the milliseconds of tokens one streamed response may gather
+# (services.models.tokenvl.triton.generation.coalesced; 0 = one response per token).
+STREAM_INTERVAL_PARAMETER = "stream_interval_ms"
 
 # tokenvl's output beyond the generation contract (which lets a model add outputs): the ids
 # generated since the previous response, so a client can compare generations token for token.

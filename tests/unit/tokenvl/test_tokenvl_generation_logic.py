@@ -1,5 +1,5 @@
 """The torch-free generation logic: incremental detokenisation, stop strings, sampling,
-the request's checks and the prompt template."""
+the request's checks, the prompt template and the coalescing of streamed chunks."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +9,7 @@ from services.common.errors import ErrorCode, PerceptError
 from services.models.tokenvl.fixtures import train_fixture_tokenizer
 from services.models.tokenvl.tokens import PromptBuilder, Tokenizer
 from services.models.tokenvl.triton.detokenize import IncrementalDetokenizer, StopMatcher
-from services.models.tokenvl.triton.generation import request_from_inputs
+from services.models.tokenvl.triton.generation import Chunk, coalesced, request_from_inputs
 from services.models.tokenvl.triton.sampling import Sampler, SamplingOptions
 from services.triton import generation as contract
 
@@ -130,3 +130,23 @@ def test_any_int64_seed_samples_reproducibly():
     assert runs(-(2 ** 63)) == runs(-(2 ** 63))
     assert runs(-7) != runs(7)
     assert draw(-1) == draw(2 ** 64 - 1)
+
+
+def test_coalescing_gathers_the_tokens_of_an_interval_and_never_holds_the_first_or_last():
+    times = iter([0, 4, 8, 12, 21, 30, 31, 50])   # the clock at each chunk
+    texts = ["a", "b", "", "c", "d", "e", "f", "g"]
+    chunks = [Chunk(text, "stop" if i == len(texts) - 1 else "", 7, i + 1, (100 + i,))
+              for i, text in enumerate(texts)]
+    sent = list(coalesced(chunks, 10, clock=lambda: next(times)))
+    assert [c.text for c in sent] == ["a", "bc", "de", "fg"]   # at 0, 12 and 30, then the last at once
+    assert [c.token_ids for c in sent] == [(100,), (101, 102, 103), (104, 105), (106, 107)]
+    assert [c.completion_tokens for c in sent] == [1, 4, 6, 8]
+    assert [c.finish_reason for c in sent] == ["", "", "", "stop"]
+    # every token's text and id arrives once, in order
+    assert "".join(c.text for c in sent) == "".join(texts)
+    assert sum((c.token_ids for c in sent), ()) == tuple(range(100, 108))
+
+
+def test_an_interval_of_zero_sends_every_chunk():
+    chunks = [Chunk(t, "", 1, i + 1, (i,)) for i, t in enumerate("abc")] + [Chunk("", "length", 1, 3, ())]
+    assert list(coalesced(chunks, 0.0, clock=lambda: 1.0)) == chunks

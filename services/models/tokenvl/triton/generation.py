@@ -12,9 +12,10 @@ them across Triton as "[code] message".
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -53,6 +54,26 @@ class Chunk:
     prompt_tokens: int
     completion_tokens: int
     token_ids: tuple[int, ...] = ()   # generated since the previous chunk (TOKEN_IDS, beyond the contract)
+
+
+def coalesced(chunks: Iterable[Chunk], interval_s: float,
+              clock: Callable[[], float] = time.monotonic) -> Iterator[Chunk]:
+    """The chunks, those that come less than `interval_s` after the last one let through merged
+    into the next one: the text and token ids of every token still arrive, in order, in fewer
+    responses. Each response costs Python work in the model, in Triton and in the client, so one
+    per token cost best of N's concurrent samples more than their decoding did. The first chunk
+    (time to the first token) and the last (the finish reason) are never held."""
+    held: Chunk | None = None
+    sent_at = float("-inf")
+    for chunk in chunks:
+        if held is not None:
+            chunk = replace(chunk, text=held.text + chunk.text, token_ids=held.token_ids + chunk.token_ids)
+        now = clock()
+        if chunk.finish_reason or now - sent_at >= interval_s:
+            held, sent_at = None, now
+            yield chunk
+        else:
+            held = chunk
 
 
 @dataclass

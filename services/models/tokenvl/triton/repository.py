@@ -28,6 +28,7 @@ from services.models.tokenvl.artifacts import (
     DECODER_DIR,
     EMBEDDINGS_FILE,
     META_FILE,
+    STREAM_INTERVAL_PARAMETER,
     TOKEN_IDS,
     TOKENIZER_FILE,
     VISION_FEATURES,
@@ -70,6 +71,9 @@ class RepositoryOptions:
     code_prompt: str = ""                       # the generation contract's code_prompt; "" = none declared
     code_max_tokens: int = 0                    # the generation contract's code_max_tokens; 0 = none declared
     max_generations: int = 4                    # generations running at once in one instance
+    # Tokens of up to this many ms go in one streamed response (generation.coalesced): 20 ms is 50 updates
+    # a second for a reader, and it made best of 4's samples about 9% faster than one response per token.
+    stream_interval_ms: int = 20
     vision_max_batch_size: int = model_config.VISION_MAX_BATCH_SIZE
     vision_queue_delay_us: int = 2_000
     ort_intra_op_threads: int = 0               # cpu: 0 = one per core
@@ -77,8 +81,10 @@ class RepositoryOptions:
     def validate(self, max_positions: int) -> None:
         if not 1 <= self.context_length <= max_positions:
             raise ValueError(f"context_length must be in 1..{max_positions} (the model's positions)")
-        if self.max_images < 0 or self.max_tiles < 1 or self.default_max_tokens < 1 or self.max_generations < 1:
-            raise ValueError("max_images >= 0, max_tiles, default_max_tokens and max_generations >= 1")
+        if self.max_images < 0 or self.max_tiles < 1 or self.default_max_tokens < 1 or self.max_generations < 1 \
+                or self.stream_interval_ms < 0:
+            raise ValueError("max_images >= 0, max_tiles, default_max_tokens and max_generations >= 1, "
+                             "stream_interval_ms >= 0")
 
 
 def vision_config(target: Target, hidden: int, options: RepositoryOptions,
@@ -114,6 +120,7 @@ def generation_config(options: RepositoryOptions, meta: dict, names: ServedNames
         "max_tiles": options.max_tiles,
         "default_max_tokens": options.default_max_tokens,
         "max_generations": options.max_generations,
+        STREAM_INTERVAL_PARAMETER: options.stream_interval_ms,
         "vision_max_batch_size": options.vision_max_batch_size,
         "intra_op_threads": options.ort_intra_op_threads,
         VISION_MODEL_PARAMETER: names.vision,
