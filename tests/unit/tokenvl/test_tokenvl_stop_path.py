@@ -29,23 +29,32 @@ def tokenizer():
 
 
 class ScriptedDecoder:
-    """Prefill and each step return logits whose argmax is the script's next id (greedy
-    sampling takes it), its last id once it has run out; records the ids it is stepped with."""
+    """The prompt's logits and each step's have the script's next id as their argmax (greedy
+    sampling takes it), its last id once it has run out; records the ids it is stepped with and
+    whether the request's row was left (`join`'s seat)."""
 
     def __init__(self, script: list[int], vocab_size: int) -> None:
         self.script = script
         self.vocab_size = vocab_size
         self.stepped: list[int] = []
+        self.left = 0
 
     def embed(self, ids, image_features, img_context_id):
         return np.zeros((1, len(ids), HIDDEN), np.float32)
 
-    def prefill(self, embeds, capacity=None):
-        return self._logits(0), object()
+    def join(self, embeds, capacity):
+        return self
 
-    def step(self, token, cache):
+    @property
+    def first_logits(self) -> np.ndarray:
+        return self._logits(0)
+
+    def step(self, token):
         self.stepped.append(int(token))
         return self._logits(len(self.stepped))
+
+    def leave(self):
+        self.left += 1
 
     def _logits(self, position: int) -> np.ndarray:
         logits = np.zeros(self.vocab_size, np.float32)
@@ -84,6 +93,7 @@ def test_a_forced_stop_token_at_step_k_ends_with_stop_after_exactly_k_tokens(tok
     assert text == tokenizer.decode(text_ids[:k])
     assert IM_END not in text and "LEAKED" not in text
     assert decoder.stepped == text_ids[:k]                # no decode step after the stop
+    assert decoder.left                                   # its row of the batch was given up
 
 
 def test_without_the_stop_token_the_same_loop_runs_to_length(tokenizer):

@@ -10,7 +10,8 @@ request and is dropped with it, so a cancelled request frees everything by going
 
 What requests share is a prefill's result, read-only: the last few prompts' logits and KV rows
 (`PREFIXES`), kept by a digest of the prompt's embeddings. Best of N's requests (one image and
-prompt, N seeds) prefill once and copy the rows into their own caches.
+prompt, N seeds) prefill once, and those that arrive while the prefill runs then decode as the rows
+of one batch (`join`, lockstep.py), one forward pass per step for all of them.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from services.models.tokenvl.artifacts import DECODER_DIR, DECODER_ONNX_FILE, EMBEDDINGS_FILE
+from services.models.tokenvl.triton.lockstep import Gatherings, Seat
 from services.triton.shared_results import SharedResults, digest
 
 PREFIXES = 8   # prefills kept: a few concurrent best-of-N calls' prompts
@@ -60,6 +62,7 @@ class Decoder:
                  prefixes: int = PREFIXES) -> None:
         self.session = session
         self.prefixes: SharedResults[Prefilled] = SharedResults(prefixes)
+        self.gatherings = Gatherings()
         self.embeddings = embeddings
         decoder = genai_config["model"]["decoder"]
         self.layers = int(decoder["num_hidden_layers"])
@@ -144,6 +147,13 @@ class Decoder:
                 buffer.numpy()[:, :, :length] = row     # numpy() is a view of the bound buffer
         cache.length = length
         return prefilled.logits.copy(), cache
+
+    def join(self, embeds: np.ndarray, capacity: int) -> Seat:
+        """This request's row of the lockstep of the requests for the same prompt (`embeds`) that came
+        while its prefill ran, with room for `capacity` positions; the prefill is shared as `prefill`'s."""
+        key = digest(embeds)
+        return self.gatherings.join(key, capacity, self,
+                                    lambda: self.prefixes.get(key, lambda: self._prefill_rows(embeds)))
 
     def _prefill_rows(self, embeds: np.ndarray) -> Prefilled:
         length = embeds.shape[1]

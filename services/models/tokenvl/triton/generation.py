@@ -234,10 +234,11 @@ class TokenVLGeneration:
     def stream(self, prepared: Prepared, image_features: np.ndarray | None,
                cancelled: Callable[[], bool] = lambda: False) -> Iterator[Chunk]:
         """Chunks of text; the last one has the finish reason. Stops early (without a last
-        chunk) when `cancelled()` becomes true; the KV cache is dropped with the generator."""
+        chunk) when `cancelled()` becomes true; its row of the KV cache is left with the generator."""
         prompt_tokens = len(prepared.prompt.ids)
         embeds = self.decoder.embed(prepared.prompt.ids, image_features, self.tokenizer.img_context_id)
-        logits, cache = self.decoder.prefill(embeds, capacity=prompt_tokens + prepared.max_tokens)
+        # this request's row of a batch with the requests for the same prompt (best of N's samples)
+        seat = self.decoder.join(embeds, capacity=prompt_tokens + prepared.max_tokens)
         sampler = Sampler(prepared.request.sampling)
         detokenizer = IncrementalDetokenizer(self.tokenizer)
         stops = StopMatcher(prepared.request.stops)
@@ -250,25 +251,29 @@ class TokenVLGeneration:
             return Chunk(text, finish, prompt_tokens, generated, ids)
 
         try:
+            logits = seat.first_logits
             while True:
                 if cancelled():
                     return
                 token = sampler(logits)
+                last = None
                 if token in self.stop_ids:
-                    yield chunk(stops.push(detokenizer.flush()) + stops.flush(), "stop")
-                    return
-                generated += 1
-                pending.append(token)
-                prepared.token_ids.append(token)
-                text = stops.push(detokenizer.push(token))
-                if stops.stopped:
-                    yield chunk(text, "stop")
-                    return
-                if generated >= prepared.max_tokens:
-                    yield chunk(text + stops.push(detokenizer.flush()) + stops.flush(), "length")
+                    last = chunk(stops.push(detokenizer.flush()) + stops.flush(), "stop")
+                else:
+                    generated += 1
+                    pending.append(token)
+                    prepared.token_ids.append(token)
+                    text = stops.push(detokenizer.push(token))
+                    if stops.stopped:
+                        last = chunk(text, "stop")
+                    elif generated >= prepared.max_tokens:
+                        last = chunk(text + stops.push(detokenizer.flush()) + stops.flush(), "length")
+                if last is not None:
+                    seat.leave()   # before the last chunk goes out: the other rows need not wait for it
+                    yield last
                     return
                 if text:
                     yield chunk(text)
-                logits = self.decoder.step(token, cache)
+                logits = seat.step(token)
         finally:
-            del cache
+            seat.leave()   # the other rows go on without this one; the cache goes with the last
