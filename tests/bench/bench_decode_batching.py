@@ -1,20 +1,20 @@
-"""Best of N's decode: N generations side by side (as served) against the same N as one batch per step.
+"""Best of N's decode: N generations side by side against the same N in lockstep, one batch per step.
 
-Best of 4 through the gateway misses its 3 s target (docs/codepercept-mini.md), and decoding is most of
-it. Served today, the N samples of a figure are N generations, each step of each one a call of its own on
-the one ONNX Runtime session (the `codepercept` Triton model's worker threads). This measures what
-decoding them as one batch, one call per step for all N, would save, on CodePercept-mini's served decoder
-(models/codepercept-mini, exported as `make models` exports it). It measures the decoder alone: a batched
-decode inside the served model was tried and did not make best of 4 faster end to end (docs/codepercept-mini.md).
+Best of N's samples share a figure and a prompt. Decoded side by side, as they were served until lockstep
+came, each step of each one is a call of its own on the one ONNX Runtime session (the generation model's
+worker threads). In lockstep, as they are served now (services/models/tokenvl/triton/lockstep.py), the
+requests that share a prefill are the rows of one batch, one call per step for all N. This measures both on
+CodePercept-mini's served decoder (models/codepercept-mini, exported as `make models` exports it), the
+decoder alone; bench_codepercept_mini measures best of 4 end to end.
 
 Per repeat, all after one PROMPT_TOKENS-token prompt (random token ids: the decoder's cost does not depend
-on which; the N generations side by side share its prefill, as served samples of one figure do), every
-sequence --tokens steps:
+on which; the N generations share its prefill, as served samples of one figure do), every sequence
+--tokens steps, each in its own thread as the served model's workers are:
   - one generation alone (context: what a single sample costs);
-  - N generations in N threads, the session's default intra-op threads (one per core): as served, the
-    baseline;
+  - N generations side by side, the session's default intra-op threads (one per core): the baseline;
   - the same with 1 intra-op thread per call (the session option that suits concurrent calls);
-  - N sequences in lockstep, one call per step with a batch of N (the KV cache as one (N, ...) buffer).
+  - N generations in lockstep through the served code (`Decoder.join`); the bench fails if they did not
+    all join one batch.
 Greedy tokens throughout (sampling costs the same either way). Reported: seconds for the N x --tokens
 tokens, the median over the repeats with its min-max, and each way's speed-up over the baseline.
 
@@ -40,10 +40,10 @@ PUBLISHED = ROOT / "models" / "codepercept-mini"
 DOCS = ROOT / "docs" / "benchmarks.md"
 PLOT = ROOT / "docs" / "img" / "bench_decode_batching.png"
 BLOCK = "bench-decode-batching"
-HEADING = "## Best of N's decode: side by side or as one batch (tests/bench/bench_decode_batching.py)"
+HEADING = "## Best of N's decode: side by side or in lockstep (tests/bench/bench_decode_batching.py)"
 PROMPT_TOKENS = 298    # CodePercept-mini's prompt: 256 image tokens and 42 of the template
-WAYS = ("one alone", "N side by side (served; baseline)", "N side by side, 1 intra-op thread",
-        "N as one batch")
+WAYS = ("one alone", "N side by side (baseline)", "N side by side, 1 intra-op thread",
+        "N in lockstep (served)")
 
 
 def export_decoder(checkpoint: Path, scratch: Path) -> Path:
@@ -75,25 +75,35 @@ def one_generation(decoder, tokens: int) -> None:
         logits = decoder.step(int(np.argmax(logits)), cache)
 
 
-def side_by_side(decoder, samples: int, tokens: int) -> None:
-    threads = [threading.Thread(target=one_generation, args=(decoder, tokens)) for _ in range(samples)]
+def _threads(target, samples: int, *args) -> None:
+    threads = [threading.Thread(target=target, args=args) for _ in range(samples)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
 
-def as_one_batch(decoder, samples: int, tokens: int) -> None:
-    """One prefill, its KV rows copied into an (N, ...) cache, then one call per step for all N."""
-    _, single = decoder.prefill(_prompt(decoder), capacity=PROMPT_TOKENS + tokens + 1)
-    batch = decoder.new_cache(single.capacity, rows=samples)
-    for rows, kept in zip(batch.keys + batch.values, single.keys + single.values, strict=True):
-        rows.numpy()[:] = kept.numpy()     # numpy() is a view of the bound buffer
-    batch.length = single.length
-    next_ids = np.random.default_rng(0).integers(100, decoder.vocab_size, samples)
-    for _ in range(tokens):
-        embeds = np.asarray(decoder.embeddings[next_ids], dtype=np.float32)[:, None]
-        next_ids = decoder.forward_rows(embeds, batch).argmax(axis=-1)
+def side_by_side(decoder, samples: int, tokens: int) -> None:
+    _threads(one_generation, samples, decoder, tokens)
+
+
+def in_lockstep(decoder, samples: int, tokens: int) -> None:
+    """N threads, each a request decoding through `Decoder.join` as the served model's requests do."""
+    rows, embeds = [], _prompt(decoder)
+
+    def request() -> None:
+        seat = decoder.join(embeds, capacity=PROMPT_TOKENS + tokens + 1)
+        rows.append(seat.lockstep.rows)
+        try:
+            logits = seat.first_logits
+            for _ in range(tokens):
+                logits = seat.step(int(np.argmax(logits)))
+        finally:
+            seat.leave()
+
+    _threads(request, samples)
+    if rows != [samples] * samples:
+        raise RuntimeError(f"the {samples} requests did not decode as one batch: rows {rows}")
 
 
 def timed(run) -> float:
@@ -107,7 +117,7 @@ def measure(directory: Path, repeats: int, samples: int, tokens: int) -> dict[st
     runs = {WAYS[0]: lambda: one_generation(default, tokens),
             WAYS[1]: lambda: side_by_side(default, samples, tokens),
             WAYS[2]: lambda: side_by_side(single_thread, samples, tokens),
-            WAYS[3]: lambda: as_one_batch(default, samples, tokens)}
+            WAYS[3]: lambda: in_lockstep(default, samples, tokens)}
     for run in runs.values():   # warm: every kernel loaded, every buffer size seen once
         run()
     seconds: dict[str, list[float]] = {way: [] for way in WAYS}
