@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from services.models.tokenfd.config import TokenFDConfig, VisionConfig
 
 
-def mini_config(vocab_size: int) -> TokenFDConfig:
-    """The issue's trial shape: a 4-layer InternViT at hidden 192 (3 heads of 64), TokenFD's upsampler
-    and a 128-d feature space; the 448 tile, 14-pixel patches and 128x128 maps of the serving path
-    stay, so the same export and Triton model serve it. About 3 M parameters."""
-    return TokenFDConfig(VisionConfig(hidden_size=192, num_hidden_layers=4, num_attention_heads=3,
-                                      intermediate_size=768), feature_dim=128, vocab_size=vocab_size,
+def mini_config(vocab_size: int, layers: int = 4, hidden: int = 192) -> TokenFDConfig:
+    """An InternViT of `layers` at `hidden` (heads of 64, an MLP of 4x), TokenFD's upsampler and a 128-d
+    feature space; the 448 tile, 14-pixel patches and 128x128 maps of the serving path stay, so the
+    same export and Triton model serve it. The default is the issue's trial shape (4 layers at 192,
+    about 3 M parameters), which v1-v3 and CodePercept-mini's encoder have."""
+    if hidden % 64:
+        raise ValueError(f"hidden must be a multiple of the 64-wide heads, got {hidden}")
+    return TokenFDConfig(VisionConfig(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=hidden // 64,
+                                      intermediate_size=4 * hidden), feature_dim=128, vocab_size=vocab_size,
                          name="tokenfd-mini")
 
 
@@ -36,6 +39,9 @@ class Recipe:
     # The weight of the "where is this token?" term (objective.spatial_loss), v3's: held-out hit@0.5 0.47
     # where v2's objective (0) reached 0.38 with the same steps and data (docs/tokenfd-mini.md).
     spatial_weight: float = 1.0
+    # The encoder's size (mini_config): v1-v3 had 4 layers at hidden 192.
+    encoder_layers: int = 4
+    encoder_hidden: int = 192
     positives: int = 1024          # token ids present in a crop scored per step (in practice all of them)
     negatives: int = 48            # absent token ids scored per step, drawn at random
     eval_every: int = 1000         # steps between held-out evaluations (and checkpoints)

@@ -56,7 +56,7 @@ class Trainer:
         self.tokenizer_path = Path(data) / "tokenizer.model"
         self.tokenizer = QueryTokenizer.from_file(self.tokenizer_path)
         pieces = [self.tokenizer.processor.IdToPiece(i) for i in range(self.tokenizer.vocab_size)]
-        self.config = mini_config(len(pieces))
+        self.config = mini_config(len(pieces), recipe.encoder_layers, recipe.encoder_hidden)
         self.model = TokenFDModel(self.config)
         self.model.tok_embeddings.requires_grad_(False)       # the composer makes the table
         self.composer = CharComposer(pieces, self.config.feature_dim)
@@ -212,16 +212,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fp32", action="store_true", help="train in float32 (v1's precision; slower)")
     parser.add_argument("--spatial-weight", type=float, default=defaults.spatial_weight,
                         help="weight of the 'where is this token?' term (1: v3's recipe; 0: v2's objective)")
+    parser.add_argument("--encoder-layers", type=int, default=defaults.encoder_layers)
+    parser.add_argument("--encoder-hidden", type=int, default=defaults.encoder_hidden, help="a multiple of 64")
     args = parser.parse_args(argv)
     if min(args.steps, args.batch, args.threads, args.eval_every, args.eval_queries) < 1 or args.time_budget <= 0 \
-            or args.spatial_weight < 0:
-        print("train: --steps, --batch, --threads, --eval-every, --eval-queries and --time-budget must be positive, "
-              "--spatial-weight at least 0", file=sys.stderr)
+            or args.spatial_weight < 0 or args.encoder_layers < 1 or args.encoder_hidden < 64 \
+            or args.encoder_hidden % 64:
+        print("train: --steps, --batch, --threads, --eval-every, --eval-queries, --time-budget and --encoder-layers "
+              "must be positive, --spatial-weight at least 0, --encoder-hidden a multiple of 64", file=sys.stderr)
         return 2
     recipe = dataclasses.replace(defaults, steps=args.steps, time_budget_s=args.time_budget, batch=args.batch,
                                  threads=args.threads, seed=args.seed, eval_every=args.eval_every,
                                  eval_queries=args.eval_queries, bf16=not args.fp32,
-                                 spatial_weight=args.spatial_weight)
+                                 spatial_weight=args.spatial_weight, encoder_layers=args.encoder_layers,
+                                 encoder_hidden=args.encoder_hidden)
     out = Trainer(args.data, args.heldout, args.out, recipe).run()
     print(f"checkpoint: {out}")
     return 0
