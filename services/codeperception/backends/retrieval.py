@@ -36,7 +36,8 @@ class RetrievalBackend:
 
     def __init__(self, settings: CodePerceptionSettings) -> None:
         self.settings = settings
-        self.model = f"retrieval:{settings.retrieval_index.name}"
+        # An id as OpenAI's are (no spaces): it is the generator's id on /v1/models and each answer's `model`.
+        self.model = f"retrieval:{settings.retrieval_index.stem}"
         self.index: RetrievalIndex | None = None
 
     async def start(self) -> None:
@@ -54,7 +55,6 @@ class RetrievalBackend:
                                      f"({BUILD_HINT})") from None
         if self.index.size == 0:
             raise BackendUnavailable(f"the retrieval index at {s.retrieval_index} holds no programs ({BUILD_HINT})")
-        self.model = f"retrieval:{s.retrieval_index.name} ({self.index.size} programs)"
 
     def candidate_count(self, requested: int) -> int:
         """The k nearest, or as many as were asked for; never more than the index holds."""

@@ -43,7 +43,7 @@ class VerifiedBackend:
     async def start(self) -> None:
         await self.retrieval.start()
         await self.generator.start()
-        self.model = f"{self.generator.model} + {self.retrieval.model}"
+        self.model = f"{self.generator.model}+{self.retrieval.model}"   # an id: no spaces (retrieval.py)
 
     def retrieved(self) -> int:
         """How many of a request's candidates are retrieved (the first ones)."""

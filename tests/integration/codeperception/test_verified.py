@@ -66,7 +66,7 @@ def test_retrieved_programs_and_model_samples_are_all_verified(sandbox, index_pa
     with _service(sandbox, index_path, triton_server.grpc_url) as service:
         response = _image_to_code(service, figure, candidates=2)
     assert response.backend == "verified"
-    assert response.model == f"{contract.TOKENVL_MODEL} + retrieval:index.npz ({PLAN.count} programs)"
+    assert response.model == f"{contract.TOKENVL_MODEL}+retrieval:index"
     retrieved, sampled = response.candidates[:K], response.candidates[K:]
     assert len(sampled) == 2
     assert [c.origin for c in retrieved] == [pb.CANDIDATE_ORIGIN_RETRIEVAL] * K

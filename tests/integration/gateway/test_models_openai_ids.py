@@ -6,6 +6,7 @@ models of `make models`) and the real code-perception service (reference backend
 from __future__ import annotations
 
 import base64
+import re
 
 import httpx
 import openai
@@ -64,6 +65,9 @@ def test_ids_are_served_names_and_each_card_keeps_its_task(client):
     for card in (chat, locate):
         assert card.object == "model" and card.owned_by == "percept" and card.ready is True
         assert len(card.revision) == 16 and card.revision != card.id  # the former hash id
+    # ids as OpenAI's are: one token, no spaces or parentheses (the generator's once read
+    # "codepercept + retrieval:retrieval-index.npz (4400 programs)")
+    assert all(re.fullmatch(r"[\w.:+/-]+", card_id) for card_id in cards), sorted(cards)
 
 
 def test_code_perceptions_generator_is_listed_with_its_task(client, gateway, stem):
