@@ -11,6 +11,7 @@ Requests for the same image (best of N's samples) share one vision pass, as they
 (services/triton/shared_results.py).
 """
 import numpy as np
+import triton_python_backend_utils as pb_utils
 
 from services.models.tokenvl.artifacts import (
     STREAM_INTERVAL_PARAMETER,
@@ -20,6 +21,7 @@ from services.models.tokenvl.artifacts import (
     VISION_PIXELS,
 )
 from services.models.tokenvl.triton.generation import TokenVLGeneration, coalesced, request_from_inputs
+from services.models.tokenvl.triton.lockstep import DECODE_PASSES_METRIC, DECODE_TOKENS_METRIC
 from services.triton import generation as contract
 from services.triton.python_backend import DecoupledModel, bls, input_array
 from services.triton.shared_results import SharedResults, digest
@@ -58,14 +60,47 @@ class TritonPythonModel(DecoupledModel):
                 lambda name: np.array([b"warm up"], dtype=np.object_) if name == contract.PROMPT.name
                 else (np.array([2], dtype=np.int32) if name == contract.MAX_TOKENS.name else None))), None):
             pass
+        self._count_decoding(args.name)   # after the warm-up: the counters count what was served
+
+    def _count_decoding(self, name: str) -> None:
+        """The decoder's passes and the tokens they decoded, as counters on Triton's metrics page. A pass
+        adds to plain counts; each request's end adds them to the metrics (under the metrics' lock),
+        so a pass costs no call into the backend."""
+        # The families must outlive their metrics (the backend refuses a metric of a deleted family).
+        self.decode_families = (
+            pb_utils.MetricFamily(name=DECODE_PASSES_METRIC, kind=pb_utils.MetricFamily.COUNTER,
+                                  description="Forward passes of the decoder after the prefill"),
+            pb_utils.MetricFamily(name=DECODE_TOKENS_METRIC, kind=pb_utils.MetricFamily.COUNTER,
+                                  description="Tokens those passes decoded (several per pass in lockstep)"))
+        self.decode_metrics = tuple(family.Metric(labels={"model": name}) for family in self.decode_families)
+        self.decoded = [0, 0]   # passes and tokens not yet added to the metrics
+
+        def counted(rows: int) -> None:
+            with self.lock:
+                self.decoded[0] += 1
+                self.decoded[1] += rows
+
+        self.generation.decoder.on_pass = counted
+
+    def _publish_decoding(self) -> None:
+        with self.lock:
+            for metric, count in zip(self.decode_metrics, self.decoded, strict=True):
+                if count:
+                    metric.increment(count)
+            self.decoded = [0, 0]
 
     def stream(self, request, cancelled):
         prepared = self.generation.prepare(request_from_inputs(lambda name: input_array(request, name)))
         pixels = prepared.pixel_values
         features = None if pixels is None else self.visual_tokens.get(digest(pixels), lambda: self._vision(pixels))
         chunks = self.generation.stream(prepared, features, cancelled=cancelled)
-        for chunk in coalesced(chunks, self.stream_interval_s):
-            yield _outputs(chunk), bool(chunk.finish_reason)
+        try:
+            for chunk in coalesced(chunks, self.stream_interval_s):
+                if chunk.finish_reason:   # counted before the last response: a client that has it sees them
+                    self._publish_decoding()
+                yield _outputs(chunk), bool(chunk.finish_reason)
+        finally:
+            self._publish_decoding()
 
     def _vision(self, pixel_values):
         """Visual tokens of every tile: BLS calls to the vision model (its dynamic batcher groups

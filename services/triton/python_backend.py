@@ -187,6 +187,8 @@ class DecoupledModel(PythonBackendModel):
     def initialize(self, args) -> None:
         super().initialize(args)
         self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=self.name)
+        # Guards the counts, and every call on a metric: the python backend's metric calls are not safe
+        # from several threads at once (concurrent increments crashed tritonserver in a lock_exception).
         self.lock = threading.Lock()
         self.in_flight = 0
         self.stopping = threading.Event()   # set by finalize: running streams end at their next response
@@ -234,7 +236,8 @@ class DecoupledModel(PythonBackendModel):
                 if finished:
                     break
             if not finished:   # cancelled: close the stream (the client is gone; nothing more is read)
-                self.cancelled_total.increment(1)
+                with self.lock:   # metric calls one at a time (see `lock`)
+                    self.cancelled_total.increment(1)
                 end()
                 self._send_last(sender, pb_utils.InferenceResponse(error=pb_utils.TritonError(
                     "cancelled", pb_utils.TritonError.CANCELLED)))

@@ -23,8 +23,10 @@ from services.models.codepercept.config import CODE_QUESTION, SYSTEM_MESSAGE, Re
 from services.models.codepercept.family import GENERATION_MODEL, VISION_MODEL
 from services.models.codepercept.train import Trainer
 from services.models.tokenvl.artifacts import VISION_MODEL_PARAMETER
+from services.models.tokenvl.triton.lockstep import DECODE_PASSES_METRIC, DECODE_TOKENS_METRIC
 from services.triton import generation
 from tests.integration.gateway.support import running_gateway
+from tests.prometheus_text import sample_total, scrape
 from tests.unit.codepercept_mini.conftest import make_corpora, tiny_sizes
 
 pytestmark = pytest.mark.timeout(600)
@@ -150,9 +152,10 @@ def test_sampling_with_a_seed_repeats_and_the_seed_matters(gateway, trained):
     assert len({first for first, _ in answers.values()}) > 1
 
 
-def test_best_of_n_requests_share_one_vision_pass(gateway, triton, trained):
+def test_best_of_n_requests_share_one_vision_pass_and_decode_in_lockstep(gateway, triton, trained):
     """N samples of one figure (only the seed differs, sent at once, as best of N sends them): the
-    generation model runs its vision model once for all of them (services/triton/shared_results.py)."""
+    generation model runs its vision model once for all of them (services/triton/shared_results.py),
+    and they decode as the rows of one batch (services/models/tokenvl/triton/lockstep.py)."""
     import io
     from concurrent.futures import ThreadPoolExecutor
 
@@ -167,9 +170,19 @@ def test_best_of_n_requests_share_one_vision_pass(gateway, triton, trained):
             (stats,) = client.get_inference_statistics(VISION_MODEL).model_stats
         return stats.inference_stats.success.count
 
-    before = vision_passes()
+    def decoding() -> tuple[float, float]:
+        """(passes, tokens) of the generation model's decoder so far (lockstep.py's counters)."""
+        text = scrape(triton.metrics_url)
+        labels = {"model": GENERATION_MODEL}
+        return (sample_total(text, DECODE_PASSES_METRIC, labels) or 0.0,
+                sample_total(text, DECODE_TOKENS_METRIC, labels) or 0.0)
+
+    before, (passes_before, tokens_before) = vision_passes(), decoding()
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda seed: _chat(gateway, _name(trained), buffer.getvalue(), temperature=1.0,
                                                    seed=seed)["choices"][0]["message"]["content"], range(4)))
     assert vision_passes() - before == 1
     assert len(set(answers)) > 1    # each still samples its own tokens
+    passes, tokens = decoding()
+    # They decoded in lockstep: a pass decoded a token for several of them (side by side: one each).
+    assert tokens - tokens_before > passes - passes_before > 0

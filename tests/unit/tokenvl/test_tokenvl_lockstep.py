@@ -82,8 +82,11 @@ def test_rows_decode_as_they_would_alone_and_stop_at_their_own_steps(export):
     embeds = _prompt(decoder)
     rng = np.random.default_rng(0)
     scripts = [rng.integers(10, decoder.vocab_size, size).tolist() for size in (2, 9, 5, 12)]
+    passes: list[int] = []
+    decoder.on_pass = passes.append          # the metrics' hook: each pass's rows still decoding
     traces, rows = _together(decoder, embeds, scripts)
     assert rows == [4, 4, 4, 4]              # one batch of all four
+    assert passes == [4, 4, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1]   # rows leave after 2, 5 and 9 steps
     assert decoder.prefixes.computed == 1
     for script, trace in zip(scripts, traces, strict=True):
         assert not isinstance(trace, BaseException), trace

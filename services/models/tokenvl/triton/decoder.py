@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -63,6 +64,7 @@ class Decoder:
         self.session = session
         self.prefixes: SharedResults[Prefilled] = SharedResults(prefixes)
         self.gatherings = Gatherings()
+        self.on_pass: Callable[[int], None] | None = None   # each decode pass's rows (lockstep.py; metrics)
         self.embeddings = embeddings
         decoder = genai_config["model"]["decoder"]
         self.layers = int(decoder["num_hidden_layers"])
@@ -153,7 +155,7 @@ class Decoder:
         while its prefill ran, with room for `capacity` positions; the prefill is shared as `prefill`'s."""
         key = digest(embeds)
         return self.gatherings.join(key, capacity, self,
-                                    lambda: self.prefixes.get(key, lambda: self._prefill_rows(embeds)))
+                                    lambda: self.prefixes.get(key, lambda: self._prefill_rows(embeds)), self.on_pass)
 
     def _prefill_rows(self, embeds: np.ndarray) -> Prefilled:
         length = embeds.shape[1]

@@ -25,11 +25,18 @@ if TYPE_CHECKING:
     from services.models.tokenvl.triton.decoder import Decoder, Prefilled
 
 FILLER_TOKEN = 0   # the token of a row that has left (its output is never read)
+# The generation model's counters of decoding (on Triton's metrics page, label `model`): forward passes
+# after the prefill, and the tokens they decoded (one per row still decoding). Their ratio is how many
+# requests a pass served: 1 side by side, up to N for best of N's samples in lockstep.
+DECODE_PASSES_METRIC = "percept_generation_decode_passes_total"
+DECODE_TOKENS_METRIC = "percept_generation_decode_tokens_total"
 
 
 class Lockstep:
-    def __init__(self, decoder: "Decoder", prefilled: "Prefilled", capacities: list[int]) -> None:
+    def __init__(self, decoder: "Decoder", prefilled: "Prefilled", capacities: list[int],
+                 on_pass: Callable[[int], None] | None = None) -> None:
         self.decoder = decoder
+        self.on_pass = on_pass   # called after each pass with the rows it decoded for (the metrics)
         self.rows = len(capacities)
         length = prefilled.keys[0].shape[2]
         self.cache = decoder.new_cache(max(capacities), rows=self.rows)
@@ -82,6 +89,8 @@ class Lockstep:
         try:
             embeds = np.asarray(self.decoder.embeddings[self._tokens], dtype=np.float32)[:, None]
             self._logits = self.decoder.forward_rows(embeds, self.cache)
+            if self.on_pass is not None:
+                self.on_pass(len(self._active))
         except BaseException as exc:  # noqa: BLE001 - every waiting row raises it
             self._error = exc
         self._handed_in.clear()
@@ -119,8 +128,8 @@ class Gatherings:
         self._lock = threading.Lock()
         self._open: dict[Hashable, _Gathering] = {}
 
-    def join(self, key: Hashable, capacity: int, decoder: "Decoder",
-             prefill: Callable[[], "Prefilled"]) -> Seat:
+    def join(self, key: Hashable, capacity: int, decoder: "Decoder", prefill: Callable[[], "Prefilled"],
+             on_pass: Callable[[int], None] | None = None) -> Seat:
         with self._lock:
             gathering = self._open.get(key)
             owner = gathering is None
@@ -139,7 +148,7 @@ class Gatherings:
             with self._lock:   # closed: a request from now on starts a lockstep of its own
                 del self._open[key]
             try:
-                gathering.formed.set_result(Lockstep(decoder, prefilled, gathering.capacities))
+                gathering.formed.set_result(Lockstep(decoder, prefilled, gathering.capacities, on_pass))
             except BaseException as exc:
                 gathering.formed.set_exception(exc)
                 raise
