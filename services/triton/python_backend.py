@@ -224,11 +224,13 @@ class DecoupledModel(PythonBackendModel):
                 ended.append(True)
                 self._track(-1)
 
+        streamed = None
         try:
             finished = False
             cancelled = lambda: self.stopping.is_set() or sender.is_cancelled()  # noqa: E731
             # A request still queued when finalize came is closed at once, never dropped unanswered.
-            for outputs, finished in () if cancelled() else self.stream(request, cancelled):
+            streamed = None if cancelled() else self.stream(request, cancelled)
+            for outputs, finished in streamed or ():
                 if finished:
                     end()
                 sender.send(output_response(outputs),
@@ -246,6 +248,9 @@ class DecoupledModel(PythonBackendModel):
             end()
             self._send_last(sender, error_response(error))
         finally:
+            # closed here, not whenever it is collected: what it holds (a row of a batch others wait on)
+            # is given up now
+            getattr(streamed, "close", lambda: None)()
             end()
 
     @staticmethod

@@ -153,3 +153,37 @@ def test_the_gauge_counts_streams_not_ended_and_finalize_stops_them(stub):
     model.finalize()
     assert _metric(stub, IN_FLIGHT_METRIC) == 0
     assert all(len(request.sender.sent) <= 1 for request in requests)
+
+
+def test_a_stream_is_given_up_when_its_request_ends_though_something_still_holds_it(stub):
+    """A stream's resources (a row of a lockstep batch that other requests wait on) go when its request
+    ends, here by a failed send, even while a reference keeps the generator object alive."""
+    released = []
+
+    class BrokenSender(stub.Sender):
+        def send(self, response, flags=0):
+            if self.sent:
+                raise RuntimeError("the stream is gone")
+            super().send(response, flags)
+
+    class Model(stub.backend.DecoupledModel):
+        def setup(self, args):
+            self.workers, self.kept = 1, []
+
+        def stream(self, request, cancelled):
+            def tokens():
+                try:
+                    for index in range(10):
+                        yield {"T": np.array([index])}, index == 9
+                finally:
+                    released.append(request.request_id())
+
+            generator = tokens()
+            self.kept.append(generator)   # a reference that outlives the request
+            return generator
+
+    model = Model()
+    model.initialize(_args(name="gen"))
+    model.execute([stub.Request(sender=BrokenSender(), request_id="held")])
+    model.finalize()
+    assert released == ["held"]
