@@ -68,6 +68,7 @@ include sandbox-runner/sandbox.mk
 include services/codeperception/codeperception.mk
 include services/evaluation/evaluation.mk
 include helm/helm.mk
+include services/models/common/training.mk
 include services/models/tokenfd/mini/mini.mk
 include services/models/codepercept/codepercept.mk
 include services/evaluation/locate/locate.mk

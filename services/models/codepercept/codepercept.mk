@@ -12,22 +12,8 @@ CODEPERCEPT_TIME_BUDGET_S ?= 9000
 CODEPERCEPT_INIT_VISION  ?= $(firstword $(patsubst %/config.json,%,$(wildcard $(TOKENFD_MINI_DIR)/config.json models/tokenfd-mini-v1/config.json)))
 CODEPERCEPT_CHECKPOINT   ?= $(CODEPERCEPT_OUT)/checkpoint
 CODEPERCEPT_CORPUS       := $(PY) -m services.models.codepercept.corpus
-# The trainer runs under jemalloc when it is installed (`make train-allocator`: Debian's libjemalloc2), keeping
-# the pages it frees (no decay). Batches change shape every step; glibc's heaps fragmented (the trainer's
-# malloc_trim holds its memory, but the pages it hands back are faulted in again every step: about 130,000
-# page faults a second, a quarter of the CPU in the kernel). Measured on the first run, same steps: 3.4-4.1 s
-# a step under glibc, 2.1-2.4 s under jemalloc without decay. Without jemalloc the recipe runs as before.
-# (Expanded when the recipe runs, after train-allocator.)
-JEMALLOC                  = $(shell ldconfig -p 2>/dev/null | awk '/libjemalloc\.so\.2/ {print $$NF; exit}')
-CODEPERCEPT_TRAIN_ENV     = $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC) MALLOC_CONF=dirty_decay_ms:-1$(comma)muzzy_decay_ms:-1)
 
-.PHONY: data-codepercept train-allocator train-codepercept publish-codepercept smoke-codepercept eval-codepercept tune-codepercept
-
-# Optional, as tokenit-fonts: without apt (or root) the trainer runs on glibc's allocator, slower.
-train-allocator:
-	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-		apt-get install -y -q libjemalloc2 >/dev/null || echo "train-allocator: apt-get failed; training uses glibc's allocator"; \
-	else echo "train-allocator: no apt-get as root here; training uses glibc's allocator"; fi
+.PHONY: data-codepercept train-codepercept publish-codepercept smoke-codepercept eval-codepercept tune-codepercept
 
 # Two shards at once (one per core), joined; the tokenizer is trained on the training corpus. Rendered by an
 # in-process sandbox pool, so nothing has to be running. A finished corpus is not rendered again.
@@ -56,7 +42,7 @@ $(RETRIEVAL_INDEX): $(CODEPERCEPT_DATA)/train/.done $(shell find services/codepe
 
 # Resumes from $(CODEPERCEPT_OUT)/state.pt when it is there; writes $(CODEPERCEPT_OUT)/checkpoint.
 train-codepercept: data-codepercept | train-allocator
-	$(CODEPERCEPT_TRAIN_ENV) $(PY) -m services.models.codepercept.train --data $(CODEPERCEPT_DATA)/train \
+	$(TRAIN_ENV) $(PY) -m services.models.codepercept.train --data $(CODEPERCEPT_DATA)/train \
 		--heldout $(CODEPERCEPT_DATA)/heldout --out $(CODEPERCEPT_OUT) --threads $(TRAIN_THREADS) \
 		--time-budget $(CODEPERCEPT_TIME_BUDGET_S) $(if $(CODEPERCEPT_INIT_VISION),--init-vision $(CODEPERCEPT_INIT_VISION))
 

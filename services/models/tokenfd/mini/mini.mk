@@ -35,8 +35,8 @@ $(TOKENIT_DIR)/heldout/.done: $(TOKENIT_TOKENIZER) | tokenit-fonts
 data-tokenit: $(TOKENIT_DIR)/train/.done $(TOKENIT_DIR)/heldout/.done
 
 # Resumes from $(TOKENFD_MINI_OUT)/state.pt when it is there; writes $(TOKENFD_MINI_OUT)/checkpoint.
-train-tokenfd: data-tokenit
-	$(PY) -m services.models.tokenfd.mini.train --data $(TOKENIT_DIR)/train --heldout $(TOKENIT_DIR)/heldout \
+train-tokenfd: data-tokenit | train-allocator
+	$(TRAIN_ENV) $(PY) -m services.models.tokenfd.mini.train --data $(TOKENIT_DIR)/train --heldout $(TOKENIT_DIR)/heldout \
 		--out $(TOKENFD_MINI_OUT) --threads $(TRAIN_THREADS) --time-budget $(TRAIN_TIME_BUDGET_S)
 
 # The trained checkpoint into the repository, where `make models` serves it by default (TOKENFD_MINI_DIR, the
