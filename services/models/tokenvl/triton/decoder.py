@@ -138,9 +138,10 @@ class Decoder:
         return binding.get_outputs()[-1].numpy()[:, -1]   # logits: bound last
 
     def prefill(self, embeds: np.ndarray, capacity: int | None = None) -> tuple[np.ndarray, KVCache]:
-        """The prompt's logits and a cache with room for `capacity` positions (default: the prompt + 1).
-        A prompt prefilled recently (or being prefilled by another request) is not run again: its
-        KV rows are copied into this request's cache."""
+        """The prompt's logits and a cache of its own with room for `capacity` positions (default: the
+        prompt + 1), for decoding alone with `step` (served requests `join` a lockstep instead; this is
+        the tests' and benches' reference). A prompt prefilled recently (or being prefilled by another
+        request) is not run again: its KV rows are copied into this request's cache."""
         length = embeds.shape[1]
         cache = self.new_cache(capacity or length + 1)
         prefilled = self.prefixes.get(digest(embeds), lambda: self._prefill_rows(embeds))
@@ -165,4 +166,5 @@ class Decoder:
         return Prefilled(logits.copy(), rows(cache.keys), rows(cache.values))
 
     def step(self, token: int, cache: KVCache) -> np.ndarray:
+        """The logits after `token`, decoding alone in `cache` (from `prefill`)."""
         return self.forward(np.asarray(self.embeddings[[token]], dtype=np.float32)[None], cache)
