@@ -27,7 +27,7 @@ def test_the_answer_streams_in(watched, documents):
     page.click("#tab-ask")
     page.set_input_files("#ask-files", str(documents["png"]))
     page.fill("#ask-question", "What is the total amount?")
-    page.fill("#ask-max-tokens", "64")
+    page.fill("#ask-max-tokens", "256")
     _observe_the_answer(page)
     with page.expect_request(lambda r: r.url.endswith("/v1/chat/completions")) as sent:
         page.click("#ask-submit")
@@ -48,7 +48,7 @@ def test_a_pdf_answer_streams_in_from_document_vqa_with_page_thumbnails(watched,
     expect(page.locator("#ask-pages")).to_be_visible()
     page.fill("#ask-pages", "2")
     page.fill("#ask-question", "Which page is this?")
-    page.fill("#ask-max-tokens", "64")
+    page.fill("#ask-max-tokens", "256")
     _observe_the_answer(page)
     with page.expect_response(lambda r: r.url.endswith("/v1/documents/vqa")) as answered:
         page.click("#ask-submit")

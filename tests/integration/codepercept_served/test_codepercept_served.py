@@ -162,8 +162,15 @@ def test_best_of_n_requests_share_one_vision_pass_and_decode_in_lockstep(gateway
     import tritonclient.grpc as grpcclient
     from PIL import Image, ImageOps
 
-    buffer = io.BytesIO()   # a figure no other test sent, so no kept visual tokens answer for it
-    ImageOps.mirror(Image.open(io.BytesIO(_figure(trained[0]))).convert("RGB")).save(buffer, "PNG")
+    original = Image.open(io.BytesIO(_figure(trained[0]))).convert("RGB")
+
+    def new_figure(burst: int) -> bytes:
+        """The figure mirrored, with a corner of this burst's own colour: no kept result answers for it."""
+        image = ImageOps.mirror(original)
+        image.paste((burst * 40 % 256, 7, 99), (0, 0, 4, 4))
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        return buffer.getvalue()
 
     def vision_passes() -> int:
         with grpcclient.InferenceServerClient(triton.grpc_url) as client:
@@ -177,12 +184,27 @@ def test_best_of_n_requests_share_one_vision_pass_and_decode_in_lockstep(gateway
         return (sample_total(text, DECODE_PASSES_METRIC, labels) or 0.0,
                 sample_total(text, DECODE_TOKENS_METRIC, labels) or 0.0)
 
-    before, (passes_before, tokens_before) = vision_passes(), decoding()
-    with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda seed: _chat(gateway, _name(trained), buffer.getvalue(), temperature=1.0,
-                                                   seed=seed)["choices"][0]["message"]["content"], range(4)))
+    def burst(figure: bytes) -> list[str]:
+        with ThreadPoolExecutor(4) as pool:
+            return list(pool.map(lambda seed: _chat(gateway, _name(trained), figure, temperature=1.0, seed=seed)
+                                 ["choices"][0]["message"]["content"], range(4)))
+
+    before = vision_passes()
+    answers = burst(new_figure(0))
     assert vision_passes() - before == 1
     assert len(set(answers)) > 1    # each still samples its own tokens
-    passes, tokens = decoding()
-    # They decoded in lockstep: a pass decoded a token for several of them (side by side: one each).
-    assert tokens - tokens_before > passes - passes_before > 0
+
+    # Lockstep takes the requests that arrive while the prefill runs, and this miniature model's prefill
+    # is a millisecond or two, so on a busy machine a burst's requests can all miss each other's. Up to 5
+    # bursts: at least one decodes in lockstep, a pass decoding a token for several requests (each request
+    # alone, every burst has as many tokens as passes).
+    batched = []
+    for number in range(1, 6):
+        passes_before, tokens_before = decoding()
+        burst(new_figure(number))
+        passes, tokens = decoding()
+        assert passes > passes_before
+        batched.append(tokens - tokens_before > passes - passes_before)
+        if batched[-1]:
+            break
+    assert any(batched), batched
