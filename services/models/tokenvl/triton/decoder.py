@@ -142,21 +142,25 @@ class Decoder:
         prompt + 1), for decoding alone with `step` (served requests `join` a lockstep instead; this is
         the tests' and benches' reference). A prompt prefilled recently (or being prefilled by another
         request) is not run again: its KV rows are copied into this request's cache."""
-        length = embeds.shape[1]
-        cache = self.new_cache(capacity or length + 1)
         prefilled = self.prefixes.get(digest(embeds), lambda: self._prefill_rows(embeds))
-        for buffers, rows in ((cache.keys, prefilled.keys), (cache.values, prefilled.values)):
-            for buffer, row in zip(buffers, rows, strict=True):
+        return prefilled.logits.copy(), self.cache_from(prefilled, capacity or embeds.shape[1] + 1)
+
+    def cache_from(self, prefilled: Prefilled, capacity: int, rows: int = 1) -> KVCache:
+        """A new cache of `rows` rows with room for `capacity` positions, each row a copy of the prefill's."""
+        length = prefilled.keys[0].shape[2]
+        cache = self.new_cache(capacity, rows)
+        for buffers, kept in ((cache.keys, prefilled.keys), (cache.values, prefilled.values)):
+            for buffer, row in zip(buffers, kept, strict=True):
                 buffer.numpy()[:, :, :length] = row     # numpy() is a view of the bound buffer
         cache.length = length
-        return prefilled.logits.copy(), cache
+        return cache
 
     def join(self, embeds: np.ndarray, capacity: int) -> Seat:
         """This request's row of the lockstep of the requests for the same prompt (`embeds`) that came
         while its prefill ran, with room for `capacity` positions; the prefill is shared as `prefill`'s."""
         key = digest(embeds)
         return self.gatherings.join(key, capacity, self,
-                                    lambda: self.prefixes.get(key, lambda: self._prefill_rows(embeds)), self.on_pass)
+                                    lambda: self.prefixes.get(key, lambda: self._prefill_rows(embeds)))
 
     def _prefill_rows(self, embeds: np.ndarray) -> Prefilled:
         length = embeds.shape[1]

@@ -33,17 +33,10 @@ DECODE_TOKENS_METRIC = "percept_generation_decode_tokens_total"
 
 
 class Lockstep:
-    def __init__(self, decoder: "Decoder", prefilled: "Prefilled", capacities: list[int],
-                 on_pass: Callable[[int], None] | None = None) -> None:
+    def __init__(self, decoder: "Decoder", prefilled: "Prefilled", capacities: list[int]) -> None:
         self.decoder = decoder
-        self.on_pass = on_pass   # called after each pass with the rows it decoded for (the metrics)
         self.rows = len(capacities)
-        length = prefilled.keys[0].shape[2]
-        self.cache = decoder.new_cache(max(capacities), rows=self.rows)
-        for buffers, rows in ((self.cache.keys, prefilled.keys), (self.cache.values, prefilled.values)):
-            for buffer, row in zip(buffers, rows, strict=True):
-                buffer.numpy()[:, :, :length] = row     # every row a copy of the prompt's (a view of the buffer)
-        self.cache.length = length
+        self.cache = decoder.cache_from(prefilled, max(capacities), rows=self.rows)
         self.capacities = capacities
         self.first_logits = prefilled.logits
         self._ready = threading.Condition()
@@ -89,8 +82,8 @@ class Lockstep:
         try:
             embeds = np.asarray(self.decoder.embeddings[self._tokens], dtype=np.float32)[:, None]
             self._logits = self.decoder.forward_rows(embeds, self.cache)
-            if self.on_pass is not None:
-                self.on_pass(len(self._active))
+            if self.decoder.on_pass is not None:   # the metrics: the rows this pass decoded for
+                self.decoder.on_pass(len(self._active))
         except BaseException as exc:  # noqa: BLE001 - every waiting row raises it
             self._error = exc
         self._handed_in.clear()
@@ -128,8 +121,7 @@ class Gatherings:
         self._lock = threading.Lock()
         self._open: dict[Hashable, _Gathering] = {}
 
-    def join(self, key: Hashable, capacity: int, decoder: "Decoder", prefill: Callable[[], "Prefilled"],
-             on_pass: Callable[[int], None] | None = None) -> Seat:
+    def join(self, key: Hashable, capacity: int, decoder: "Decoder", prefill: Callable[[], "Prefilled"]) -> Seat:
         with self._lock:
             gathering = self._open.get(key)
             owner = gathering is None
@@ -148,7 +140,7 @@ class Gatherings:
             with self._lock:   # closed: a request from now on starts a lockstep of its own
                 del self._open[key]
             try:
-                gathering.formed.set_result(Lockstep(decoder, prefilled, gathering.capacities, on_pass))
+                gathering.formed.set_result(Lockstep(decoder, prefilled, gathering.capacities))
             except BaseException as exc:
                 gathering.formed.set_exception(exc)
                 raise
