@@ -72,7 +72,7 @@ class RepositoryOptions:
     code_max_tokens: int = 0                    # the generation contract's code_max_tokens; 0 = none declared
     max_generations: int = 4                    # generations running at once in one instance
     # Tokens of up to this many ms go in one streamed response (generation.coalesced): 20 ms is 50 updates
-    # a second for a reader, and it made best of 4's samples about 9% faster than one response per token.
+    # a second for a reader, and far fewer responses than one per token for best of N's samples.
     stream_interval_ms: int = 20
     vision_max_batch_size: int = model_config.VISION_MAX_BATCH_SIZE
     vision_queue_delay_us: int = 2_000
