@@ -95,3 +95,36 @@ def test_training_runs_resumes_and_loads_through_the_tokenfd_loader(corpus, tmp_
     resumed.model.eval()
     with torch.no_grad():   # the loaded fp16 weights compute what the trained model computes
         assert torch.allclose(model.tile_features(pixels), resumed.model.tile_features(pixels), atol=5e-2, rtol=5e-2)
+
+
+def test_hard_negatives_are_absent_pieces_that_look_like_the_drawn_ones(corpus, tmp_path):
+    """Half of a step's absent ids are drawn pieces' nearest absent neighbours by the composed embeddings;
+    they are never drawn in the crop, and the neighbours travel with the state so a resume draws the same."""
+    recipe = dataclasses.replace(Recipe(), steps=1, batch=1, threads=1, eval_every=1, eval_queries=8, warmup=1)
+    trainer = Trainer(corpus, corpus, tmp_path, recipe, log=lambda *_: None)
+    crop = trainer.train_data.crop(__import__("random").Random(3))
+    assert len(crop.ids) > recipe.hard_negatives
+    trainer._refresh_neighbours()
+    drawn = set(crop.ids.tolist())
+    # each drawn piece's 3 nearest pieces that are not drawn (a piece taken by another is skipped)
+    nearest = {int(n) for piece in crop.ids for n in [n for n in trainer.neighbours[piece].tolist()
+                                                      if n not in drawn][:3]}
+
+    def share_nearest(ids):
+        return sum(int(i) in nearest for i in ids) / len(ids)
+
+    generator = torch.Generator().manual_seed(0)
+    ids, targets, positive = trainer._queries(crop, generator)
+    negatives = ids[~positive]
+    assert len(negatives) == recipe.negatives and not torch.isin(negatives, crop.ids).any()
+    assert not targets[~positive].any()
+    assert share_nearest(negatives[:recipe.hard_negatives]) == 1.0
+    assert share_nearest(negatives[recipe.hard_negatives:]) < 0.5       # the rest: the whole vocabulary
+    # v3's recipe (no hard negatives) draws every absent id at random
+    v3 = Trainer(corpus, corpus, tmp_path / "v3", dataclasses.replace(recipe, hard_negatives=0), log=lambda *_: None)
+    v3_ids, _, v3_positive = v3._queries(crop, generator)
+    assert share_nearest(v3_ids[~v3_positive]) < 0.5
+
+    trainer.run(progress=False)
+    resumed = Trainer(corpus, corpus, tmp_path, dataclasses.replace(recipe, steps=2), log=lambda *_: None)
+    assert torch.equal(resumed.neighbours, trainer.neighbours)

@@ -43,6 +43,9 @@ class Recipe:
     encoder_layers: int = 4
     encoder_hidden: int = 192
     positives: int = 1024          # token ids present in a crop scored per step (in practice all of them)
-    negatives: int = 48            # absent token ids scored per step, drawn at random
+    negatives: int = 48            # absent token ids scored per step
+    # Of those, how many are hard: absent pieces whose embeddings are nearest to a drawn piece's, so that a
+    # word's map must beat the pieces that look like it (v3 drew all 48 at random: 0 here).
+    hard_negatives: int = 24
     eval_every: int = 1000         # steps between held-out evaluations (and checkpoints)
     eval_queries: int = 200        # word queries of the held-out metric

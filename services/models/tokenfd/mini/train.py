@@ -43,6 +43,10 @@ HIT_IOU = 0.5
 CELL_PX = TILE_SIZE / FEATURE_GRID          # pixels of a crop per feature cell
 # Cosine thresholds the held-out metric tries; the best is the model's calibrated threshold.
 THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(1, 19))
+# Hard negatives come from each piece's NEIGHBOURS nearest pieces by the composed embeddings, looked up
+# again every NEIGHBOUR_REFRESH steps as the embeddings move (a lookup is one pass of the composer).
+NEIGHBOURS = 16
+NEIGHBOUR_REFRESH = 50
 
 
 class Trainer:
@@ -68,6 +72,7 @@ class Trainer:
         self.train_data, self.heldout = Corpus(data), Corpus(heldout)
         self.step, self.elapsed_s, self.history = 0, 0.0, []
         self._eval_crops: list[Crop] | None = None
+        self.neighbours: torch.Tensor | None = None           # (V, NEIGHBOURS) ids, for the hard negatives
         self._resume()
 
     # --- state ------------------------------------------------------------------
@@ -75,7 +80,7 @@ class Trainer:
         return {"model": self.model.state_dict(), "composer": self.composer.state_dict(),
                 "t_prime": self.t_prime.data, "bias": self.bias.data, "optimizer": self.optimizer.state_dict(),
                 "step": self.step, "elapsed_s": self.elapsed_s, "history": self.history,
-                "recipe": dataclasses.asdict(self.recipe)}
+                "neighbours": self.neighbours, "recipe": dataclasses.asdict(self.recipe)}
 
     def save_state(self) -> None:
         training.save_state(self.out, self._state())
@@ -90,6 +95,7 @@ class Trainer:
         self.bias.data.copy_(state["bias"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.step, self.elapsed_s, self.history = state["step"], state["elapsed_s"], state["history"]
+        self.neighbours = state.get("neighbours")              # kept, so a resume draws the same negatives
         self.log(f"resumed from {self.out / STATE_FILE} at step {self.step} ({self.elapsed_s:.0f}s trained)")
 
     # --- one step -----------------------------------------------------------------
@@ -108,8 +114,11 @@ class Trainer:
         absent = torch.ones(self.config.vocab_size, dtype=torch.bool)
         absent[crop.ids] = False
         absent[:3] = False                                    # unk, bos, eos are never drawn
+        hard = self._hard_negatives(crop.ids, absent, generator)
+        absent[hard] = False
         candidates = absent.nonzero().squeeze(1)
-        negatives = candidates[torch.randperm(len(candidates), generator=generator)[:r.negatives]]
+        negatives = torch.cat([hard, candidates[torch.randperm(len(candidates), generator=generator)
+                                                [:r.negatives - len(hard)]]])
         ids = torch.cat([present, negatives])
         # a crop of blank margin has no ids: negatives only
         keep = (crop.ids.unsqueeze(0) == present.unsqueeze(1)).float().argmax(1) if len(present) else present
@@ -119,8 +128,34 @@ class Trainer:
                               torch.zeros(len(negatives), dtype=torch.bool)])
         return ids, targets, positive
 
+    def _hard_negatives(self, drawn: torch.Tensor, absent: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Up to Recipe.hard_negatives absent ids: for drawn ids taken at random, each one's nearest
+        neighbour that is not drawn in the crop (nor already taken)."""
+        if not self.recipe.hard_negatives or self.neighbours is None or not len(drawn):
+            return drawn.new_zeros(0)
+        available, hard = absent.clone(), []
+        for piece in drawn[torch.randperm(len(drawn), generator=generator)]:
+            near = self.neighbours[piece]
+            near = near[available[near]]
+            if len(near):
+                hard.append(near[0])
+                available[near[0]] = False
+                if len(hard) == self.recipe.hard_negatives:
+                    break
+        return torch.stack(hard) if hard else drawn.new_zeros(0)
+
+    @torch.no_grad()
+    def _refresh_neighbours(self) -> None:
+        table = torch.nn.functional.normalize(self.composer.table(), dim=-1)
+        similarity = table @ table.T
+        similarity.fill_diagonal_(-2.0)
+        similarity[:, :3] = -2.0                               # unk, bos, eos are never drawn
+        self.neighbours = similarity.topk(NEIGHBOURS, dim=1).indices
+
     def train_step(self) -> dict:
         r = self.recipe
+        if r.hard_negatives and (self.neighbours is None or self.step % NEIGHBOUR_REFRESH == 0):
+            self._refresh_neighbours()
         crops = [self.train_data.crop(random.Random(f"{r.seed}/{self.step}/{i}")) for i in range(r.batch)]
         generator = torch.Generator().manual_seed(r.seed * 1_000_003 + self.step)
         for group in self.optimizer.param_groups:
@@ -214,18 +249,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="weight of the 'where is this token?' term (1: v3's recipe; 0: v2's objective)")
     parser.add_argument("--encoder-layers", type=int, default=defaults.encoder_layers)
     parser.add_argument("--encoder-hidden", type=int, default=defaults.encoder_hidden, help="a multiple of 64")
+    parser.add_argument("--hard-negatives", type=int, default=defaults.hard_negatives,
+                        help="of the absent ids scored per step, how many are the drawn ids' nearest (0: v3's recipe)")
     args = parser.parse_args(argv)
     if min(args.steps, args.batch, args.threads, args.eval_every, args.eval_queries) < 1 or args.time_budget <= 0 \
             or args.spatial_weight < 0 or args.encoder_layers < 1 or args.encoder_hidden < 64 \
-            or args.encoder_hidden % 64:
+            or args.encoder_hidden % 64 or not 0 <= args.hard_negatives <= defaults.negatives:
         print("train: --steps, --batch, --threads, --eval-every, --eval-queries, --time-budget and --encoder-layers "
-              "must be positive, --spatial-weight at least 0, --encoder-hidden a multiple of 64", file=sys.stderr)
+              "must be positive, --spatial-weight at least 0, --encoder-hidden a multiple of 64, "
+              f"--hard-negatives 0 to {defaults.negatives}", file=sys.stderr)
         return 2
     recipe = dataclasses.replace(defaults, steps=args.steps, time_budget_s=args.time_budget, batch=args.batch,
                                  threads=args.threads, seed=args.seed, eval_every=args.eval_every,
                                  eval_queries=args.eval_queries, bf16=not args.fp32,
                                  spatial_weight=args.spatial_weight, encoder_layers=args.encoder_layers,
-                                 encoder_hidden=args.encoder_hidden)
+                                 encoder_hidden=args.encoder_hidden, hard_negatives=args.hard_negatives)
     out = Trainer(args.data, args.heldout, args.out, recipe).run()
     print(f"checkpoint: {out}")
     return 0
