@@ -10,10 +10,13 @@ generations in flight (IN_FLIGHT_METRIC) are services/triton/python_backend.py's
 Requests for the same image (best of N's samples) share one vision pass, as they share one prefill
 (services/triton/shared_results.py).
 """
+import json
+
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
 from services.models.tokenvl.artifacts import (
+    CODE_GUARD_PARAMETER,
     STREAM_INTERVAL_PARAMETER,
     TOKEN_IDS,
     VISION_FEATURES,
@@ -49,7 +52,9 @@ class TritonPythonModel(DecoupledModel):
             context_length=args.integer(contract.CONTEXT_LENGTH_PARAMETER),
             max_images=args.integer(contract.MAX_IMAGES_PARAMETER), max_tiles=args.integer("max_tiles"),
             default_max_tokens=args.integer("default_max_tokens"), system_message=args.params.get("system_message"),
-            vision_batch_size=args.integer("vision_max_batch_size"))
+            vision_batch_size=args.integer("vision_max_batch_size"),
+            code_guard_names=(json.loads(args.params[CODE_GUARD_PARAMETER]) if CODE_GUARD_PARAMETER in args.params
+                              else None))
         self.workers = args.integer("max_generations")
         self.stream_interval_s = args.integer(STREAM_INTERVAL_PARAMETER) / 1000
         self.vision_model = args.params[VISION_MODEL_PARAMETER]

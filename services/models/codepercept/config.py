@@ -62,3 +62,7 @@ class Recipe:
     eval_samples: int = 48          # held-out samples of the teacher-forced token accuracy
     decode_samples: int = 6         # held-out figures greedily decoded at the end (does the code parse?)
     max_target_tokens: int = MAX_TARGET_TOKENS
+    # Record the names the training programs read unbound, so the model is served with the code guard
+    # (services/models/tokenvl/triton/code_guard.py). Off: on the tuning seed it moved best of 4 by nothing
+    # measurable (docs/codepercept-mini.md, "The code guard").
+    code_guard: bool = False

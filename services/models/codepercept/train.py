@@ -3,7 +3,7 @@ TokenVL checkpoint.
 
     python -m services.models.codepercept.train --data DIR --heldout DIR --out DIR
         [--steps N] [--time-budget S] [--batch B] [--threads T] [--seed S] [--eval-every N]
-        [--caption-share F] [--init-vision DIR] [--freeze-vision]
+        [--caption-share F] [--init-vision DIR] [--freeze-vision] [--code-guard]
 
   --data DIR         training corpus (corpus.py) with its tokenizer.json (tokenizer.py): the model's tokenizer
   --heldout DIR      held-out corpus (another engine seed) for the metrics
@@ -51,6 +51,7 @@ from services.models.common.training import recipe_parser, run_steps
 from services.models.tokenvl.config import TokenVLConfig
 from services.models.tokenvl.modeling import TokenVLModel, pixel_shuffle
 from services.models.tokenvl.tokens import TOKENIZER_FILE, Tokenizer
+from services.models.tokenvl.triton.code_guard import free_names
 
 STATE_FILE = training.STATE_FILE
 CHECKPOINT_DIR = "checkpoint"
@@ -239,6 +240,10 @@ class Trainer:
                   "serving": {"max_tiles": MAX_TILES, "image_tokens": IMAGE_TOKENS, "context_length": CONTEXT_LENGTH,
                               "system_message": SYSTEM_MESSAGE, "questions": TASKS},
                   "heldout": self.history[-1] if self.history else {}, "greedy": decoded or {}}
+        if self.recipe.code_guard:
+            # what the served model's code guard lets a program read unbound (its keyword arguments,
+            # comprehension variables): the names these training programs read so
+            record["code_guard"] = {"free_names": sorted(free_names(s.code for s in self.train_data.samples))}
         return mini_checkpoint.save(self.out / CHECKPOINT_DIR, self.config, self.model.state_dict(),
                                     self.tokenizer_path, record)
 
@@ -251,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="an upstream TokenFD checkpoint (models/tokenfd-mini) to start the ViT from")
     parser.add_argument("--freeze-vision", action="store_true", help="keep the ViT and upsampler fixed")
     parser.add_argument("--fp32", action="store_true", help="train in float32 (slower)")
+    parser.add_argument("--code-guard", action="store_true",
+                        help="record the names its programs read unbound: the model is served with the code guard")
     args = parser.parse_args(argv)
     if min(args.steps, args.batch, args.threads, args.eval_every) < 1 or args.time_budget <= 0 \
             or not 0.0 <= args.caption_share <= 1.0:
@@ -260,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     recipe = dataclasses.replace(defaults, steps=args.steps, time_budget_s=args.time_budget, batch=args.batch,
                                  threads=args.threads, seed=args.seed, eval_every=args.eval_every,
                                  caption_share=args.caption_share, freeze_vision=args.freeze_vision,
-                                 bf16=not args.fp32)
+                                 bf16=not args.fp32, code_guard=args.code_guard)
     out = Trainer(args.data, args.heldout, args.out, recipe, init_vision=args.init_vision).run()
     print(f"checkpoint: {out}")
     return 0

@@ -126,12 +126,42 @@ class TokenVLModel(nn.Module):
 
     @torch.no_grad()
     def generate_greedy(self, ids: list[int], pixel_values: torch.Tensor | None, *, img_context_id: int,
-                        stop_ids: list[int], max_new_tokens: int) -> list[int]:
-        """The reference: transformers `generate`, greedy, from inputs_embeds."""
+                        stop_ids: list[int], max_new_tokens: int, guard=None) -> list[int]:
+        """The reference: transformers `generate`, greedy, from inputs_embeds. `guard`: a (CodeGuard, token
+        texts) pair whose refused tokens are never taken (the served model's code guard, code_guard.py)."""
         tensor = torch.tensor([ids])
         features = self.vision(pixel_values) if pixel_values is not None and len(pixel_values) else None
         embeds = self.input_embeddings(tensor, features, img_context_id)
+        processors = [] if guard is None else [_GuardMask(*guard)]
         out = self.language_model.generate(inputs_embeds=embeds, attention_mask=torch.ones_like(tensor),
                                            max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=stop_ids,
-                                           pad_token_id=stop_ids[0], num_beams=1)
+                                           pad_token_id=stop_ids[0], num_beams=1, logits_processor=processors)
         return out[0].tolist()
+
+
+class _GuardMask:
+    """A logits processor: every token the code guard refuses after the tokens generated so far gets -inf
+    (the served greedy takes the best token the guard accepts: the same choice, read from the whole vocabulary)."""
+
+    def __init__(self, guard, texts: list[str]) -> None:
+        self.guard, self.texts, self.fed = guard, texts, 0
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        for token in input_ids[0, self.fed:].tolist():   # with inputs_embeds: the generated tokens only
+            self.guard.advance(self.texts[token] if token < len(self.texts) else "")
+        self.fed = input_ids.shape[1]
+        refused = [token for token in range(scores.shape[-1])
+                   if not self.guard.accepts(self.texts[token] if token < len(self.texts) else "")]
+        if len(refused) < scores.shape[-1]:               # none acceptable: the guard gives way, as served
+            scores[:, refused] = float("-inf")
+        else:
+            self.guard = _NoGuard()
+        return scores
+
+
+class _NoGuard:
+    def accepts(self, text: str) -> bool:
+        return True
+
+    def advance(self, text: str) -> None:
+        pass

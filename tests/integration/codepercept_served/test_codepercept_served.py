@@ -8,21 +8,23 @@ tritonserver serves it as `codepercept` over `codepercept_vision`, and a real ga
 - `/v1/models` lists it under its recorded name, as a chat model.
 - A chat request naming it, with a figure and the code question, is answered at temperature 0 with
   what the trained model generates greedily (PyTorch, the checkpoint through TokenVL's strict loader)
-  from the very prompt and tile its training samples were built with, token for token.
+  from the very prompt and tile its training samples were built with, token for token, under the same
+  code guard (the names the recipe recorded).
 - Sampling with a seed repeats itself and the seed matters."""
 from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 
 import httpx
 import pytest
 import torch
 
 from services.models.codepercept.config import CODE_QUESTION, SYSTEM_MESSAGE, Recipe
-from services.models.codepercept.family import GENERATION_MODEL, VISION_MODEL
+from services.models.codepercept.family import GENERATION_MODEL, VISION_MODEL, recorded
 from services.models.codepercept.train import Trainer
-from services.models.tokenvl.artifacts import VISION_MODEL_PARAMETER
+from services.models.tokenvl.artifacts import CODE_GUARD_PARAMETER, VISION_MODEL_PARAMETER
 from services.models.tokenvl.triton.lockstep import DECODE_PASSES_METRIC, DECODE_TOKENS_METRIC
 from services.triton import generation
 from tests.integration.gateway.support import running_gateway
@@ -42,7 +44,7 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("codepercept-served")
     train, heldout = make_corpora(root)
     recipe = dataclasses.replace(Recipe(), steps=3, batch=2, threads=1, eval_every=3, eval_samples=2,
-                                 decode_samples=1, warmup=1, lr=3e-3)
+                                 decode_samples=1, warmup=1, lr=3e-3, code_guard=True)
     trainer = Trainer(train, heldout, root / "run", recipe, sizes=tiny_sizes, log=lambda *_: None)
     return trainer, trainer.run(progress=False)
 
@@ -112,6 +114,9 @@ def test_the_generation_model_calls_its_own_vision_model_with_the_recorded_numbe
     # ... and for programs as long as its longest training target, not the context's half
     assert parameters[generation.CODE_MAX_TOKENS_PARAMETER].string_value == str(trained[0].recipe.max_target_tokens)
     assert parameters["model_name"].string_value == _name(trained) == "codepercept-tiny"
+    # its code guard lets programs read unbound the names its training programs read so (keyword arguments)
+    free = json.loads(parameters[CODE_GUARD_PARAMETER].string_value)
+    assert free == recorded(trained[1])["code_guard"]["free_names"] and "color" in free
 
 
 def test_models_lists_it_by_its_recorded_name_as_a_chat_model(gateway, trained):
@@ -124,6 +129,7 @@ def test_models_lists_it_by_its_recorded_name_as_a_chat_model(gateway, trained):
 def test_greedy_chat_equals_the_trained_model_on_its_training_prompt(gateway, trained):
     from services.models.codepercept.data import pixel_values
     from services.models.tokenvl.checkpoint import load_model
+    from services.models.tokenvl.triton.code_guard import CodeGuard, token_texts
 
     trainer, checkpoint = trained
     model, _ = load_model(checkpoint)
@@ -132,7 +138,9 @@ def test_greedy_chat_equals_the_trained_model_on_its_training_prompt(gateway, tr
     tokenizer = trainer.tokenizer
     with torch.no_grad():
         ids = model.generate_greedy(prompt, pixel_values(figure), img_context_id=tokenizer.img_context_id,
-                                    stop_ids=[tokenizer.im_end_id], max_new_tokens=MAX_TOKENS)
+                                    stop_ids=[tokenizer.im_end_id], max_new_tokens=MAX_TOKENS,
+                                    guard=(CodeGuard(recorded(checkpoint)["code_guard"]["free_names"]),
+                                           token_texts(tokenizer)))
     ids = [i for i in ids if i != tokenizer.im_end_id]
     answer = _chat(gateway, _name(trained), figure, temperature=0)
     assert answer["model"] == _name(trained)

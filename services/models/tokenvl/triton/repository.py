@@ -25,6 +25,7 @@ from tritonclient.grpc import model_config_pb2 as mc
 
 from services.models.tokenvl import config as model_config
 from services.models.tokenvl.artifacts import (
+    CODE_GUARD_PARAMETER,
     DECODER_DIR,
     EMBEDDINGS_FILE,
     META_FILE,
@@ -70,6 +71,8 @@ class RepositoryOptions:
     system_message: str | None = None          # None: InternVL2.5's default (tokens.py)
     code_prompt: str = ""                       # the generation contract's code_prompt; "" = none declared
     code_max_tokens: int = 0                    # the generation contract's code_max_tokens; 0 = none declared
+    # The names the model's programs may read unbound (its code guard, code_guard.py); None = no guard.
+    code_guard_free_names: tuple[str, ...] | None = None
     max_generations: int = 4                    # generations running at once in one instance
     # Tokens of up to this many ms go in one streamed response (generation.coalesced): 20 ms is 50 updates
     # a second for a reader, and far fewer responses than one per token for best of N's samples.
@@ -131,6 +134,8 @@ def generation_config(options: RepositoryOptions, meta: dict, names: ServedNames
         set_parameters(config, {contract.CODE_PROMPT_PARAMETER: options.code_prompt})
     if options.code_max_tokens:
         set_parameters(config, {contract.CODE_MAX_TOKENS_PARAMETER: str(options.code_max_tokens)})
+    if options.code_guard_free_names is not None:
+        set_parameters(config, {CODE_GUARD_PARAMETER: json.dumps(sorted(options.code_guard_free_names))})
     return config
 
 

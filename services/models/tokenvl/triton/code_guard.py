@@ -1,0 +1,385 @@
+"""Constrained decoding of an answer's Python program: brackets that match, strings that close on their
+line, and names read only once they are bound.
+
+A small model writes each line of a program from its own reading of the image, and some lines disagree
+with the lines before: a list is named `sound_level` where it was defined as `thermal_conductivity`, a
+`]` closes a `{`, a string runs into the next line. Each of these makes the whole render fail. The guard
+follows the text of the ```python block as it is generated and refuses a token that would make one of
+these errors; the sampler then takes the next candidate (`GuardedSampler`). It reads the code as a tokenizer
+does, one character at a time, with no parser and no look-ahead:
+
+- brackets: a closing bracket must match the innermost open one, and the block's closing fence may not
+  come while a bracket or a string is open;
+- strings: a newline ends neither a single-quoted string nor its line (a triple-quoted one may span
+  lines), and a character beyond ASCII stays in a string or a comment;
+- names: in a position where a name is read (an operand, an argument, a subscript: anywhere but the
+  targets before a statement's `=`, the names a `for`, `def`, `lambda`, `import` or `as` binds, and
+  attributes), the name must be bound earlier in the program, a builtin, a keyword, or one of the
+  model's `free_names`. While it is written, it must be a prefix of one of those.
+
+`free_names` are the names the training programs themselves read where this rule would refuse them:
+keyword arguments (`label=`) and the variables of comprehensions, which are read before their `for`.
+They are computed from the training programs (`free_names`), so the guard accepts every one of them.
+Outside the code block (prose, a caption) and after its closing fence the guard refuses nothing.
+"""
+from __future__ import annotations
+
+import bisect
+import builtins
+import keyword
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Sequence
+
+import numpy as np
+
+FENCE_OPEN = "```python\n"
+OPENING = {")": "(", "]": "[", "}": "{"}
+STRING_PREFIXES = frozenset({"f", "r", "b", "u", "rb", "br", "fr", "rf"})
+# Keywords whose next names are bound; after any other keyword the statement reads (`return x`, `if x`).
+BINDING_KEYWORDS = frozenset({"for", "def", "class", "lambda", "import", "from", "as", "global", "nonlocal"})
+ALWAYS_ALLOWED = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+
+PROSE, CODE, DONE = 0, 1, 2
+
+
+@dataclass
+class _Lexer:
+    """Where the text so far leaves the program (copied for each candidate token: `feed` changes it)."""
+    mode: int = PROSE
+    tail: str = ""              # PROSE: the last characters, to find the fence
+    brackets: str = ""          # open brackets, innermost last
+    quote: str = ""             # in a string: its closing delimiter (one or three quote characters)
+    quote_run: int = 0          # in a triple-quoted string: closing quote characters seen in a row
+    string_empty: bool = False  # in a one-quote string with nothing in it yet
+    empty_string: str = ""      # just closed an empty '' or "": a third quote makes it a triple quote
+    escaped: bool = False
+    comment: bool = False
+    continued: bool = False     # a backslash outside a string: the line goes on
+    line_start: bool = True     # only spaces since the statement's line began (the fence's place)
+    word: str = ""
+    number: bool = False        # the word is a number
+    word_read: bool = False     # the word is read where it stands: it must be an allowed name
+    after_dot: bool = False     # the last character outside spaces was "." (an attribute follows)
+    # The statement reads from here on: it had its "=" at depth 0, or a keyword such as `if` or `return`.
+    # Before that, names at depth 0 are its targets (`fig, ax = ...`) or a call's object (`ax.plot(...)`).
+    reading: bool = False
+    binding: str = ""           # the binding construct whose names come now ("for", "def", ...)
+    binding_depth: int = 0
+    new_names: list[str] = field(default_factory=list)
+
+
+class CodeGuard:
+    """One answer's guard: `accepts(text)` says whether the next token's text keeps the program
+    well-formed, `advance(text)` takes it. Names bound so far are kept sorted for prefix queries."""
+
+    def __init__(self, free_names: Iterable[str] = ()) -> None:
+        self._allowed = sorted(ALWAYS_ALLOWED | frozenset(free_names))
+        self._allowed_set = set(self._allowed)
+        self._lexer = _Lexer()
+        self._pending: _Lexer | None = None
+        self._pending_text: str | None = None
+
+    @property
+    def in_code(self) -> bool:
+        return self._lexer.mode == CODE
+
+    def accepts(self, text: str) -> bool:
+        lexer = self._feed(text)
+        self._pending, self._pending_text = lexer, text
+        return lexer is not None
+
+    def advance(self, text: str) -> None:
+        lexer = self._pending if self._pending_text == text else self._feed(text)
+        self._pending = self._pending_text = None
+        if lexer is None:
+            raise ValueError(f"the guard refuses {text!r}")
+        for name in lexer.new_names:
+            self._bind(name)
+        lexer.new_names = []
+        self._lexer = lexer
+
+    # --- names ----------------------------------------------------------------------------------
+    def _bind(self, name: str) -> None:
+        if name not in self._allowed_set:
+            self._allowed_set.add(name)
+            bisect.insort(self._allowed, name)
+
+    def _allowed_name(self, name: str, lexer: _Lexer) -> bool:
+        return name in self._allowed_set or name in lexer.new_names
+
+    def _allowed_prefix(self, prefix: str, lexer: _Lexer) -> bool:
+        if prefix in STRING_PREFIXES:
+            return True
+        at = bisect.bisect_left(self._allowed, prefix)
+        if at < len(self._allowed) and self._allowed[at].startswith(prefix):
+            return True
+        return any(name.startswith(prefix) for name in lexer.new_names)
+
+    # --- the lexer ------------------------------------------------------------------------------
+    def _feed(self, text: str) -> _Lexer | None:
+        if not text and self._lexer.mode == CODE:
+            return None              # a special token (the stop) inside the block: the program would be cut
+        lexer = replace(self._lexer, new_names=list(self._lexer.new_names))
+        for char in text:
+            if lexer.mode == DONE:
+                break
+            if lexer.mode == PROSE:
+                lexer.tail = (lexer.tail + char)[-len(FENCE_OPEN):]
+                if lexer.tail == FENCE_OPEN:
+                    lexer.mode = CODE
+                continue
+            if not self._char(lexer, char):
+                return None
+        return lexer
+
+    def _char(self, lexer: _Lexer, char: str) -> bool:
+        if lexer.comment:
+            if char != "\n":
+                return True
+            lexer.comment = False
+            return self._newline(lexer)
+        if lexer.quote:
+            return self._in_string(lexer, char)
+        if lexer.word:
+            if self._continues_word(lexer, char):
+                lexer.word += char
+                return not lexer.word_read or self._allowed_prefix(lexer.word, lexer)
+            if not self._end_word(lexer, char):
+                return False
+            if lexer.quote:          # the word was a string prefix and char opened the string
+                return True
+        if lexer.empty_string:
+            quote, lexer.empty_string = lexer.empty_string, ""
+            if char == quote:        # '' then ': a triple-quoted string opens
+                lexer.quote = quote * 3
+                return True
+        return self._code_char(lexer, char)
+
+    def _in_string(self, lexer: _Lexer, char: str) -> bool:
+        if lexer.escaped:
+            lexer.escaped = False
+            return True
+        if char == "\\":
+            lexer.escaped, lexer.quote_run, lexer.string_empty = True, 0, False
+            return True
+        if len(lexer.quote) == 1:
+            if char == "\n":
+                return False         # an unterminated string literal
+            if char == lexer.quote:
+                if lexer.string_empty:
+                    lexer.empty_string = lexer.quote
+                lexer.quote = ""
+            lexer.string_empty = False
+        elif char == lexer.quote[0]:
+            lexer.quote_run += 1
+            if lexer.quote_run == 3:
+                lexer.quote, lexer.quote_run = "", 0
+        else:
+            lexer.quote_run = 0
+        return True
+
+    @staticmethod
+    def _continues_word(lexer: _Lexer, char: str) -> bool:
+        if lexer.number:
+            return char.isascii() and (char.isalnum() or char in "._" or (char in "+-" and lexer.word[-1] in "eE"
+                                                                         and not lexer.word.lower().startswith("0x")))
+        return char.isascii() and (char.isalnum() or char == "_")
+
+    def _end_word(self, lexer: _Lexer, following: str) -> bool:
+        word, number, read = lexer.word, lexer.number, lexer.word_read
+        lexer.word, lexer.number, lexer.word_read = "", False, False
+        if number:
+            return True
+        if following in "'\"" and word.lower() in STRING_PREFIXES:
+            lexer.quote, lexer.string_empty = following, True
+            return True
+        after_dot, lexer.after_dot = lexer.after_dot, False
+        if keyword.iskeyword(word):
+            self._keyword(lexer, word)
+            return True
+        if after_dot:
+            return True              # an attribute: the object's business
+        if lexer.binding:
+            lexer.new_names.append(word)
+            if lexer.binding == "as":
+                lexer.binding = ""
+            return True
+        if read:
+            return self._allowed_name(word, lexer)
+        lexer.new_names.append(word)  # a target before the statement's "=" (or a statement's first name)
+        return True
+
+    @staticmethod
+    def _keyword(lexer: _Lexer, word: str) -> None:
+        depth = len(lexer.brackets)
+        if word == "in" and lexer.binding == "for" and depth == lexer.binding_depth:
+            lexer.binding = ""
+        elif word in ("for", "def", "class", "lambda"):
+            lexer.binding, lexer.binding_depth = word, depth
+        elif word in ("import", "from", "global", "nonlocal"):
+            lexer.binding, lexer.binding_depth = "import", depth
+        elif word == "as":
+            lexer.binding, lexer.binding_depth = "as", depth
+        if word not in BINDING_KEYWORDS:
+            lexer.reading = True
+
+    @staticmethod
+    def _starts_read(lexer: _Lexer) -> bool:
+        """Whether a name starting now is read (rather than bound or an attribute)."""
+        if lexer.after_dot or lexer.binding:
+            return False
+        return bool(lexer.brackets) or lexer.reading
+
+    def _code_char(self, lexer: _Lexer, char: str) -> bool:
+        if char == "\n":
+            return self._newline(lexer)
+        if char in " \t\r\f":
+            return True
+        if not char.isascii():       # `W/m²` outside its quotes: a SyntaxError (the programs' names are ASCII)
+            return False
+        was_line_start, lexer.line_start = lexer.line_start, False
+        if lexer.continued:
+            lexer.continued = False
+        if char.isalpha() or char == "_":
+            lexer.word, lexer.number, lexer.word_read = char, False, self._starts_read(lexer)
+            return not lexer.word_read or self._allowed_prefix(char, lexer)
+        if char.isdigit():
+            lexer.word, lexer.number = char, True
+            lexer.after_dot = False
+            return True
+        after_dot, lexer.after_dot = lexer.after_dot, False
+        if char in "'\"":
+            lexer.quote, lexer.string_empty = char, True
+            return True
+        if char == "#":
+            lexer.comment = True
+            return True
+        if char == "`":              # never Python: the closing fence, only at a line's start
+            if not was_line_start or lexer.brackets:
+                return False
+            lexer.mode = DONE
+            return True
+        if char == "\\":
+            lexer.continued = True
+            return True
+        if char in "([{":
+            lexer.brackets += char
+            return True
+        if char in ")]}":
+            if not lexer.brackets or lexer.brackets[-1] != OPENING[char]:
+                return False
+            lexer.brackets = lexer.brackets[:-1]
+            return True
+        depth = len(lexer.brackets)
+        if char == ".":
+            lexer.after_dot = not after_dot   # ".." is not an attribute; "..." (Ellipsis) is rare
+            return True
+        if char == "=" and depth == 0:
+            lexer.reading = True
+        elif char == ":" and lexer.binding == "lambda" and depth == lexer.binding_depth:
+            lexer.binding = ""               # the lambda's body reads
+        elif char == ";" and depth == 0 or char == ":" and depth == 0 and lexer.binding in ("", "def", "class"):
+            self._new_statement(lexer, line_start=False)   # `if x: y = 1`: a statement after a header
+        return True
+
+    def _newline(self, lexer: _Lexer) -> bool:
+        if lexer.brackets or lexer.continued:
+            lexer.continued = False
+            return True
+        self._new_statement(lexer, line_start=True)
+        return True
+
+    @staticmethod
+    def _new_statement(lexer: _Lexer, line_start: bool) -> None:
+        lexer.reading, lexer.after_dot = False, False
+        lexer.binding, lexer.binding_depth = "", 0
+        lexer.line_start = line_start
+
+
+def free_names(programs: Iterable[str]) -> set[str]:
+    """The names a guard with none free would refuse in these programs: their keyword arguments and
+    comprehension variables (and any other name they read before binding it). With them free, the
+    guard accepts every one of the programs."""
+    free: set[str] = set()
+    for program in programs:
+        guard = _CollectingGuard(free)
+        guard.advance(FENCE_OPEN + program + "\n```")
+    return free - ALWAYS_ALLOWED
+
+
+class _CollectingGuard(CodeGuard):
+    """A guard that records the names it would refuse instead of refusing them."""
+
+    def __init__(self, collected: set[str]) -> None:
+        super().__init__(collected)
+        self.collected = collected
+
+    def _allowed_prefix(self, prefix: str, lexer: _Lexer) -> bool:
+        return True
+
+    def _allowed_name(self, name: str, lexer: _Lexer) -> bool:
+        if not super()._allowed_name(name, lexer):
+            self.collected.add(name)
+            self._bind(name)
+        return True
+
+
+def token_texts(tokenizer) -> list[str]:
+    """Each token's own text (a special token's is empty; a piece of a multi-byte character decodes as
+    U+FFFD, which the guard takes as any other character)."""
+    return [tokenizer.decode([token]) for token in range(tokenizer.vocab_size)]
+
+
+class GuardedSampler:
+    """A sampler whose pick the guard must accept: the sampler's own pick when it does (so a guard
+    that refuses nothing changes nothing, seeds included), else the next candidate in the sampler's
+    order (greedy) or a draw among the candidates left (sampled). When no candidate of the sampler is
+    acceptable, the most likely acceptable token of the vocabulary; when none is, the guard gives way
+    for the rest of the answer."""
+
+    def __init__(self, sampler, guard: CodeGuard, texts: Sequence[str]) -> None:
+        self.sampler, self.guard, self.texts = sampler, guard, texts
+        self.refused = 0              # tokens the guard turned down (for tests and diagnostics)
+
+    def _text(self, token: int) -> str:
+        return self.texts[token] if token < len(self.texts) else ""   # a row past the tokenizer's vocabulary
+
+    def __call__(self, logits: np.ndarray) -> int:
+        if self.guard is None:
+            return self.sampler(logits)
+        sampler = self.sampler
+        if sampler.options.greedy:
+            token = int(np.argmax(logits))
+            if self._take(token):
+                return token
+            chosen = self._first(np.argsort(-logits, kind="stable")[1:], lambda remaining: 0)   # after the argmax
+        else:
+            tokens, weights = sampler.candidates(logits)
+            chosen = self._first(tokens, lambda remaining: sampler._draw(weights[remaining]))
+            if chosen is None:
+                chosen = self._first(np.argsort(-logits, kind="stable"), lambda remaining: 0)
+        if chosen is None:
+            self.guard = None
+            return int(np.argmax(logits))
+        self.guard.advance(self._text(chosen))
+        return chosen
+
+    def _take(self, token: int) -> bool:
+        if self.guard.accepts(self._text(token)):
+            self.guard.advance(self._text(token))
+            return True
+        self.refused += 1
+        return False
+
+    def _first(self, candidates: np.ndarray, draw) -> int | None:
+        """The first of `candidates` the guard accepts, picked by `draw(remaining positions)` (an index
+        into them), leaving out each refused one."""
+        remaining = np.arange(len(candidates))
+        while remaining.size:
+            position = draw(remaining)
+            token = int(candidates[remaining[position]])
+            if self.guard.accepts(self._text(token)):
+                return token
+            self.refused += 1
+            remaining = np.delete(remaining, position)
+        return None
