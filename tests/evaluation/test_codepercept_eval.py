@@ -66,12 +66,17 @@ def test_every_configuration_is_measured_on_both_sets(checkpoint, index, tmp_pat
 
 
 def test_tune_measures_each_temperature_on_its_own_seed(checkpoint, index, tmp_path, capsys, triton_stub_site):
+    """... here under the code guard, with the names the index's programs read unbound."""
     out = tmp_path / "tune"
     status = cli.main(["tune", "--checkpoint", str(checkpoint), "--index", str(index), "--out", str(out),
-                       "--engine-count", "2", "--temperatures", "0.5", "1.0", "--candidates", "2", "--dpi", "50"])
+                       "--engine-count", "2", "--temperatures", "0.5", "1.0", "--candidates", "2", "--dpi", "50",
+                       "--code-guard"])
     assert status == 0, capsys.readouterr().err[-3000:]
     summary = json.loads((out / "tune.json").read_text())
     assert summary["engine_seed"] == 2 and summary["figures"] == 2 and summary["candidates"] == 2
+    assert summary["code_guard"] and "color" in json.loads(
+        (out / "checkpoint-with-code-guard" / "codepercept_mini.json").read_text())["code_guard"]["free_names"]
+    assert "code_guard" not in json.loads((checkpoint / "codepercept_mini.json").read_text())
     assert [row["temperature"] for row in summary["temperatures"]] == [0.5, 1.0]
     manifest = json.loads((out / "runs" / "T0.5" / "manifest.json").read_text())
     assert manifest["candidates"] == 2 and manifest["protocol"]["sampling"]["temperature"] == 0.5

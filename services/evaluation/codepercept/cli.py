@@ -90,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--engine-count", type=positive_int, default=TUNE_COUNT)
     tune.add_argument("--temperatures", type=float, nargs="+", default=list(TEMPERATURES))
     tune.add_argument("--candidates", type=positive_int, default=4)
+    tune.add_argument("--code-guard", action="store_true",
+                      help="serve it under the code guard (the names the index's programs read unbound)")
     for command in (run, sub.add_parser("report", help="the report again, from a run's summary.json")):
         command.add_argument("--write-docs", action="store_true")
         command.add_argument("--doc", type=Path, default=DEFAULT_DOC)

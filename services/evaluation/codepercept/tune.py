@@ -2,17 +2,19 @@
 of N, chosen on engine programs of a tuning seed (TUNE_SEED), never on the evaluation's held-out seed.
 
     python -m services.evaluation.codepercept tune --checkpoint DIR --index FILE [--out DIR]
-        [--engine-seed S] [--engine-count N] [--temperatures T ...] [--candidates N]
+        [--engine-seed S] [--engine-count N] [--temperatures T ...] [--candidates N] [--code-guard]
 
 It serves the checkpoint as `run` does, runs the model greedily once and its best of N samples at each
 temperature, and reports, per temperature, the exec rate and fidelity of the samples alone and of the
 samples with the greedy program beside them (a figure runs when one of them runs, and keeps the better
 fidelity: what a greedy candidate added to best of N would give, with one sample more). The table is
-printed and `tune.json` written in --out.
+printed and `tune.json` written in --out. With --code-guard the checkpoint is served under the code guard,
+with the names the index's programs (its training corpus) read unbound, as the recipe's --code-guard records.
 """
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from .cli import CONFIGS, SAMPLING, Config, limited, run_one, serving, write_sets
@@ -44,7 +46,24 @@ def with_greedy(greedy: dict[str, dict], samples: dict[str, dict]) -> dict:
     return {"exec_rate": round(sum(runs) / n, 4), "fidelity": round(sum(best) / n, 4)}
 
 
+def with_code_guard(checkpoint: Path, index: Path, out: Path) -> Path:
+    """A copy of the checkpoint whose record carries the code guard's names, read from the index's programs."""
+    from services.codeperception.retrieval.index import RetrievalIndex
+    from services.models.codepercept.checkpoint import RECORD_FILE
+    from services.models.tokenvl.triton.code_guard import free_names
+
+    retrieval = RetrievalIndex.load(index)
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(checkpoint, out)
+    record = json.loads((out / RECORD_FILE).read_text())
+    record["code_guard"] = {"free_names": sorted(free_names(retrieval.program(i) for i in range(retrieval.size)))}
+    (out / RECORD_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return out
+
+
 def tune(args) -> dict:
+    if args.code_guard:
+        args.checkpoint = with_code_guard(args.checkpoint, args.index, args.out / "checkpoint-with-code-guard")
     with serving(args) as sandbox:
         directory = write_sets(args.out, sandbox, engine_seed=args.engine_seed, engine_count=args.engine_count,
                                dpi=args.dpi)["engine"]
@@ -58,12 +77,13 @@ def tune(args) -> dict:
             rows.append({"temperature": temperature, "samples": result,
                          "with_greedy": with_greedy(greedy_records, _by_image(run_dir))})
     return {"engine_seed": args.engine_seed, "figures": greedy["figures"], "candidates": args.candidates,
-            "greedy": greedy, "temperatures": rows}
+            "code_guard": bool(args.code_guard), "greedy": greedy, "temperatures": rows}
 
 
 def table(summary: dict) -> str:
     n = summary["candidates"]
-    lines = [f"Engine seed {summary['engine_seed']}, {summary['figures']} figures; greedy alone: exec "
+    guard = " under the code guard" if summary.get("code_guard") else ""
+    lines = [f"Engine seed {summary['engine_seed']}, {summary['figures']} figures{guard}; greedy alone: exec "
              f"{summary['greedy']['exec_rate']:.2f}, fidelity {summary['greedy']['fidelity']:.3f}.", "",
              f"| temperature | best of {n}: exec | fidelity | s / figure | with greedy: exec | fidelity |",
              "|---:|---:|---:|---:|---:|---:|"]
