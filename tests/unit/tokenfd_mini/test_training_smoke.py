@@ -98,9 +98,10 @@ def test_training_runs_resumes_and_loads_through_the_tokenfd_loader(corpus, tmp_
 
 
 def test_hard_negatives_are_absent_pieces_that_look_like_the_drawn_ones(corpus, tmp_path):
-    """Half of a step's absent ids are drawn pieces' nearest absent neighbours by the composed embeddings;
+    """With v5's 24, half of a step's absent ids are drawn pieces' nearest absent neighbours by the composed embeddings;
     they are never drawn in the crop, and the neighbours travel with the state so a resume draws the same."""
-    recipe = dataclasses.replace(Recipe(), steps=1, batch=1, threads=1, eval_every=1, eval_queries=8, warmup=1)
+    recipe = dataclasses.replace(Recipe(), steps=1, batch=1, threads=1, eval_every=1, eval_queries=8, warmup=1,
+                                 hard_negatives=24)
     trainer = Trainer(corpus, corpus, tmp_path, recipe, log=lambda *_: None)
     crop = trainer.train_data.crop(__import__("random").Random(3))
     assert len(crop.ids) > recipe.hard_negatives

@@ -45,7 +45,8 @@ class Recipe:
     positives: int = 1024          # token ids present in a crop scored per step (in practice all of them)
     negatives: int = 48            # absent token ids scored per step
     # Of those, how many are hard: absent pieces whose embeddings are nearest to a drawn piece's, so that a
-    # word's map must beat the pieces that look like it (v3 drew all 48 at random: 0 here).
-    hard_negatives: int = 24
+    # word's map must beat the pieces that look like it. 0, v3's recipe: v5 drew 24 and was behind v3 from
+    # step 7,000 on (docs/tokenfd-mini.md, "v5").
+    hard_negatives: int = 0
     eval_every: int = 1000         # steps between held-out evaluations (and checkpoints)
     eval_queries: int = 200        # word queries of the held-out metric

@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--encoder-layers", type=int, default=defaults.encoder_layers)
     parser.add_argument("--encoder-hidden", type=int, default=defaults.encoder_hidden, help="a multiple of 64")
     parser.add_argument("--hard-negatives", type=int, default=defaults.hard_negatives,
-                        help="of the absent ids scored per step, how many are the drawn ids' nearest (0: v3's recipe)")
+                        help="of the absent ids scored per step, how many are the drawn ids' nearest (v5: 24)")
     args = parser.parse_args(argv)
     if min(args.steps, args.batch, args.threads, args.eval_every, args.eval_queries) < 1 or args.time_budget <= 0 \
             or args.spatial_weight < 0 or args.encoder_layers < 1 or args.encoder_hidden < 64 \
