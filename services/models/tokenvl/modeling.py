@@ -147,21 +147,17 @@ class _GuardMask:
         self.guard, self.texts, self.fed = guard, texts, 0
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        from services.models.tokenvl.triton.code_guard import token_text
+
+        if self.guard is None:                            # it gave way: the rest is the model's own
+            return scores
         for token in input_ids[0, self.fed:].tolist():   # with inputs_embeds: the generated tokens only
-            self.guard.advance(self.texts[token] if token < len(self.texts) else "")
+            self.guard.advance(token_text(self.texts, token))
         self.fed = input_ids.shape[1]
         refused = [token for token in range(scores.shape[-1])
-                   if not self.guard.accepts(self.texts[token] if token < len(self.texts) else "")]
-        if len(refused) < scores.shape[-1]:               # none acceptable: the guard gives way, as served
+                   if not self.guard.accepts(token_text(self.texts, token))]
+        if len(refused) < scores.shape[-1]:
             scores[:, refused] = float("-inf")
-        else:
-            self.guard = _NoGuard()
+        else:                                             # none acceptable: the guard gives way, as served
+            self.guard = None
         return scores
-
-
-class _NoGuard:
-    def accepts(self, text: str) -> bool:
-        return True
-
-    def advance(self, text: str) -> None:
-        pass

@@ -119,7 +119,7 @@ class CodeGuard:
     def _feed(self, text: str) -> _Lexer | None:
         if not text and self._lexer.mode == CODE:
             return None              # a special token (the stop) inside the block: the program would be cut
-        lexer = replace(self._lexer, new_names=list(self._lexer.new_names))
+        lexer = replace(self._lexer, new_names=[])   # the names this text binds (committed by `advance`)
         for char in text:
             if lexer.mode == DONE:
                 break
@@ -324,6 +324,11 @@ class _CollectingGuard(CodeGuard):
         return True
 
 
+def token_text(texts: Sequence[str], token: int) -> str:
+    """A token's text from `token_texts`; a row past the tokenizer's vocabulary has none."""
+    return texts[token] if token < len(texts) else ""
+
+
 def token_texts(tokenizer) -> list[str]:
     """Each token's own text (a special token's is empty; a piece of a multi-byte character decodes as
     U+FFFD, which the guard takes as any other character)."""
@@ -342,7 +347,7 @@ class GuardedSampler:
         self.refused = 0              # tokens the guard turned down (for tests and diagnostics)
 
     def _text(self, token: int) -> str:
-        return self.texts[token] if token < len(self.texts) else ""   # a row past the tokenizer's vocabulary
+        return token_text(self.texts, token)
 
     def __call__(self, logits: np.ndarray) -> int:
         if self.guard is None:
