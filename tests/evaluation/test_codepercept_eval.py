@@ -78,6 +78,8 @@ def test_tune_measures_each_temperature_on_its_own_seed(checkpoint, index, tmp_p
         (out / "checkpoint-with-code-guard" / "codepercept_mini.json").read_text())["code_guard"]["free_names"]
     assert "code_guard" not in json.loads((checkpoint / "codepercept_mini.json").read_text())
     assert [row["temperature"] for row in summary["temperatures"]] == [0.5, 1.0]
+    # every sample of each figure is counted by how it ended
+    assert all(sum(row["candidate_statuses"].values()) == 2 * 2 for row in summary["temperatures"])
     manifest = json.loads((out / "runs" / "T0.5" / "manifest.json").read_text())
     assert manifest["candidates"] == 2 and manifest["protocol"]["sampling"]["temperature"] == 0.5
     for row in summary["temperatures"]:   # the greedy program as one more candidate never loses a figure

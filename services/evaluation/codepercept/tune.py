@@ -46,6 +46,15 @@ def with_greedy(greedy: dict[str, dict], samples: dict[str, dict]) -> dict:
     return {"exec_rate": round(sum(runs) / n, 4), "fidelity": round(sum(best) / n, 4)}
 
 
+def candidate_statuses(records: dict[str, dict]) -> dict[str, int]:
+    """How every sample of every figure ended (OK, EXEC_ERROR, NO_CODE, REJECTED, ...), counted."""
+    counts: dict[str, int] = {}
+    for record in records.values():
+        for candidate in record.get("candidates", []):
+            counts[candidate["status"]] = counts.get(candidate["status"], 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def with_code_guard(checkpoint: Path, index: Path, out: Path) -> Path:
     """A copy of the checkpoint whose record carries the code guard's names, read from the index's programs."""
     from services.codeperception.retrieval.index import RetrievalIndex
@@ -74,8 +83,10 @@ def tune(args) -> dict:
         for temperature in args.temperatures:
             run_dir = args.out / "runs" / f"T{temperature:g}"
             result = run_one(sampled(temperature, args.candidates), data, images, run_dir, sandbox, args.dpi)
+            records = _by_image(run_dir)
             rows.append({"temperature": temperature, "samples": result,
-                         "with_greedy": with_greedy(greedy_records, _by_image(run_dir))})
+                         "with_greedy": with_greedy(greedy_records, records),
+                         "candidate_statuses": candidate_statuses(records)})
     return {"engine_seed": args.engine_seed, "figures": greedy["figures"], "candidates": args.candidates,
             "code_guard": bool(args.code_guard), "greedy": greedy, "temperatures": rows}
 
