@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 
 thermal_conductivity = {
     "Copper": [401.0, 390.5],   # W/(m·K)
-    "Brass (W/m²)": [109.0],
+    "Brass (W/m²)": [109.0, 120],
     'Steel': [50.2, 45.1],
 }
 names = [f"{name}!" for name in thermal_conductivity]
@@ -66,6 +66,29 @@ def test_the_errors_that_fail_a_render_are_refused_where_they_start(line, bad):
     # a name is refused at its first character that begins no allowed name (`so` begins `sorted`)
     assert start <= offset < start + len(bad)
     assert refusal("thermal_conductivity = [1.0]\nprint(len(thermal_conductivity))\n") is None
+
+
+@pytest.mark.parametrize("program, bad", [
+    ("heat = [[1, 2, 3], [4, 5, 6, 7]]\n", "7"),              # a row one value longer than the first
+    ("heat = [[1, 2, 3], [4, 5]]\n", "]]"),                   # ... or one shorter
+    ("d = {'a': (1, 2), 'b': (3, 4, 5)}\n", "5"),             # a dict's tuples
+    ("d = {'a': [1, 2], 'b': [3]}\n", "]}"),                  # a dict's lists
+    ("r = [(1, 'x'), (2, 'y', 3)]\n", "3"),                   # records
+    ("r = [[1, 2], (3,), [4]]\n", "]]"),                      # lists and tuples each keep their own length
+])
+def test_records_of_one_collection_that_differ_in_length_are_refused_where_they_do(program, bad):
+    assert refusal(program) == program.index(bad)
+
+
+@pytest.mark.parametrize("program", [
+    "heat = [[1, 2, 3],\n        [4, 5, 6,],  # a trailing comma\n]\n",
+    "r = [[1, 2], (3,), [4, 5]]\n",
+    "import numpy as np\nr = [np.hypot(1, 2), np.hypot(3)]\n",   # calls' arguments are not records
+    "x = [1, 2]\nr = [x[0], x[0:1]]\n",                             # nor subscripts
+    "import matplotlib.pyplot as plt\nplt.plot([0, 1], [2] * 2)\n",   # nor a call's lists
+])
+def test_records_of_one_shape_calls_and_subscripts_are_accepted(program):
+    assert refusal(program) is None
 
 
 def test_the_closing_fence_waits_for_open_brackets_and_the_stop_token_for_the_fence():

@@ -1,12 +1,13 @@
 """Constrained decoding of an answer's Python program: brackets that match, strings that close on their
-line, and names read only once they are bound.
+line, names read only once they are bound, and records of one collection that have one shape.
 
 A small model writes each line of a program from its own reading of the image, and some lines disagree
 with the lines before: a list is named `sound_level` where it was defined as `thermal_conductivity`, a
-`]` closes a `{`, a string runs into the next line. Each of these makes the whole render fail. The guard
-follows the text of the ```python block as it is generated and refuses a token that would make one of
-these errors; the sampler then takes the next candidate (`GuardedSampler`). It reads the code as a tokenizer
-does, one character at a time, with no parser and no look-ahead:
+`]` closes a `{`, a string runs into the next line, a heat map's second row has one value fewer than its
+first. Each of these makes the whole render fail. The guard follows the text of the ```python block as it
+is generated and refuses a token that would make one of these errors; the sampler then takes the next
+candidate (`GuardedSampler`). It reads the code as a tokenizer does, one character at a time, with no
+parser and no look-ahead:
 
 - brackets: a closing bracket must match the innermost open one, and the block's closing fence may not
   come while a bracket or a string is open;
@@ -15,7 +16,12 @@ does, one character at a time, with no parser and no look-ahead:
 - names: in a position where a name is read (an operand, an argument, a subscript: anywhere but the
   targets before a statement's `=`, the names a `for`, `def`, `lambda`, `import` or `as` binds, and
   attributes), the name must be bound earlier in the program, a builtin, a keyword, or one of the
-  model's `free_names`. While it is written, it must be a prefix of one of those.
+  model's `free_names`. While it is written, it must be a prefix of one of those;
+- shapes: in a list, dict or set display, the list displays it holds have one length, and so do the tuple
+  displays (`[[1, 2], [3, 4]]`, `{"a": (1, 2), "b": (3, 4)}`): the first one sets it, and a later one may
+  neither start an item past it nor close short of it. Rows of a table and records of a collection are
+  written this way, and the engine's programs keep to it (the tests hold a program of each family to it).
+  A call's arguments (`ax.plot([0, 1], [y] * 2)`) and subscripts are not displays.
 
 `free_names` are the names the training programs themselves read where this rule would refuse them:
 keyword arguments (`label=`) and the variables of comprehensions, which are read before their `for`.
@@ -40,6 +46,18 @@ BINDING_KEYWORDS = frozenset({"for", "def", "class", "lambda", "import", "from",
 ALWAYS_ALLOWED = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 
 PROSE, CODE, DONE = 0, 1, 2
+UNKNOWN = -1
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """An open bracket's items, for the shape rule."""
+    display: bool               # a list, tuple, dict or set display (not a call's or a subscript's bracket)
+    required: int = UNKNOWN     # the items this display must have: its first sibling of its kind's
+    items: int = 0              # items started so far
+    in_item: bool = False       # the current item has started (a comma ends it)
+    list_items: int = UNKNOWN   # a list or dict display: the items of the first list display it holds
+    tuple_items: int = UNKNOWN  # ... and of the first tuple display
 
 
 @dataclass
@@ -48,6 +66,8 @@ class _Lexer:
     mode: int = PROSE
     tail: str = ""              # PROSE: the last characters, to find the fence
     brackets: str = ""          # open brackets, innermost last
+    shapes: tuple = ()          # a _Shape per open bracket, innermost last
+    operand: bool = False       # the last token was an operand: a bracket now is a call or a subscript
     quote: str = ""             # in a string: its closing delimiter (one or three quote characters)
     quote_run: int = 0          # in a triple-quoted string: closing quote characters seen in a row
     string_empty: bool = False  # in a one-quote string with nothing in it yet
@@ -71,6 +91,8 @@ class _Lexer:
 class CodeGuard:
     """One answer's guard: `accepts(text)` says whether the next token's text keeps the program
     well-formed, `advance(text)` takes it. Names bound so far are kept sorted for prefix queries."""
+
+    _shapes_checked = True
 
     def __init__(self, free_names: Iterable[str] = ()) -> None:
         self._allowed = sorted(ALWAYS_ALLOWED | frozenset(free_names))
@@ -168,12 +190,12 @@ class CodeGuard:
             if char == lexer.quote:
                 if lexer.string_empty:
                     lexer.empty_string = lexer.quote
-                lexer.quote = ""
+                lexer.quote, lexer.operand = "", True
             lexer.string_empty = False
         elif char == lexer.quote[0]:
             lexer.quote_run += 1
             if lexer.quote_run == 3:
-                lexer.quote, lexer.quote_run = "", 0
+                lexer.quote, lexer.quote_run, lexer.operand = "", 0, True
         else:
             lexer.quote_run = 0
         return True
@@ -188,6 +210,7 @@ class CodeGuard:
     def _end_word(self, lexer: _Lexer, following: str) -> bool:
         word, number, read = lexer.word, lexer.number, lexer.word_read
         lexer.word, lexer.number, lexer.word_read = "", False, False
+        lexer.operand = number or not keyword.iskeyword(word) or word in ("None", "True", "False")
         if number:
             return True
         if following in "'\"" and word.lower() in STRING_PREFIXES:
@@ -240,6 +263,12 @@ class CodeGuard:
         was_line_start, lexer.line_start = lexer.line_start, False
         if lexer.continued:
             lexer.continued = False
+        if char == "#":
+            lexer.comment = True
+            return True
+        if lexer.shapes and char not in ")]},\\" and not lexer.shapes[-1].in_item and not self._start_item(lexer):
+            return False
+        operand, lexer.operand = lexer.operand, False
         if char.isalpha() or char == "_":
             lexer.word, lexer.number, lexer.word_read = char, False, self._starts_read(lexer)
             return not lexer.word_read or self._allowed_prefix(char, lexer)
@@ -251,9 +280,6 @@ class CodeGuard:
         if char in "'\"":
             lexer.quote, lexer.string_empty = char, True
             return True
-        if char == "#":
-            lexer.comment = True
-            return True
         if char == "`":              # never Python: the closing fence, only at a line's start
             if not was_line_start or lexer.brackets:
                 return False
@@ -263,14 +289,15 @@ class CodeGuard:
             lexer.continued = True
             return True
         if char in "([{":
-            lexer.brackets += char
+            self._open(lexer, char, display=not operand)
             return True
         if char in ")]}":
             if not lexer.brackets or lexer.brackets[-1] != OPENING[char]:
                 return False
-            lexer.brackets = lexer.brackets[:-1]
-            return True
+            return self._close(lexer)
         depth = len(lexer.brackets)
+        if char == "," and depth:
+            lexer.shapes = lexer.shapes[:-1] + (replace(lexer.shapes[-1], in_item=False),)
         if char == ".":
             lexer.after_dot = not after_dot   # ".." is not an attribute; "..." (Ellipsis) is rare
             return True
@@ -282,6 +309,37 @@ class CodeGuard:
             self._new_statement(lexer, line_start=False)   # `if x: y = 1`: a statement after a header
         return True
 
+    # --- shapes ---------------------------------------------------------------------------------
+    def _start_item(self, lexer: _Lexer) -> bool:
+        shape = lexer.shapes[-1]
+        if shape.items == shape.required and self._shapes_checked:
+            return False             # one item more than its first sibling's
+        lexer.shapes = lexer.shapes[:-1] + (replace(shape, items=shape.items + 1, in_item=True),)
+        return True
+
+    @staticmethod
+    def _open(lexer: _Lexer, char: str, display: bool) -> None:
+        required = UNKNOWN
+        if display and char in "([" and lexer.shapes and lexer.shapes[-1].display and lexer.brackets[-1] in "[{":
+            parent = lexer.shapes[-1]
+            required = parent.list_items if char == "[" else parent.tuple_items
+        lexer.brackets += char
+        lexer.shapes += (_Shape(display, required),)
+
+    def _close(self, lexer: _Lexer) -> bool:
+        shape, kind = lexer.shapes[-1], lexer.brackets[-1]
+        if shape.required != UNKNOWN and shape.items != shape.required and self._shapes_checked:
+            return False             # one item fewer than its first sibling's
+        lexer.brackets, lexer.shapes = lexer.brackets[:-1], lexer.shapes[:-1]
+        lexer.operand = True
+        if shape.display and kind in "([" and lexer.shapes and lexer.shapes[-1].display and lexer.brackets[-1] in "[{":
+            parent = lexer.shapes[-1]
+            if kind == "[" and parent.list_items == UNKNOWN:
+                lexer.shapes = lexer.shapes[:-1] + (replace(parent, list_items=shape.items),)
+            elif kind == "(" and parent.tuple_items == UNKNOWN:
+                lexer.shapes = lexer.shapes[:-1] + (replace(parent, tuple_items=shape.items),)
+        return True
+
     def _newline(self, lexer: _Lexer) -> bool:
         if lexer.brackets or lexer.continued:
             lexer.continued = False
@@ -291,7 +349,7 @@ class CodeGuard:
 
     @staticmethod
     def _new_statement(lexer: _Lexer, line_start: bool) -> None:
-        lexer.reading, lexer.after_dot = False, False
+        lexer.reading, lexer.after_dot, lexer.operand = False, False, False
         lexer.binding, lexer.binding_depth = "", 0
         lexer.line_start = line_start
 
@@ -308,7 +366,10 @@ def free_names(programs: Iterable[str]) -> set[str]:
 
 
 class _CollectingGuard(CodeGuard):
-    """A guard that records the names it would refuse instead of refusing them."""
+    """A guard that records the names it would refuse instead of refusing them (and leaves shapes to the
+    guard itself: a program that breaks the shape rule still gives its names)."""
+
+    _shapes_checked = False
 
     def __init__(self, collected: set[str]) -> None:
         super().__init__(collected)
