@@ -75,6 +75,7 @@ def test_the_errors_that_fail_a_render_are_refused_where_they_start(line, bad):
     ("d = {'a': [1, 2], 'b': [3]}\n", "]}"),                  # a dict's lists
     ("r = [(1, 'x'), (2, 'y', 3)]\n", "3"),                   # records
     ("r = [[1, 2], (3,), [4]]\n", "]]"),                      # lists and tuples each keep their own length
+    ("d = {'a': ([1, 2], [3, 4, 5])}\n", "5"),                # x and y of a scatter group, as a tuple
 ])
 def test_records_of_one_collection_that_differ_in_length_are_refused_where_they_do(program, bad):
     assert refusal(program) == program.index(bad)
@@ -86,6 +87,7 @@ def test_records_of_one_collection_that_differ_in_length_are_refused_where_they_
     "import numpy as np\nr = [np.hypot(1, 2), np.hypot(3)]\n",   # calls' arguments are not records
     "x = [1, 2]\nr = [x[0], x[0:1]]\n",                             # nor subscripts
     "import matplotlib.pyplot as plt\nplt.plot([0, 1], [2] * 2)\n",   # nor a call's lists
+    "odd = True\nshifts = ([0] if odd else [-1, 1])\n",          # a parenthesised expression: no records
 ])
 def test_records_of_one_shape_calls_and_subscripts_are_accepted(program):
     assert refusal(program) is None

@@ -18,7 +18,8 @@ parser and no look-ahead:
   attributes), the name must be bound earlier in the program, a builtin, a keyword, or one of the
   model's `free_names`. While it is written, it must be a prefix of one of those;
 - shapes: in a list, dict or set display, the list displays it holds have one length, and so do the tuple
-  displays (`[[1, 2], [3, 4]]`, `{"a": (1, 2), "b": (3, 4)}`): the first one sets it, and a later one may
+  displays (`[[1, 2], [3, 4]]`, `{"a": (1, 2), "b": (3, 4)}`); in a tuple display, so do those that are
+  whole items (`(xs, ys)` as `([1, 2], [3, 4])`). The first one sets the length, and a later one may
   neither start an item past it nor close short of it. Rows of a table and records of a collection are
   written this way, and the engine's programs keep to it (the tests hold a program of each family to it).
   A call's arguments (`ax.plot([0, 1], [y] * 2)`) and subscripts are not displays.
@@ -53,10 +54,11 @@ UNKNOWN = -1
 class _Shape:
     """An open bracket's items, for the shape rule."""
     display: bool               # a list, tuple, dict or set display (not a call's or a subscript's bracket)
-    required: int = UNKNOWN     # the items this display must have: its first sibling of its kind's
+    record: bool = False        # a list or tuple display held by a display: the rule applies to it
+    required: int = UNKNOWN     # the items it must have: its first sibling of its kind's (once known)
     items: int = 0              # items started so far
     in_item: bool = False       # the current item has started (a comma ends it)
-    list_items: int = UNKNOWN   # a list or dict display: the items of the first list display it holds
+    list_items: int = UNKNOWN   # a display: the items of the first list display it holds as a record
     tuple_items: int = UNKNOWN  # ... and of the first tuple display
 
 
@@ -266,7 +268,8 @@ class CodeGuard:
         if char == "#":
             lexer.comment = True
             return True
-        if lexer.shapes and char not in ")]},\\" and not lexer.shapes[-1].in_item and not self._start_item(lexer):
+        item_start = bool(lexer.shapes) and char not in ")]},\\" and not lexer.shapes[-1].in_item
+        if item_start and not self._start_item(lexer):
             return False
         operand, lexer.operand = lexer.operand, False
         if char.isalpha() or char == "_":
@@ -289,7 +292,7 @@ class CodeGuard:
             lexer.continued = True
             return True
         if char in "([{":
-            self._open(lexer, char, display=not operand)
+            self._open(lexer, char, display=not operand, item_start=item_start)
             return True
         if char in ")]}":
             if not lexer.brackets or lexer.brackets[-1] != OPENING[char]:
@@ -318,13 +321,18 @@ class CodeGuard:
         return True
 
     @staticmethod
-    def _open(lexer: _Lexer, char: str, display: bool) -> None:
+    def _open(lexer: _Lexer, char: str, display: bool, item_start: bool) -> None:
+        """A bracket opens. A list or tuple display is a record of the display that holds it: of a list, dict
+        or set display wherever it stands in it, of a tuple display when it is a whole item (so in
+        `([0] if odd else [1, 2])`, a parenthesised expression, the lists are no records)."""
+        parent = lexer.shapes[-1] if lexer.shapes else None
+        record = (display and char in "([" and parent is not None and parent.display
+                  and (lexer.brackets[-1] in "[{" or item_start))
         required = UNKNOWN
-        if display and char in "([" and lexer.shapes and lexer.shapes[-1].display and lexer.brackets[-1] in "[{":
-            parent = lexer.shapes[-1]
+        if record:
             required = parent.list_items if char == "[" else parent.tuple_items
         lexer.brackets += char
-        lexer.shapes += (_Shape(display, required),)
+        lexer.shapes += (_Shape(display, record, required),)
 
     def _close(self, lexer: _Lexer) -> bool:
         shape, kind = lexer.shapes[-1], lexer.brackets[-1]
@@ -332,7 +340,7 @@ class CodeGuard:
             return False             # one item fewer than its first sibling's
         lexer.brackets, lexer.shapes = lexer.brackets[:-1], lexer.shapes[:-1]
         lexer.operand = True
-        if shape.display and kind in "([" and lexer.shapes and lexer.shapes[-1].display and lexer.brackets[-1] in "[{":
+        if shape.record:
             parent = lexer.shapes[-1]
             if kind == "[" and parent.list_items == UNKNOWN:
                 lexer.shapes = lexer.shapes[:-1] + (replace(parent, list_items=shape.items),)
