@@ -57,6 +57,9 @@ def test_a_well_formed_program_is_accepted_whatever_the_tokens(chunk):
     ("x = (1))\n", ")"),                                   # a bracket never opened
     ("title = 'Heat\n", "\n"),                            # a string cut by the end of its line
     ("unit = 'W/m' + ²\n", "²"),                          # beyond ASCII outside a string
+    ("day = 05\n", "5"),                                  # a leading zero
+    ("x = [1,\n\n", "\n\n"),                              # a blank line inside brackets ...
+    ("x = [1,\n" + " " * 90 + "2]\n", " " * 10 + "2]"),      # ... or one of more than 80 spaces so far
 ])
 def test_the_errors_that_fail_a_render_are_refused_where_they_start(line, bad):
     program = "thermal_conductivity = [1.0]\n" + line

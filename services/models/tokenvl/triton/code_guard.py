@@ -17,6 +17,9 @@ parser and no look-ahead:
   targets before a statement's `=`, the names a `for`, `def`, `lambda`, `import` or `as` binds, and
   attributes), the name must be bound earlier in the program, a builtin, a keyword, or one of the
   model's `free_names`. While it is written, it must be a prefix of one of those;
+- numbers: no leading zero (`05`);
+- layout: no blank line inside brackets, and at most MAX_INDENT spaces before a line's first character, so
+  that a model that would rather close a bracket than write what the other rules ask has to write something;
 - shapes: in a list, dict or set display, the list displays it holds have one length, and so do the tuple
   displays (`[[1, 2], [3, 4]]`, `{"a": (1, 2), "b": (3, 4)}`); in a tuple display, so do those that are
   whole items (`(xs, ys)` as `([1, 2], [3, 4])`). The first one sets the length, and a later one may
@@ -48,6 +51,7 @@ ALWAYS_ALLOWED = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozense
 
 PROSE, CODE, DONE = 0, 1, 2
 UNKNOWN = -1
+MAX_INDENT = 80             # spaces before a line's first character (the engine's programs use up to 67)
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class _Lexer:
     comment: bool = False
     continued: bool = False     # a backslash outside a string: the line goes on
     line_start: bool = True     # only spaces since the statement's line began (the fence's place)
+    blank: bool = True          # only spaces on this line so far
+    indent: int = 0             # ... and how many
     word: str = ""
     number: bool = False        # the word is a number
     word_read: bool = False     # the word is read where it stands: it must be an allowed name
@@ -94,7 +100,7 @@ class CodeGuard:
     """One answer's guard: `accepts(text)` says whether the next token's text keeps the program
     well-formed, `advance(text)` takes it. Names bound so far are kept sorted for prefix queries."""
 
-    _shapes_checked = True
+    _only_names = False         # the collecting guard (free_names) applies the name rule alone
 
     def __init__(self, free_names: Iterable[str] = ()) -> None:
         self._allowed = sorted(ALWAYS_ALLOWED | frozenset(free_names))
@@ -157,6 +163,8 @@ class CodeGuard:
         return lexer
 
     def _char(self, lexer: _Lexer, char: str) -> bool:
+        if lexer.blank and char not in " \t\r\f\n":
+            lexer.blank = False
         if lexer.comment:
             if char != "\n":
                 return True
@@ -165,6 +173,8 @@ class CodeGuard:
         if lexer.quote:
             return self._in_string(lexer, char)
         if lexer.word:
+            if lexer.number and lexer.word == "0" and char.isdigit() and not self._only_names:
+                return False         # `05`: a leading zero is a SyntaxError
             if self._continues_word(lexer, char):
                 lexer.word += char
                 return not lexer.word_read or self._allowed_prefix(lexer.word, lexer)
@@ -259,7 +269,8 @@ class CodeGuard:
         if char == "\n":
             return self._newline(lexer)
         if char in " \t\r\f":
-            return True
+            lexer.indent += lexer.blank
+            return not (lexer.blank and lexer.indent > MAX_INDENT and not self._only_names)
         if not char.isascii():       # `W/m²` outside its quotes: a SyntaxError (the programs' names are ASCII)
             return False
         was_line_start, lexer.line_start = lexer.line_start, False
@@ -315,7 +326,7 @@ class CodeGuard:
     # --- shapes ---------------------------------------------------------------------------------
     def _start_item(self, lexer: _Lexer) -> bool:
         shape = lexer.shapes[-1]
-        if shape.items == shape.required and self._shapes_checked:
+        if shape.items == shape.required and not self._only_names:
             return False             # one item more than its first sibling's
         lexer.shapes = lexer.shapes[:-1] + (replace(shape, items=shape.items + 1, in_item=True),)
         return True
@@ -336,7 +347,7 @@ class CodeGuard:
 
     def _close(self, lexer: _Lexer) -> bool:
         shape, kind = lexer.shapes[-1], lexer.brackets[-1]
-        if shape.required != UNKNOWN and shape.items != shape.required and self._shapes_checked:
+        if shape.required != UNKNOWN and shape.items != shape.required and not self._only_names:
             return False             # one item fewer than its first sibling's
         lexer.brackets, lexer.shapes = lexer.brackets[:-1], lexer.shapes[:-1]
         lexer.operand = True
@@ -349,9 +360,12 @@ class CodeGuard:
         return True
 
     def _newline(self, lexer: _Lexer) -> bool:
+        blank, lexer.blank, lexer.indent = lexer.blank, True, 0
         if lexer.brackets or lexer.continued:
             lexer.continued = False
-            return True
+            # A blank line inside brackets is a model marking time (as when the shape rule wants one more
+            # item and the model wants to close): it must write something.
+            return not (blank and lexer.brackets and not self._only_names)
         self._new_statement(lexer, line_start=True)
         return True
 
@@ -377,7 +391,7 @@ class _CollectingGuard(CodeGuard):
     """A guard that records the names it would refuse instead of refusing them (and leaves shapes to the
     guard itself: a program that breaks the shape rule still gives its names)."""
 
-    _shapes_checked = False
+    _only_names = True
 
     def __init__(self, collected: set[str]) -> None:
         super().__init__(collected)
