@@ -58,6 +58,10 @@ def test_a_well_formed_program_is_accepted_whatever_the_tokens(chunk):
     ("title = 'Heat\n", "\n"),                            # a string cut by the end of its line
     ("unit = 'W/m' + ²\n", "²"),                          # beyond ASCII outside a string
     ("day = 05\n", "5"),                                  # a leading zero
+    ("x = [1, 2,\n     ,\n", ","),                          # an empty item
+    ("n = len(thermal_conductivity) 'kg'\n", "'kg'"),      # an operand after an operand ...
+    ("n = thermal_conductivity total\n", "total"),
+    ("n = thermal_conductivity[0] 5\n", "5"),
     ("x = [1,\n\n", "\n\n"),                              # a blank line inside brackets ...
     ("x = [1,\n" + " " * 90 + "2]\n", " " * 10 + "2]"),      # ... or one of more than 80 spaces so far
 ])
@@ -106,6 +110,11 @@ def test_the_closing_fence_waits_for_open_brackets_and_the_stop_token_for_the_fe
     assert guard.accepts("```")
     guard.advance("```")
     assert not guard.in_code and guard.accepts("") and guard.accepts("print(undefined_name)")
+
+
+def test_keywords_may_follow_an_operand_and_strings_a_string():
+    assert refusal("import numpy as np\nfrom math import pi\nx = [pi if pi is not None else 0 for _ in 'ab']\n"
+                   "ok = x[0] in x and not x or x\ntitle = 'a' f'{pi}' \"c\"\n", free={"_"}) is None
 
 
 def test_the_names_of_for_def_lambda_import_and_as_are_bound():
@@ -163,8 +172,8 @@ def test_a_generation_with_code_guard_names_decodes_under_the_guard():
 
 
 # --- the sampler -----------------------------------------------------------------------------------
-VOCAB = ["", FENCE_OPEN, "values", " = ", "[1]", "\n", "print(", "sound", ")", "```", "len("]
-STOP, FENCE, VALUES, EQUALS, ONE, NEWLINE, PRINT, SOUND, CLOSE, END, LEN = range(len(VOCAB))
+VOCAB = ["", FENCE_OPEN, "values", " = ", "[1]", "\n", "print(", "sound", ")", "```", "len(", "-"]
+STOP, FENCE, VALUES, EQUALS, ONE, NEWLINE, PRINT, SOUND, CLOSE, END, LEN, MINUS = range(len(VOCAB))
 
 
 def guarded(options: SamplingOptions, prefix=(FENCE, VALUES, EQUALS, ONE, NEWLINE, PRINT)) -> GuardedSampler:
@@ -193,7 +202,7 @@ def test_sampling_never_draws_a_refused_token_and_is_the_plain_sampler_when_noth
     scores = logits(SOUND=3.0, VALUES=3.0, LEN=3.0)
     picks = [guarded(SamplingOptions(temperature=1.0, top_p=1.0, seed=seed))(scores) for seed in range(40)]
     assert SOUND not in picks and {VALUES, LEN} <= set(picks)
-    allowed = logits(LEN=3.0, ONE=2.5)         # "len(" and "[1]" in any order: nothing to refuse
+    allowed = logits(LEN=3.0, MINUS=2.5)       # "len(" and "-" in any order: nothing to refuse
     plain, guard = Sampler(options), guarded(options)
     assert [plain(allowed) for _ in range(30)] == [guard(allowed) for _ in range(30)]
     assert guard.refused == 0

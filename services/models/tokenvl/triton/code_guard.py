@@ -17,7 +17,8 @@ parser and no look-ahead:
   targets before a statement's `=`, the names a `for`, `def`, `lambda`, `import` or `as` binds, and
   attributes), the name must be bound earlier in the program, a builtin, a keyword, or one of the
   model's `free_names`. While it is written, it must be a prefix of one of those;
-- numbers: no leading zero (`05`);
+- syntax: no operand right after an operand (`len(s) "from"`, `x 5`; a keyword such as `if` or `for` may
+  follow one, and a string a string), no empty item (`[1, , 2]`), no leading zero (`05`);
 - layout: no blank line inside brackets, and at most MAX_INDENT spaces before a line's first character, so
   that a model that would rather close a bracket than write what the other rules ask has to write something;
 - shapes: in a list, dict or set display, the list displays it holds have one length, and so do the tuple
@@ -45,6 +46,8 @@ import numpy as np
 FENCE_OPEN = "```python\n"
 OPENING = {")": "(", "]": "[", "}": "{"}
 STRING_PREFIXES = frozenset({"f", "r", "b", "u", "rb", "br", "fr", "rf"})
+# The keywords that may come right after an operand.
+FOLLOWERS = ("if", "else", "for", "in", "is", "not", "and", "or", "as", "from", "import")
 # Keywords whose next names are bound; after any other keyword the statement reads (`return x`, `if x`).
 BINDING_KEYWORDS = frozenset({"for", "def", "class", "lambda", "import", "from", "as", "global", "nonlocal"})
 ALWAYS_ALLOWED = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
@@ -73,7 +76,10 @@ class _Lexer:
     tail: str = ""              # PROSE: the last characters, to find the fence
     brackets: str = ""          # open brackets, innermost last
     shapes: tuple = ()          # a _Shape per open bracket, innermost last
-    operand: bool = False       # the last token was an operand: a bracket now is a call or a subscript
+    # The last token was an operand: "string" or "value" (a name, a number, a closing bracket). A bracket
+    # now is a call or a subscript, and only a keyword such as `if` or `for` may come (or a string after one).
+    operand: str = ""
+    word_after: str = ""        # the operand before the word being written
     quote: str = ""             # in a string: its closing delimiter (one or three quote characters)
     quote_run: int = 0          # in a triple-quoted string: closing quote characters seen in a row
     string_empty: bool = False  # in a one-quote string with nothing in it yet
@@ -177,6 +183,8 @@ class CodeGuard:
                 return False         # `05`: a leading zero is a SyntaxError
             if self._continues_word(lexer, char):
                 lexer.word += char
+                if lexer.word_after and not self._may_follow(lexer.word):
+                    return False
                 return not lexer.word_read or self._allowed_prefix(lexer.word, lexer)
             if not self._end_word(lexer, char):
                 return False
@@ -202,12 +210,12 @@ class CodeGuard:
             if char == lexer.quote:
                 if lexer.string_empty:
                     lexer.empty_string = lexer.quote
-                lexer.quote, lexer.operand = "", True
+                lexer.quote, lexer.operand = "", "string"
             lexer.string_empty = False
         elif char == lexer.quote[0]:
             lexer.quote_run += 1
             if lexer.quote_run == 3:
-                lexer.quote, lexer.quote_run, lexer.operand = "", 0, True
+                lexer.quote, lexer.quote_run, lexer.operand = "", 0, "string"
         else:
             lexer.quote_run = 0
         return True
@@ -220,14 +228,17 @@ class CodeGuard:
         return char.isascii() and (char.isalnum() or char == "_")
 
     def _end_word(self, lexer: _Lexer, following: str) -> bool:
-        word, number, read = lexer.word, lexer.number, lexer.word_read
-        lexer.word, lexer.number, lexer.word_read = "", False, False
-        lexer.operand = number or not keyword.iskeyword(word) or word in ("None", "True", "False")
+        word, number, read, after = lexer.word, lexer.number, lexer.word_read, lexer.word_after
+        lexer.word, lexer.number, lexer.word_read, lexer.word_after = "", False, False, ""
+        value = number or not keyword.iskeyword(word) or word in ("None", "True", "False")
+        lexer.operand = "value" if value else ""
         if number:
             return True
         if following in "'\"" and word.lower() in STRING_PREFIXES:
             lexer.quote, lexer.string_empty = following, True
-            return True
+            return after != "value" or self._only_names    # only a string may follow a string
+        if after and word not in FOLLOWERS and not self._only_names:
+            return False             # `len(s) total`: an operand after an operand
         after_dot, lexer.after_dot = lexer.after_dot, False
         if keyword.iskeyword(word):
             self._keyword(lexer, word)
@@ -282,10 +293,16 @@ class CodeGuard:
         item_start = bool(lexer.shapes) and char not in ")]},\\" and not lexer.shapes[-1].in_item
         if item_start and not self._start_item(lexer):
             return False
-        operand, lexer.operand = lexer.operand, False
+        operand, lexer.operand = lexer.operand, ""
         if char.isalpha() or char == "_":
             lexer.word, lexer.number, lexer.word_read = char, False, self._starts_read(lexer)
+            lexer.word_after = operand
+            if operand and not self._may_follow(char):
+                return False
             return not lexer.word_read or self._allowed_prefix(char, lexer)
+        if char.isdigit() or char in "'\"":
+            if operand == "value" or operand and char.isdigit():
+                return self._only_names  # `f(x) 5`, `total "kg"`: an operand after an operand
         if char.isdigit():
             lexer.word, lexer.number = char, True
             lexer.after_dot = False
@@ -311,6 +328,8 @@ class CodeGuard:
             return self._close(lexer)
         depth = len(lexer.brackets)
         if char == "," and depth:
+            if not lexer.shapes[-1].in_item and not self._only_names:
+                return False         # `[18, 47,\n ,`: an empty item
             lexer.shapes = lexer.shapes[:-1] + (replace(lexer.shapes[-1], in_item=False),)
         if char == ".":
             lexer.after_dot = not after_dot   # ".." is not an attribute; "..." (Ellipsis) is rare
@@ -322,6 +341,11 @@ class CodeGuard:
         elif char == ";" and depth == 0 or char == ":" and depth == 0 and lexer.binding in ("", "def", "class"):
             self._new_statement(lexer, line_start=False)   # `if x: y = 1`: a statement after a header
         return True
+
+    def _may_follow(self, prefix: str) -> bool:
+        """Whether a word starting so may come right after an operand: a keyword that can (`x if`, `x for`,
+        `a not in b`, `import numpy as np`), or a string's prefix (`"a" f"b"`)."""
+        return self._only_names or prefix.lower() in STRING_PREFIXES or any(k.startswith(prefix) for k in FOLLOWERS)
 
     # --- shapes ---------------------------------------------------------------------------------
     def _start_item(self, lexer: _Lexer) -> bool:
@@ -350,7 +374,7 @@ class CodeGuard:
         if shape.required != UNKNOWN and shape.items != shape.required and not self._only_names:
             return False             # one item fewer than its first sibling's
         lexer.brackets, lexer.shapes = lexer.brackets[:-1], lexer.shapes[:-1]
-        lexer.operand = True
+        lexer.operand = "value"
         if shape.record:
             parent = lexer.shapes[-1]
             if kind == "[" and parent.list_items == UNKNOWN:
@@ -371,7 +395,7 @@ class CodeGuard:
 
     @staticmethod
     def _new_statement(lexer: _Lexer, line_start: bool) -> None:
-        lexer.reading, lexer.after_dot, lexer.operand = False, False, False
+        lexer.reading, lexer.after_dot, lexer.operand = False, False, ""
         lexer.binding, lexer.binding_depth = "", 0
         lexer.line_start = line_start
 
