@@ -24,8 +24,9 @@ def refusal(text: str, free=(), chunk: int = 1) -> int | None:
 PROGRAM = '''import numpy as np
 import matplotlib.pyplot as plt
 
+# W/(m·K)
 thermal_conductivity = {
-    "Copper": [401.0, 390.5],   # W/(m·K)
+    "Copper": [401.0, 390.5],
     "Brass (W/m²)": [109.0, 120],
     'Steel': [50.2, 45.1],
 }
@@ -38,8 +39,9 @@ for offset, (name, values) in enumerate(thermal_conductivity.items()):
     ax.bar(np.arange(len(values)) + offset, values, label=name, color="C0" if offset else "C1")
 total = sum(v for v in thermal_conductivity["Copper"])
 key = sorted(names, key=lambda item: item[1:])
-ax.set_title(r"$\\kappa$ " + str(total) + \\
-             "!")
+label = r"$\\kappa$ " + str(total) + \\
+        "!"
+ax.set_title(label)
 plt.show()
 '''
 
@@ -62,6 +64,9 @@ def test_a_well_formed_program_is_accepted_whatever_the_tokens(chunk):
     ("n = len(thermal_conductivity) 'kg'\n", "'kg'"),      # an operand after an operand ...
     ("n = thermal_conductivity total\n", "total"),
     ("n = thermal_conductivity[0] 5\n", "5"),
+    ("x = [1,  # one\n", "#"),                            # a comment inside brackets
+    ("x = [1, \\\n", "\\"),                              # ... or a continuation
+    ("x = $AssertionError\n", "$"),                      # never Python outside a string
     ("x = [1,\n\n", "\n\n"),                              # a blank line inside brackets ...
     ("x = [1,\n" + " " * 90 + "2]\n", " " * 10 + "2]"),      # ... or one of more than 80 spaces so far
 ])
@@ -89,7 +94,7 @@ def test_records_of_one_collection_that_differ_in_length_are_refused_where_they_
 
 
 @pytest.mark.parametrize("program", [
-    "heat = [[1, 2, 3],\n        [4, 5, 6,],  # a trailing comma\n]\n",
+    "heat = [[1, 2, 3],\n        [4, 5, 6,],\n]\n",  # a trailing comma
     "r = [[1, 2], (3,), [4, 5]]\n",
     "import numpy as np\nr = [np.hypot(1, 2), np.hypot(3)]\n",   # calls' arguments are not records
     "x = [1, 2]\nr = [x[0], x[0:1]]\n",                             # nor subscripts

@@ -19,8 +19,10 @@ parser and no look-ahead:
   model's `free_names`. While it is written, it must be a prefix of one of those;
 - syntax: no operand right after an operand (`len(s) "from"`, `x 5`; a keyword such as `if` or `for` may
   follow one, and a string a string), no empty item (`[1, , 2]`), no leading zero (`05`);
-- layout: no blank line inside brackets, and at most MAX_INDENT spaces before a line's first character, so
-  that a model that would rather close a bracket than write what the other rules ask has to write something;
+- layout: inside brackets no blank line, no comment and no backslash continuation, and at most MAX_INDENT
+  spaces before a line's first character; no `$` or `?` outside a string. So a model that would rather
+  close a bracket than write what the other rules ask has to write code, not mark time or ramble (the
+  engine's programs do none of these);
 - shapes: in a list, dict or set display, the list displays it holds have one length, and so do the tuple
   displays (`[[1, 2], [3, 4]]`, `{"a": (1, 2), "b": (3, 4)}`); in a tuple display, so do those that are
   whole items (`(xs, ys)` as `([1, 2], [3, 4])`). The first one sets the length, and a later one may
@@ -288,8 +290,10 @@ class CodeGuard:
         if lexer.continued:
             lexer.continued = False
         if char == "#":
-            lexer.comment = True
-            return True
+            lexer.comment = True     # inside brackets a comment is where a lost sample goes to ramble
+            return not lexer.brackets or self._only_names
+        if char in "$?" or char == "\\" and lexer.brackets:
+            return self._only_names  # never Python outside a string; a continuation inside brackets is idle
         item_start = bool(lexer.shapes) and char not in ")]},\\" and not lexer.shapes[-1].in_item
         if item_start and not self._start_item(lexer):
             return False
