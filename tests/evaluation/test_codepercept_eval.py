@@ -26,7 +26,7 @@ def checkpoint(tmp_path_factory):
     root = tmp_path_factory.mktemp("eval-codepercept-model")
     train, heldout = make_corpora(root)
     recipe = dataclasses.replace(Recipe(), steps=3, batch=2, threads=1, eval_every=3, eval_samples=2,
-                                 decode_samples=1, warmup=1)
+                                 decode_samples=1, warmup=1, code_guard=False)   # tune --code-guard adds it
     return Trainer(train, heldout, root / "run", recipe, sizes=tiny_sizes, log=lambda *_: None).run(progress=False)
 
 
@@ -74,7 +74,7 @@ def test_tune_measures_each_temperature_on_its_own_seed(checkpoint, index, tmp_p
     assert status == 0, capsys.readouterr().err[-3000:]
     summary = json.loads((out / "tune.json").read_text())
     assert summary["engine_seed"] == 2 and summary["figures"] == 2 and summary["candidates"] == 2
-    assert summary["code_guard"] and "color" in json.loads(
+    assert summary["code_guard"] and "color=" in json.loads(
         (out / "checkpoint-with-code-guard" / "codepercept_mini.json").read_text())["code_guard"]["free_names"]
     assert "code_guard" not in json.loads((checkpoint / "codepercept_mini.json").read_text())
     assert [row["temperature"] for row in summary["temperatures"]] == [0.5, 1.0]

@@ -9,7 +9,8 @@ temperature, and reports, per temperature, the exec rate and fidelity of the sam
 samples with the greedy program beside them (a figure runs when one of them runs, and keeps the better
 fidelity: what a greedy candidate added to best of N would give, with one sample more). The table is
 printed and `tune.json` written in --out. With --code-guard the checkpoint is served under the code guard,
-with the names the index's programs (its training corpus) read unbound, as the recipe's --code-guard records.
+with the names the index's programs (its training corpus) read unbound, as the recipe records them
+(services/models/codepercept/guard_names.py).
 """
 from __future__ import annotations
 
@@ -57,16 +58,11 @@ def candidate_statuses(records: dict[str, dict]) -> dict[str, int]:
 
 def with_code_guard(checkpoint: Path, index: Path, out: Path) -> Path:
     """A copy of the checkpoint whose record carries the code guard's names, read from the index's programs."""
-    from services.codeperception.retrieval.index import RetrievalIndex
-    from services.models.codepercept.checkpoint import RECORD_FILE
-    from services.models.tokenvl.triton.code_guard import free_names
+    from services.models.codepercept.guard_names import record_guard_names
 
-    retrieval = RetrievalIndex.load(index)
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(checkpoint, out)
-    record = json.loads((out / RECORD_FILE).read_text())
-    record["code_guard"] = {"free_names": sorted(free_names(retrieval.program(i) for i in range(retrieval.size)))}
-    (out / RECORD_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    record_guard_names(out, index)
     return out
 
 

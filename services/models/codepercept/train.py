@@ -3,7 +3,7 @@ TokenVL checkpoint.
 
     python -m services.models.codepercept.train --data DIR --heldout DIR --out DIR
         [--steps N] [--time-budget S] [--batch B] [--threads T] [--seed S] [--eval-every N]
-        [--caption-share F] [--init-vision DIR] [--freeze-vision] [--code-guard]
+        [--caption-share F] [--init-vision DIR] [--freeze-vision] [--no-code-guard]
 
   --data DIR         training corpus (corpus.py) with its tokenizer.json (tokenizer.py): the model's tokenizer
   --heldout DIR      held-out corpus (another engine seed) for the metrics
@@ -256,8 +256,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="an upstream TokenFD checkpoint (models/tokenfd-mini) to start the ViT from")
     parser.add_argument("--freeze-vision", action="store_true", help="keep the ViT and upsampler fixed")
     parser.add_argument("--fp32", action="store_true", help="train in float32 (slower)")
-    parser.add_argument("--code-guard", action="store_true",
-                        help="record the names its programs read unbound: the model is served with the code guard")
+    parser.add_argument("--no-code-guard", dest="code_guard", action="store_false",
+                        help="record no code guard names: the model is served without the code guard")
     args = parser.parse_args(argv)
     if min(args.steps, args.batch, args.threads, args.eval_every) < 1 or args.time_budget <= 0 \
             or not 0.0 <= args.caption_share <= 1.0:

@@ -116,7 +116,7 @@ def test_the_generation_model_calls_its_own_vision_model_with_the_recorded_numbe
     assert parameters["model_name"].string_value == _name(trained) == "codepercept-tiny"
     # its code guard lets programs read unbound the names its training programs read so (keyword arguments)
     free = json.loads(parameters[CODE_GUARD_PARAMETER].string_value)
-    assert free == recorded(trained[1])["code_guard"]["free_names"] and "color" in free
+    assert free == recorded(trained[1])["code_guard"]["free_names"] and "color=" in free
 
 
 def test_models_lists_it_by_its_recorded_name_as_a_chat_model(gateway, trained):

@@ -67,6 +67,9 @@ def test_a_well_formed_program_is_accepted_whatever_the_tokens(chunk):
     ("x = [1,  # one\n", "#"),                            # a comment inside brackets
     ("x = [1, \\\n", "\\"),                              # ... or a continuation
     ("x = $AssertionError\n", "$"),                      # never Python outside a string
+    ("n = len(thermal_conductivity /)\n", ")"),           # an operator with no operand after it ...
+    ("n = 1 +\n", "\n"),
+    ("print(thermal_conductivity, label=)\n", ")"),
     ("x = [1,\n\n", "\n\n"),                              # a blank line inside brackets ...
     ("x = [1,\n" + " " * 90 + "2]\n", " " * 10 + "2]"),      # ... or one of more than 80 spaces so far
 ])
@@ -117,6 +120,13 @@ def test_the_closing_fence_waits_for_open_brackets_and_the_stop_token_for_the_fe
     assert not guard.in_code and guard.accepts("") and guard.accepts("print(undefined_name)")
 
 
+def test_a_free_name_marked_as_a_keyword_argument_is_read_only_as_one():
+    assert refusal("print(1, label=2)\n", free={"label="}) is None
+    program = "print(len(label))\n"
+    assert refusal(program, free={"label="}) == program.index("))")
+    assert refusal(program, free={"label"}) is None
+
+
 def test_keywords_may_follow_an_operand_and_strings_a_string():
     assert refusal("import numpy as np\nfrom math import pi\nx = [pi if pi is not None else 0 for _ in 'ab']\n"
                    "ok = x[0] in x and not x or x\ntitle = 'a' f'{pi}' \"c\"\n", free={"_"}) is None
@@ -134,7 +144,7 @@ def test_free_names_are_what_the_programs_read_unbound_and_make_them_all_accepta
     free = free_names(programs)
     # keyword arguments, a comprehension's variable, and a name read before any binding; not the targets
     # before "=" nor a statement's first name (`ax`)
-    assert free == {"color", "linewidth", "v", "w"}
+    assert free == {"color=", "linewidth=", "v", "w"}
     assert all(refusal(program, free) is None for program in programs)
 
 
@@ -146,7 +156,7 @@ def test_free_names_of_engine_programs_accept_the_engine_s_held_out_programs():
 
     families = tuple(FAMILIES)
     free = free_names(corpus.program(0, families, index).code for index in range(20 * len(families)))
-    assert 50 < len(free) < 400 and {"label", "color", "fontsize"} <= free
+    assert 50 < len(free) < 400 and {"label=", "color=", "fontsize="} <= free
     for index in range(len(families)):
         program = corpus.program(1, families, index)
         assert refusal(program.code + "```", free, chunk=4) is None, program.family

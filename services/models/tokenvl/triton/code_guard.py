@@ -18,7 +18,8 @@ parser and no look-ahead:
   attributes), the name must be bound earlier in the program, a builtin, a keyword, or one of the
   model's `free_names`. While it is written, it must be a prefix of one of those;
 - syntax: no operand right after an operand (`len(s) "from"`, `x 5`; a keyword such as `if` or `for` may
-  follow one, and a string a string), no empty item (`[1, , 2]`), no leading zero (`05`);
+  follow one, and a string a string), no operator without an operand after it (`f(a=)`, `x = y +`), no
+  empty item (`[1, , 2]`), no leading zero (`05`);
 - layout: inside brackets no blank line, no comment and no backslash continuation, and at most MAX_INDENT
   spaces before a line's first character; no `$` or `?` outside a string. So a model that would rather
   close a bracket than write what the other rules ask has to write code, not mark time or ramble (the
@@ -31,7 +32,8 @@ parser and no look-ahead:
   A call's arguments (`ax.plot([0, 1], [y] * 2)`) and subscripts are not displays.
 
 `free_names` are the names the training programs themselves read where this rule would refuse them:
-keyword arguments (`label=`) and the variables of comprehensions, which are read before their `for`.
+keyword arguments (`label=`, allowed only with their "=" when the programs read them no other way) and the
+variables of comprehensions, which are read before their `for`.
 They are computed from the training programs (`free_names`), so the guard accepts every one of them.
 Outside the code block (prose, a caption) and after its closing fence the guard refuses nothing.
 """
@@ -55,6 +57,8 @@ BINDING_KEYWORDS = frozenset({"for", "def", "class", "lambda", "import", "from",
 ALWAYS_ALLOWED = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 
 PROSE, CODE, DONE = 0, 1, 2
+KEYWORD_MARK = "="          # a free name so marked (`label=`) is read unbound only as a keyword argument
+OPERATORS = frozenset("+-*/%&|^<>=!~@")
 UNKNOWN = -1
 MAX_INDENT = 80             # spaces before a line's first character (the engine's programs use up to 67)
 
@@ -82,6 +86,7 @@ class _Lexer:
     # now is a call or a subscript, and only a keyword such as `if` or `for` may come (or a string after one).
     operand: str = ""
     word_after: str = ""        # the operand before the word being written
+    after_operator: bool = False  # the last character outside spaces was an operator's: an operand must come
     quote: str = ""             # in a string: its closing delimiter (one or three quote characters)
     quote_run: int = 0          # in a triple-quoted string: closing quote characters seen in a row
     string_empty: bool = False  # in a one-quote string with nothing in it yet
@@ -111,8 +116,12 @@ class CodeGuard:
     _only_names = False         # the collecting guard (free_names) applies the name rule alone
 
     def __init__(self, free_names: Iterable[str] = ()) -> None:
-        self._allowed = sorted(ALWAYS_ALLOWED | frozenset(free_names))
-        self._allowed_set = set(self._allowed)
+        free = frozenset(free_names)
+        names = frozenset(name for name in free if not name.endswith(KEYWORD_MARK))
+        # Names read unbound only as keyword arguments (`label=`): allowed where an "=" follows them.
+        self._keyword_names = frozenset(name[:-1] for name in free if name.endswith(KEYWORD_MARK)) - names
+        self._allowed = sorted(ALWAYS_ALLOWED | names | self._keyword_names)   # for prefixes
+        self._allowed_set = set(ALWAYS_ALLOWED | names)
         self._lexer = _Lexer()
         self._pending: _Lexer | None = None
         self._pending_text: str | None = None
@@ -142,8 +151,9 @@ class CodeGuard:
             self._allowed_set.add(name)
             bisect.insort(self._allowed, name)
 
-    def _allowed_name(self, name: str, lexer: _Lexer) -> bool:
-        return name in self._allowed_set or name in lexer.new_names
+    def _allowed_name(self, name: str, lexer: _Lexer, following: str) -> bool:
+        return (name in self._allowed_set or name in lexer.new_names
+                or name in self._keyword_names and following == "=")
 
     def _allowed_prefix(self, prefix: str, lexer: _Lexer) -> bool:
         if prefix in STRING_PREFIXES:
@@ -253,7 +263,7 @@ class CodeGuard:
                 lexer.binding = ""
             return True
         if read:
-            return self._allowed_name(word, lexer)
+            return self._allowed_name(word, lexer, following)
         lexer.new_names.append(word)  # a target before the statement's "=" (or a statement's first name)
         return True
 
@@ -294,6 +304,9 @@ class CodeGuard:
             return not lexer.brackets or self._only_names
         if char in "$?" or char == "\\" and lexer.brackets:
             return self._only_names  # never Python outside a string; a continuation inside brackets is idle
+        after_operator, lexer.after_operator = lexer.after_operator, char in OPERATORS
+        if after_operator and char in ")]},;:" and not self._only_names:
+            return False             # `zip(staticmethod/)`, `f(a=)`: an operator with no operand after it
         item_start = bool(lexer.shapes) and char not in ")]},\\" and not lexer.shapes[-1].in_item
         if item_start and not self._start_item(lexer):
             return False
@@ -389,6 +402,8 @@ class CodeGuard:
 
     def _newline(self, lexer: _Lexer) -> bool:
         blank, lexer.blank, lexer.indent = lexer.blank, True, 0
+        if lexer.after_operator and not (lexer.brackets or lexer.continued) and not self._only_names:
+            return False             # `x = y +` ends a statement with an operator
         if lexer.brackets or lexer.continued:
             lexer.continued = False
             # A blank line inside brackets is a model marking time (as when the shape rule wants one more
@@ -405,33 +420,33 @@ class CodeGuard:
 
 
 def free_names(programs: Iterable[str]) -> set[str]:
-    """The names a guard with none free would refuse in these programs: their keyword arguments and
-    comprehension variables (and any other name they read before binding it). With them free, the
-    guard accepts every one of the programs."""
-    free: set[str] = set()
+    """The names a guard with none free would refuse in these programs: their keyword arguments, marked
+    `name=` when that is the only way they are read, and comprehension variables (and any other name they
+    read before binding it). With them free, the guard accepts every one of the programs."""
+    keyword_only: dict[str, bool] = {}
     for program in programs:
-        guard = _CollectingGuard(free)
-        guard.advance(FENCE_OPEN + program + "\n```")
-    return free - ALWAYS_ALLOWED
+        _CollectingGuard(keyword_only).advance(FENCE_OPEN + program + "\n```")
+    return {name + KEYWORD_MARK if only else name for name, only in keyword_only.items()
+            if name not in ALWAYS_ALLOWED}
 
 
 class _CollectingGuard(CodeGuard):
-    """A guard that records the names it would refuse instead of refusing them (and leaves shapes to the
-    guard itself: a program that breaks the shape rule still gives its names)."""
+    """A guard that records the names it would refuse instead of refusing them, each with whether it was
+    only ever read as a keyword argument; it applies no other rule (a program that breaks one still gives
+    its names)."""
 
     _only_names = True
 
-    def __init__(self, collected: set[str]) -> None:
-        super().__init__(collected)
-        self.collected = collected
+    def __init__(self, keyword_only: dict[str, bool]) -> None:
+        super().__init__()
+        self.keyword_only = keyword_only
 
     def _allowed_prefix(self, prefix: str, lexer: _Lexer) -> bool:
         return True
 
-    def _allowed_name(self, name: str, lexer: _Lexer) -> bool:
-        if not super()._allowed_name(name, lexer):
-            self.collected.add(name)
-            self._bind(name)
+    def _allowed_name(self, name: str, lexer: _Lexer, following: str) -> bool:
+        if not super()._allowed_name(name, lexer, following):
+            self.keyword_only[name] = self.keyword_only.get(name, True) and following == "="
         return True
 
 

@@ -1,0 +1,59 @@
+"""Record in a CodePercept-mini checkpoint the names its code guard lets a program read unbound, so that it is
+served under the guard (services/models/tokenvl/triton/code_guard.py):
+
+    python -m services.models.codepercept.guard_names CHECKPOINT [--index FILE]
+
+The names are read from the programs of the retrieval index (by default the checkpoint's own
+retrieval-index.npz), which is built from the training corpus, so they are the names the recipe records when
+it trains with the guard on. This is for a checkpoint trained before the recipe recorded them (the committed
+model's first record); it rewrites only the record's `code_guard` entry.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from services.models.codepercept.checkpoint import RECORD_FILE
+from services.models.codepercept.config import INDEX_FILE
+
+
+def guard_names(index: Path) -> list[str]:
+    """The code guard's free names for the programs of this retrieval index."""
+    from services.codeperception.retrieval.index import RetrievalIndex
+    from services.models.tokenvl.triton.code_guard import free_names
+
+    retrieval = RetrievalIndex.load(index)
+    return sorted(free_names(retrieval.program(i) for i in range(retrieval.size)))
+
+
+def record_guard_names(checkpoint: Path, index: Path) -> list[str]:
+    """Write the index's names into the checkpoint's record (RECORD_FILE); returns them."""
+    path = Path(checkpoint) / RECORD_FILE
+    record = json.loads(path.read_text())
+    names = guard_names(Path(index))
+    record["code_guard"] = {"free_names": names}
+    path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    from services.codeperception.retrieval.index import IndexUnusable
+
+    parser = argparse.ArgumentParser(prog="python -m services.models.codepercept.guard_names", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint", type=Path, help="a CodePercept-mini checkpoint (models/codepercept-mini)")
+    parser.add_argument("--index", type=Path, default=None, help=f"the retrieval index (CHECKPOINT/{INDEX_FILE})")
+    args = parser.parse_args(argv)
+    try:
+        names = record_guard_names(args.checkpoint, args.index or args.checkpoint / INDEX_FILE)
+    except (FileNotFoundError, json.JSONDecodeError, IndexUnusable) as exc:
+        print(f"guard_names: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.checkpoint / RECORD_FILE}: the code guard's {len(names)} free names recorded")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
