@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -150,9 +151,12 @@ def serve_model(checkpoint: Path, out: Path):
 
 
 def run_one(config: Config, data: Path, images: Path, out: Path, sandbox: str, dpi: int) -> dict:
-    """One percept-eval run; its figures and its wall time."""
+    """One percept-eval run, from nothing; its figures and its wall time."""
     from services.evaluation.cli import main as percept_eval
 
+    # percept-eval resumes a run directory's records: an earlier run's would be reported as this model's
+    # figures, in no time.
+    shutil.rmtree(out, ignore_errors=True)
     started = time.monotonic()
     status = percept_eval(["run", "--data", str(data), "--images", str(images), "--out", str(out),
                            "--backend", config.backend, "--sandbox", sandbox, "--dpi", str(dpi),

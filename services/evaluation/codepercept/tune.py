@@ -62,7 +62,7 @@ def with_code_guard(checkpoint: Path, index: Path, out: Path) -> Path:
 
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(checkpoint, out)
-    record_guard_names(out, index)
+    record_guard_names(out, index, check=True)
     return out
 
 

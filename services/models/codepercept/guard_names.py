@@ -5,8 +5,9 @@ served under the guard (services/models/tokenvl/triton/code_guard.py):
 
 The names are read from the programs of the retrieval index (by default the checkpoint's own
 retrieval-index.npz), which is built from the training corpus, so they are the names the recipe records when
-it trains with the guard on. This is for a checkpoint trained before the recipe recorded them (the committed
-model's first record); it rewrites only the record's `code_guard` entry.
+it trains with the guard on. Before writing them it checks that the guard accepts every one of the programs.
+This is for a checkpoint trained before the recipe recorded them (the committed model's first record); it
+rewrites only the record's `code_guard` entry.
 """
 from __future__ import annotations
 
@@ -19,20 +20,35 @@ from services.models.codepercept.checkpoint import RECORD_FILE
 from services.models.codepercept.config import INDEX_FILE
 
 
-def guard_names(index: Path) -> list[str]:
-    """The code guard's free names for the programs of this retrieval index."""
+def index_programs(index: Path) -> list[str]:
     from services.codeperception.retrieval.index import RetrievalIndex
-    from services.models.tokenvl.triton.code_guard import free_names
 
     retrieval = RetrievalIndex.load(index)
-    return sorted(free_names(retrieval.program(i) for i in range(retrieval.size)))
+    return [retrieval.program(i) for i in range(retrieval.size)]
 
 
-def record_guard_names(checkpoint: Path, index: Path) -> list[str]:
-    """Write the index's names into the checkpoint's record (RECORD_FILE); returns them."""
+def refused(programs: list[str], names: list[str]) -> int:
+    """How many of the programs the guard with these names would not let a model write."""
+    from services.models.tokenvl.triton.code_guard import FENCE_OPEN, CodeGuard
+
+    count = 0
+    for program in programs:
+        guard = CodeGuard(names)
+        count += not guard.accepts(FENCE_OPEN + program + "\n```")
+    return count
+
+
+def record_guard_names(checkpoint: Path, index: Path, check: bool = False) -> list[str]:
+    """Write the names the index's programs read unbound into the checkpoint's record (RECORD_FILE); returns
+    them. With `check`, first make sure the guard accepts every one of the programs (ValueError if not)."""
+    from services.models.tokenvl.triton.code_guard import free_names
+
     path = Path(checkpoint) / RECORD_FILE
     record = json.loads(path.read_text())
-    names = guard_names(Path(index))
+    programs = index_programs(Path(index))
+    names = sorted(free_names(programs))
+    if check and (count := refused(programs, names)):
+        raise ValueError(f"the code guard refuses {count} of the index's {len(programs)} programs")
     record["code_guard"] = {"free_names": names}
     path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     return names
@@ -47,11 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, default=None, help=f"the retrieval index (CHECKPOINT/{INDEX_FILE})")
     args = parser.parse_args(argv)
     try:
-        names = record_guard_names(args.checkpoint, args.index or args.checkpoint / INDEX_FILE)
-    except (FileNotFoundError, json.JSONDecodeError, IndexUnusable) as exc:
+        names = record_guard_names(args.checkpoint, args.index or args.checkpoint / INDEX_FILE, check=True)
+    except (FileNotFoundError, json.JSONDecodeError, IndexUnusable, ValueError) as exc:
         print(f"guard_names: {exc}", file=sys.stderr)
         return 2
-    print(f"{args.checkpoint / RECORD_FILE}: the code guard's {len(names)} free names recorded")
+    print(f"{args.checkpoint / RECORD_FILE}: the code guard's {len(names)} free names recorded; the guard "
+          "accepts every program of the index")
     return 0
 
 
