@@ -269,6 +269,14 @@ def run(checkpoint: Path, index: Path, repeats: int, figure_count: int, rounds: 
 
 # --- the report ---------------------------------------------------------------------------------------
 
+def _guarded(checkpoint: Path) -> str:
+    """The served model decodes under its code guard when its record carries the guard's names (PyTorch's
+    `generate`, the baseline, does not)."""
+    from services.models.codepercept.family import recorded
+
+    return " (under its code guard)" if recorded(checkpoint).get("code_guard") else ""
+
+
 def markdown(results: list[Repeat], families: list[str], rounds: int, max_tokens: int, checkpoint: Path) -> str:
     served = summarize(r.served_tps for r in results)
     reference = summarize(r.torch_tps for r in results)
@@ -294,9 +302,10 @@ def markdown(results: list[Repeat], families: list[str], rounds: int, max_tokens
              f"{best_of.median:.2f} s | {yes_no(best_of.meets(BEST_OF_TARGET_S, higher_is_better=False))} |",
              "",
              f"Settings: checkpoint `{checkpoint.name}`; {THREADS} threads for PyTorch, Triton's defaults for the "
-             f"served model; decode of at most {max_tokens} new tokens on 2 figures per repeat; sandbox "
-             f"{SANDBOX_WORKERS} workers; {DPI} dpi; sampling {SAMPLING}; one call at a time; figures: held-out "
-             f"engine programs (seed {HELDOUT_SEED}) of {len(families)} families ({', '.join(families)}).",
+             f"served model{_guarded(checkpoint)}; decode of at most {max_tokens} new tokens on 2 figures per "
+             f"repeat; sandbox {SANDBOX_WORKERS} workers; {DPI} dpi; sampling {SAMPLING}; one call at a time; "
+             f"figures: held-out engine programs (seed {HELDOUT_SEED}) of {len(families)} families "
+             f"({', '.join(families)}).",
              "",
              f"{measured_on()}; {len(results)} repeats, each {rounds} round(s) over the figures. "
              f"Reproduce: `{COMMAND}`."]
