@@ -31,11 +31,11 @@ parser and no look-ahead:
   written this way, and the engine's programs keep to it (the tests hold a program of each family to it).
   A call's arguments (`ax.plot([0, 1], [y] * 2)`) and subscripts are not displays.
 
-`free_names` are the names the training programs themselves read where this rule would refuse them:
+`free_names` are the names the training programs themselves read where the name rule would refuse them:
 keyword arguments (`label=`, allowed only with their "=" when the programs read them no other way) and the
-variables of comprehensions, which are read before their `for`.
-They are computed from the training programs (`free_names`), so the guard accepts every one of them.
-Outside the code block (prose, a caption) and after its closing fence the guard refuses nothing.
+variables of comprehensions, which are read before their `for`. Computed from the training programs, they
+let the name rule accept every one of them; services/models/codepercept/guard_names.py checks the whole
+guard against a corpus. Outside the code block (prose, a caption) and after its closing fence the guard refuses nothing.
 """
 from __future__ import annotations
 
