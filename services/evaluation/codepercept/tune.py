@@ -10,7 +10,8 @@ samples with the greedy program beside them (a figure runs when one of them runs
 fidelity: what a greedy candidate added to best of N would give, with one sample more). The table is
 printed and `tune.json` written in --out. With --code-guard the checkpoint is served under the code guard,
 with the names the index's programs (its training corpus) read unbound, as the recipe records them
-(services/models/codepercept/guard_names.py).
+(services/models/codepercept/guard_names.py); a checkpoint whose record carries them already (the committed
+model's does) is served under it anyway, and the summary says which (`code_guard`).
 """
 from __future__ import annotations
 
@@ -84,7 +85,15 @@ def tune(args) -> dict:
                          "with_greedy": with_greedy(greedy_records, records),
                          "candidate_statuses": candidate_statuses(records)})
     return {"engine_seed": args.engine_seed, "figures": greedy["figures"], "candidates": args.candidates,
-            "code_guard": bool(args.code_guard), "greedy": greedy, "temperatures": rows}
+            "code_guard": _guarded(args.checkpoint), "greedy": greedy, "temperatures": rows}
+
+
+def _guarded(checkpoint: Path) -> bool:
+    """Whether the served checkpoint decodes under the code guard: its record carries the guard's names
+    (--code-guard gives a copy that does; the committed model's own record does too)."""
+    from services.models.codepercept.family import recorded
+
+    return bool(recorded(checkpoint).get("code_guard"))
 
 
 def table(summary: dict) -> str:
