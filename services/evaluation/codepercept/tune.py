@@ -63,7 +63,7 @@ def with_code_guard(checkpoint: Path, index: Path, out: Path) -> Path:
 
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(checkpoint, out)
-    record_guard_names(out, index, check=True)
+    record_guard_names(out, index)
     return out
 
 
@@ -89,11 +89,11 @@ def tune(args) -> dict:
 
 
 def _guarded(checkpoint: Path) -> bool:
-    """Whether the served checkpoint decodes under the code guard: its record carries the guard's names
-    (--code-guard gives a copy that does; the committed model's own record does too)."""
-    from services.models.codepercept.family import recorded
+    """Whether the served checkpoint decodes under the code guard (--code-guard gives a copy that does; the
+    committed model's own record does too)."""
+    from services.models.codepercept.family import code_guard_names, recorded
 
-    return bool(recorded(checkpoint).get("code_guard"))
+    return code_guard_names(recorded(checkpoint)) is not None
 
 
 def table(summary: dict) -> str:

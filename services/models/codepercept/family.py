@@ -54,10 +54,10 @@ def repository_options(record: dict, max_positions: int):
                              system_message=serving.get("system_message", config.SYSTEM_MESSAGE),
                              code_prompt=serving.get("questions", {}).get("code", config.CODE_QUESTION),
                              default_max_tokens=answer_tokens, code_max_tokens=answer_tokens,
-                             code_guard_free_names=_free_names(record))
+                             code_guard_free_names=code_guard_names(record))
 
 
-def _free_names(record: dict) -> tuple[str, ...] | None:
+def code_guard_names(record: dict) -> tuple[str, ...] | None:
     """The names the recipe found its training programs read unbound (the code guard's), None when the
     checkpoint records none (no guard)."""
     names = record.get("code_guard", {}).get("free_names")

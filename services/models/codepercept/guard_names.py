@@ -7,7 +7,7 @@ The names are read from the programs of the retrieval index (by default the chec
 retrieval-index.npz), which is built from the training corpus, so they are the names the recipe records when
 it trains with the guard on. Before writing them it checks that the guard accepts every one of the programs.
 This is for a checkpoint trained before the recipe recorded them (the committed model's first record); it
-rewrites only the record's `code_guard` entry.
+rewrites only the record's `code_guard` entry, the one the recipe writes (`guard_entry`).
 """
 from __future__ import annotations
 
@@ -38,20 +38,28 @@ def refused(programs: list[str], names: list[str]) -> int:
     return count
 
 
-def record_guard_names(checkpoint: Path, index: Path, check: bool = False) -> list[str]:
-    """Write the names the index's programs read unbound into the checkpoint's record (RECORD_FILE); returns
-    them. With `check`, first make sure the guard accepts every one of the programs (ValueError if not)."""
+def guard_entry(programs: list[str]) -> dict:
+    """A record's `code_guard` entry for a model trained on these programs: the names they read unbound, and
+    how many of them the guard with those names would refuse (0 when the corpus keeps to every rule)."""
     from services.models.tokenvl.triton.code_guard import free_names
 
+    names = sorted(free_names(programs))
+    return {"free_names": names, "refused_programs": refused(programs, names)}
+
+
+def record_guard_names(checkpoint: Path, index: Path) -> list[str]:
+    """Write the guard's entry for the index's programs into the checkpoint's record (RECORD_FILE), once the
+    guard is known to accept every one of them (ValueError if not); returns the names."""
     path = Path(checkpoint) / RECORD_FILE
     record = json.loads(path.read_text())
     programs = index_programs(Path(index))
-    names = sorted(free_names(programs))
-    if check and (count := refused(programs, names)):
-        raise ValueError(f"the code guard refuses {count} of the index's {len(programs)} programs")
-    record["code_guard"] = {"free_names": names}
+    entry = guard_entry(programs)
+    if entry["refused_programs"]:
+        raise ValueError(f"the code guard refuses {entry['refused_programs']} of the index's {len(programs)} "
+                         "programs")
+    record["code_guard"] = entry
     path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    return names
+    return entry["free_names"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, default=None, help=f"the retrieval index (CHECKPOINT/{INDEX_FILE})")
     args = parser.parse_args(argv)
     try:
-        names = record_guard_names(args.checkpoint, args.index or args.checkpoint / INDEX_FILE, check=True)
+        names = record_guard_names(args.checkpoint, args.index or args.checkpoint / INDEX_FILE)
     except (FileNotFoundError, json.JSONDecodeError, IndexUnusable, ValueError) as exc:
         print(f"guard_names: {exc}", file=sys.stderr)
         return 2

@@ -46,12 +46,12 @@ from services.models.codepercept.config import (
     mini_config,
 )
 from services.models.codepercept.data import IGNORE, Batch, Example, Examples, collate
+from services.models.codepercept.guard_names import guard_entry
 from services.models.common import training
 from services.models.common.training import recipe_parser, run_steps
 from services.models.tokenvl.config import TokenVLConfig
 from services.models.tokenvl.modeling import TokenVLModel, pixel_shuffle
 from services.models.tokenvl.tokens import TOKENIZER_FILE, Tokenizer
-from services.models.tokenvl.triton.code_guard import free_names
 
 STATE_FILE = training.STATE_FILE
 CHECKPOINT_DIR = "checkpoint"
@@ -242,8 +242,9 @@ class Trainer:
                   "heldout": self.history[-1] if self.history else {}, "greedy": decoded or {}}
         if self.recipe.code_guard:
             # what the served model's code guard lets a program read unbound (its keyword arguments,
-            # comprehension variables): the names these training programs read so
-            record["code_guard"] = {"free_names": sorted(free_names(s.code for s in self.train_data.samples))}
+            # comprehension variables): the names these training programs read so, and how many of them
+            # the guard would refuse (0 when the corpus keeps to its rules)
+            record["code_guard"] = guard_entry([s.code for s in self.train_data.samples])
         return mini_checkpoint.save(self.out / CHECKPOINT_DIR, self.config, self.model.state_dict(),
                                     self.tokenizer_path, record)
 

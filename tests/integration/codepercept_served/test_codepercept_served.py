@@ -117,6 +117,7 @@ def test_the_generation_model_calls_its_own_vision_model_with_the_recorded_numbe
     # its code guard lets programs read unbound the names its training programs read so (keyword arguments)
     free = json.loads(parameters[CODE_GUARD_PARAMETER].string_value)
     assert free == recorded(trained[1])["code_guard"]["free_names"] and "color=" in free
+    assert recorded(trained[1])["code_guard"]["refused_programs"] == 0   # its corpus keeps to every rule
 
 
 def test_models_lists_it_by_its_recorded_name_as_a_chat_model(gateway, trained):
