@@ -147,14 +147,18 @@ class SandboxServer:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
-            raise
+            # The server prints its threads' stacks when a shutdown runs long: say where it hung.
+            raise AssertionError(f"the sandbox server did not stop within {timeout_s} s; its log ends:\n"
+                                 f"{self.log_text()[-8000:]}") from None
 
     def __enter__(self) -> "SandboxServer":
         return self.start()
 
     def __exit__(self, *exc) -> None:
-        self.stop()
-        os.unlink(self.log.name)
+        try:
+            self.stop()
+        finally:
+            os.unlink(self.log.name)
 
 
 REPO = Path(__file__).resolve().parents[2]

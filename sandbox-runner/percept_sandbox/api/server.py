@@ -1,6 +1,7 @@
 """`percept-sandbox serve`: the gRPC server, health, reflection and /metrics."""
 from __future__ import annotations
 
+import faulthandler
 import logging
 import signal
 import threading
@@ -21,6 +22,9 @@ from .protos import SERVICE_NAME, sandbox_pb2, sandbox_pb2_grpc
 LOG = logging.getLogger("percept_sandbox.server")
 HEALTH_POLL_S = 1.0
 STOP_GRACE_S = 10.0
+# A shutdown that takes longer than this prints every thread's stack to stderr (the log), so a
+# stop that hangs says where; nothing is in flight by then but renders within their grace.
+SHUTDOWN_STACKS_AFTER_S = STOP_GRACE_S + 10.0
 
 
 def _watch_health(pool: SandboxPool, servicer: health.HealthServicer, stop: threading.Event) -> None:
@@ -76,6 +80,7 @@ def serve(config: SandboxConfig, host: str, port: int, metrics_host: str, metric
                  host, bound, metrics_host, metrics_port, config.workers, config.queue_size)
         stop.wait()
         LOG.info("shutting down")
+        faulthandler.dump_traceback_later(SHUTDOWN_STACKS_AFTER_S, exit=False)
         health_servicer.enter_graceful_shutdown()
         server.stop(STOP_GRACE_S).wait()
         server = None
@@ -86,6 +91,7 @@ def serve(config: SandboxConfig, host: str, port: int, metrics_host: str, metric
         pool.close()  # kills the zygote and, through it, every jailed child
         if http_server is not None:
             http_server.shutdown()
+        LOG.info("stopped")
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
