@@ -61,7 +61,7 @@ def image_to_code_request(image: bytes, options: ImageToCodeOptions, request_id:
     proto_options = pb.ImageToCodeOptions(
         candidates=options.candidates, max_tokens=options.max_tokens or 0, dpi=options.dpi or 0,
         render_timeout_seconds=options.render_timeout_s or 0.0, backend_options=backend_options(options))
-    for name in ("temperature", "top_p", "seed"):  # proto3 optionals: unset means the backend's default
+    for name in ("temperature", "top_p", "seed", "greedy_first"):  # proto3 optionals: unset means the default
         value = getattr(options, name)
         if value is not None:
             setattr(proto_options, name, value)

@@ -90,6 +90,10 @@ class ImageToCodeOptions(BaseModel):
     top_p: float | None = Field(None, ge=MIN_TOP_P, le=1, description="Nucleus sampling (default: the backend's).")
     seed: int | None = Field(None, ge=-2**63, le=2**63 - 1,
                              description="Seed of candidate 0; candidate i uses seed + i (default: unseeded).")
+    greedy_first: bool | None = Field(None, description="Best of N keeps the model's most likely program: the "
+                                                        "first model candidate decodes greedily (temperature 0) "
+                                                        "and the others sample (default: true when candidates "
+                                                        "> 1; false samples every candidate).")
     dpi: int | None = Field(None, **_DPI)
     render_timeout_s: float | None = Field(None, **_TIMEOUT)
     backend_options: BackendOptions = Field(  # type: ignore[valid-type]

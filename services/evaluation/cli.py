@@ -68,6 +68,9 @@ def _add_run(sub) -> None:
     parser.add_argument("--presence-penalty", type=float, default=None)
     parser.add_argument("--max-tokens", type=positive_int, default=None)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--greedy-first", action=argparse.BooleanOptionalAction, default=None,
+                        help="the first model candidate decodes greedily, the others sample (default: with "
+                        "--candidates above 1, as the service does)")
     parser.add_argument("--judge-url", default=None, help=f"LLM judge endpoint ({settings.JUDGE_BASE_URL.name})")
     parser.add_argument("--judge-model", default=None, help=f"judge model ({settings.JUDGE_MODEL.name})")
     parser.add_argument("--judge-scores", default=None, choices=("image", "code", "both"))
@@ -123,7 +126,8 @@ def run_config(args, values):
         generation_concurrency=args.generation_concurrency or values[settings.GENERATION_CONCURRENCY.name],
         render_concurrency=args.render_concurrency or values[settings.RENDER_CONCURRENCY.name],
         options=GenerationOptions(max_tokens=args.max_tokens, temperature=args.temperature, top_p=args.top_p,
-                                  seed=args.seed, extra=extra),
+                                  seed=args.seed, extra=extra,
+                                  greedy_first=args.candidates > 1 if args.greedy_first is None else args.greedy_first),
         prompt=args.prompt, prompt_file=args.prompt_file, model=args.model, base_url=args.base_url,
         judge=_judge_config(args, values), trace_metrics=not args.no_trace_metrics,
         progress_interval_s=values[settings.PROGRESS_INTERVAL_S.name])

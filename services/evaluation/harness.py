@@ -131,6 +131,7 @@ def manifest_for(config: RunConfig, total: int, model: str) -> dict:
                      "prompt_sha256": _prompt_digest(config),
                      "sampling": {"temperature": options.temperature, "top_p": options.top_p,
                                   "max_tokens": options.max_tokens, "seed": options.seed,
+                                  "greedy_first": options.greedy_first,
                                   **dict(sorted(options.extra.items()))}},
         "judge": config.judge.public() if config.judge else None,
     }

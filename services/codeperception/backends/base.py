@@ -40,10 +40,18 @@ class GenerationOptions:
     seed: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)  # parsed backend_options
     candidate: int = 0  # which candidate of the request these options are for
+    greedy_first: bool = False  # the request's first model candidate decodes greedily
 
     def for_candidate(self, index: int) -> "GenerationOptions":
         """Candidate i samples with seed + i, so N seeded candidates differ and are reproducible."""
         return replace(self, candidate=index, seed=None if self.seed is None else self.seed + index)
+
+    def sampling_temperature(self, default: float) -> float:
+        """This candidate's temperature: 0 for candidate 0 of a greedy-first best of N, else the
+        request's, else the backend's default."""
+        if self.greedy_first and self.candidate == 0:
+            return 0.0
+        return default if self.temperature is None else self.temperature
 
 
 # Where a candidate's program came from (the response's `origin`).

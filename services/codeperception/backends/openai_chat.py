@@ -81,7 +81,7 @@ class OpenAIChatBackend:
             "model": self.model,
             "messages": messages,
             "max_tokens": options.max_tokens or defaults.max_tokens,
-            "temperature": defaults.temperature if options.temperature is None else options.temperature,
+            "temperature": options.sampling_temperature(defaults.temperature),
             "top_p": defaults.top_p if options.top_p is None else options.top_p,
             # vLLM's extra sampling parameters (accepted at the top level of the body)
             "top_k": extra.get("top_k", defaults.top_k),

@@ -147,7 +147,7 @@ class TritonGenerationBackend:
         sampling = self.settings.sampling
         return GenerationRequest(
             prompt=self.prompt, images=(jpeg,), max_tokens=options.max_tokens or self.default_max_tokens,
-            temperature=sampling.temperature if options.temperature is None else options.temperature,
+            temperature=options.sampling_temperature(sampling.temperature),
             top_p=sampling.top_p if options.top_p is None else options.top_p, seed=options.seed,
             stop=(options.extra["stop"],) if "stop" in options.extra else ())
 

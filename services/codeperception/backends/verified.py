@@ -6,7 +6,8 @@ the sandbox, scores it against the input and returns the best, as best-of-N does
 each candidate's `origin` says where it came from (`retrieval`, with its neighbour, or `model`).
 
 A request asking for N candidates gets min(PERCEPT_CODEPERCEPTION_RETRIEVAL_K, index size) retrieved ones
-first (candidates 0..k-1, nearest first), then N model samples (candidate i samples with seed + i), within
+first (candidates 0..k-1, nearest first), then N model samples (candidate i samples with seed + i; the
+first of them decodes greedily when the request is greedy-first, see GenerationOptions), within
 PERCEPT_MAX_CANDIDATES in all but always at least one model sample. So even a request for one candidate is
 verified against k programs that render.
 
@@ -16,6 +17,7 @@ index that loads and a served model that implements the generation contract.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping
 
 from services.common.errors import ErrorCode, PerceptError
@@ -61,10 +63,12 @@ class VerifiedBackend:
 
     async def generate(self, prepared: tuple[Any, Any], options: GenerationOptions, timeout_s: float) -> Generation:
         neighbours, model_input = prepared
-        if options.candidate < self.retrieved():
+        retrieved = self.retrieved()
+        if options.candidate < retrieved:
             return await self.retrieval.generate(neighbours, options, timeout_s)
-        try:
-            return await self.generator.generate(model_input, options, timeout_s)
+        try:  # the model's candidates count from 0 (its first may decode greedily); seeds stay the request's
+            return await self.generator.generate(model_input, replace(options, candidate=options.candidate - retrieved),
+                                                 timeout_s)
         except PerceptError as error:
             if error.code not in _MODEL_FAULTS:
                 raise

@@ -11,8 +11,9 @@ the model and the index were not built from) and (independent) the figures of
 tests/evaluation/independent_figures, written apart from the engine. It serves the checkpoint as the
 `codepercept` model family (a real tritonserver; services/models/codepercept/family.py) and starts a
 sandbox server, then runs `percept-eval run` over each set with each configuration (CONFIGS):
-retrieval alone (the index's k nearest programs, the best verified), the model alone (greedy, and the
-best of 4 samples) and the two together (the `verified` backend). Every candidate is rendered and scored
+retrieval alone (the index's k nearest programs, the best verified), the model alone (greedy, and its
+best of 4: the greedy program and 3 samples, as the service's best of N) and the two together (the
+`verified` backend). Every candidate is rendered and scored
 against the input and the best kept, as the code-perception service does. The figures per set and
 configuration: exec rate, fidelity (the mean aggregate, a failed render counting 0) and seconds per figure
 (the run's wall time over its figures, CONCURRENCY figures at a time), also per family; `summary.json` in
@@ -51,6 +52,7 @@ ENGINE_COUNT = 88          # 4 programs of each of the engine's 22 families
 DPI = 100                  # the renders' resolution (the service's default; the protocol's 300 triples the time)
 CONCURRENCY = 2            # figures generated and rendered at a time (2 cores)
 SAMPLING = ("--temperature", "0.7", "--top-p", "0.95", "--seed", "0")
+BEST_OF_4 = ("--candidates", "4", "--greedy-first", *SAMPLING)  # the greedy program and 3 samples, as served
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,8 @@ class Config:
 CONFIGS = (
     Config("retrieval", "retrieval", ()),
     Config("model, greedy", "triton", ("--temperature", "0")),
-    Config("model, best of 4", "triton", ("--candidates", "4", *SAMPLING)),
-    Config("retrieval + model", "verified", ("--candidates", "4", *SAMPLING)),
+    Config("model, best of 4", "triton", BEST_OF_4),
+    Config("retrieval + model", "verified", BEST_OF_4),
 )
 
 

@@ -28,10 +28,12 @@ GREEDY = next(config for config in CONFIGS if config.args == ("--temperature", "
 
 
 def sampled(temperature: float, candidates: int) -> Config:
-    """The evaluation's sampling (cli.SAMPLING) at another temperature."""
+    """The evaluation's sampling (cli.SAMPLING) at another temperature, every candidate a sample (the
+    greedy program is measured on its own and added after: `with_greedy`)."""
     options = dict(zip(SAMPLING[::2], SAMPLING[1::2], strict=True)) | {"--temperature": f"{temperature:g}"}
     return Config(f"model, best of {candidates} at T={temperature:g}", "triton",
-                  ("--candidates", str(candidates), *(item for pair in options.items() for item in pair)))
+                  ("--candidates", str(candidates), "--no-greedy-first",
+                   *(item for pair in options.items() for item in pair)))
 
 
 def _by_image(run_dir: Path) -> dict[str, dict]:

@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 from services.codeperception.protos import codeperception_pb2 as pb
+from services.codeperception.settings import TEMPERATURE
 from tests.sandbox.harness import corpus_program
 
 from .fake_vlm import Answer, python_block
@@ -58,6 +59,26 @@ def test_the_best_candidate_wins(service, vlm, image):
     assert response.fidelity == response.candidates[2].fidelity
     assert "Trigonometric functions" in response.caption
     assert [c.index for c in response.candidates] == [0, 1, 2, 3]
+
+
+def _temperatures_by_seed(vlm) -> dict[int, float]:
+    return {r.body["seed"]: r.body["temperature"] for r in vlm.received}
+
+
+def test_best_of_n_decodes_its_first_candidate_greedily_unless_asked_not_to(service, vlm, image):
+    default = TEMPERATURE.default  # the backend's own, unchanged
+    vlm.script()
+    with service.channel() as channel:
+        service.stub(channel).ImageToCode(_request(image, 3), timeout=120)
+        assert _temperatures_by_seed(vlm) == {100: 0.0, 101: default, 102: default}
+        vlm.script()
+        sampled = _request(image, 3)
+        sampled.options.greedy_first = False
+        service.stub(channel).ImageToCode(sampled, timeout=120)
+        assert _temperatures_by_seed(vlm) == {100: default, 101: default, 102: default}
+        vlm.script()
+        service.stub(channel).ImageToCode(_request(image, 1), timeout=120)  # one candidate: a sample
+        assert _temperatures_by_seed(vlm) == {100: default}
 
 
 def test_a_candidate_that_does_not_render_never_wins(service, vlm, image):

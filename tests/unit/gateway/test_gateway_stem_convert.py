@@ -23,11 +23,12 @@ def test_status_enums_follow_the_contract():
 def test_unset_options_stay_unset_in_the_request():
     request = stem_convert.image_to_code_request(b"img", ImageToCodeOptions(), "rid")
     assert request.options.candidates == 1 and request.request_id == "rid"
-    for name in ("temperature", "top_p", "seed"):
-        assert not request.options.HasField(name)  # the backend's defaults apply
+    for name in ("temperature", "top_p", "seed", "greedy_first"):
+        assert not request.options.HasField(name)  # the defaults apply
     chosen = stem_convert.image_to_code_request(
-        b"img", ImageToCodeOptions(candidates=4, temperature=0.0, seed=7, dpi=150,
+        b"img", ImageToCodeOptions(candidates=4, temperature=0.0, seed=7, dpi=150, greedy_first=False,
                                     backend_options={"top_k": 5, "presence_penalty": 0.1}), "rid")
+    assert chosen.options.HasField("greedy_first") and chosen.options.greedy_first is False
     assert chosen.options.HasField("temperature") and chosen.options.temperature == 0.0
     assert chosen.options.seed == 7 and chosen.options.dpi == 150 and dict(chosen.options.backend_options) == {
         "top_k": "5", "presence_penalty": "0.1"}
