@@ -5,6 +5,7 @@ through percept-eval (`make eval-codepercept`).
         [--engine-count N] [--engine-seed S] [--limit N] [--dpi D] [--write-docs] [--plumbing-only]
     python -m services.evaluation.codepercept report [--summary FILE] [--write-docs]
     python -m services.evaluation.codepercept tune --checkpoint DIR --index FILE [--temperatures T ...]
+    python -m services.evaluation.codepercept retrieval-curve --index FILE [--per-family N ...] [--k K ...]
 
 `run` writes two sets in STEM2Code's layout: (engine) held-out programs of the data engine (a corpus seed
 the model and the index were not built from) and (independent) the figures of
@@ -18,7 +19,8 @@ against the input and the best kept, as the code-perception service does. The fi
 configuration: exec rate, fidelity (the mean aggregate, a failed render counting 0) and seconds per figure
 (the run's wall time over its figures, CONCURRENCY figures at a time), also per family; `summary.json` in
 --out, the Markdown printed; --write-docs replaces the report's section of docs/benchmarks.md and its plot.
-`tune` chooses the sampling temperature on another seed of the engine (tune.py).
+`tune` chooses the sampling temperature on another seed of the engine (tune.py); `retrieval-curve` measures
+retrieval's fidelity by the index's density and the programs it verifies (retrieval_curve.py).
 
 A checkpoint trained for a few steps, or --plumbing-only, is reported as "plumbing only".
 Exit status: 0 done, 1 a run failed, 2 bad invocation.
@@ -95,6 +97,17 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--candidates", type=positive_int, default=4)
     tune.add_argument("--code-guard", action="store_true",
                       help="serve it under the code guard (the names the index's programs read unbound)")
+    from .retrieval_curve import DEFAULT_OUT as CURVE_OUT
+    from .retrieval_curve import DENSITIES, KS
+
+    curve = sub.add_parser("retrieval-curve", help="retrieval's fidelity by index density and programs verified")
+    curve.add_argument("--index", type=Path, required=True, help="the retrieval index (make retrieval-index)")
+    curve.add_argument("--out", type=Path, default=CURVE_OUT)
+    curve.add_argument("--per-family", type=positive_int, nargs="+", default=list(DENSITIES))
+    curve.add_argument("--k", type=positive_int, nargs="+", default=list(KS))
+    curve.add_argument("--engine-seed", type=int, default=ENGINE_SEED)
+    curve.add_argument("--engine-count", type=positive_int, default=ENGINE_COUNT)
+    curve.add_argument("--dpi", type=positive_int, default=DPI)
     for command in (run, sub.add_parser("report", help="the report again, from a run's summary.json")):
         command.add_argument("--write-docs", action="store_true")
         command.add_argument("--doc", type=Path, default=DEFAULT_DOC)
@@ -252,6 +265,20 @@ def main(argv: list[str] | None = None) -> int:
         for path, what in ((args.checkpoint / "config.json", "a checkpoint"), (args.index, "a retrieval index")):
             if not path.is_file():
                 return _fail(f"{path} is missing ({what})")
+    if args.command == "retrieval-curve":
+        from .retrieval_curve import retrieval_curve
+        from .retrieval_curve import table as curve_table
+
+        if not args.index.is_file():
+            return _fail(f"{args.index} is missing (a retrieval index)")
+        try:
+            summary = retrieval_curve(args)
+        except (RuntimeError, ValueError) as exc:
+            print(f"{PROGRAM}: {exc}", file=sys.stderr)
+            return 1
+        (args.out / "retrieval_curve.json").write_text(json.dumps(summary, indent=2) + "\n")
+        print(curve_table(summary))
+        return 0
     if args.command == "tune":
         from .tune import table, tune
 
