@@ -27,9 +27,10 @@ def section(summary: dict, plot_link: str) -> str:
     for set_name in dict.fromkeys(row["set"] for row in summary["results"]):
         rows = [row for row in summary["results"] if row["set"] == set_name]
         lines += [f"### {SET_TITLES.get(set_name, set_name)} ({rows[0]['figures']} figures)", "",
-                  "| configuration | backend | exec rate | fidelity | s / figure |", "|---|---|---:|---:|---:|"]
-        lines += [f"| {row['config']} | `{row['backend']}` | {row['exec_rate']:.2f} | {row['fidelity']:.3f} | "
-                  f"{row['seconds_per_figure']:.2f} |" for row in rows]
+                  "| configuration | backend | percept-eval options | exec rate | fidelity | s / figure |",
+                  "|---|---|---|---:|---:|---:|"]
+        lines += [f"| {row['config']} | `{row['backend']}` | {_options(row)} | {row['exec_rate']:.2f} | "
+                  f"{row['fidelity']:.3f} | {row['seconds_per_figure']:.2f} |" for row in rows]
         lines += ["", "<details><summary>per family: fidelity (exec rate)</summary>", "",
                   "| family | " + " | ".join(row["config"] for row in rows) + " |",
                   "|---|" + "---:|" * len(rows)]
@@ -41,6 +42,11 @@ def section(summary: dict, plot_link: str) -> str:
     lines += [f"Reproduce: `make eval-codepercept` (this run: `{summary['command']}`).", "",
               f"![exec rate and fidelity per configuration]({plot_link})"]
     return "\n".join(lines)
+
+
+def _options(row: dict) -> str:
+    """The run's own options (`--candidates 4 --greedy-first ...`: what best of 4 was), or none."""
+    return f"`{' '.join(row['args'])}`" if row.get("args") else "none"
 
 
 def plot(summary: dict, path: Path) -> None:
