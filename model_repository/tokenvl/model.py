@@ -23,6 +23,7 @@ from services.models.tokenvl.artifacts import (
     VISION_MODEL_PARAMETER,
     VISION_PIXELS,
 )
+from services.models.tokenvl.triton.code_guard import GuardRules
 from services.models.tokenvl.triton.generation import TokenVLGeneration, coalesced, request_from_inputs
 from services.models.tokenvl.triton.lockstep import DECODE_PASSES_METRIC, DECODE_TOKENS_METRIC
 from services.triton import generation as contract
@@ -53,8 +54,8 @@ class TritonPythonModel(DecoupledModel):
             max_images=args.integer(contract.MAX_IMAGES_PARAMETER), max_tiles=args.integer("max_tiles"),
             default_max_tokens=args.integer("default_max_tokens"), system_message=args.params.get("system_message"),
             vision_batch_size=args.integer("vision_max_batch_size"),
-            code_guard_names=(json.loads(args.params[CODE_GUARD_PARAMETER]) if CODE_GUARD_PARAMETER in args.params
-                              else None))
+            code_guard=(GuardRules.from_entry(json.loads(args.params[CODE_GUARD_PARAMETER]))
+                        if CODE_GUARD_PARAMETER in args.params else None))
         self.workers = args.integer("max_generations")
         self.stream_interval_s = args.integer(STREAM_INTERVAL_PARAMETER) / 1000
         self.vision_model = args.params[VISION_MODEL_PARAMETER]

@@ -272,9 +272,9 @@ def run(checkpoint: Path, index: Path, repeats: int, figure_count: int, rounds: 
 def _guarded(checkpoint: Path) -> str:
     """The served model decodes under its code guard when its record carries the guard's names (PyTorch's
     `generate`, the baseline, does not)."""
-    from services.models.codepercept.family import code_guard_names, recorded
+    from services.models.codepercept.family import code_guard_rules, recorded
 
-    return " (under its code guard)" if code_guard_names(recorded(checkpoint)) is not None else ""
+    return " (under its code guard)" if code_guard_rules(recorded(checkpoint)) is not None else ""
 
 
 def markdown(results: list[Repeat], families: list[str], rounds: int, max_tokens: int, checkpoint: Path) -> str:

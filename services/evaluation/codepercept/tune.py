@@ -93,9 +93,9 @@ def tune(args) -> dict:
 def _guarded(checkpoint: Path) -> bool:
     """Whether the served checkpoint decodes under the code guard (--code-guard gives a copy that does; the
     committed model's own record does too)."""
-    from services.models.codepercept.family import code_guard_names, recorded
+    from services.models.codepercept.family import code_guard_rules, recorded
 
-    return code_guard_names(recorded(checkpoint)) is not None
+    return code_guard_rules(recorded(checkpoint)) is not None
 
 
 def table(summary: dict) -> str:

@@ -54,14 +54,16 @@ def repository_options(record: dict, max_positions: int):
                              system_message=serving.get("system_message", config.SYSTEM_MESSAGE),
                              code_prompt=serving.get("questions", {}).get("code", config.CODE_QUESTION),
                              default_max_tokens=answer_tokens, code_max_tokens=answer_tokens,
-                             code_guard_free_names=code_guard_names(record))
+                             code_guard=code_guard_rules(record))
 
 
-def code_guard_names(record: dict) -> tuple[str, ...] | None:
-    """The names the recipe found its training programs read unbound (the code guard's), None when the
-    checkpoint records none (no guard)."""
-    names = record.get("code_guard", {}).get("free_names")
-    return None if names is None else tuple(str(name) for name in names)
+def code_guard_rules(record: dict):
+    """The code guard's rules the recipe found its training programs keep (the names they read unbound, the
+    parallel lists), None when the checkpoint records none (no guard)."""
+    from services.models.tokenvl.triton.code_guard import GuardRules
+
+    entry = record.get("code_guard")
+    return None if entry is None or "free_names" not in entry else GuardRules.from_entry(entry)
 
 
 def build(request: BuildRequest) -> BuiltFamily:

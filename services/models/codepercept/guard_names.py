@@ -1,10 +1,10 @@
-"""Record in a CodePercept-mini checkpoint the names its code guard lets a program read unbound, so that it is
-served under the guard (services/models/tokenvl/triton/code_guard.py):
+"""Record in a CodePercept-mini checkpoint its code guard's rules (the names a program may read unbound, the
+parallel lists), so that it is served under the guard (services/models/tokenvl/triton/code_guard.py):
 
     python -m services.models.codepercept.guard_names CHECKPOINT [--index FILE]
 
-The names are read from the programs of the retrieval index (by default the checkpoint's own
-retrieval-index.npz), which is built from the training corpus, so they are the names the recipe records when
+The rules are read from the programs of the retrieval index (by default the checkpoint's own
+retrieval-index.npz), which is built from the training corpus, so they are the rules the recipe records when
 it trains with the guard on. Before writing them it checks that the guard accepts every one of the programs.
 This is for a checkpoint trained before the recipe recorded them (the committed model's first record); it
 rewrites only the record's `code_guard` entry, the one the recipe writes (`guard_entry`).
@@ -27,29 +27,27 @@ def index_programs(index: Path) -> list[str]:
     return [retrieval.program(i) for i in range(retrieval.size)]
 
 
-def refused(programs: list[str], names: list[str]) -> int:
-    """How many of the programs the guard with these names would not let a model write."""
-    from services.models.tokenvl.triton.code_guard import FENCE_OPEN, CodeGuard
+def refused(programs: list[str], rules) -> int:
+    """How many of the programs the guard with these rules (code_guard.GuardRules) would not let a model write."""
+    from services.models.tokenvl.triton.code_guard import FENCE_OPEN
 
-    count = 0
-    for program in programs:
-        guard = CodeGuard(names)
-        count += not guard.accepts(FENCE_OPEN + program + "\n```")
-    return count
+    return sum(not rules.guard().accepts(FENCE_OPEN + program + "\n```") for program in programs)
 
 
 def guard_entry(programs: list[str]) -> dict:
-    """A record's `code_guard` entry for a model trained on these programs: the names they read unbound, and
-    how many of them the guard with those names would refuse (0 when the corpus keeps to every rule)."""
-    from services.models.tokenvl.triton.code_guard import free_names
+    """A record's `code_guard` entry for a model trained on these programs: the names they read unbound, the
+    parallel lists they keep, and how many of them the guard with those rules would refuse (0 when the corpus
+    keeps to every rule)."""
+    from services.models.tokenvl.triton.code_guard import GuardRules, free_names, parallel_lists
 
-    names = sorted(free_names(programs))
-    return {"free_names": names, "refused_programs": refused(programs, names)}
+    rules = GuardRules(tuple(sorted(free_names(programs))), tuple(parallel_lists(programs)))
+    return {"free_names": list(rules.free_names), "parallel": [list(relation) for relation in rules.parallel],
+            "refused_programs": refused(programs, rules)}
 
 
-def record_guard_names(checkpoint: Path, index: Path) -> list[str]:
+def record_guard_names(checkpoint: Path, index: Path) -> dict:
     """Write the guard's entry for the index's programs into the checkpoint's record (RECORD_FILE), once the
-    guard is known to accept every one of them (ValueError if not); returns the names."""
+    guard is known to accept every one of them (ValueError if not); returns the entry."""
     path = Path(checkpoint) / RECORD_FILE
     record = json.loads(path.read_text())
     programs = index_programs(Path(index))
@@ -59,7 +57,7 @@ def record_guard_names(checkpoint: Path, index: Path) -> list[str]:
                          "programs")
     record["code_guard"] = entry
     path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    return entry["free_names"]
+    return entry
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,12 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, default=None, help=f"the retrieval index (CHECKPOINT/{INDEX_FILE})")
     args = parser.parse_args(argv)
     try:
-        names = record_guard_names(args.checkpoint, args.index or args.checkpoint / INDEX_FILE)
+        entry = record_guard_names(args.checkpoint, args.index or args.checkpoint / INDEX_FILE)
     except (FileNotFoundError, json.JSONDecodeError, IndexUnusable, ValueError) as exc:
         print(f"guard_names: {exc}", file=sys.stderr)
         return 2
-    print(f"{args.checkpoint / RECORD_FILE}: the code guard's {len(names)} free names recorded; the guard "
-          "accepts every program of the index")
+    print(f"{args.checkpoint / RECORD_FILE}: the code guard's {len(entry['free_names'])} free names and "
+          f"{len(entry['parallel'])} parallel lists recorded; the guard accepts every program of the index")
     return 0
 
 

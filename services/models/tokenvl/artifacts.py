@@ -20,9 +20,9 @@ VISION_MODEL_PARAMETER = "vision_model"
 # The generation model's config parameter: the milliseconds of tokens one streamed response may gather
 # (services.models.tokenvl.triton.generation.coalesced; 0 = one response per token).
 STREAM_INTERVAL_PARAMETER = "stream_interval_ms"
-# The generation model's config parameter: a JSON list of the names its code guard lets a program read
-# unbound (services.models.tokenvl.triton.code_guard); absent = no guard.
-CODE_GUARD_PARAMETER = "code_guard_free_names"
+# The generation model's config parameter: its code guard's rules as JSON (the names a program may read
+# unbound, the parallel lists; services.models.tokenvl.triton.code_guard.GuardRules); absent = no guard.
+CODE_GUARD_PARAMETER = "code_guard"
 
 # tokenvl's output beyond the generation contract (which lets a model add outputs): the ids
 # generated since the previous response, so a client can compare generations token for token.

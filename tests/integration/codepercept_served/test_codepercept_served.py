@@ -25,6 +25,7 @@ from services.models.codepercept.config import CODE_QUESTION, SYSTEM_MESSAGE, Re
 from services.models.codepercept.family import GENERATION_MODEL, VISION_MODEL, recorded
 from services.models.codepercept.train import Trainer
 from services.models.tokenvl.artifacts import CODE_GUARD_PARAMETER, VISION_MODEL_PARAMETER
+from services.models.tokenvl.triton.code_guard import GuardRules
 from services.models.tokenvl.triton.lockstep import DECODE_PASSES_METRIC, DECODE_TOKENS_METRIC
 from services.triton import generation
 from tests.integration.gateway.support import running_gateway
@@ -114,10 +115,12 @@ def test_the_generation_model_calls_its_own_vision_model_with_the_recorded_numbe
     # ... and for programs as long as its longest training target, not the context's half
     assert parameters[generation.CODE_MAX_TOKENS_PARAMETER].string_value == str(trained[0].recipe.max_target_tokens)
     assert parameters["model_name"].string_value == _name(trained) == "codepercept-tiny"
-    # its code guard lets programs read unbound the names its training programs read so (keyword arguments)
-    free = json.loads(parameters[CODE_GUARD_PARAMETER].string_value)
-    assert free == recorded(trained[1])["code_guard"]["free_names"] and "color=" in free
-    assert recorded(trained[1])["code_guard"]["refused_programs"] == 0   # its corpus keeps to every rule
+    # its code guard lets programs read unbound the names its training programs read so (keyword arguments),
+    # and keeps the lists they keep parallel (a table's row names and rows)
+    rules = GuardRules.from_entry(json.loads(parameters[CODE_GUARD_PARAMETER].string_value))
+    entry = recorded(trained[1])["code_guard"]
+    assert rules == GuardRules.from_entry(entry) and "color=" in rules.free_names
+    assert entry["refused_programs"] == 0   # its corpus keeps to every rule
 
 
 def test_models_lists_it_by_its_recorded_name_as_a_chat_model(gateway, trained):
@@ -130,7 +133,7 @@ def test_models_lists_it_by_its_recorded_name_as_a_chat_model(gateway, trained):
 def test_greedy_chat_equals_the_trained_model_on_its_training_prompt(gateway, trained):
     from services.models.codepercept.data import pixel_values
     from services.models.tokenvl.checkpoint import load_model
-    from services.models.tokenvl.triton.code_guard import CodeGuard, token_texts
+    from services.models.tokenvl.triton.code_guard import token_texts
 
     trainer, checkpoint = trained
     model, _ = load_model(checkpoint)
@@ -140,7 +143,7 @@ def test_greedy_chat_equals_the_trained_model_on_its_training_prompt(gateway, tr
     with torch.no_grad():
         ids = model.generate_greedy(prompt, pixel_values(figure), img_context_id=tokenizer.img_context_id,
                                     stop_ids=[tokenizer.im_end_id], max_new_tokens=MAX_TOKENS,
-                                    guard=(CodeGuard(recorded(checkpoint)["code_guard"]["free_names"]),
+                                    guard=(GuardRules.from_entry(recorded(checkpoint)["code_guard"]).guard(),
                                            token_texts(tokenizer)))
     ids = [i for i in ids if i != tokenizer.im_end_id]
     answer = _chat(gateway, _name(trained), figure, temperature=0)

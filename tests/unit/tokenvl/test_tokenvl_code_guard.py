@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.models.tokenvl.triton.code_guard import FENCE_OPEN, CodeGuard, GuardedSampler, free_names
+from services.models.tokenvl.triton.code_guard import (
+    FENCE_OPEN,
+    MIN_RELATION_SUPPORT,
+    CodeGuard,
+    GuardedSampler,
+    GuardRules,
+    free_names,
+    parallel_lists,
+)
 from services.models.tokenvl.triton.sampling import Sampler, SamplingOptions
 
 
@@ -108,6 +116,53 @@ def test_records_of_one_shape_calls_and_subscripts_are_accepted(program):
     assert refusal(program) is None
 
 
+TABLE = (("row_names", "items", "table_values", "items"), ("column_names", "items", "table_values", "rows"))
+
+
+def parallel_refusal(program: str, parallel=TABLE) -> int | None:
+    guard = CodeGuard({"v"}, parallel)  # v: the comprehension variable, read before its `for`
+    guard.advance(FENCE_OPEN)
+    for offset, char in enumerate(program):
+        if not guard.accepts(char):
+            return offset
+        guard.advance(char)
+    return None
+
+
+@pytest.mark.parametrize("program, bad", [
+    # a table with fewer rows than row names, and a row longer than the column names
+    ("row_names = ['a', 'b', 'c']\ncolumn_names = ['x', 'y']\ntable_values = [\n    [1, 2],\n    [3, 4],\n]\n",
+     "]\n"),
+    ("row_names = ['a', 'b']\ncolumn_names = ['x', 'y']\ntable_values = [[1, 2], [3, 4], [5, 6]]\n", "[5"),
+    ("row_names = ['a', 'b']\ncolumn_names = ['x', 'y']\ntable_values = [[1, 2, 3], [4, 5]]\n", "3"),
+])
+def test_a_list_parallel_to_an_earlier_one_must_have_its_length(program, bad):
+    assert parallel_refusal(program) == program.rindex(bad)
+
+
+@pytest.mark.parametrize("program", [
+    "row_names = ['a', 'b']\ncolumn_names = ['x', 'y', 'z']\ntable_values = [[1, 2, 3], [4, 5, 6]]\n",
+    # a list of one item, a list that goes on past its display, a name assigned anew: no length to keep
+    "row_names = ['a']\ntable_values = [[1], [2], [3]]\n",
+    "row_names = ['a', 'b'] + ['c']\ntable_values = [[1], [2], [3]]\n",
+    "row_names = ['a', 'b']  # two\nrow_names = list('abc')\ntable_values = [[1], [2], [3]]\n",
+    "row_names == ['a', 'b']\ntable_values = [[1], [2], [3]]\n",
+    # a comprehension counts no items; nor does a list of another name, or one inside brackets
+    "row_names = ['a', 'b']\ntable_values = [[v] for v in range(3)]\n",
+    "row_names = ['a', 'b']\nother = [[1], [2], [3]]\nprint([[1], [2], [3]])\n",
+])
+def test_parallel_lists_ask_nothing_of_lists_they_do_not_relate(program):
+    assert parallel_refusal(program) is None
+
+
+def test_parallel_lists_are_the_relations_every_program_keeps():
+    keep = [f"labels = {['l'] * n}\nsizes = {[1] * n}\ncolors = {['c'] * (n + 1)}\n" for n in range(2, 14)]
+    assert parallel_lists(keep) == [("labels", "items", "sizes", "items")]
+    broken = keep + ["labels = ['a', 'b']\nsizes = [1, 2, 3]\n"]
+    assert parallel_lists(broken) == []
+    assert parallel_lists(keep[:MIN_RELATION_SUPPORT - 1]) == []    # too few programs show it
+
+
 def test_the_closing_fence_waits_for_open_brackets_and_the_stop_token_for_the_fence():
     guard = CodeGuard()
     assert guard.accepts("")                          # prose: the stop token may come
@@ -162,7 +217,7 @@ def test_free_names_of_engine_programs_accept_the_engine_s_held_out_programs():
         assert refusal(program.code + "```", free, chunk=4) is None, program.family
 
 
-def test_a_generation_with_code_guard_names_decodes_under_the_guard():
+def test_a_generation_with_a_code_guard_decodes_under_it():
     """TokenVL's generation loop takes the guard when the model declares names (a scripted decoder whose
     argmax writes a bracket closed by the wrong one): the control writes it, the guarded one does not."""
     from tokenizers import Tokenizer as HFTokenizer
@@ -182,7 +237,7 @@ def test_a_generation_with_code_guard_names_decodes_under_the_guard():
         return "".join(chunk.text for chunk in generation.stream(prepared, None))
 
     assert "(1]" in answer()
-    guarded = answer(code_guard_names=())
+    guarded = answer(code_guard=GuardRules())
     assert guarded.startswith(FENCE_OPEN + "x = (1") and "(1]" not in guarded
 
 

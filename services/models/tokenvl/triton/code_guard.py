@@ -29,7 +29,13 @@ parser and no look-ahead:
   whole items (`(xs, ys)` as `([1, 2], [3, 4])`). The first one sets the length, and a later one may
   neither start an item past it nor close short of it. Rows of a table and records of a collection are
   written this way, and the engine's programs keep to it (the tests hold a program of each family to it).
-  A call's arguments (`ax.plot([0, 1], [y] * 2)`) and subscripts are not displays.
+  A call's arguments (`ax.plot([0, 1], [y] * 2)`) and subscripts are not displays;
+- parallel lists: a list display assigned to a name at the top level (`table_values = [...]`) has the
+  length that the model's `parallel` relations give it from lists assigned before it: its items, or the
+  items of the lists it holds, equal to another's items or rows (`row_names` has as many items as
+  `table_values` has rows, `column_names` as many as each of its rows has). A relation is one the training
+  programs always keep (`parallel_lists`), between names each list of which had at least 2 items; a
+  comprehension is no display of items, and a name assigned anew forgets its length.
 
 `free_names` are the names the training programs themselves read where the name rule would refuse them:
 keyword arguments (`label=`, allowed only with their "=" when the programs read them no other way) and the
@@ -41,6 +47,7 @@ from __future__ import annotations
 
 import bisect
 import builtins
+import json
 import keyword
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
@@ -60,6 +67,8 @@ PROSE, CODE, DONE = 0, 1, 2
 KEYWORD_MARK = "="          # a free name so marked (`label=`) is read unbound only as a keyword argument
 OPERATORS = frozenset("+-*/%&|^<>=!~@")
 UNKNOWN = -1
+ITEMS, ROWS = "items", "rows"  # a top-level list's length, and the length of the lists it holds
+MIN_RELATION_SUPPORT = 10      # programs that must show a parallel relation before it is one
 MAX_INDENT = 80             # spaces before a line's first character (the engine's programs use up to 67)
 
 
@@ -73,6 +82,9 @@ class _Shape:
     in_item: bool = False       # the current item has started (a comma ends it)
     list_items: int = UNKNOWN   # a display: the items of the first list display it holds as a record
     tuple_items: int = UNKNOWN  # ... and of the first tuple display
+    name: str = ""              # a list display assigned to this name at the top level (parallel lists)
+    comprehension: bool = False  # a `for` came in it: its items are not counted by commas
+    before: tuple = ()          # ... the lists' lengths when it opened (_Lexer.lengths)
 
 
 @dataclass
@@ -107,15 +119,87 @@ class _Lexer:
     binding: str = ""           # the binding construct whose names come now ("for", "def", ...)
     binding_depth: int = 0
     new_names: list[str] = field(default_factory=list)
+    # Parallel lists: the statement's first name while it is all the statement holds; that name once an
+    # "=" follows it (a display may come); a top-level list display just closed, (name, items, rows),
+    # kept once its statement ends; and those kept, one per name.
+    leading_word: bool = False
+    lead: str = ""
+    assigning: str = ""
+    closed: tuple = ()
+    lengths: tuple = ()
 
 
-class CodeGuard:
+@dataclass(frozen=True)
+class GuardRules:
+    """What a model's code guard knows of its training programs (its record's `code_guard` entry, the
+    generation model's config parameter): the names they read unbound, and the parallel lists they keep."""
+    free_names: tuple[str, ...] = ()
+    parallel: tuple[tuple[str, str, str, str], ...] = ()
+
+    @classmethod
+    def from_entry(cls, entry: dict) -> "GuardRules":
+        """From a record's entry or the parameter's JSON object (an entry without `parallel` has none)."""
+        return cls(tuple(str(name) for name in entry.get("free_names", ())),
+                   tuple(tuple(str(part) for part in relation) for relation in entry.get("parallel", ())))
+
+    def to_json(self) -> str:
+        return json.dumps({"free_names": sorted(self.free_names), "parallel": sorted(self.parallel)},
+                          sort_keys=True)
+
+    def guard(self) -> "CodeGuard":
+        return CodeGuard(self.free_names, self.parallel)
+
+
+class _ParallelLists:
+    """The parallel-lists rule's part of CodeGuard (a mixin: it reads the lexer the guard keeps)."""
+
+    _parallel: dict[str, list[tuple[str, str, str]]]
+
+    @staticmethod
+    def _parallel_char(lexer: _Lexer, char: str, was_line_start: bool) -> None:
+        """Follow `name = [` at the top level through a character that is not a space or a comment."""
+        lead, lexer.lead = lexer.lead, ""
+        assigning, lexer.assigning = lexer.assigning, ""
+        if lexer.brackets:
+            return
+        lexer.closed = ()           # something follows the list: `[...] + extra` is not its length
+        if char == "=" and lead and not lexer.after_operator:
+            lexer.assigning = lead  # `name =`, or `name ==` if another "=" comes (it clears this)
+            # the name is assigned anew: its old length no longer holds
+            lexer.lengths = tuple(entry for entry in lexer.lengths if entry[0] != lead)
+        elif char in "[{" and assigning:
+            lexer.assigning = assigning   # read by the bracket's opening, next
+
+    def _parallel_shape(self, name: str, lengths: tuple) -> _Shape:
+        """A list display opening as `name = [`: the lengths its relations give it."""
+        known = {entry[0]: entry for entry in lengths}
+        required = rows = UNKNOWN
+        for first, first_part, part in self._parallel.get(name, ()):
+            entry = known.get(first)
+            length = UNKNOWN if entry is None else entry[1] if first_part == ITEMS else entry[2]
+            if length < 2:
+                continue
+            if part == ITEMS and required == UNKNOWN:
+                required = length
+            elif part == ROWS and rows == UNKNOWN:
+                rows = length
+        return _Shape(display=True, required=required, list_items=rows, name=name, before=lengths)
+
+    def _observe(self, name: str, items: int, rows: int, before: tuple) -> None:
+        """A top-level list display closed (parallel_lists collects these)."""
+
+
+class CodeGuard(_ParallelLists):
     """One answer's guard: `accepts(text)` says whether the next token's text keeps the program
     well-formed, `advance(text)` takes it. Names bound so far are kept sorted for prefix queries."""
 
     _only_names = False         # the collecting guard (free_names) applies the name rule alone
 
-    def __init__(self, free_names: Iterable[str] = ()) -> None:
+    def __init__(self, free_names: Iterable[str] = (), parallel: Iterable[Sequence[str]] = ()) -> None:
+        # (name, its part, name, its part): the second list's part has the first one's length
+        self._parallel: dict[str, list[tuple[str, str, str]]] = {}
+        for first, first_part, second, second_part in sorted(tuple(relation) for relation in parallel):
+            self._parallel.setdefault(second, []).append((first, first_part, second_part))
         free = frozenset(free_names)
         names = frozenset(name for name in free if not name.endswith(KEYWORD_MARK))
         # Names read unbound only as keyword arguments (`label=`): allowed where an "=" follows them.
@@ -241,6 +325,7 @@ class CodeGuard:
 
     def _end_word(self, lexer: _Lexer, following: str) -> bool:
         word, number, read, after = lexer.word, lexer.number, lexer.word_read, lexer.word_after
+        leads, lexer.leading_word = lexer.leading_word, False
         lexer.word, lexer.number, lexer.word_read, lexer.word_after = "", False, False, ""
         value = number or not keyword.iskeyword(word) or word in ("None", "True", "False")
         lexer.operand = "value" if value else ""
@@ -265,11 +350,15 @@ class CodeGuard:
         if read:
             return self._allowed_name(word, lexer, following)
         lexer.new_names.append(word)  # a target before the statement's "=" (or a statement's first name)
+        if leads and not lexer.brackets:
+            lexer.lead = word
         return True
 
     @staticmethod
     def _keyword(lexer: _Lexer, word: str) -> None:
         depth = len(lexer.brackets)
+        if word == "for" and lexer.shapes and lexer.shapes[-1].name:   # a top-level list comprehension
+            lexer.shapes = lexer.shapes[:-1] + (replace(lexer.shapes[-1], comprehension=True, required=UNKNOWN),)
         if word == "in" and lexer.binding == "for" and depth == lexer.binding_depth:
             lexer.binding = ""
         elif word in ("for", "def", "class", "lambda"):
@@ -299,6 +388,8 @@ class CodeGuard:
         was_line_start, lexer.line_start = lexer.line_start, False
         if lexer.continued:
             lexer.continued = False
+        if char != "#":
+            self._parallel_char(lexer, char, was_line_start)
         if char == "#":
             lexer.comment = True     # inside brackets a comment is where a lost sample goes to ramble
             return not lexer.brackets or self._only_names
@@ -312,6 +403,7 @@ class CodeGuard:
             return False
         operand, lexer.operand = lexer.operand, ""
         if char.isalpha() or char == "_":
+            lexer.leading_word = was_line_start and not lexer.brackets
             lexer.word, lexer.number, lexer.word_read = char, False, self._starts_read(lexer)
             lexer.word_after = operand
             if operand and not self._may_follow(char):
@@ -337,7 +429,9 @@ class CodeGuard:
             lexer.continued = True
             return True
         if char in "([{":
-            self._open(lexer, char, display=not operand, item_start=item_start)
+            assigned = lexer.assigning if char in "[{" and not operand and not lexer.brackets else ""
+            lexer.assigning = ""
+            self._open(lexer, char, display=not operand, item_start=item_start, assigned=assigned)
             return True
         if char in ")]}":
             if not lexer.brackets or lexer.brackets[-1] != OPENING[char]:
@@ -372,8 +466,7 @@ class CodeGuard:
         lexer.shapes = lexer.shapes[:-1] + (replace(shape, items=shape.items + 1, in_item=True),)
         return True
 
-    @staticmethod
-    def _open(lexer: _Lexer, char: str, display: bool, item_start: bool) -> None:
+    def _open(self, lexer: _Lexer, char: str, display: bool, item_start: bool, assigned: str = "") -> None:
         """A bracket opens. A list or tuple display is a record of the display that holds it: of a list, dict
         or set display wherever it stands in it, of a tuple display when it is a whole item (so in
         `([0] if odd else [1, 2])`, a parenthesised expression, the lists are no records)."""
@@ -383,8 +476,11 @@ class CodeGuard:
         required = UNKNOWN
         if record:
             required = parent.list_items if char == "[" else parent.tuple_items
+        shape = _Shape(display, record, required)
+        if assigned:
+            shape = self._parallel_shape(assigned, lexer.lengths)
         lexer.brackets += char
-        lexer.shapes += (_Shape(display, record, required),)
+        lexer.shapes += (shape,)
 
     def _close(self, lexer: _Lexer) -> bool:
         shape, kind = lexer.shapes[-1], lexer.brackets[-1]
@@ -392,6 +488,11 @@ class CodeGuard:
             return False             # one item fewer than its first sibling's
         lexer.brackets, lexer.shapes = lexer.brackets[:-1], lexer.shapes[:-1]
         lexer.operand = "value"
+        if shape.name:
+            items = UNKNOWN if shape.comprehension else shape.items
+            rows = UNKNOWN if shape.comprehension else shape.list_items
+            self._observe(shape.name, items, rows, shape.before)
+            lexer.closed = (shape.name, items, rows)
         if shape.record:
             parent = lexer.shapes[-1]
             if kind == "[" and parent.list_items == UNKNOWN:
@@ -414,9 +515,40 @@ class CodeGuard:
 
     @staticmethod
     def _new_statement(lexer: _Lexer, line_start: bool) -> None:
+        if lexer.closed:            # `name = [...]` and nothing after it: its lengths hold from here
+            lexer.lengths = tuple(entry for entry in lexer.lengths if entry[0] != lexer.closed[0]) + (lexer.closed,)
+        lexer.closed, lexer.lead, lexer.assigning = (), "", ""
         lexer.reading, lexer.after_dot, lexer.operand = False, False, ""
         lexer.binding, lexer.binding_depth = "", 0
         lexer.line_start = line_start
+
+
+def parallel_lists(programs: Iterable[str]) -> list[tuple[str, str, str, str]]:
+    """The relations every one of these programs keeps, each shown by at least MIN_RELATION_SUPPORT of
+    them: (first name, its part, second name, its part) where a list assigned to the second name, after
+    one assigned to the first with at least 2 items (or rows), has that many items (or rows)."""
+    kept: dict[tuple[str, str, str, str], int] = {}
+    broken: set[tuple[str, str, str, str]] = set()
+    for program in programs:
+        guard = _CollectingGuard({})
+        guard.advance(FENCE_OPEN + program + "\n```")
+        for name, items, rows, before in guard.displays:
+            for first, first_items, first_rows in before:
+                if first == name or items == UNKNOWN:
+                    continue
+                for first_part, length in ((ITEMS, first_items), (ROWS, first_rows)):
+                    if length < 2:
+                        continue
+                    for part, own in ((ITEMS, items), (ROWS, rows)):
+                        if part == ROWS and own == UNKNOWN:
+                            continue   # it holds no lists: the rule would ask nothing of it
+                        relation = (first, first_part, name, part)
+                        if own == length:
+                            kept[relation] = kept.get(relation, 0) + 1
+                        else:
+                            broken.add(relation)
+    return sorted(relation for relation, support in kept.items()
+                  if support >= MIN_RELATION_SUPPORT and relation not in broken)
 
 
 def free_names(programs: Iterable[str]) -> set[str]:
@@ -440,6 +572,10 @@ class _CollectingGuard(CodeGuard):
     def __init__(self, keyword_only: dict[str, bool]) -> None:
         super().__init__()
         self.keyword_only = keyword_only
+        self.displays: list[tuple[str, int, int, tuple]] = []   # (name, items, rows, lengths before it)
+
+    def _observe(self, name: str, items: int, rows: int, before: tuple) -> None:
+        self.displays.append((name, items, rows, before))
 
     def _allowed_prefix(self, prefix: str, lexer: _Lexer) -> bool:
         return True

@@ -26,7 +26,7 @@ from services.models.common.tiling import choose_grid, tile_image
 from services.models.tokenvl import config as model_config
 from services.models.tokenvl.artifacts import META_FILE, TOKENIZER_FILE
 from services.models.tokenvl.tokens import IMG_CONTEXT, IMG_END, IMG_START, Prompt, PromptBuilder, Tokenizer
-from services.models.tokenvl.triton.code_guard import CodeGuard, GuardedSampler, token_texts
+from services.models.tokenvl.triton.code_guard import GuardedSampler, GuardRules, token_texts
 from services.models.tokenvl.triton.decoder import Decoder
 from services.models.tokenvl.triton.detokenize import IncrementalDetokenizer, StopMatcher
 from services.models.tokenvl.triton.sampling import Sampler, SamplingOptions
@@ -150,7 +150,7 @@ class TokenVLGeneration:
                  default_max_tokens: int = model_config.DEFAULT_MAX_TOKENS,
                  system_message: str | None = None, max_image_pixels: int | None = None,
                  vision_batch_size: int = model_config.VISION_MAX_BATCH_SIZE,
-                 code_guard_names: Sequence[str] | None = None) -> None:
+                 code_guard: GuardRules | None = None) -> None:
         self.tokenizer = tokenizer
         self.vision_batch_size = vision_batch_size
         self.decoder = decoder
@@ -164,11 +164,10 @@ class TokenVLGeneration:
         options = {} if system_message is None else {"system_message": system_message}
         self.prompts = PromptBuilder(tokenizer, tokens_per_tile=model_config.TOKENS_PER_TILE, **options)
         self.stop_ids = {tokenizer.im_end_id}
-        # Constrained decoding of an answer's program (code_guard.py), for a model that declares the names
-        # its programs may read unbound: each token's text, once, and those names.
-        self.code_guard_names = None if code_guard_names is None else frozenset(code_guard_names)
-        self.token_texts = (None if code_guard_names is None
-                            else token_texts(tokenizer))
+        # Constrained decoding of an answer's program (code_guard.py), for a model that declares its guard's
+        # rules (the names its programs may read unbound, ...): each token's text, once, and those rules.
+        self.code_guard = code_guard
+        self.token_texts = None if code_guard is None else token_texts(tokenizer)
 
     @classmethod
     def from_directory(cls, directory: str | Path, *, intra_op_threads: int = 0, **options) -> "TokenVLGeneration":
@@ -247,8 +246,8 @@ class TokenVLGeneration:
         # this request's row of a batch with the requests for the same prompt (best of N's samples)
         seat = self.decoder.join(embeds, capacity=prompt_tokens + prepared.max_tokens)
         sampler = Sampler(prepared.request.sampling)
-        if self.code_guard_names is not None:
-            sampler = GuardedSampler(sampler, CodeGuard(self.code_guard_names), self.token_texts)
+        if self.code_guard is not None:
+            sampler = GuardedSampler(sampler, self.code_guard.guard(), self.token_texts)
         detokenizer = IncrementalDetokenizer(self.tokenizer)
         stops = StopMatcher(prepared.request.stops)
         generated = 0

@@ -38,6 +38,7 @@ from services.models.tokenvl.artifacts import (
     VISION_PIXELS,
     VISION_PLAN_FILE,
 )
+from services.models.tokenvl.triton.code_guard import GuardRules
 from services.triton import generation as contract
 from services.triton.repository import (
     VERSION,
@@ -71,8 +72,8 @@ class RepositoryOptions:
     system_message: str | None = None          # None: InternVL2.5's default (tokens.py)
     code_prompt: str = ""                       # the generation contract's code_prompt; "" = none declared
     code_max_tokens: int = 0                    # the generation contract's code_max_tokens; 0 = none declared
-    # The names the model's programs may read unbound (its code guard, code_guard.py); None = no guard.
-    code_guard_free_names: tuple[str, ...] | None = None
+    # The model's code guard (code_guard.py: the names its programs may read unbound, ...); None = no guard.
+    code_guard: GuardRules | None = None
     max_generations: int = 4                    # generations running at once in one instance
     # Tokens of up to this many ms go in one streamed response (generation.coalesced): 20 ms is 50 updates
     # a second for a reader, and far fewer responses than one per token for best of N's samples.
@@ -134,8 +135,8 @@ def generation_config(options: RepositoryOptions, meta: dict, names: ServedNames
         set_parameters(config, {contract.CODE_PROMPT_PARAMETER: options.code_prompt})
     if options.code_max_tokens:
         set_parameters(config, {contract.CODE_MAX_TOKENS_PARAMETER: str(options.code_max_tokens)})
-    if options.code_guard_free_names is not None:
-        set_parameters(config, {CODE_GUARD_PARAMETER: json.dumps(sorted(options.code_guard_free_names))})
+    if options.code_guard is not None:
+        set_parameters(config, {CODE_GUARD_PARAMETER: options.code_guard.to_json()})
     return config
 
 
