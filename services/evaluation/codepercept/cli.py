@@ -208,15 +208,22 @@ def serving(args):
     # The model is asked the question it was trained on: it declares it (the generation contract's code_prompt).
     from services.models.codepercept.family import GENERATION_MODEL
 
-    env = {"PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX": str(args.index.resolve()),
-           "PERCEPT_CODEPERCEPTION_TRITON_MODEL": GENERATION_MODEL, "PERCEPT_CODEPERCEPTION_PROMPT": ""}
-    previous = {key: os.environ.get(key) for key in (*env, "PERCEPT_CODEPERCEPTION_TRITON_URL")}
-    os.environ.update(env)
+    with environment(PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX=str(args.index.resolve()),
+                     PERCEPT_CODEPERCEPTION_TRITON_MODEL=GENERATION_MODEL, PERCEPT_CODEPERCEPTION_PROMPT="",
+                     PERCEPT_CODEPERCEPTION_TRITON_URL=""), \
+            LocalSandbox(args.out / "logs", workers=2, queue_size=8) as sandbox, \
+            serve_model(args.checkpoint, args.out) as triton:
+        os.environ["PERCEPT_CODEPERCEPTION_TRITON_URL"] = triton.grpc_url
+        yield sandbox
+
+
+@contextlib.contextmanager
+def environment(**values: str):
+    """These environment variables set (code perception's settings are read from it), then as they were."""
+    previous = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
     try:
-        with LocalSandbox(args.out / "logs", workers=2, queue_size=8) as sandbox, \
-                serve_model(args.checkpoint, args.out) as triton:
-            os.environ["PERCEPT_CODEPERCEPTION_TRITON_URL"] = triton.grpc_url
-            yield sandbox
+        yield
     finally:
         for key, value in previous.items():
             if value is None:

@@ -14,14 +14,12 @@ written in --out.
 """
 from __future__ import annotations
 
-import contextlib
-import os
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from .cli import Config, limited, run_one, write_sets
+from .cli import Config, environment, limited, run_one, write_sets
 
 DENSITIES = (25, 50, 100, 200)
 KS = (1, 4, 16)
@@ -47,20 +45,6 @@ def subset(index_path: Path, per_family: int, out: Path) -> Path:
     return out
 
 
-@contextlib.contextmanager
-def _environment(**values: str):
-    previous = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def retrieval_curve(args) -> dict:
     from services.evaluation.local_sandbox import LocalSandbox
 
@@ -73,7 +57,7 @@ def retrieval_curve(args) -> dict:
             for k in args.k:
                 config = Config(f"retrieval, {per_family} per family, best of {k}", "retrieval",
                                 ("--candidates", str(k)))
-                with _environment(PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX=str(index.resolve()),
+                with environment(PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX=str(index.resolve()),
                                   PERCEPT_CODEPERCEPTION_RETRIEVAL_K=str(k),
                                   PERCEPT_MAX_CANDIDATES=str(max(k, 8))):
                     result = run_one(config, limited(engine, None), engine / "images",
