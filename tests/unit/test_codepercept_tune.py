@@ -22,6 +22,6 @@ def test_a_tuned_configuration_is_the_evaluations_sampling_at_another_temperatur
     from services.evaluation.codepercept.tune import sampled
 
     args = sampled(0.3, 4).args
-    assert args[:2] == ("--candidates", "4")
-    options = dict(zip(args[2::2], args[3::2], strict=True))
+    assert args[:3] == ("--candidates", "4", "--no-greedy-first")   # samples alone; greedy is measured apart
+    options = dict(zip(args[3::2], args[4::2], strict=True))
     assert options == dict(zip(SAMPLING[::2], SAMPLING[1::2], strict=True)) | {"--temperature": "0.3"}
