@@ -38,9 +38,9 @@ def guard_entry(programs: list[str]) -> dict:
     """A record's `code_guard` entry for a model trained on these programs: the names they read unbound, the
     parallel lists they keep, and how many of them the guard with those rules would refuse (0 when the corpus
     keeps to every rule)."""
-    from services.models.tokenvl.triton.code_guard import GuardRules, free_names, parallel_lists
+    from services.models.tokenvl.triton.code_guard import learn_rules
 
-    rules = GuardRules(tuple(sorted(free_names(programs))), tuple(parallel_lists(programs)))
+    rules = learn_rules(programs)
     return {"free_names": list(rules.free_names), "parallel": [list(relation) for relation in rules.parallel],
             "refused_programs": refused(programs, rules)}
 

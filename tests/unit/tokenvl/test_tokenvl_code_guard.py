@@ -11,15 +11,14 @@ from services.models.tokenvl.triton.code_guard import (
     CodeGuard,
     GuardedSampler,
     GuardRules,
-    free_names,
-    parallel_lists,
+    learn_rules,
 )
 from services.models.tokenvl.triton.sampling import Sampler, SamplingOptions
 
 
-def refusal(text: str, free=(), chunk: int = 1) -> int | None:
+def refusal(text: str, free=(), chunk: int = 1, parallel=()) -> int | None:
     """The offset of the first chunk of `text` (after the opening fence) the guard refuses, or None."""
-    guard = CodeGuard(free)
+    guard = CodeGuard(free, parallel)
     guard.advance(FENCE_OPEN)
     for start in range(0, len(text), chunk):
         piece = text[start:start + chunk]
@@ -135,6 +134,8 @@ def parallel_refusal(program: str, parallel=TABLE) -> int | None:
      "]\n"),
     ("row_names = ['a', 'b']\ncolumn_names = ['x', 'y']\ntable_values = [[1, 2], [3, 4], [5, 6]]\n", "[5"),
     ("row_names = ['a', 'b']\ncolumn_names = ['x', 'y']\ntable_values = [[1, 2, 3], [4, 5]]\n", "3"),
+    # a dict display's lists, as a bar chart's values per panel against its categories
+    ("column_names = ['x', 'y']\ntable_values = {'p': [1, 2], 'q': [3, 4, 5]}\n", "5"),
 ])
 def test_a_list_parallel_to_an_earlier_one_must_have_its_length(program, bad):
     assert parallel_refusal(program) == program.rindex(bad)
@@ -157,10 +158,10 @@ def test_parallel_lists_ask_nothing_of_lists_they_do_not_relate(program):
 
 def test_parallel_lists_are_the_relations_every_program_keeps():
     keep = [f"labels = {['l'] * n}\nsizes = {[1] * n}\ncolors = {['c'] * (n + 1)}\n" for n in range(2, 14)]
-    assert parallel_lists(keep) == [("labels", "items", "sizes", "items")]
+    assert learn_rules(keep).parallel == (("labels", "items", "sizes", "items"),)
     broken = keep + ["labels = ['a', 'b']\nsizes = [1, 2, 3]\n"]
-    assert parallel_lists(broken) == []
-    assert parallel_lists(keep[:MIN_RELATION_SUPPORT - 1]) == []    # too few programs show it
+    assert learn_rules(broken).parallel == ()
+    assert learn_rules(keep[:MIN_RELATION_SUPPORT - 1]).parallel == ()    # too few programs show it
 
 
 def test_the_closing_fence_waits_for_open_brackets_and_the_stop_token_for_the_fence():
@@ -196,25 +197,27 @@ def test_the_names_of_for_def_lambda_import_and_as_are_bound():
 def test_free_names_are_what_the_programs_read_unbound_and_make_them_all_acceptable():
     programs = ["x, y = [1], [2]\nax.plot(x, y, color='red', linewidth=2)\n",
                 "total = sum(v * 2 for v in range(3))\nprint(w)\n"]
-    free = free_names(programs)
+    free = set(learn_rules(programs).free_names)
     # keyword arguments, a comprehension's variable, and a name read before any binding; not the targets
     # before "=" nor a statement's first name (`ax`)
     assert free == {"color=", "linewidth=", "v", "w"}
     assert all(refusal(program, free) is None for program in programs)
 
 
-def test_free_names_of_engine_programs_accept_the_engine_s_held_out_programs():
-    """Names collected from training programs of the engine (seed 0, as the recipe collects them from its
-    corpus) let through held-out programs of another seed, one of each family."""
+def test_rules_learnt_from_engine_programs_accept_the_engine_s_held_out_programs():
+    """Rules learnt from training programs of the engine (seed 0, as the recipe learns them from its corpus)
+    let through held-out programs of another seed, one of each family: the names, and the parallel lists."""
     from services.evaluation.synth import corpus
     from services.evaluation.synth.families import FAMILIES
 
     families = tuple(FAMILIES)
-    free = free_names(corpus.program(0, families, index).code for index in range(20 * len(families)))
-    assert 50 < len(free) < 400 and {"label=", "color=", "fontsize="} <= free
+    rules = learn_rules(corpus.program(0, families, index).code for index in range(20 * len(families)))
+    assert 50 < len(rules.free_names) < 400 and {"label=", "color=", "fontsize="} <= set(rules.free_names)
+    assert ("row_names", "items", "table_values", "items") in rules.parallel
     for index in range(len(families)):
         program = corpus.program(1, families, index)
-        assert refusal(program.code + "```", free, chunk=4) is None, program.family
+        assert refusal(program.code + "```", rules.free_names, chunk=4, parallel=rules.parallel) is None, \
+            program.family
 
 
 def test_a_generation_with_a_code_guard_decodes_under_it():

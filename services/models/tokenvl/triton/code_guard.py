@@ -30,11 +30,11 @@ parser and no look-ahead:
   neither start an item past it nor close short of it. Rows of a table and records of a collection are
   written this way, and the engine's programs keep to it (the tests hold a program of each family to it).
   A call's arguments (`ax.plot([0, 1], [y] * 2)`) and subscripts are not displays;
-- parallel lists: a list display assigned to a name at the top level (`table_values = [...]`) has the
+- parallel lists: a list or dict display assigned to a name at the top level (`table_values = [...]`) has the
   length that the model's `parallel` relations give it from lists assigned before it: its items, or the
   items of the lists it holds, equal to another's items or rows (`row_names` has as many items as
   `table_values` has rows, `column_names` as many as each of its rows has). A relation is one the training
-  programs always keep (`parallel_lists`), between names each list of which had at least 2 items; a
+  programs always keep (`learn_rules`), between names each list of which had at least 2 items; a
   comprehension is no display of items, and a name assigned anew forgets its length.
 
 `free_names` are the names the training programs themselves read where the name rule would refuse them:
@@ -50,7 +50,7 @@ import builtins
 import json
 import keyword
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -150,46 +150,7 @@ class GuardRules:
         return CodeGuard(self.free_names, self.parallel)
 
 
-class _ParallelLists:
-    """The parallel-lists rule's part of CodeGuard (a mixin: it reads the lexer the guard keeps)."""
-
-    _parallel: dict[str, list[tuple[str, str, str]]]
-
-    @staticmethod
-    def _parallel_char(lexer: _Lexer, char: str, was_line_start: bool) -> None:
-        """Follow `name = [` at the top level through a character that is not a space or a comment."""
-        lead, lexer.lead = lexer.lead, ""
-        assigning, lexer.assigning = lexer.assigning, ""
-        if lexer.brackets:
-            return
-        lexer.closed = ()           # something follows the list: `[...] + extra` is not its length
-        if char == "=" and lead and not lexer.after_operator:
-            lexer.assigning = lead  # `name =`, or `name ==` if another "=" comes (it clears this)
-            # the name is assigned anew: its old length no longer holds
-            lexer.lengths = tuple(entry for entry in lexer.lengths if entry[0] != lead)
-        elif char in "[{" and assigning:
-            lexer.assigning = assigning   # read by the bracket's opening, next
-
-    def _parallel_shape(self, name: str, lengths: tuple) -> _Shape:
-        """A list display opening as `name = [`: the lengths its relations give it."""
-        known = {entry[0]: entry for entry in lengths}
-        required = rows = UNKNOWN
-        for first, first_part, part in self._parallel.get(name, ()):
-            entry = known.get(first)
-            length = UNKNOWN if entry is None else entry[1] if first_part == ITEMS else entry[2]
-            if length < 2:
-                continue
-            if part == ITEMS and required == UNKNOWN:
-                required = length
-            elif part == ROWS and rows == UNKNOWN:
-                rows = length
-        return _Shape(display=True, required=required, list_items=rows, name=name, before=lengths)
-
-    def _observe(self, name: str, items: int, rows: int, before: tuple) -> None:
-        """A top-level list display closed (parallel_lists collects these)."""
-
-
-class CodeGuard(_ParallelLists):
+class CodeGuard:
     """One answer's guard: `accepts(text)` says whether the next token's text keeps the program
     well-formed, `advance(text)` takes it. Names bound so far are kept sorted for prefix queries."""
 
@@ -389,7 +350,7 @@ class CodeGuard(_ParallelLists):
         if lexer.continued:
             lexer.continued = False
         if char != "#":
-            self._parallel_char(lexer, char, was_line_start)
+            self._parallel_char(lexer, char)
         if char == "#":
             lexer.comment = True     # inside brackets a comment is where a lost sample goes to ramble
             return not lexer.brackets or self._only_names
@@ -458,6 +419,39 @@ class CodeGuard(_ParallelLists):
         `a not in b`, `import numpy as np`), or a string's prefix (`"a" f"b"`)."""
         return self._only_names or prefix.lower() in STRING_PREFIXES or any(k.startswith(prefix) for k in FOLLOWERS)
 
+    # --- parallel lists -------------------------------------------------------------------------
+    @staticmethod
+    def _parallel_char(lexer: _Lexer, char: str) -> None:
+        """Follow `name = [` at the top level through a character that is not a space or a comment."""
+        lead, lexer.lead = lexer.lead, ""
+        if char not in "[{":
+            lexer.assigning = ""      # the bracket that opens the display reads it (_code_char)
+        if lexer.brackets:
+            return
+        lexer.closed = ()           # something follows the list: `[...] + extra` is not its length
+        if char == "=" and lead and not lexer.after_operator:
+            lexer.assigning = lead  # `name =`, or `name ==` if another "=" comes (it clears this)
+            # the name is assigned anew: its old length no longer holds
+            lexer.lengths = tuple(entry for entry in lexer.lengths if entry[0] != lead)
+
+    def _parallel_shape(self, name: str, lengths: tuple) -> _Shape:
+        """A display opening as `name = [` (or `{`): the lengths its relations give it."""
+        known = {entry[0]: entry for entry in lengths}
+        required = rows = UNKNOWN
+        for first, first_part, part in self._parallel.get(name, ()):
+            entry = known.get(first)
+            length = UNKNOWN if entry is None else entry[1] if first_part == ITEMS else entry[2]
+            if length < 2:
+                continue
+            if part == ITEMS and required == UNKNOWN:
+                required = length
+            elif part == ROWS and rows == UNKNOWN:
+                rows = length
+        return _Shape(display=True, required=required, list_items=rows, name=name, before=lengths)
+
+    def _observe(self, name: str, items: int, rows: int, before: tuple) -> None:
+        """A top-level display assigned to a name closed (learn_rules collects these)."""
+
     # --- shapes ---------------------------------------------------------------------------------
     def _start_item(self, lexer: _Lexer) -> bool:
         shape = lexer.shapes[-1]
@@ -523,43 +517,47 @@ class CodeGuard(_ParallelLists):
         lexer.line_start = line_start
 
 
-def parallel_lists(programs: Iterable[str]) -> list[tuple[str, str, str, str]]:
-    """The relations every one of these programs keeps, each shown by at least MIN_RELATION_SUPPORT of
-    them: (first name, its part, second name, its part) where a list assigned to the second name, after
-    one assigned to the first with at least 2 items (or rows), has that many items (or rows)."""
+def learn_rules(programs: Iterable[str]) -> GuardRules:
+    """The rules of a guard for a model trained on these programs, read in one pass over them:
+    - free names: the names a guard with none free would refuse in them, their keyword arguments (marked
+      `name=` when that is the only way they are read) and comprehension variables (and any other name
+      they read before binding it);
+    - parallel lists: the relations (first name, its part, second name, its part) every one of them keeps,
+      each shown by at least MIN_RELATION_SUPPORT of them, where a list assigned to the second name, after
+      one assigned to the first with at least 2 items (or rows), has that many items (or rows).
+    With them, the guard accepts every one of the programs that keeps its other rules."""
+    keyword_only: dict[str, bool] = {}
     kept: dict[tuple[str, str, str, str], int] = {}
     broken: set[tuple[str, str, str, str]] = set()
     for program in programs:
-        guard = _CollectingGuard({})
+        guard = _CollectingGuard(keyword_only)
         guard.advance(FENCE_OPEN + program + "\n```")
-        for name, items, rows, before in guard.displays:
-            for first, first_items, first_rows in before:
-                if first == name or items == UNKNOWN:
+        for relation, keeps in _shown_relations(guard.displays):
+            if keeps:
+                kept[relation] = kept.get(relation, 0) + 1
+            else:
+                broken.add(relation)
+    free = sorted(name + KEYWORD_MARK if only else name for name, only in keyword_only.items()
+                  if name not in ALWAYS_ALLOWED)
+    return GuardRules(tuple(free), tuple(sorted(relation for relation, support in kept.items()
+                                                if support >= MIN_RELATION_SUPPORT and relation not in broken)))
+
+
+def _shown_relations(displays: list[tuple[str, int, int, tuple]]) -> Iterator[tuple[tuple[str, str, str, str], bool]]:
+    """Each relation one program's top-level displays show, and whether it keeps it."""
+    for name, items, rows, before in displays:
+        if items == UNKNOWN:
+            continue                   # a comprehension: no count
+        for first, first_items, first_rows in before:
+            if first == name:
+                continue
+            for first_part, length in ((ITEMS, first_items), (ROWS, first_rows)):
+                if length < 2:
                     continue
-                for first_part, length in ((ITEMS, first_items), (ROWS, first_rows)):
-                    if length < 2:
-                        continue
-                    for part, own in ((ITEMS, items), (ROWS, rows)):
-                        if part == ROWS and own == UNKNOWN:
-                            continue   # it holds no lists: the rule would ask nothing of it
-                        relation = (first, first_part, name, part)
-                        if own == length:
-                            kept[relation] = kept.get(relation, 0) + 1
-                        else:
-                            broken.add(relation)
-    return sorted(relation for relation, support in kept.items()
-                  if support >= MIN_RELATION_SUPPORT and relation not in broken)
-
-
-def free_names(programs: Iterable[str]) -> set[str]:
-    """The names a guard with none free would refuse in these programs: their keyword arguments, marked
-    `name=` when that is the only way they are read, and comprehension variables (and any other name they
-    read before binding it). With them free, the guard accepts every one of the programs."""
-    keyword_only: dict[str, bool] = {}
-    for program in programs:
-        _CollectingGuard(keyword_only).advance(FENCE_OPEN + program + "\n```")
-    return {name + KEYWORD_MARK if only else name for name, only in keyword_only.items()
-            if name not in ALWAYS_ALLOWED}
+                for part, own in ((ITEMS, items), (ROWS, rows)):
+                    if part == ROWS and own == UNKNOWN:
+                        continue   # it holds no lists: the rule would ask nothing of it
+                    yield (first, first_part, name, part), own == length
 
 
 class _CollectingGuard(CodeGuard):
