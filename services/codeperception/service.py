@@ -113,7 +113,8 @@ class CodePerceptionServicer(codeperception_pb2_grpc.CodePerceptionServiceServic
         if top_p is not None and not (math.isfinite(top_p) and 0 < top_p <= 1):
             raise _invalid("top_p must be in (0, 1]", option="top_p")
         extra = self.backend.parse_options(dict(options.backend_options))
-        greedy_first = options.greedy_first if options.HasField("greedy_first") else n > 1
+        greedy_first = GenerationOptions.greedy_first_for(
+            options.greedy_first if options.HasField("greedy_first") else None, n)
         return n, GenerationOptions(max_tokens=options.max_tokens or None, temperature=temperature, top_p=top_p,
                                     seed=options.seed if options.HasField("seed") else None, extra=extra,
                                     greedy_first=greedy_first)

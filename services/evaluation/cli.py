@@ -127,7 +127,7 @@ def run_config(args, values):
         render_concurrency=args.render_concurrency or values[settings.RENDER_CONCURRENCY.name],
         options=GenerationOptions(max_tokens=args.max_tokens, temperature=args.temperature, top_p=args.top_p,
                                   seed=args.seed, extra=extra,
-                                  greedy_first=args.candidates > 1 if args.greedy_first is None else args.greedy_first),
+                                  greedy_first=GenerationOptions.greedy_first_for(args.greedy_first, args.candidates)),
         prompt=args.prompt, prompt_file=args.prompt_file, model=args.model, base_url=args.base_url,
         judge=_judge_config(args, values), trace_metrics=not args.no_trace_metrics,
         progress_interval_s=values[settings.PROGRESS_INTERVAL_S.name])

@@ -31,6 +31,8 @@ def test_a_density_keeps_the_first_programs_of_each_family_whole(tmp_path):
 def test_a_density_the_index_does_not_hold_is_refused(tmp_path):
     with pytest.raises(ValueError, match="holds 4 programs per family, not 5"):
         subset(_index(tmp_path, 4), 5, tmp_path / "five.npz")
+    with pytest.raises(ValueError, match="holds corpus samples 0 .. 11, not 13"):
+        RetrievalIndex.load(_index(tmp_path, 4)).first_samples(13)
 
 
 def test_the_table_has_a_row_per_density_and_a_column_per_k():

@@ -46,6 +46,11 @@ class GenerationOptions:
         """Candidate i samples with seed + i, so N seeded candidates differ and are reproducible."""
         return replace(self, candidate=index, seed=None if self.seed is None else self.seed + index)
 
+    @staticmethod
+    def greedy_first_for(asked: bool | None, candidates: int) -> bool:
+        """Whether a request's best of N is greedy-first: as asked, else for any best of N (candidates > 1)."""
+        return candidates > 1 if asked is None else asked
+
     def sampling_temperature(self, default: float) -> float:
         """This candidate's temperature: 0 for candidate 0 of a greedy-first best of N, else the
         request's, else the backend's default."""

@@ -31,7 +31,7 @@ import json
 import os
 import tempfile
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -161,6 +161,20 @@ class RetrievalIndex:
             np.array([e.corpus_index for e in entries], dtype=np.uint32),
             np.frombuffer(b"".join(codes), dtype=np.uint8).copy(),
             np.concatenate([[0], np.cumsum([len(c) for c in codes], dtype=np.int64)]).astype(np.int64))
+
+    def first_samples(self, count: int) -> "RetrievalIndex":
+        """The index of corpus samples 0 .. count-1 only: what a build with a smaller count would hold (the
+        engine draws families round-robin, so the first N of each family when count is N x families)."""
+        if count > self.meta.count:
+            raise ValueError(f"the index holds corpus samples 0 .. {self.meta.count - 1}, not {count}")
+        keep = np.flatnonzero(self.corpus_indices < count)
+        offsets = self.code_offsets
+        lengths = offsets[keep + 1] - offsets[keep]
+        code = (np.concatenate([self.code[offsets[i]:offsets[i + 1]] for i in keep]) if len(keep)
+                else self.code[:0])
+        return RetrievalIndex(replace(self.meta, count=count), self.thumbnails[keep], self.aspects[keep],
+                              self.families[keep], self.seeds[keep], self.corpus_indices[keep], code,
+                              np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
 
     def program(self, position: int) -> str:
         start, end = self.code_offsets[position], self.code_offsets[position + 1]

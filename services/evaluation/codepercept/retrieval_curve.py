@@ -6,20 +6,18 @@ figures (the same seed and count as `run`).
         [--per-family N ...] [--k K ...] [--engine-seed S] [--engine-count N]
 
 A density N is the index's first N programs of each family: the engine draws families round-robin, so
-those are its corpus samples 0 .. N x families - 1, the index `make retrieval-index --per-family N` would
-hold. A k is retrieval's best of k: its k nearest programs, each rendered and scored against the input
-through percept-eval, the best kept (the `retrieval` backend with PERCEPT_CODEPERCEPTION_RETRIEVAL_K=k).
+those are its corpus samples 0 .. N x families - 1, the index that
+`python -m services.codeperception.retrieval.build --per-family N` would hold. A k is retrieval's best of
+k: its k nearest programs, each rendered and scored against the input through percept-eval, the best
+kept (the `retrieval` backend with PERCEPT_CODEPERCEPTION_RETRIEVAL_K=k).
 Every (N, k) is one percept-eval run from nothing. The table is printed and `retrieval_curve.json`
 written in --out.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
-from .cli import Config, environment, limited, run_one, write_sets
+from .cli import Config, environment, run_one, write_sets
 
 DENSITIES = (25, 50, 100, 200)
 KS = (1, 4, 16)
@@ -31,18 +29,10 @@ def subset(index_path: Path, per_family: int, out: Path) -> Path:
     from services.codeperception.retrieval.index import RetrievalIndex
 
     index = RetrievalIndex.load(index_path)
-    count = per_family * len(index.meta.families)
-    if count > index.meta.count:
-        raise ValueError(f"{index_path} holds {index.meta.count // len(index.meta.families)} programs per family, "
-                         f"not {per_family}")
-    keep = np.flatnonzero(index.corpus_indices < count)
-    offsets = index.code_offsets
-    code = np.concatenate([index.code[offsets[i]:offsets[i + 1]] for i in keep]) if len(keep) else index.code[:0]
-    lengths = offsets[keep + 1] - offsets[keep]
-    RetrievalIndex(replace(index.meta, count=count), index.thumbnails[keep], index.aspects[keep],
-                   index.families[keep], index.seeds[keep], index.corpus_indices[keep], code,
-                   np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)).save(out)
-    return out
+    families = len(index.meta.families)
+    if per_family * families > index.meta.count:
+        raise ValueError(f"{index_path} holds {index.meta.count // families} programs per family, not {per_family}")
+    return index.first_samples(per_family * families).save(out)
 
 
 def retrieval_curve(args) -> dict:
@@ -60,7 +50,7 @@ def retrieval_curve(args) -> dict:
                 with environment(PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX=str(index.resolve()),
                                   PERCEPT_CODEPERCEPTION_RETRIEVAL_K=str(k),
                                   PERCEPT_MAX_CANDIDATES=str(max(k, 8))):
-                    result = run_one(config, limited(engine, None), engine / "images",
+                    result = run_one(config, engine / "data.jsonl", engine / "images",
                                      args.out / "runs" / f"n{per_family}-k{k}", sandbox, args.dpi)
                 rows.append({"per_family": per_family, "k": k, "exec_rate": result["exec_rate"],
                              "fidelity": result["fidelity"], "seconds_per_figure": result["seconds_per_figure"]})
