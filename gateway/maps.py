@@ -64,15 +64,17 @@ def heatmap_png_base64(grid: np.ndarray, size: tuple[int, int]) -> str:
     return base64.b64encode(heatmap_png(grid, size)).decode("ascii")
 
 
-def components(grid: np.ndarray, threshold: float, image_size: tuple[int, int]) -> list[Region]:
-    """Connected regions of `grid > threshold`, in image pixel coordinates, best score first
+def components(grid: np.ndarray, threshold: float, image_size: tuple[int, int],
+               decoding: query_matches.Decoding = query_matches.UPSTREAM) -> list[Region]:
+    """Connected regions of `grid` above the threshold (and the model's decoding's cut), in image
+    pixel coordinates, best first by the decoding's rank
     (services/models/tokenfd/query_matches.py: the regions that whole-query matches chain).
 
     The stitched grid covers the whole image (the image was resized to the tile grid),
     so one cell is (width / grid_w) x (height / grid_h) pixels of the original.
     """
     grid_h, grid_w = grid.shape
-    return query_matches.regions(grid, threshold, (image_size[0] / grid_w, image_size[1] / grid_h))
+    return query_matches.regions(grid, threshold, (image_size[0] / grid_w, image_size[1] / grid_h), decoding)
 
 
 def boxes_above(grid: np.ndarray, threshold: float, image_size: tuple[int, int], *, max_boxes: int) -> list[Region]:

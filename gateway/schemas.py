@@ -7,11 +7,12 @@ import re
 import types
 import typing
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.models.family import ModelTask  # a card's task: the model families' vocabulary
+from services.models.tokenfd.query_matches import RANKINGS
 
 
 class HeatmapFormat(str, Enum):
@@ -209,6 +210,16 @@ class BoxOut(BaseModel):
     score: float = Field(description="Highest cosine similarity inside the box.")
 
 
+class LocateDecoding(BaseModel):
+    """How the served model's maps are read into boxes and matches: recorded with a checkpoint trained
+    here and calibrated on held-out pages; official checkpoints keep upstream's reading (no cut, by peak)."""
+
+    peak_share: float = Field(ge=0.0, lt=1.0, description="A cell belongs to a box only when its similarity "
+                              "also exceeds this share of its token map's own peak (0: the threshold alone).")
+    rank: Literal[RANKINGS] = Field(description="What orders boxes and matches, best first: `peak`, their highest "
+                                    "similarity; `mass`, their similarity above the cut summed over their cells.")
+
+
 class TokenResult(BaseModel):
     index: int
     token_id: int
@@ -252,6 +263,8 @@ class QueryMatch(BaseModel):
     x1: float
     y1: float
     score: float = Field(description="Mean of the chained token regions' peak cosine similarities.")
+    mass: float = Field(description="Mean of the chained token regions' masses: similarity above the cut, summed "
+                                    "over their feature cells (what `decoding.rank` = `mass` orders by).")
     tokens: list[int] = Field(description="Indices of the query's tokens in the match, in order.")
 
 
@@ -261,8 +274,10 @@ class LocateResponse(BaseModel):
     query: str
     threshold: float = Field(description="The threshold used: the request's, else the default (see the request's "
                                          "`threshold`).")
+    decoding: LocateDecoding = Field(description="How the maps were read into boxes and matches (the model's).")
     matches: list[QueryMatch] = Field(description="Places where the query's tokens stand together, in order, "
-                                                  "along a text line: one box each, best score first.")
+                                                  "along a text line: one box each, best first by "
+                                                  "`decoding.rank`.")
     tokens: list[TokenResult]
     grid: GridInfo
     image: ImageInfo
@@ -288,6 +303,8 @@ class ModelCard(BaseModel):
     threshold: float | None = Field(None, description="A `text-location` model's default threshold: what a locate "
                                     "request without `threshold` uses (PERCEPT_BOX_THRESHOLD when set, else the "
                                     "threshold the checkpoint records, else 0.2); null for other tasks.")
+    decoding: LocateDecoding | None = Field(None, description="A `text-location` model's reading of its maps "
+                                            "(see the locate response's `decoding`); null for other tasks.")
 
 
 class ModelList(BaseModel):

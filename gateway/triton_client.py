@@ -9,6 +9,7 @@ become the same typed PerceptError the gateway would have raised itself.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from tritonclient.utils import InferenceServerException
 
 from services.common.errors import ErrorCode, PerceptError
 from services.common.grpc_channels import METADATA_TIMEOUT_S, channel_options
+from services.models.tokenfd.query_matches import UPSTREAM, Decoding
 from services.models.tokenfd.triton import contract
 from services.triton.errors import map_triton_exception
 
@@ -44,6 +46,8 @@ class ModelInfo:
     # The cosine threshold the served checkpoint records (tokenfd_locate's `threshold` parameter);
     # None when it records none.
     threshold: float | None = None
+    # How its maps are read (the `decoding` parameter); upstream's reading when it records none.
+    decoding: Decoding = UPSTREAM
 
 
 def _threshold(value: str | None) -> float | None:
@@ -54,6 +58,15 @@ def _threshold(value: str | None) -> float | None:
     except ValueError:
         return None
     return threshold if threshold is not None and -1.0 <= threshold <= 1.0 else None
+
+
+def _decoding(value: str | None) -> Decoding:
+    """A model's recorded decoding parameter; upstream's reading when absent or unreadable (as a bad
+    threshold: the builder writes only valid ones)."""
+    try:
+        return Decoding.from_json(json.loads(value)) if value else UPSTREAM
+    except (TypeError, ValueError):
+        return UPSTREAM
 
 
 # Large inputs (images) and outputs (stitched maps) exceed gRPC's 4 MiB default; the reconnect
@@ -151,7 +164,7 @@ class TritonClient:
         )
 
     async def model_info(self, triton_name: str) -> ModelInfo:
-        """Name, id and recorded threshold of a served model, from its config parameters; fetched once,
+        """Name, id, recorded threshold and decoding of a served model, from its config parameters; fetched once,
         then cached (until Triton is seen unavailable: a restarted one may serve another checkpoint)."""
         cached = self._model_info.get(triton_name)
         if cached is not None:
@@ -166,7 +179,8 @@ class TritonClient:
         params = config.get("config", {}).get("parameters", {})
         info = ModelInfo(triton_name, params.get("model_name", {}).get("string_value", triton_name),
                          params.get("model_id", {}).get("string_value", "unknown"),
-                         _threshold(params.get(contract.LOC_THRESHOLD_PARAMETER, {}).get("string_value")))
+                         _threshold(params.get(contract.LOC_THRESHOLD_PARAMETER, {}).get("string_value")),
+                         _decoding(params.get(contract.LOC_DECODING_PARAMETER, {}).get("string_value")))
         self._model_info[triton_name] = info
         return info
 

@@ -7,8 +7,9 @@
   serving that repository; it yields the launcher's TritonServer (`grpc_url`,
   `http_url`, `http_address`, `metrics_url`).
 * `tokenfd_recorded_build` is the same build (TokenFD only) from a checkpoint that records a
-  name and a calibrated threshold beside its weights, as TokenFD-mini's does: the tiny seeded
-  weights with a tokenfd_mini.json written beside them (RECORDED_NAME, RECORDED_THRESHOLD).
+  name, a calibrated threshold and a decoding beside its weights, as TokenFD-mini's does: the tiny
+  seeded weights with a tokenfd_mini.json written beside them (RECORDED_NAME, RECORDED_THRESHOLD,
+  RECORDED_DECODING).
 
 The tiny model has random weights: tests check plumbing and numerics, never quality.
 """
@@ -22,6 +23,7 @@ import pytest
 # can tell the recorded name from the directory's).
 RECORDED_NAME = "tokenfd-recorded"
 RECORDED_THRESHOLD = 0.37
+RECORDED_DECODING = {"peak_share": 0.9, "rank": "mass"}
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +54,7 @@ def triton_server(tokenfd_artifacts, triton_stub_site):
 @pytest.fixture(scope="session")
 def tokenfd_recorded_build(tokenfd_artifacts, tmp_path_factory):
     """services.models.build_default.BuiltDefault of TokenFD alone, from the tiny checkpoint with a
-    record (RECORDED_NAME, RECORDED_THRESHOLD) beside its weights."""
+    record (RECORDED_NAME, RECORDED_THRESHOLD, RECORDED_DECODING) beside its weights."""
     import json
 
     from services.models.build_default import build_families
@@ -61,5 +63,5 @@ def tokenfd_recorded_build(tokenfd_artifacts, tmp_path_factory):
     out = tmp_path_factory.mktemp("tokenfd-recorded")
     checkpoint = shutil.copytree(tokenfd_artifacts.checkpoint, out / "checkpoints" / "tiny-with-record")
     (checkpoint / RECORD_FILE).write_text(json.dumps({"name": RECORDED_NAME, "threshold": RECORDED_THRESHOLD,
-                                                      "steps": 0}))
+                                                      "decoding": RECORDED_DECODING, "steps": 0}))
     return build_families(out, checkpoints={"tokenfd": checkpoint}, only=("tokenfd",), log=lambda *_: None)

@@ -20,7 +20,7 @@ from services.models import registry
 
 from ..dependencies import get_codeperception, get_generations, get_settings, get_triton
 from ..generation import Generations
-from ..schemas import ErrorResponse, ModelCard, ModelList, ModelTask
+from ..schemas import ErrorResponse, LocateDecoding, ModelCard, ModelList, ModelTask
 from ..settings import GatewaySettings
 from ..triton_client import TritonClient
 
@@ -59,10 +59,11 @@ async def _family_cards(triton: TritonClient, settings: GatewaySettings) -> list
             if not (ready or model.probed):
                 continue
             info = await triton.model_info(model.name)
-            threshold = settings.locate_threshold(info.threshold) if model.task is ModelTask.text_location else None
+            locates = model.task is ModelTask.text_location
             cards.append(ModelCard(id=info.model_name, name=info.model_name, revision=info.model_id,
                                    created=_STARTED, triton_model=model.name, task=model.task, ready=ready,
-                                   threshold=threshold))
+                                   threshold=settings.locate_threshold(info.threshold) if locates else None,
+                                   decoding=LocateDecoding(**info.decoding.to_json()) if locates else None))
     return cards
 
 

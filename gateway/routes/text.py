@@ -21,6 +21,7 @@ from ..schemas import (
     Heatmap,
     HeatmapFormat,
     ImageInfo,
+    LocateDecoding,
     LocateJsonRequest,
     LocateMultipartRequest,
     LocateOptions,
@@ -61,7 +62,7 @@ async def locate(parsed: CheckedLocateInput = Depends(read_locate_input),
     # The request's threshold, else PERCEPT_BOX_THRESHOLD, else the one the served checkpoint records, else 0.2.
     threshold = settings.locate_threshold(model.threshold) if options.threshold is None else options.threshold
     max_side = options.heatmap_max_side or settings.heatmap_max_side  # inputs.py refused one above it
-    tokens, matches = await asyncio.to_thread(_results, output, options, threshold, max_side)
+    tokens, matches = await asyncio.to_thread(_results, output, options, threshold, model.decoding, max_side)
     done = time.perf_counter()
 
     cols, rows = output.grid
@@ -70,6 +71,7 @@ async def locate(parsed: CheckedLocateInput = Depends(read_locate_input),
         model=ModelRef(name=model.model_name, id=model.model_id, triton_model=contract.TOKENFD_LOCATE),
         query=options.query,
         threshold=threshold,
+        decoding=LocateDecoding(**model.decoding.to_json()),
         matches=matches,
         tokens=tokens,
         grid=GridInfo(cols=cols, rows=rows, num_tiles=output.num_tiles, thumbnail=cols * rows > 1,
@@ -81,7 +83,7 @@ async def locate(parsed: CheckedLocateInput = Depends(read_locate_input),
     )
 
 
-def _results(output: LocateOutput, options: LocateOptions, threshold: float,
+def _results(output: LocateOutput, options: LocateOptions, threshold: float, decoding: query_matches.Decoding,
              heatmap_max_side: int) -> tuple[list[TokenResult], list[QueryMatch]]:
     """Each token's result, and the whole query's matches chained from the tokens' regions."""
     size = maps.heatmap_size(output.image_size, heatmap_max_side)
@@ -90,14 +92,14 @@ def _results(output: LocateOutput, options: LocateOptions, threshold: float,
     for index, (token_id, text) in enumerate(zip(output.token_ids, output.token_texts, strict=True)):
         grid = np.asarray(output.similarity[index], dtype=np.float32)
         heatmap = _heatmap(grid, options.heatmap_format, size) if index in wanted else None
-        token_regions = maps.components(grid, threshold, output.image_size)
+        token_regions = maps.components(grid, threshold, output.image_size, decoding)
         regions.append(token_regions)
         results.append(TokenResult(
             index=index, token_id=token_id, text=text, max_similarity=float(grid.max()), heatmap=heatmap,
             boxes=[BoxOut(x0=b.x0, y0=b.y0, x1=b.x1, y1=b.y1, score=b.score)
                    for b in token_regions[:options.max_boxes]]))
-    matches = [QueryMatch(x0=m.x0, y0=m.y0, x1=m.x1, y1=m.y1, score=m.score, tokens=list(m.tokens))
-               for m in query_matches.chain(regions, max_matches=options.max_matches)]
+    matches = [QueryMatch(x0=m.x0, y0=m.y0, x1=m.x1, y1=m.y1, score=m.score, mass=m.mass, tokens=list(m.tokens))
+               for m in query_matches.chain(regions, max_matches=options.max_matches, rank=decoding.rank)]
     return results, matches
 
 

@@ -127,6 +127,14 @@ def threshold_of(checkpoint: Path, given: float | None) -> tuple[float, str]:
     return UPSTREAM_THRESHOLD, "the gateway's default for a checkpoint that records none, upstream's value"
 
 
+def decoding_of(checkpoint: Path):
+    """How the gateway reads the checkpoint's maps: the decoding it records, else upstream's."""
+    from services.models.tokenfd.checkpoint import read_record
+    from services.models.tokenfd.query_matches import UPSTREAM
+
+    return read_record(checkpoint).decoding or UPSTREAM
+
+
 def _records(directory: Path) -> list[dict]:
     from services.datasets.tokenit.writer import read_records
 
@@ -178,6 +186,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         return _fail("the pages gave no queries")
 
     threshold, source = threshold_of(args.checkpoint, args.threshold)
+    decoding = decoding_of(args.checkpoint)
     load_average = os.getloadavg()[0]
     try:
         import torch
@@ -188,7 +197,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         with tempfile.TemporaryDirectory(prefix="eval-locate-") as export_dir:
             print(f"exporting {_shown(str(args.checkpoint))} ...", file=sys.stderr)
             exported = export_artifacts(args.checkpoint, export_dir)
-            tokenfd = TokenFDLocator.from_export(export_dir, threshold=threshold, threads=args.threads)
+            tokenfd = TokenFDLocator.from_export(export_dir, threshold=threshold, decoding=decoding,
+                                                 threads=args.threads)
             ocr = TesseractLocator(threads=args.ocr_threads)
             total = len(queries) + 2 * args.repeats * sum(min(args.latency_queries, sum(
                 q.dataset == name for q in queries)) for name in datasets)
@@ -206,7 +216,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     summary = {
         "plumbing_only": bool(args.plumbing_only or args.checkpoint.resolve().name == TINY_NAME),
         "model": {"name": exported.metadata["name"], "model_id": exported.metadata["model_id"],
-                  "threshold": threshold, "threshold_source": source},
+                  "threshold": threshold, "threshold_source": source, "decoding": decoding.to_json()},
         "locators": locators,
         "datasets": datasets,
         "settings": {"seed": args.seed, "limit": args.limit, "single_per_page": args.single_per_page,

@@ -46,16 +46,19 @@ class Answer:
 class TokenFDLocator:
     name = "TokenFD"
 
-    def __init__(self, pipeline, encode, *, threshold: float) -> None:
-        """`pipeline`: a LocatePipeline; `encode`: the encoder, (pixels, query embeddings) -> maps."""
-        from services.models.tokenfd.query_matches import match_query
+    def __init__(self, pipeline, encode, *, threshold: float, decoding=None) -> None:
+        """`pipeline`: a LocatePipeline; `encode`: the encoder, (pixels, query embeddings) -> maps;
+        `decoding`: how the gateway reads the model's maps (query_matches.Decoding; upstream's when None)."""
+        from services.models.tokenfd.query_matches import UPSTREAM, match_query
 
         self.pipeline, self.encode, self.threshold = pipeline, encode, threshold
+        self.decoding = decoding or UPSTREAM
         self.match_query = match_query
         self._page: tuple[Path, bytes] | None = None
 
     @classmethod
-    def from_export(cls, export_dir: str | Path, *, threshold: float, threads: int) -> "TokenFDLocator":
+    def from_export(cls, export_dir: str | Path, *, threshold: float, threads: int,
+                    decoding=None) -> "TokenFDLocator":
         """The export's tokenizer and embedding table, and its cpu graph in ONNX Runtime with
         `threads` intra-op threads and one inter-op thread."""
         from services.models.tokenfd.artifacts import CPU_ONNX_FILE
@@ -64,7 +67,7 @@ class TokenFDLocator:
 
         runtime = EncoderRuntime.from_file(Path(export_dir) / CPU_ONNX_FILE, intra_op_threads=threads,
                                            inter_op_threads=1)
-        return cls(LocatePipeline.from_directory(export_dir), runtime.run, threshold=threshold)
+        return cls(LocatePipeline.from_directory(export_dir), runtime.run, threshold=threshold, decoding=decoding)
 
     def _bytes(self, page: Page) -> bytes:
         if self._page is None or self._page[0] != page.image:
@@ -82,11 +85,11 @@ class TokenFDLocator:
         # width / cols by height / rows pixels, as the gateway maps its boxes and matches.
         rows, cols = result.similarity.shape[1:]
         cell = (result.image_size[0] / cols, result.image_size[1] / rows)
-        matches = self.match_query(result.similarity, self.threshold, cell, MAX_MATCHES)
+        matches = self.match_query(result.similarity, self.threshold, cell, MAX_MATCHES, self.decoding)
         seconds = time.perf_counter() - start
         if not matches:
             return Answer(None, None, seconds)
-        best = matches[0]     # best score first
+        best = matches[0]     # best first
         return Answer((best.x0, best.y0, best.x1, best.y1), float(best.score), seconds)
 
 

@@ -26,6 +26,15 @@ def _seconds(row: dict) -> str:
     return f"{row['median_s']:.3f} ({row['low_s']:.3f}–{row['high_s']:.3f})"
 
 
+def _decoding(model: dict) -> str:
+    """The decoding the run read the maps with (a summary written before it was recorded: upstream's)."""
+    decoding = model.get("decoding") or {"peak_share": 0.0, "rank": "peak"}
+    if not decoding["peak_share"] and decoding["rank"] == "peak":
+        return "reading the maps as upstream does (every cell above the threshold, ranked by peak)"
+    return (f"reading the maps as the checkpoint records (cells also above {decoding['peak_share']:g} of their map's "
+            f"peak, ranked by {decoding['rank']})")
+
+
 def section(summary: dict, plot_path: str) -> str:
     """The Markdown between the markers (heading included)."""
     s = summary["settings"]
@@ -41,7 +50,7 @@ def section(summary: dict, plot_path: str) -> str:
         "exported by the project's export and run in-process through the serving path's locate pipeline "
         "(decode, tiling, tokenizer, encoder in ONNX Runtime, stitching) and the gateway's whole-query decoder "
         f"(`match_query`) at threshold {summary['model']['threshold']:.3f} "
-        f"({summary['model']['threshold_source']}); its best-scored match is its answer.",
+        f"({summary['model']['threshold_source']}), {_decoding(summary['model'])}; its best match is its answer.",
         f"- **Tesseract** ({summary['versions']['tesseract']}, Debian's package, `--psm 3`, English, TSV words): "
         "the query's words found among the OCR's words (exact, case-sensitive; a multi-word query as consecutive "
         "words of one line), their union box.",

@@ -7,7 +7,8 @@
     <dir>/tokenizer.model                          InternLM2 sentencepiece model
     <dir>/tokenfd_mini.json                        optional: what a checkpoint trained here records
                                                    beside its weights (its name, the calibrated
-                                                   cosine threshold); official checkpoints have none
+                                                   cosine threshold and decoding); official
+                                                   checkpoints have none
 
 The checkpoint is checked against the exact set of upstream names and shapes the
 config implies before anything is converted; a missing, unexpected or mis-shaped
@@ -37,6 +38,7 @@ from services.models.checkpoints import (
 )
 from services.models.common import internvit
 from services.models.tokenfd.config import CheckpointError, TokenFDConfig
+from services.models.tokenfd.query_matches import Decoding
 
 TOKENIZER_FILE = "tokenizer.model"
 
@@ -47,22 +49,25 @@ UNUSED = re.compile(r"^(t_prime|b|mlp1\..*)$")
 OPTIONAL = re.compile(r"^upsample\.[13]\.num_batches_tracked$")
 
 # What a checkpoint trained here (TokenFD-mini, mini/checkpoint.py) records beside its weights. The
-# export carries its name and threshold to the served model; the rest (steps, metrics) is its history.
+# export carries its name, threshold and decoding to the served model; the rest (steps, metrics) is its
+# history.
 RECORD_FILE = "tokenfd_mini.json"
 
 
 @dataclass(frozen=True)
 class Recorded:
-    """A checkpoint's record: its name and the cosine threshold calibrated on held-out pages (None
-    when it records none, as official checkpoints: the gateway's default then applies)."""
+    """A checkpoint's record: its name, and the cosine threshold and the decoding (query_matches.py)
+    calibrated on held-out pages (None when it records none, as official checkpoints: the gateway's
+    default threshold and upstream's reading then apply)."""
     name: str | None = None
     threshold: float | None = None
+    decoding: Decoding | None = None
 
 
 def read_record(checkpoint_dir: str | Path) -> Recorded:
     """The checkpoint's RECORD_FILE (an empty Recorded without one); CheckpointError for a record
-    that is not a JSON object, a name that is not a non-empty string, or a threshold that is not a
-    cosine similarity."""
+    that is not a JSON object, a name that is not a non-empty string, a threshold that is not a
+    cosine similarity, or a decoding Decoding.from_json refuses."""
     path = Path(checkpoint_dir) / RECORD_FILE
     if not path.is_file():
         return Recorded()
@@ -80,7 +85,13 @@ def read_record(checkpoint_dir: str | Path) -> Recorded:
                 or not math.isfinite(threshold) or not -1.0 <= threshold <= 1.0:
             raise CheckpointError(f"{path}: 'threshold' must be a cosine similarity in [-1, 1], got {threshold!r}")
         threshold = float(threshold)
-    return Recorded(name=name, threshold=threshold)
+    decoding = data.get("decoding")
+    if decoding is not None:
+        try:
+            decoding = Decoding.from_json(decoding)
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(f"{path}: 'decoding': {exc}") from None
+    return Recorded(name=name, threshold=threshold, decoding=decoding)
 
 
 # --- config and files ----------------------------------------------------------------

@@ -136,6 +136,7 @@ def export_artifacts(checkpoint_dir: str | Path, out_dir: str | Path) -> Exporte
         "feature_grid": FEATURE_GRID,
         "max_tiles": DEFAULT_MAX_TILES,
         "threshold": recorded.threshold,
+        "decoding": recorded.decoding.to_json() if recorded.decoding is not None else None,
         "source_checkpoint": checkpoint_dir.resolve().name,
         "vision": {"hidden_size": config.vision.hidden_size, "num_hidden_layers": config.vision.num_hidden_layers,
                    "num_attention_heads": config.vision.num_attention_heads,

@@ -6,6 +6,15 @@ token i+1's region lies just right of token i's, on the same line. Each token's 
 are the connected components of its map above the threshold (`regions`); a match chains
 one region per token (`chain`) and is their union, scored by the mean of their peaks.
 
+How a map is read is the model's (`Decoding`, recorded with a checkpoint trained here and
+calibrated on held-out pages): upstream's reading, which official checkpoints keep, takes
+every cell above the threshold and ranks by peak. A model may instead draw its regions'
+extent at a share of its map's own peak (the cells around its strongest place, where a
+weaker model's similarity spreads over the whole line), keeping the threshold for what it
+decides: whether a region is there at all (its peak above it). It may also rank by mass (a
+region's similarity above the cut, summed over its cells: a whole word outweighs one sharp
+glyph).
+
 The one decoder of whole-query matches: the gateway's locate route (through its maps
 code) and TokenFD-mini's evaluation (`match_query` on raw maps) both use it.
 numpy + scipy only: serving paths import it, and it never imports torch.
@@ -27,6 +36,45 @@ MIN_LINE_OVERLAP = 0.5
 MAX_GAP_LINE_HEIGHTS = 1.0
 # Regions per token that are chained, best first: bounds the search on a noisy map.
 MAX_REGIONS_PER_TOKEN = 64
+# How regions and matches are ranked: by their peak similarity, or by their mass above the cut.
+PEAK = "peak"
+MASS = "mass"
+RANKINGS = (PEAK, MASS)
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How one model's maps are read, beside its threshold. The defaults are upstream's reading."""
+
+    peak_share: float = 0.0    # regions are the cells above this share of the map's peak (0: above the threshold)
+    rank: str = PEAK           # PEAK or MASS: what orders regions and matches
+
+    def __post_init__(self) -> None:
+        if isinstance(self.peak_share, bool) or not isinstance(self.peak_share, (int, float)) \
+                or not 0.0 <= self.peak_share < 1.0:
+            raise ValueError(f"peak_share must be a number in [0, 1), got {self.peak_share!r}")
+        if self.rank not in RANKINGS:
+            raise ValueError(f"rank must be one of {', '.join(RANKINGS)}, got {self.rank!r}")
+
+    def to_json(self) -> dict:
+        return {"peak_share": float(self.peak_share), "rank": self.rank}
+
+    @classmethod
+    def from_json(cls, data: object) -> "Decoding":
+        """A recorded decoding; ValueError for anything but an object of these keys with valid values."""
+        if not isinstance(data, dict) or not set(data) <= {"peak_share", "rank"}:
+            raise ValueError(f"a decoding is an object with 'peak_share' and 'rank', got {data!r}")
+        return cls(**data)
+
+    def cut(self, grid: np.ndarray, threshold: float) -> float:
+        """The similarity a cell of `grid` must exceed to be part of a region: the threshold, or the share of
+        the map's peak (a share of a peak that is not positive would be above it: such a map keeps the
+        threshold). Either way a region is kept only when its own peak is above the threshold."""
+        peak = float(grid.max())
+        return self.peak_share * peak if self.peak_share and peak > 0 else threshold
+
+
+UPSTREAM = Decoding()
 
 
 @dataclass(frozen=True)
@@ -38,6 +86,10 @@ class Region:
     x1: float
     y1: float
     score: float               # the region's peak similarity
+    mass: float = 0.0          # its similarity above the cut, summed over its cells
+
+    def rank_value(self, rank: str) -> float:
+        return self.mass if rank == MASS else self.score
 
 
 @dataclass(frozen=True)
@@ -50,6 +102,7 @@ class Match:
     y1: float
     score: float               # mean of the chained regions' peak similarities
     tokens: tuple[int, ...]    # the query's token indices, in order
+    mass: float = 0.0          # mean of their masses
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -62,23 +115,29 @@ def _cell_size(cell_px: float | tuple[float, float]) -> tuple[float, float]:
     return float(cell_px), float(cell_px)
 
 
-def regions(grid: np.ndarray, threshold: float, cell_px: float | tuple[float, float]) -> list[Region]:
-    """Connected regions (4-connected) of `grid > threshold`, best peak first.
+def regions(grid: np.ndarray, threshold: float, cell_px: float | tuple[float, float],
+            decoding: Decoding = UPSTREAM) -> list[Region]:
+    """Connected regions (4-connected) of the cells above the decoding's cut (the threshold, or a
+    share of the map's peak) whose peak is above the threshold, best first by the decoding's rank.
 
     `grid` is one token's (rows, cols) map; `cell_px` the pixels one cell covers, one number
     for square cells or (width, height): a stitched grid resized from an image of any aspect
     has cells of image_width / cols by image_height / rows pixels."""
-    mask = grid > threshold
-    if not mask.any():
+    if not float(grid.max()) > threshold:
         return []
+    cut = decoding.cut(grid, threshold)
+    mask = grid > cut
     width, height = _cell_size(cell_px)
     labels, count = ndimage.label(mask)
-    peaks = ndimage.maximum(grid, labels, index=np.arange(1, count + 1))
+    index = np.arange(1, count + 1)
+    peaks = np.atleast_1d(ndimage.maximum(grid, labels, index=index))
+    masses = np.atleast_1d(ndimage.sum(grid - cut, labels, index=index))
     slices = ndimage.find_objects(labels)
     found = [Region(x0=rows_cols[1].start * width, y0=rows_cols[0].start * height,
-                    x1=rows_cols[1].stop * width, y1=rows_cols[0].stop * height, score=float(peak))
-             for rows_cols, peak in zip(slices, np.atleast_1d(peaks), strict=True)]
-    found.sort(key=lambda region: region.score, reverse=True)
+                    x1=rows_cols[1].stop * width, y1=rows_cols[0].stop * height, score=float(peak),
+                    mass=float(mass))
+             for rows_cols, peak, mass in zip(slices, peaks, masses, strict=True) if peak > threshold]
+    found.sort(key=lambda region: region.rank_value(decoding.rank), reverse=True)
     return found
 
 
@@ -94,25 +153,27 @@ def follows(previous: Region, following: Region) -> bool:
     return following.x0 - previous.x1 <= MAX_GAP_LINE_HEIGHTS * line_height
 
 
-def chain(token_regions: Sequence[Sequence[Region]], *, max_matches: int) -> list[Match]:
-    """The best chains of one region per token, in the query's order, best score first.
+def chain(token_regions: Sequence[Sequence[Region]], *, max_matches: int, rank: str = PEAK) -> list[Match]:
+    """The best chains of one region per token, in the query's order, best first by `rank`
+    (the mean of the chained regions' peaks, or of their masses).
 
-    `token_regions[i]` are token i's regions (pixels, each scored by its peak). A token
+    `token_regions[i]` are token i's regions (pixels, each with its peak and mass). A token
     with no region means no match. Chains share no region: once a chain is taken, the
     weaker ones through any of its regions are dropped. A one-token query's matches are
     its token's best regions.
     """
     if max_matches <= 0 or not token_regions or any(not token for token in token_regions):
         return []
-    candidates = [sorted(token, key=lambda region: region.score, reverse=True)[:MAX_REGIONS_PER_TOKEN]
+    candidates = [sorted(token, key=lambda region: region.rank_value(rank), reverse=True)[:MAX_REGIONS_PER_TOKEN]
                   for token in token_regions]
-    # best[i][k]: the highest score sum of a chain over tokens 0..i ending at region k of
+    # best[i][k]: the highest rank sum of a chain over tokens 0..i ending at region k of
     # token i, and the region of token i-1 it came from (None: no chain reaches k).
-    best: list[list[tuple[float, int | None] | None]] = [[(region.score, None) for region in candidates[0]]]
+    best: list[list[tuple[float, int | None] | None]] = [[(region.rank_value(rank), None)
+                                                          for region in candidates[0]]]
     for index in range(1, len(candidates)):
         row: list[tuple[float, int | None] | None] = []
         for region in candidates[index]:
-            reach = [(entry[0] + region.score, k)
+            reach = [(entry[0] + region.rank_value(rank), k)
                      for k, (entry, previous) in enumerate(zip(best[-1], candidates[index - 1], strict=True))
                      if entry is not None and follows(previous, region)]
             row.append(max(reach) if reach else None)
@@ -132,7 +193,7 @@ def chain(token_regions: Sequence[Sequence[Region]], *, max_matches: int) -> lis
 
     used: set[tuple[int, int]] = set()
     matches = []
-    for score, path in chains:
+    for _, path in chains:
         members = set(enumerate(path))
         if members & used:
             continue
@@ -140,23 +201,26 @@ def chain(token_regions: Sequence[Sequence[Region]], *, max_matches: int) -> lis
         chained = [candidates[index][k] for index, k in enumerate(path)]
         matches.append(Match(x0=min(r.x0 for r in chained), y0=min(r.y0 for r in chained),
                              x1=max(r.x1 for r in chained), y1=max(r.y1 for r in chained),
-                             score=float(score), tokens=tuple(range(len(path)))))
+                             score=float(np.mean([r.score for r in chained])), tokens=tuple(range(len(path))),
+                             mass=float(np.mean([r.mass for r in chained]))))
         if len(matches) == max_matches:
             break
     return matches
 
 
 def match_query(maps: np.ndarray, threshold: float, cell_px: float | tuple[float, float],
-                max_matches: int) -> list[Match]:
-    """The whole query's matches in raw similarity maps, best score first, boxes in pixels.
+                max_matches: int, decoding: Decoding = UPSTREAM) -> list[Match]:
+    """The whole query's matches in raw similarity maps, best first, boxes in pixels.
 
     maps: (T, rows, cols), token t's cosine map (any float dtype); threshold: the similarity
     above which cells form regions; cell_px: pixels per cell (one number, or (width, height));
-    max_matches: most matches returned (the best one alone: max_matches=1)."""
+    max_matches: most matches returned (the best one alone: max_matches=1); decoding: how the
+    model's maps are read (upstream's unless the model records another)."""
     maps = np.asarray(maps)
     if maps.ndim != 3:
         raise ValueError(f"expected maps of shape (tokens, rows, cols), got {maps.shape}")
-    return chain([regions(grid, threshold, cell_px) for grid in maps], max_matches=max_matches)
+    return chain([regions(grid, threshold, cell_px, decoding) for grid in maps], max_matches=max_matches,
+                 rank=decoding.rank)
 
 
 def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:

@@ -1,8 +1,9 @@
-"""The threshold travels with the model, end to end: a checkpoint recording a name and a calibrated
-threshold (tests/conftest.py: tokenfd_recorded_build) is exported, built into a repository and served
-by a real Triton; a real gateway in front of it uses the recorded threshold for a locate request that
-names none, and names the checkpoint on /v1/models and /readyz. The tiny fixture, like an official
-checkpoint, records none: its gateway keeps upstream's 0.2."""
+"""The threshold and the decoding travel with the model, end to end: a checkpoint recording a name, a
+calibrated threshold and a decoding (tests/conftest.py: tokenfd_recorded_build) is exported, built into a
+repository and served by a real Triton; a real gateway in front of it uses the recorded threshold for a
+locate request that names none, reads the maps with the recorded decoding, and names the checkpoint on
+/v1/models and /readyz. The tiny fixture, like an official checkpoint, records none: its gateway keeps
+upstream's 0.2 and upstream's reading."""
 from __future__ import annotations
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 
 from services.models.tokenfd.config import UPSTREAM_THRESHOLD
 from services.models.tokenfd.triton import contract
-from tests.conftest import RECORDED_NAME, RECORDED_THRESHOLD
+from tests.conftest import RECORDED_DECODING, RECORDED_NAME, RECORDED_THRESHOLD
 from tests.integration.gateway.support import png, running_gateway
 
 
@@ -30,7 +31,7 @@ def recorded_client(recorded_triton):
 
 def _locate(client, **fields) -> dict:
     response = client.post("/v1/text/locate", files={"image": ("page.png", png(600, 400), "image/png")},
-                           data={"query": "invoice total", "heatmap_format": "none", **fields})
+                           data={"query": "invoice total", "heatmap_format": "none", "max_boxes": "50", **fields})
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -50,6 +51,27 @@ def test_a_request_without_threshold_uses_the_recorded_one(recorded_client):
         assert all(box["score"] > RECORDED_THRESHOLD for box in token["boxes"])
     # the request's own threshold still wins
     assert _locate(recorded_client, threshold="-0.25")["threshold"] == -0.25
+
+
+def _below_the_share(body: dict, share: float) -> int:
+    """Boxes whose peak is not above `share` of their token map's peak (the maps here are positive)."""
+    return sum(box["score"] <= share * token["max_similarity"] for token in body["tokens"] for box in token["boxes"])
+
+
+def test_the_maps_are_read_with_the_recorded_decoding(recorded_client, client):
+    share = RECORDED_DECODING["peak_share"]
+    body = _locate(recorded_client, threshold="-0.25")   # a low threshold: the cut is the decoding's
+    assert body["decoding"] == RECORDED_DECODING
+    assert all(token["max_similarity"] > 0 for token in body["tokens"])
+    assert body["tokens"][0]["boxes"] and _below_the_share(body, share) == 0
+    masses = [match["mass"] for match in body["matches"]]
+    assert masses == sorted(masses, reverse=True)        # ranked by mass, as recorded
+    # the same request to the fixture that records none: upstream's reading keeps the weaker boxes
+    upstream = _locate(client, threshold="-0.25")
+    assert upstream["decoding"] == {"peak_share": 0.0, "rank": "peak"}
+    assert _below_the_share(upstream, share) > 0
+    assert _locate_card(recorded_client)["decoding"] == RECORDED_DECODING
+    assert _locate_card(client)["decoding"] == {"peak_share": 0.0, "rank": "peak"}
 
 
 def test_models_and_readiness_name_the_served_checkpoint(recorded_client):

@@ -4,7 +4,18 @@ import numpy as np
 import pytest
 
 from services.models.tokenfd.config import FEATURE_GRID, TILE_SIZE
-from services.models.tokenfd.query_matches import Match, Region, chain, iou, match_query, regions
+from services.models.tokenfd.query_matches import (
+    MASS,
+    PEAK,
+    UPSTREAM,
+    Decoding,
+    Match,
+    Region,
+    chain,
+    iou,
+    match_query,
+    regions,
+)
 
 CELL = TILE_SIZE / FEATURE_GRID   # 3.5 px per cell of one tile's map
 
@@ -63,3 +74,46 @@ def test_iou_of_boxes():
     assert iou((0, 0, 10, 10), (5, 0, 15, 10)) == 50 / 150
     assert iou((0, 0, 10, 10), (20, 20, 30, 30)) == 0.0
     assert iou((0, 0, 0, 0), (0, 0, 0, 0)) == 0.0
+
+
+# --- a model's decoding (recorded with a checkpoint trained here) -------------------------------
+def test_a_peak_share_draws_the_extent_around_the_map_s_strongest_place():
+    grid = np.full((16, 16), -0.1, dtype=np.float32)
+    grid[4:8, 0:16] = 0.3          # similarity spread over the whole line ...
+    grid[4:8, 6:10] = 0.8          # ... around the word
+    (line,) = regions(grid, 0.2, 2.0)
+    assert (line.x0, line.x1) == (0.0, 32.0)
+    (word,) = regions(grid, 0.2, 2.0, Decoding(peak_share=0.5))
+    assert (word.x0, word.y0, word.x1, word.y1) == (12.0, 8.0, 20.0, 16.0) and word.score == pytest.approx(0.8)
+    # the threshold still decides whether a region is there: the share draws only its extent
+    assert regions(grid, 0.85, 2.0, Decoding(peak_share=0.5)) == []
+    grid[12:14, 0:4] = 0.45         # above the share's cut, under the threshold: not a region
+    assert [r.score for r in regions(grid, 0.5, 2.0, Decoding(peak_share=0.5))] == pytest.approx([0.8])
+    (wide,) = regions(grid, 0.5, 2.0, Decoding(peak_share=0.3))   # a lower share: the line again
+    assert (wide.x0, wide.x1) == (0.0, 32.0)
+
+
+def test_ranking_by_mass_prefers_a_whole_word_to_one_sharp_cell():
+    grid = np.zeros((16, 16), dtype=np.float32)
+    grid[2, 2] = 0.9                # one sharp cell
+    grid[10:12, 2:10] = 0.6         # a word's worth of cells
+    by_peak, by_mass = regions(grid, 0.2, 1.0), regions(grid, 0.2, 1.0, Decoding(rank=MASS))
+    assert [r.score for r in by_peak] == pytest.approx([0.9, 0.6])
+    assert [r.score for r in by_mass] == pytest.approx([0.6, 0.9])
+    assert [r.mass for r in by_mass] == pytest.approx([16 * 0.4, 0.7])
+    (best,) = match_query(grid[None], 0.2, 1.0, max_matches=1, decoding=Decoding(rank=MASS))
+    assert best.box == (2.0, 10.0, 10.0, 12.0) and best.score == pytest.approx(0.6)
+    assert best.mass == pytest.approx(6.4)
+
+
+def test_upstream_s_reading_is_the_default_and_a_decoding_reads_back():
+    assert UPSTREAM == Decoding(peak_share=0.0, rank=PEAK)
+    decoding = Decoding(peak_share=0.6, rank=MASS)
+    assert Decoding.from_json(decoding.to_json()) == decoding
+
+
+@pytest.mark.parametrize("data", [{"peak_share": 1.0}, {"peak_share": -0.1}, {"peak_share": "0.5"},
+                                  {"peak_share": True}, {"rank": "area"}, {"cut": 0.5}, [0.5, "mass"]])
+def test_a_bad_decoding_is_refused(data):
+    with pytest.raises(ValueError):
+        Decoding.from_json(data)

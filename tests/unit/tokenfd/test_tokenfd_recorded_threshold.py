@@ -1,6 +1,6 @@
-"""The threshold travels with the model: a checkpoint's record (tokenfd_mini.json) -> the export's
-tokenfd.json -> tokenfd_locate's config parameter. Official checkpoints record none, and their
-export and config say so (the gateway then keeps upstream's 0.2)."""
+"""The threshold and the decoding travel with the model: a checkpoint's record (tokenfd_mini.json) ->
+the export's tokenfd.json -> tokenfd_locate's config parameters. Official checkpoints record none, and
+their export and config say so (the gateway then keeps upstream's 0.2 and upstream's reading)."""
 import json
 import math
 
@@ -10,9 +10,10 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2 as mc
 
 from services.models.tokenfd.checkpoint import RECORD_FILE, CheckpointError, Recorded, load_config, read_record
+from services.models.tokenfd.query_matches import Decoding
 from services.models.tokenfd.triton import contract
 from services.models.tokenfd.triton.repository import build_repository
-from tests.conftest import RECORDED_NAME, RECORDED_THRESHOLD
+from tests.conftest import RECORDED_DECODING, RECORDED_NAME, RECORDED_THRESHOLD
 
 
 def _locate_parameters(repository) -> dict[str, str]:
@@ -32,11 +33,18 @@ def test_the_record_gives_the_name_and_threshold(tmp_path):
     assert read_record(tmp_path) == Recorded(name=None, threshold=-1.0)
 
 
+def test_the_record_gives_the_decoding(tmp_path):
+    (tmp_path / RECORD_FILE).write_text(json.dumps({"threshold": 0.2, "decoding": {"peak_share": 0.6, "rank": "mass"}}))
+    assert read_record(tmp_path).decoding == Decoding(peak_share=0.6, rank="mass")
+
+
 @pytest.mark.parametrize("content, problem", [
     ("not json", "not valid JSON"), ("[0.3]", "not a JSON object"),
     (json.dumps({"threshold": 1.5}), "threshold"), (json.dumps({"threshold": "0.3"}), "threshold"),
     (json.dumps({"threshold": True}), "threshold"), ('{"threshold": NaN}', "threshold"),
     (json.dumps({"name": ""}), "name"), (json.dumps({"name": 7}), "name"),
+    (json.dumps({"decoding": {"peak_share": 1.2}}), "decoding"), (json.dumps({"decoding": "mass"}), "decoding"),
+    (json.dumps({"decoding": {"rank": "area"}}), "decoding"),
 ])
 def test_a_bad_record_is_refused_naming_what_is_wrong(tmp_path, content, problem):
     (tmp_path / RECORD_FILE).write_text(content)
@@ -62,13 +70,17 @@ def test_the_export_writes_the_recorded_threshold_and_name(tokenfd_recorded_buil
     parameters = _locate_parameters(tokenfd_recorded_build.repository)
     assert float(parameters[contract.LOC_THRESHOLD_PARAMETER]) == RECORDED_THRESHOLD
     assert parameters[contract.LOC_MODEL_NAME_PARAMETER] == RECORDED_NAME
+    assert metadata["decoding"] == RECORDED_DECODING
+    assert json.loads(parameters[contract.LOC_DECODING_PARAMETER]) == RECORDED_DECODING
 
 
 def test_an_official_layout_checkpoint_exports_no_threshold(tokenfd_artifacts):
     # The tiny fixture is written in the official layout, without a record: the official path.
     metadata = json.loads((tokenfd_artifacts.export / "tokenfd.json").read_text())
     assert "threshold" in metadata and metadata["threshold"] is None
-    assert contract.LOC_THRESHOLD_PARAMETER not in _locate_parameters(tokenfd_artifacts.repository)
+    assert "decoding" in metadata and metadata["decoding"] is None
+    parameters = _locate_parameters(tokenfd_artifacts.repository)
+    assert contract.LOC_THRESHOLD_PARAMETER not in parameters and contract.LOC_DECODING_PARAMETER not in parameters
 
 
 # --- the repository builder ------------------------------------------------------------------
@@ -102,5 +114,14 @@ def test_the_builder_puts_the_threshold_in_the_locate_config(tmp_path, export_di
 def test_the_builder_refuses_a_threshold_that_is_no_cosine(tmp_path, export_dir, threshold):
     _with_threshold(export_dir, threshold)
     with pytest.raises(ValueError, match="threshold"):
+        build_repository("cpu", export_dir, tmp_path / "repo")
+    assert not (tmp_path / "repo").exists()
+
+
+@pytest.mark.parametrize("decoding", [{"peak_share": 1.5, "rank": "peak"}, {"rank": "area"}, "mass", [0.5]])
+def test_the_builder_refuses_a_decoding_it_cannot_read(tmp_path, export_dir, decoding):
+    meta = export_dir / "tokenfd.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "decoding": decoding}))
+    with pytest.raises(ValueError, match="decoding"):
         build_repository("cpu", export_dir, tmp_path / "repo")
     assert not (tmp_path / "repo").exists()

@@ -43,6 +43,15 @@ class Crop:
     words: list                   # [(text, (x0, y0, x1, y1))] fully inside the crop
 
 
+def single_word_queries(crop: Crop) -> list[tuple[str, tuple]]:
+    """The held-out metric's queries in a crop: words that occur once in it, of at least 2 letters or
+    digits, with their boxes, in reading order."""
+    counts: dict[str, int] = {}
+    for text, _ in crop.words:
+        counts[text] = counts.get(text, 0) + 1
+    return [(text, box) for text, box in crop.words if counts[text] == 1 and sum(ch.isalnum() for ch in text) >= 2]
+
+
 def served_scale(width: int, height: int) -> tuple[float, float]:
     """The (x, y) factors by which the serving tiling stretches a page of this size (to its grid of
     tiles at the default tile budget)."""

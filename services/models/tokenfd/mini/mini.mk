@@ -3,12 +3,13 @@
 TOKENIT_DIR           ?= $(ARTIFACTS)/tokenit
 TOKENIT_PAGES         ?= 3000
 TOKENIT_HELDOUT_PAGES ?= 80
+TOKENIT_CALIBRATION_PAGES ?= 80
 TOKENFD_MINI_OUT      ?= $(ARTIFACTS)/tokenfd-mini
 TRAIN_TIME_BUDGET_S   ?= 6600
 TRAIN_THREADS         ?= 2
 TOKENIT_TOKENIZER     := $(TOKENIT_DIR)/train/tokenizer.model
 
-.PHONY: tokenit-fonts data-tokenit train-tokenfd publish-tokenfd
+.PHONY: tokenit-fonts data-tokenit train-tokenfd calibrate-tokenfd publish-tokenfd
 
 # More font families for the engine (Times/Helvetica/Courier metrics, the PostScript 35, Latin
 # Modern). Optional: without apt (or root) the engine draws with matplotlib's bundled fonts.
@@ -32,12 +33,28 @@ $(TOKENIT_DIR)/heldout/.done: $(TOKENIT_TOKENIZER) | tokenit-fonts
 		--tokenizer $(TOKENIT_TOKENIZER)
 	touch $@
 
-data-tokenit: $(TOKENIT_DIR)/train/.done $(TOKENIT_DIR)/heldout/.done
+# The calibration pages: a third seed, so that the decoding is chosen on pages neither training nor the
+# evaluation (make eval-locate reads heldout/) sees.
+$(TOKENIT_DIR)/calibration/.done: $(TOKENIT_TOKENIZER) | tokenit-fonts
+	$(PY) -m services.datasets.tokenit --out $(TOKENIT_DIR)/calibration --count $(TOKENIT_CALIBRATION_PAGES) --seed 2 \
+		--tokenizer $(TOKENIT_TOKENIZER)
+	touch $@
 
-# Resumes from $(TOKENFD_MINI_OUT)/state.pt when it is there; writes $(TOKENFD_MINI_OUT)/checkpoint.
+data-tokenit: $(TOKENIT_DIR)/train/.done $(TOKENIT_DIR)/heldout/.done $(TOKENIT_DIR)/calibration/.done
+
+# Resumes from $(TOKENFD_MINI_OUT)/state.pt when it is there; writes $(TOKENFD_MINI_OUT)/checkpoint, then
+# calibrates how its maps are read.
 train-tokenfd: data-tokenit | train-allocator
 	$(TRAIN_ENV) $(PY) -m services.models.tokenfd.mini.train --data $(TOKENIT_DIR)/train --heldout $(TOKENIT_DIR)/heldout \
 		--out $(TOKENFD_MINI_OUT) --threads $(TRAIN_THREADS) --time-budget $(TRAIN_TIME_BUDGET_S)
+	$(MAKE) calibrate-tokenfd
+
+# The threshold and decoding of a trained checkpoint (CALIBRATE_CHECKPOINT=DIR for another one), chosen on the
+# calibration pages and written into its tokenfd_mini.json (services/models/tokenfd/mini/calibrate.py).
+CALIBRATE_CHECKPOINT ?= $(TOKENFD_MINI_OUT)/checkpoint
+calibrate-tokenfd: $(TOKENIT_DIR)/calibration/.done
+	$(PY) -m services.models.tokenfd.mini.calibrate $(CALIBRATE_CHECKPOINT) --pages $(TOKENIT_DIR)/calibration \
+		--threads $(TRAIN_THREADS)
 
 # The trained checkpoint into the repository, where `make models` serves it by default (TOKENFD_MINI_DIR, the
 # top-level Makefile's): checked first (the strict loader reads it, it records its calibrated threshold, it is

@@ -30,7 +30,7 @@ from services.models.tokenfd.config import FEATURE_GRID, TILE_SIZE
 from services.models.tokenfd.mini import checkpoint as mini_checkpoint
 from services.models.tokenfd.mini.composer import CharComposer
 from services.models.tokenfd.mini.config import Recipe, mini_config
-from services.models.tokenfd.mini.data import Corpus, Crop
+from services.models.tokenfd.mini.data import Corpus, Crop, single_word_queries
 from services.models.tokenfd.mini.objective import alignment_loss, cosine_threshold, logits
 from services.models.tokenfd.modeling import TokenFDModel, cosine_maps
 from services.models.tokenfd.query_matches import iou, match_query
@@ -198,11 +198,7 @@ class Trainer:
         crops = self._heldout_crops()
         budget = max(1, self.recipe.eval_queries // len(crops))
         for crop in crops:
-            counts: dict[str, int] = {}
-            for text, _ in crop.words:
-                counts[text] = counts.get(text, 0) + 1
-            queries = [(t, b) for t, b in crop.words if counts[t] == 1 and sum(ch.isalnum() for ch in t) >= 2]
-            queries = queries[:budget]
+            queries = single_word_queries(crop)[:budget]
             if not queries:
                 continue
             features = self.model.tile_features(crop.pixels.unsqueeze(0))

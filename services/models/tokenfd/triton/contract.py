@@ -25,8 +25,9 @@ TokenFD is served as two models:
       out NUM_TILES    INT32 [1]   tiles sent to the encoder, thumbnail included
       out IMAGE_SIZE   INT32 [2]   (width, height) of the decoded image
   Its config's parameters name the served checkpoint (``model_name``, ``model_id``) and, when
-  the checkpoint records one, the cosine ``threshold`` calibrated with it: clients read them
-  once from the model config (the gateway's locate default).
+  the checkpoint records them, the cosine ``threshold`` and the ``decoding`` (JSON,
+  query_matches.Decoding) calibrated with it: clients read them once from the model config
+  (the gateway's locate default).
 """
 from __future__ import annotations
 
@@ -53,10 +54,11 @@ LOC_NUM_TILES = "NUM_TILES"
 LOC_IMAGE_SIZE = "IMAGE_SIZE"
 
 # tokenfd_locate config parameters: the served checkpoint's name and weights digest, and its
-# recorded cosine threshold (absent when it records none)
+# recorded cosine threshold and decoding (each absent when it records none)
 LOC_MODEL_NAME_PARAMETER = "model_name"
 LOC_MODEL_ID_PARAMETER = "model_id"
 LOC_THRESHOLD_PARAMETER = "threshold"
+LOC_DECODING_PARAMETER = "decoding"
 
 # tokenfd_locate's load-time sample (beside its version directory), run by initialize()
 LOC_WARMUP_DIR = "warmup"

@@ -40,6 +40,7 @@ from services.models.tokenfd.artifacts import (
     ONNX_FILE,
     PLAN_FILE,
 )
+from services.models.tokenfd.query_matches import Decoding
 from services.models.tokenfd.triton import contract
 from services.triton import repository as core
 from services.triton.repository import (
@@ -160,6 +161,8 @@ def locate_config(options: RepositoryOptions | None = None, model_info: dict | N
                             contract.LOC_MODEL_ID_PARAMETER: info.get("model_id", "unknown")})
     if info.get("threshold") is not None:
         set_parameters(config, {contract.LOC_THRESHOLD_PARAMETER: repr(float(info["threshold"]))})
+    if info.get("decoding") is not None:
+        set_parameters(config, {contract.LOC_DECODING_PARAMETER: json.dumps(info["decoding"], sort_keys=True)})
     return config
 
 
@@ -226,6 +229,11 @@ def model_entries(target: Target | str, artifacts: str | os.PathLike, *,
                                   or not -1.0 <= threshold <= 1.0):
         raise ValueError(f"{META_FILE} says threshold={threshold!r}: expected a cosine similarity in [-1, 1], "
                          f"or null for none")
+    if model_info.get("decoding") is not None:
+        try:
+            Decoding.from_json(model_info["decoding"])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{META_FILE} says decoding={model_info['decoding']!r}: {exc}") from None
     return FamilyEntries(
         family=FAMILY,
         models=(ModelEntry(encoder_config(target, dim, options), encoder_files),

@@ -1,0 +1,72 @@
+"""How a trained TokenFD-mini's maps are read is chosen on calibration pages and recorded with it
+(services/models/tokenfd/mini/calibrate.py): the grid's choice on maps whose answer is known, and the
+command on a checkpoint trained for 3 steps (its record then reads back through the loader's record)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from services.datasets.tokenit import cli
+from services.evaluation.shards import Shard
+from services.models.tokenfd.checkpoint import RECORD_FILE, read_record
+from services.models.tokenfd.config import FEATURE_GRID
+from services.models.tokenfd.mini import calibrate
+from services.models.tokenfd.mini.calibrate import Query
+from services.models.tokenfd.mini.config import Recipe
+from services.models.tokenfd.mini.train import CELL_PX, Trainer
+from services.models.tokenfd.query_matches import PEAK, UPSTREAM
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _word_on_a_line(peak: float, line: float = 0.5) -> Query:
+    """A one-token word at cells 40-46 x 20-30, its similarity spread (`line`) over its whole line."""
+    maps = np.full((1, FEATURE_GRID, FEATURE_GRID), -0.1, dtype=np.float32)
+    maps[0, 40:46, 0:FEATURE_GRID] = line
+    maps[0, 40:46, 20:30] = peak
+    return Query(maps, (20 * CELL_PX, 40 * CELL_PX, 30 * CELL_PX, 46 * CELL_PX))
+
+
+def test_the_grid_chooses_the_reading_that_finds_the_words():
+    present = [_word_on_a_line(peak) for peak in (0.85, 0.9, 0.95)]
+    absent = [Query(np.full((1, FEATURE_GRID, FEATURE_GRID), value, dtype=np.float32), None) for value in (0.0, 0.5)]
+    chosen = calibrate.calibrate(present + absent)
+    # at every threshold of the grid (at most 0.45) upstream's reading boxes the whole line
+    assert chosen.upstream_hit_rate == 0.0 and chosen.decoding != UPSTREAM
+    assert chosen.hit_rate == 1.0 and chosen.decoding.peak_share >= 0.6
+    # the flat absent map at 0.5 is a match at every threshold of the grid; the one at 0 never
+    assert chosen.rejected == 0.5 and (chosen.queries, chosen.absent) == (3, 2)
+
+
+def test_ties_go_to_upstream_s_reading_then_to_the_higher_threshold():
+    chosen = calibrate.calibrate([_word_on_a_line(0.9, line=-0.1)])   # a clean map: every reading hits
+    assert (chosen.decoding, chosen.threshold, chosen.hit_rate) == (UPSTREAM, max(calibrate.THRESHOLDS), 1.0)
+
+
+def test_no_queries_is_refused():
+    with pytest.raises(ValueError, match="no queries"):
+        calibrate.calibrate([])
+
+
+def test_the_command_records_the_choice_beside_the_weights(tmp_path):
+    pages = tmp_path / "pages"
+    cli.generate(pages, count=2, seed=0, shard=Shard.whole(), tokenizer_path=pages / "tokenizer.model",
+                 pdf_share=0.5, progress=False)
+    recipe = dataclasses.replace(Recipe(), steps=2, batch=1, threads=1, eval_every=2, eval_queries=4, warmup=1)
+    checkpoint = Trainer(pages, pages, tmp_path / "run", recipe, log=lambda *_: None).run(progress=False)
+    steps = json.loads((checkpoint / RECORD_FILE).read_text())["steps"]
+
+    assert calibrate.main([str(checkpoint), "--pages", str(pages), "--crops-per-page", "1", "--threads", "1",
+                           "--no-progress"]) == 0
+    record = json.loads((checkpoint / RECORD_FILE).read_text())
+    assert record["steps"] == steps                       # the rest of the record stays
+    assert record["calibration"]["pages"] == "pages" and record["calibration"]["queries"] > 0
+    recorded = read_record(checkpoint)
+    assert recorded.threshold in calibrate.THRESHOLDS
+    assert recorded.decoding.peak_share in calibrate.PEAK_SHARES and recorded.decoding.rank
+    assert calibrate.main([str(checkpoint), "--pages", str(tmp_path / "nowhere"), "--no-progress"]) == 1
+    assert calibrate.main([str(checkpoint), "--pages", str(pages), "--threads", "0"]) == 2
+    assert PEAK in calibrate.RANKINGS
