@@ -28,11 +28,13 @@ def _seconds(row: dict) -> str:
 
 def _decoding(model: dict) -> str:
     """The decoding the run read the maps with (a summary written before it was recorded: upstream's)."""
-    decoding = model.get("decoding") or {"peak_share": 0.0, "rank": "peak"}
-    if not decoding["peak_share"] and decoding["rank"] == "peak":
+    from services.models.tokenfd.query_matches import UPSTREAM, Decoding
+
+    decoding = Decoding.from_json(model["decoding"]) if model.get("decoding") else UPSTREAM
+    if decoding == UPSTREAM:
         return "reading the maps as upstream does (every cell above the threshold, ranked by peak)"
-    return (f"reading the maps as the checkpoint records (cells also above {decoding['peak_share']:g} of their map's "
-            f"peak, ranked by {decoding['rank']})")
+    return (f"reading the maps as the checkpoint records (regions drawn at {decoding.peak_share:g} of their map's "
+            f"peak, ranked by {decoding.rank})")
 
 
 def section(summary: dict, plot_path: str) -> str:
