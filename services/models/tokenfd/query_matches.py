@@ -123,7 +123,7 @@ def regions(grid: np.ndarray, threshold: float, cell_px: float | tuple[float, fl
     `grid` is one token's (rows, cols) map; `cell_px` the pixels one cell covers, one number
     for square cells or (width, height): a stitched grid resized from an image of any aspect
     has cells of image_width / cols by image_height / rows pixels."""
-    if not float(grid.max()) > threshold:
+    if grid.size == 0 or not float(grid.max()) > threshold:   # nothing above it (a NaN peak is not above it)
         return []
     cut = decoding.cut(grid, threshold)
     mask = grid > cut

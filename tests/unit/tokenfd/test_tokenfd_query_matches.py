@@ -106,6 +106,13 @@ def test_ranking_by_mass_prefers_a_whole_word_to_one_sharp_cell():
     assert best.mass == pytest.approx(6.4)
 
 
+@pytest.mark.parametrize("decoding", [UPSTREAM, Decoding(peak_share=0.6, rank=MASS)])
+def test_an_empty_or_unanswering_map_has_no_region(decoding):
+    assert regions(np.zeros((0, 0), dtype=np.float32), 0.2, 1.0, decoding) == []
+    assert regions(np.full((8, 8), np.nan, dtype=np.float32), 0.2, 1.0, decoding) == []
+    assert regions(np.full((8, 8), 0.1, dtype=np.float32), 0.2, 1.0, decoding) == []
+
+
 def test_upstream_s_reading_is_the_default_and_a_decoding_reads_back():
     assert UPSTREAM == Decoding(peak_share=0.0, rank=PEAK)
     decoding = Decoding(peak_share=0.6, rank=MASS)
