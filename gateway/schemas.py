@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.models.family import ModelTask  # a card's task: the model families' vocabulary
-from services.models.tokenfd.query_matches import RANKINGS
+from services.models.tokenfd.query_matches import RANKINGS, Decoding
 
 
 class HeatmapFormat(str, Enum):
@@ -214,10 +214,15 @@ class LocateDecoding(BaseModel):
     """How the served model's maps are read into boxes and matches: recorded with a checkpoint trained
     here and calibrated on held-out pages; official checkpoints keep upstream's reading (no cut, by peak)."""
 
-    peak_share: float = Field(ge=0.0, lt=1.0, description="A cell belongs to a box only when its similarity "
-                              "also exceeds this share of its token map's own peak (0: the threshold alone).")
+    peak_share: float = Field(ge=0.0, lt=1.0, description="Above 0: a box is the cells above this share of its "
+                              "token map's own peak, kept when its peak is above the threshold; 0: the cells above "
+                              "the threshold.")
     rank: Literal[RANKINGS] = Field(description="What orders boxes and matches, best first: `peak`, their highest "
                                     "similarity; `mass`, their similarity above the cut summed over their cells.")
+
+    @classmethod
+    def of(cls, decoding: Decoding) -> "LocateDecoding":
+        return cls(**decoding.to_json())
 
 
 class TokenResult(BaseModel):

@@ -65,7 +65,7 @@ def _decoding(value: str | None) -> Decoding:
     threshold: the builder writes only valid ones)."""
     try:
         return Decoding.from_json(json.loads(value)) if value else UPSTREAM
-    except (TypeError, ValueError):
+    except ValueError:   # json.JSONDecodeError is one
         return UPSTREAM
 
 

@@ -63,7 +63,7 @@ async def _family_cards(triton: TritonClient, settings: GatewaySettings) -> list
             cards.append(ModelCard(id=info.model_name, name=info.model_name, revision=info.model_id,
                                    created=_STARTED, triton_model=model.name, task=model.task, ready=ready,
                                    threshold=settings.locate_threshold(info.threshold) if locates else None,
-                                   decoding=LocateDecoding(**info.decoding.to_json()) if locates else None))
+                                   decoding=LocateDecoding.of(info.decoding) if locates else None))
     return cards
 
 

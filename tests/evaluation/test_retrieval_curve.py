@@ -20,7 +20,7 @@ def _index(tmp_path, per_family: int):
 
 
 def test_a_density_keeps_the_first_programs_of_each_family_whole(tmp_path):
-    smaller = RetrievalIndex.load(subset(_index(tmp_path, 4), 2, tmp_path / "two.npz"))
+    smaller = RetrievalIndex.load(subset(RetrievalIndex.load(_index(tmp_path, 4)), 2, tmp_path / "two.npz"))
     assert smaller.size == 6 and smaller.meta.count == 6
     assert [smaller.program(i) for i in range(6)] == [f"program {i}\n" for i in range(6)]
     assert smaller.seeds.tolist() == [1000 + i for i in range(6)]
@@ -29,8 +29,8 @@ def test_a_density_keeps_the_first_programs_of_each_family_whole(tmp_path):
 
 
 def test_a_density_the_index_does_not_hold_is_refused(tmp_path):
-    with pytest.raises(ValueError, match="holds 4 programs per family, not 5"):
-        subset(_index(tmp_path, 4), 5, tmp_path / "five.npz")
+    with pytest.raises(ValueError, match="holds corpus samples 0 .. 11, not 15"):
+        subset(RetrievalIndex.load(_index(tmp_path, 4)), 5, tmp_path / "five.npz")
     with pytest.raises(ValueError, match="holds corpus samples 0 .. 11, not 13"):
         RetrievalIndex.load(_index(tmp_path, 4)).first_samples(13)
 

@@ -24,26 +24,22 @@ KS = (1, 4, 16)
 DEFAULT_OUT = Path("artifacts/eval-codepercept-retrieval-curve")
 
 
-def subset(index_path: Path, per_family: int, out: Path) -> Path:
-    """The index's first `per_family` programs of each family, written to `out`."""
-    from services.codeperception.retrieval.index import RetrievalIndex
-
-    index = RetrievalIndex.load(index_path)
-    families = len(index.meta.families)
-    if per_family * families > index.meta.count:
-        raise ValueError(f"{index_path} holds {index.meta.count // families} programs per family, not {per_family}")
-    return index.first_samples(per_family * families).save(out)
+def subset(index, per_family: int, out: Path) -> Path:
+    """The index's (a RetrievalIndex) first `per_family` programs of each family, written to `out`;
+    ValueError past what it holds."""
+    return index.first_samples(per_family * len(index.meta.families)).save(out)
 
 
 def retrieval_curve(args) -> dict:
+    from services.codeperception.retrieval.index import RetrievalIndex
     from services.evaluation.local_sandbox import LocalSandbox
 
-    rows = []
+    full, rows = RetrievalIndex.load(args.index), []
     with LocalSandbox(args.out / "logs", workers=2, queue_size=8) as sandbox:
         engine = write_sets(args.out, sandbox, engine_seed=args.engine_seed, engine_count=args.engine_count,
                             dpi=args.dpi)["engine"]
         for per_family in args.per_family:
-            index = subset(args.index, per_family, args.out / "indexes" / f"per-family-{per_family}.npz")
+            index = subset(full, per_family, args.out / "indexes" / f"per-family-{per_family}.npz")
             for k in args.k:
                 config = Config(f"retrieval, {per_family} per family, best of {k}", "retrieval",
                                 ("--candidates", str(k)))

@@ -114,25 +114,20 @@ def default_checkpoint() -> Path:
     return SERVED_MINI if (SERVED_MINI / "config.json").is_file() else TINY_CHECKPOINT
 
 
-def threshold_of(checkpoint: Path, given: float | None) -> tuple[float, str]:
-    """The threshold and where it came from: given, recorded with the checkpoint, or the gateway's."""
-    if given is not None:
-        return given, "given"
+def reading_of(checkpoint: Path, given: float | None):
+    """How the gateway reads the checkpoint's maps: (threshold, where it came from, decoding). The threshold
+    is given, recorded with the checkpoint, or the gateway's; the decoding recorded, else upstream's."""
     from services.models.tokenfd.checkpoint import RECORD_FILE, read_record
     from services.models.tokenfd.config import UPSTREAM_THRESHOLD
-
-    recorded = read_record(checkpoint).threshold
-    if recorded is not None:
-        return recorded, f"recorded in the checkpoint's {RECORD_FILE}"
-    return UPSTREAM_THRESHOLD, "the gateway's default for a checkpoint that records none, upstream's value"
-
-
-def decoding_of(checkpoint: Path):
-    """How the gateway reads the checkpoint's maps: the decoding it records, else upstream's."""
-    from services.models.tokenfd.checkpoint import read_record
     from services.models.tokenfd.query_matches import UPSTREAM
 
-    return read_record(checkpoint).decoding or UPSTREAM
+    recorded = read_record(checkpoint)
+    decoding = recorded.decoding or UPSTREAM
+    if given is not None:
+        return given, "given", decoding
+    if recorded.threshold is not None:
+        return recorded.threshold, f"recorded in the checkpoint's {RECORD_FILE}", decoding
+    return UPSTREAM_THRESHOLD, "the gateway's default for a checkpoint that records none, upstream's value", decoding
 
 
 def _records(directory: Path) -> list[dict]:
@@ -185,8 +180,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if not queries:
         return _fail("the pages gave no queries")
 
-    threshold, source = threshold_of(args.checkpoint, args.threshold)
-    decoding = decoding_of(args.checkpoint)
+    threshold, source, decoding = reading_of(args.checkpoint, args.threshold)
     load_average = os.getloadavg()[0]
     try:
         import torch

@@ -89,7 +89,7 @@ def read_record(checkpoint_dir: str | Path) -> Recorded:
     if decoding is not None:
         try:
             decoding = Decoding.from_json(decoding)
-        except (TypeError, ValueError) as exc:
+        except ValueError as exc:
             raise CheckpointError(f"{path}: 'decoding': {exc}") from None
     return Recorded(name=name, threshold=threshold, decoding=decoding)
 

@@ -14,10 +14,10 @@ from services.evaluation.shards import Shard
 from services.models.tokenfd.checkpoint import RECORD_FILE, read_record
 from services.models.tokenfd.config import FEATURE_GRID
 from services.models.tokenfd.mini import calibrate
-from services.models.tokenfd.mini.calibrate import Query
+from services.models.tokenfd.mini.calibrate import CELL_PX, Query
 from services.models.tokenfd.mini.config import Recipe
-from services.models.tokenfd.mini.train import CELL_PX, Trainer
-from services.models.tokenfd.query_matches import PEAK, UPSTREAM
+from services.models.tokenfd.mini.train import Trainer
+from services.models.tokenfd.query_matches import RANKINGS, UPSTREAM
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -66,7 +66,6 @@ def test_the_command_records_the_choice_beside_the_weights(tmp_path):
     assert record["calibration"]["pages"] == "pages" and record["calibration"]["queries"] > 0
     recorded = read_record(checkpoint)
     assert recorded.threshold in calibrate.THRESHOLDS
-    assert recorded.decoding.peak_share in calibrate.PEAK_SHARES and recorded.decoding.rank
+    assert recorded.decoding.peak_share in calibrate.PEAK_SHARES and recorded.decoding.rank in RANKINGS
     assert calibrate.main([str(checkpoint), "--pages", str(tmp_path / "nowhere"), "--no-progress"]) == 1
     assert calibrate.main([str(checkpoint), "--pages", str(pages), "--threads", "0"]) == 2
-    assert PEAK in calibrate.RANKINGS

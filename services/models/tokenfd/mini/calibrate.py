@@ -26,13 +26,16 @@ from pathlib import Path
 import numpy as np
 
 from services.models.tokenfd.checkpoint import RECORD_FILE, TOKENIZER_FILE
+from services.models.tokenfd.config import FEATURE_GRID, TILE_SIZE
 from services.models.tokenfd.query_matches import PEAK, RANKINGS, UPSTREAM, Decoding, iou, match_query
 
 # The grid: thresholds where TokenFD-mini's calibrated ones have fallen (v1-v3: 0.20-0.30) and around,
 # and cuts from none (upstream's) to 0.7 of a map's peak.
 THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(2, 10))       # 0.10 .. 0.45
 PEAK_SHARES = (0.0, 0.4, 0.5, 0.6, 0.7)
+# A hit, as the training's held-out metric counts it too: the best match's IoU with the word's box.
 HIT_IOU = 0.5
+CELL_PX = TILE_SIZE / FEATURE_GRID          # pixels of a crop per feature cell
 CROPS_PER_PAGE = 2
 QUERIES_PER_CROP = 6
 
@@ -45,8 +48,6 @@ class Query:
 
 def answered(query: Query, threshold: float, decoding: Decoding) -> bool:
     """A present word's best match hits it (IoU >= 0.5); an absent word gets no match."""
-    from services.models.tokenfd.mini.train import CELL_PX
-
     best = match_query(query.maps, threshold, CELL_PX, max_matches=1, decoding=decoding)
     if query.box is None:
         return not best
@@ -95,7 +96,6 @@ def queries(checkpoint: Path, pages: Path, *, crops_per_page: int = CROPS_PER_PA
     from tqdm import tqdm
 
     from services.models.tokenfd.checkpoint import load_model
-    from services.models.tokenfd.config import FEATURE_GRID
     from services.models.tokenfd.mini.data import Corpus, single_word_queries
     from services.models.tokenfd.modeling import cosine_maps
     from services.models.tokenfd.tokenizer import QueryTokenizer
@@ -133,10 +133,8 @@ def calibrate(found: list[Query]) -> Calibration:
     absent = [query for query in found if query.box is None]
     if not present:
         raise ValueError("the calibration pages gave no queries")
-    rates = {(threshold, Decoding(share, rank)): 0.0
+    rates = {(threshold, Decoding(share, rank)): share_answered(present, threshold, Decoding(share, rank))
              for threshold, share, rank in itertools.product(THRESHOLDS, PEAK_SHARES, RANKINGS)}
-    for threshold, decoding in rates:
-        rates[threshold, decoding] = share_answered(present, threshold, decoding)
 
     def preference(setting):  # more hits; then upstream's reading (no cut, by peak); then the higher threshold
         (threshold, decoding), rate = setting, rates[setting]

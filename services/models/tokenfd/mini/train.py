@@ -26,21 +26,20 @@ import torch
 
 from services.models.common import training
 from services.models.common.training import recipe_parser, run_steps
-from services.models.tokenfd.config import FEATURE_GRID, TILE_SIZE
+from services.models.tokenfd.config import FEATURE_GRID
 from services.models.tokenfd.mini import checkpoint as mini_checkpoint
+from services.models.tokenfd.mini.calibrate import Query, answered
 from services.models.tokenfd.mini.composer import CharComposer
 from services.models.tokenfd.mini.config import Recipe, mini_config
 from services.models.tokenfd.mini.data import Corpus, Crop, single_word_queries
 from services.models.tokenfd.mini.objective import alignment_loss, cosine_threshold, logits
 from services.models.tokenfd.modeling import TokenFDModel, cosine_maps
-from services.models.tokenfd.query_matches import iou, match_query
+from services.models.tokenfd.query_matches import UPSTREAM
 from services.models.tokenfd.tokenizer import QueryTokenizer
 
 STATE_FILE = training.STATE_FILE
 CHECKPOINT_DIR = "checkpoint"
 EVAL_CROPS = 32
-HIT_IOU = 0.5
-CELL_PX = TILE_SIZE / FEATURE_GRID          # pixels of a crop per feature cell
 # Cosine thresholds the held-out metric tries; the best is the model's calibrated threshold.
 THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(1, 19))
 # Hard negatives come from each piece's NEIGHBOURS nearest pieces by the composed embeddings, looked up
@@ -204,11 +203,9 @@ class Trainer:
             features = self.model.tile_features(crop.pixels.unsqueeze(0))
             for text, box in queries:
                 ids, _ = self.tokenizer.encode_query(text)
-                maps = cosine_maps(features, table[ids].unsqueeze(0), FEATURE_GRID)[0].numpy()
+                query = Query(cosine_maps(features, table[ids].unsqueeze(0), FEATURE_GRID)[0].numpy(), box)
                 for threshold in THRESHOLDS:
-                    best = match_query(maps, threshold, CELL_PX, max_matches=1)
-                    hit = bool(best) and iou((best[0].x0, best[0].y0, best[0].x1, best[0].y1), box) >= HIT_IOU
-                    hits[threshold].append((len(ids), hit))
+                    hits[threshold].append((len(ids), answered(query, threshold, UPSTREAM)))
         self.model.train()
         threshold = max(THRESHOLDS, key=lambda t: (sum(hit for _, hit in hits[t]), -t))
         outcomes = hits[threshold]

@@ -232,7 +232,7 @@ def model_entries(target: Target | str, artifacts: str | os.PathLike, *,
     if model_info.get("decoding") is not None:
         try:
             Decoding.from_json(model_info["decoding"])
-        except (TypeError, ValueError) as exc:
+        except ValueError as exc:
             raise ValueError(f"{META_FILE} says decoding={model_info['decoding']!r}: {exc}") from None
     return FamilyEntries(
         family=FAMILY,
