@@ -6,10 +6,10 @@ CODEPERCEPT_HELDOUT      ?= 88
 CODEPERCEPT_DPI          ?= 100
 CODEPERCEPT_OUT          ?= $(ARTIFACTS)/codepercept-mini
 CODEPERCEPT_TIME_BUDGET_S ?= 9000
-# The vision tower starts from TokenFD-mini when models/tokenfd-mini holds it (`make publish-tokenfd`), else
-# from TokenFD-mini v1 (committed; what the committed CodePercept-mini started from), else from random weights;
-# CODEPERCEPT_INIT_VISION= asks for random, =DIR for another TokenFD checkpoint.
-CODEPERCEPT_INIT_VISION  ?= $(firstword $(patsubst %/config.json,%,$(wildcard $(TOKENFD_MINI_DIR)/config.json models/tokenfd-mini-v1/config.json)))
+# The vision tower starts from TokenFD-mini v1 (committed), what the committed CodePercept-mini started from, so
+# the recipe trains that model again whichever TokenFD-mini `make up` serves; CODEPERCEPT_INIT_VISION= asks for
+# random weights, =DIR for another TokenFD checkpoint (models/tokenfd-mini, the served one, say).
+CODEPERCEPT_INIT_VISION  ?= $(patsubst %/config.json,%,$(wildcard models/tokenfd-mini-v1/config.json))
 CODEPERCEPT_CHECKPOINT   ?= $(CODEPERCEPT_OUT)/checkpoint
 CODEPERCEPT_CORPUS       := $(PY) -m services.models.codepercept.corpus
 

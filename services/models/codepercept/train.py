@@ -11,8 +11,9 @@ TokenVL checkpoint.
                      end) and DIR/checkpoint/ (the TokenVL upstream-layout checkpoint, fp16)
   --steps N          cosine schedule length, the run's last step
   --time-budget S    stop after S seconds of training, counted across resumes
-  --init-vision DIR  start the ViT and upsampler from an upstream TokenFD checkpoint (TokenFD-mini's,
-                     models/tokenfd-mini); without it they start from random weights (the record says which)
+  --init-vision DIR  start the ViT and upsampler from an upstream TokenFD checkpoint (TokenFD-mini's:
+                     `make train-codepercept` passes models/tokenfd-mini-v1); without it they start from
+                     random weights (the record says which)
 
 Every step's samples come from random.Random((seed, step, i)): sample i of step s is the same in a
 resumed run, and a caption_share of them are the caption task. Held-out metric every --eval-every steps:
@@ -254,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = recipe_parser("python -m services.models.codepercept.train", __doc__, defaults)
     parser.add_argument("--caption-share", type=float, default=defaults.caption_share)
     parser.add_argument("--init-vision", type=Path, default=None,
-                        help="an upstream TokenFD checkpoint (models/tokenfd-mini) to start the ViT from")
+                        help="an upstream TokenFD checkpoint (models/tokenfd-mini-v1) to start the ViT from")
     parser.add_argument("--freeze-vision", action="store_true", help="keep the ViT and upsampler fixed")
     parser.add_argument("--fp32", action="store_true", help="train in float32 (slower)")
     parser.add_argument("--no-code-guard", dest="code_guard", action="store_false",
