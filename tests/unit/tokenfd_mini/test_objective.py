@@ -1,10 +1,11 @@
 """TokenFD-mini's objective on hand-made maps: the per-cell terms do not see where a token's similarity
-peaks, the spatial term (v3) does; it ignores the learned bias and leaves crops without text alone."""
+peaks, the spatial term (v3) does; it ignores the learned bias and leaves crops without text alone. The
+vocabulary term wants a text cell's own piece to be the most similar of the whole vocabulary."""
 from __future__ import annotations
 
 import torch
 
-from services.models.tokenfd.mini.objective import alignment_loss, spatial_loss
+from services.models.tokenfd.mini.objective import VOCABULARY_CELLS, alignment_loss, spatial_loss, vocabulary_loss
 
 GRID = 8
 
@@ -42,3 +43,38 @@ def test_the_weight_adds_the_term_and_zero_is_v2s_objective():
     v3 = alignment_loss(maps, targets, positive, bias, spatial_weight=0.5)
     assert v2["spatial"] == 0
     assert torch.allclose(v3["loss"], v2["loss"] + 0.5 * v3["spatial"])
+
+
+def _vocabulary_case(cells: int):
+    """A crop of `cells` cells, the first two owned by drawn piece 3 of a 6-piece vocabulary (piece 5 is
+    absent), with one-hot embeddings."""
+    table = torch.eye(6)
+    ids, positive = torch.tensor([3, 5]), torch.tensor([True, False])
+    targets = torch.zeros(2, cells)
+    targets[0, :2] = 1.0
+    return table, ids, targets, positive
+
+
+def test_the_vocabulary_term_wants_the_drawn_piece_most_similar_of_all():
+    table, ids, targets, positive = _vocabulary_case(16)
+    generator, t_prime = torch.Generator().manual_seed(0), torch.tensor(2.0)
+    own = torch.zeros(16, 6)
+    own[:, 3] = 1.0                   # every cell looks like piece 3
+    other = torch.zeros(16, 6)
+    other[:, 1] = 1.0                 # every cell looks like piece 1, which is not even in the crop
+    right = vocabulary_loss(own, table, ids, targets.view(2, 4, 4), positive, t_prime, generator)
+    wrong = vocabulary_loss(other, table, ids, targets.view(2, 4, 4), positive, t_prime, generator)
+    assert right < wrong
+
+
+def test_no_owned_cell_means_no_vocabulary_term_and_a_crop_past_the_sample_is_scored():
+    table, ids, targets, positive = _vocabulary_case(16)
+    generator, t_prime = torch.Generator().manual_seed(0), torch.tensor(2.0)
+    features = torch.randn(16, 6)
+    assert vocabulary_loss(features, table, ids, torch.zeros(2, 4, 4), positive, t_prime, generator) == 0
+    assert vocabulary_loss(features, table, ids, targets.view(2, 4, 4), ~positive, t_prime, generator) == 0
+    side = 2 * int(VOCABULARY_CELLS ** 0.5) + 2        # more owned cells than a step scores
+    owned = torch.ones(2, side, side)
+    owned[1] = 0.0
+    loss = vocabulary_loss(torch.randn(side * side, 6), table, ids, owned, positive, t_prime, generator)
+    assert torch.isfinite(loss) and loss > 0

@@ -23,6 +23,12 @@ similarity on the other words' cells. The fourth term (v3, `spatial_loss`) does:
 map is a distribution over the crop's cells (a softmax of s * cos, in which b cancels), scored against
 its mask made into a distribution, so the token's similarity must peak on its own cells, relative to
 every other cell of the crop.
+
+None of these compares a cell's own token with the pieces that are not in the crop, except BCE pushing
+each absent id down on its own; v3 gives a word that is not on the page a match about as strong as a
+drawn word's (`module` 0.363 on the semantic page, `address` 0.414). The fifth term (`vocabulary_loss`,
+`Recipe.vocabulary_weight`) classifies text cells among the whole vocabulary: the drawn token must be the
+most similar of all the pieces, the question a query for an absent word asks.
 """
 from __future__ import annotations
 
@@ -37,6 +43,9 @@ CONTRAST_WEIGHT = 1.0
 # background when text covers less than BACKGROUND_COVER of it; cells in between are not scored.
 OWNED_COVER = 0.5
 BACKGROUND_COVER = 0.05
+# Text cells a step scores against the whole vocabulary, at most, per crop (a sample: the term's cost
+# grows with cells x vocabulary).
+VOCABULARY_CELLS = 512
 
 
 def logits(features: torch.Tensor, embeddings: torch.Tensor, t_prime: torch.Tensor, bias: torch.Tensor,
@@ -69,6 +78,24 @@ def spatial_loss(logit_maps: torch.Tensor, targets: torch.Tensor, positive: torc
     wanted = targets[positive].flatten(1)
     wanted = wanted / wanted.sum(1, keepdim=True).clamp_min(1e-6)
     return -(wanted * scores).sum(1).mean()
+
+
+def vocabulary_loss(features: torch.Tensor, table: torch.Tensor, ids: torch.Tensor, targets: torch.Tensor,
+                    positive: torch.Tensor, t_prime: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Per-cell softmax cross-entropy over the whole vocabulary (logit s * cos with every row of `table`,
+    (V, D)) at up to VOCABULARY_CELLS cells a drawn id owns, against that id. features: (S, D) of one crop;
+    ids, targets, positive: the crop's queries as alignment_loss takes them. 0 when no cell is owned."""
+    drawn = targets[positive].flatten(1)                                  # (P, cells)
+    if not len(drawn):
+        return features.new_zeros((), dtype=torch.float32)
+    cover, owner = drawn.max(0)
+    cells = (cover >= OWNED_COVER).nonzero().squeeze(1)
+    if not len(cells):
+        return features.new_zeros((), dtype=torch.float32)
+    if len(cells) > VOCABULARY_CELLS:
+        cells = cells[torch.randperm(len(cells), generator=generator)[:VOCABULARY_CELLS]]
+    cosine = F.normalize(features[cells], dim=-1) @ F.normalize(table, dim=-1).T      # (n, V)
+    return F.cross_entropy(cosine.float() * t_prime.exp(), ids[positive][owner[cells]])
 
 
 def alignment_loss(logit_maps: torch.Tensor, targets: torch.Tensor, positive: torch.Tensor,

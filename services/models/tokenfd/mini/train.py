@@ -32,7 +32,7 @@ from services.models.tokenfd.mini.calibrate import Query, answered
 from services.models.tokenfd.mini.composer import CharComposer
 from services.models.tokenfd.mini.config import Recipe, mini_config
 from services.models.tokenfd.mini.data import Corpus, Crop, single_word_queries
-from services.models.tokenfd.mini.objective import alignment_loss, cosine_threshold, logits
+from services.models.tokenfd.mini.objective import alignment_loss, cosine_threshold, logits, vocabulary_loss
 from services.models.tokenfd.modeling import TokenFDModel, cosine_maps
 from services.models.tokenfd.query_matches import UPSTREAM
 from services.models.tokenfd.tokenizer import QueryTokenizer
@@ -163,11 +163,16 @@ class Trainer:
         totals: dict[str, torch.Tensor] = {}
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=r.bf16):
             features = self.model.tile_features(torch.stack([c.pixels for c in crops]))
+            table = self.composer(torch.arange(self.config.vocab_size)) if r.vocabulary_weight else None
             for crop, crop_features in zip(crops, features, strict=True):
                 ids, targets, positive = self._queries(crop, generator)
                 maps = logits(crop_features, self.composer(ids), self.t_prime, self.bias, FEATURE_GRID)
-                for key, value in alignment_loss(maps.float(), targets, positive, self.bias,
-                                                        r.spatial_weight).items():
+                terms = alignment_loss(maps.float(), targets, positive, self.bias, r.spatial_weight)
+                if table is not None:
+                    vocabulary = vocabulary_loss(crop_features, table, ids, targets, positive, self.t_prime, generator)
+                    terms["loss"] = terms["loss"] + r.vocabulary_weight * vocabulary
+                    terms["vocabulary"] = vocabulary.detach()
+                for key, value in terms.items():
                     totals[key] = totals.get(key, 0) + value / len(crops)
         self.optimizer.zero_grad(set_to_none=True)
         totals["loss"].backward()
@@ -244,19 +249,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--encoder-hidden", type=int, default=defaults.encoder_hidden, help="a multiple of 64")
     parser.add_argument("--hard-negatives", type=int, default=defaults.hard_negatives,
                         help="of the absent ids scored per step, how many are the drawn ids' nearest (v5: 24)")
+    parser.add_argument("--vocabulary-weight", type=float, default=defaults.vocabulary_weight,
+                        help="weight of the whole-vocabulary term (0: v3's recipe)")
     args = parser.parse_args(argv)
     if min(args.steps, args.batch, args.threads, args.eval_every, args.eval_queries) < 1 or args.time_budget <= 0 \
-            or args.spatial_weight < 0 or args.encoder_layers < 1 or args.encoder_hidden < 64 \
-            or args.encoder_hidden % 64 or not 0 <= args.hard_negatives <= defaults.negatives:
+            or min(args.spatial_weight, args.vocabulary_weight) < 0 or args.encoder_layers < 1 \
+            or args.encoder_hidden < 64 or args.encoder_hidden % 64 \
+            or not 0 <= args.hard_negatives <= defaults.negatives:
         print("train: --steps, --batch, --threads, --eval-every, --eval-queries, --time-budget and --encoder-layers "
-              "must be positive, --spatial-weight at least 0, --encoder-hidden a multiple of 64, "
-              f"--hard-negatives 0 to {defaults.negatives}", file=sys.stderr)
+              "must be positive, --spatial-weight and --vocabulary-weight at least 0, --encoder-hidden a multiple "
+              f"of 64, --hard-negatives 0 to {defaults.negatives}", file=sys.stderr)
         return 2
     recipe = dataclasses.replace(defaults, steps=args.steps, time_budget_s=args.time_budget, batch=args.batch,
                                  threads=args.threads, seed=args.seed, eval_every=args.eval_every,
                                  eval_queries=args.eval_queries, bf16=not args.fp32,
                                  spatial_weight=args.spatial_weight, encoder_layers=args.encoder_layers,
-                                 encoder_hidden=args.encoder_hidden, hard_negatives=args.hard_negatives)
+                                 encoder_hidden=args.encoder_hidden, hard_negatives=args.hard_negatives,
+                                 vocabulary_weight=args.vocabulary_weight)
     out = Trainer(args.data, args.heldout, args.out, recipe).run()
     print(f"checkpoint: {out}")
     return 0
