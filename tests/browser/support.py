@@ -1,7 +1,8 @@
 """The try-it page in a real browser: Debian's chromium driven by Playwright, against the real stack.
 
 * `percept_stack()` starts what `make up` starts, as real processes on free ports: tritonserver
-  serving the tiny TokenFD and TokenVL builds, the sandbox and the code-perception service
+  serving TokenFD as `make models` builds it (the published TokenFD-mini, else the tiny fixture) and
+  the tiny TokenVL, the sandbox and the code-perception service
   (reference backend, with its sample dataset), and a gateway in front of both.
 * `launch()` starts chromium from its Debian path (never a downloaded browser build).
 * `PageWatch` records what a page does that a test must not let through: console errors, uncaught
@@ -23,9 +24,11 @@ from urllib.parse import urlsplit
 
 from PIL import Image, ImageDraw, ImageFont
 
+from services.models.tokenfd.mini import published_checkpoint
 from tests.integration.gateway.stem_support import StemStack, stem_stack
 from tests.integration.gateway.support import running_gateway
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("PERCEPT_TEST_CHROMIUM", "/usr/bin/chromium")  # Debian's package (make browser-tools)
 # Flags that keep a headless chromium quiet and local: no GPU, no QUIC, no background calls home.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -43,7 +46,7 @@ class PerceptStack:
 
 @contextmanager
 def percept_stack(**gateway_env: str):
-    """Triton (tiny TokenFD + TokenVL), sandbox + code perception, and a gateway in front of both."""
+    """Triton (the default TokenFD, the tiny TokenVL), sandbox + code perception, and a gateway in front of both."""
     from services.models.build_default import build_default
     from services.triton import stubenv
     from services.triton.launcher import TritonServer
@@ -52,7 +55,7 @@ def percept_stack(**gateway_env: str):
     if site is not None:
         stubenv.install(site)
     with tempfile.TemporaryDirectory(prefix="percept-ui-") as scratch:
-        built = build_default(Path(scratch) / "models", log=lambda *_: None)
+        built = build_default(Path(scratch) / "models", checkpoint=published_checkpoint(ROOT), log=lambda *_: None)
         with TritonServer(built.repository, http_port=0, grpc_port=0, metrics_port=0) as triton, stem_stack() as stem:
             with running_gateway(triton.grpc_url, PERCEPT_CODEPERCEPTION_URL=stem.codeperception_url,
                                  **gateway_env) as url:

@@ -119,10 +119,10 @@ def test_tokenfd_answer_is_where_the_maps_light_up(tmp_path):
 def test_the_default_checkpoint_is_the_served_one(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli.default_checkpoint() == cli.TINY_CHECKPOINT
-    (tmp_path / cli.SERVED_MINI).mkdir(parents=True)
+    (tmp_path / cli.PUBLISHED_DIR).mkdir(parents=True)
     assert cli.default_checkpoint() == cli.TINY_CHECKPOINT       # an empty directory holds no checkpoint
-    (tmp_path / cli.SERVED_MINI / "config.json").write_text("{}")
-    assert cli.default_checkpoint() == cli.SERVED_MINI
+    (tmp_path / cli.PUBLISHED_DIR / "config.json").write_text("{}")
+    assert cli.default_checkpoint() == cli.PUBLISHED_DIR
 
 
 # --- the report ------------------------------------------------------------------------------------

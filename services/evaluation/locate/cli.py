@@ -33,12 +33,12 @@ import tempfile
 from pathlib import Path
 
 from services.evaluation.arguments import fail, non_negative_int, positive_int
+from services.models.tokenfd.mini import PUBLISHED_DIR, published_checkpoint
 
 PROGRAM = "python -m services.evaluation.locate"
 _fail = functools.partial(fail, PROGRAM)
 # What `make models` serves without CHECKPOINT (the top-level Makefile): the trained TokenFD-mini where
-# `make publish-tokenfd` put it, else the tiny seeded fixture it builds.
-SERVED_MINI = Path("models/tokenfd-mini")
+# `make publish-tokenfd` put it (published_checkpoint), else the tiny seeded fixture it builds.
 TINY_CHECKPOINT = Path("artifacts/checkpoints/tokenfd-tiny")
 DEFAULT_SYNTHETIC = Path("artifacts/tokenit/heldout")
 DEFAULT_PDF = Path("artifacts/eval-locate/pdf-pages")
@@ -61,8 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="evaluate TokenFD and Tesseract on the same queries")
     run.add_argument("--checkpoint", type=Path, default=None,
-                     help=f"TokenFD checkpoint directory, upstream layout (default: the served default, {SERVED_MINI} "
-                          f"when it holds a checkpoint, else {TINY_CHECKPOINT})")
+                     help=f"TokenFD checkpoint directory, upstream layout (default: the served default, "
+                          f"{PUBLISHED_DIR} when it holds a checkpoint, else {TINY_CHECKPOINT})")
     run.add_argument("--synthetic", type=Path, default=DEFAULT_SYNTHETIC,
                      help=f"(a) the engine's held-out corpus (default: {DEFAULT_SYNTHETIC}; make data-tokenit)")
     run.add_argument("--pdf", type=Path, default=DEFAULT_PDF,
@@ -111,7 +111,7 @@ def _shown(argument: str) -> str:
 
 
 def default_checkpoint() -> Path:
-    return SERVED_MINI if (SERVED_MINI / "config.json").is_file() else TINY_CHECKPOINT
+    return published_checkpoint() or TINY_CHECKPOINT
 
 
 def reading_of(checkpoint: Path, given: float | None):

@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.models.tokenfd.mini import PUBLISHED_DIR
 from tests.integration.gateway.support import running_gateway
 
 ROOT = Path(__file__).resolve().parents[3]
-TRAINED = ROOT / "models" / "tokenfd-mini"
 # The best trained version committed: the pipeline is tested end to end with it if none is published.
 BEST_VERSION = ROOT / "models" / "tokenfd-mini-v3"
 CHECKPOINT_VARIABLE = "PERCEPT_TEST_TOKENFD_CHECKPOINT"   # another trained checkpoint, to develop the tests with
@@ -25,7 +25,7 @@ SKIP_REASON = "needs a trained TokenFD-mini (models/tokenfd-mini, or models/toke
 def trained_checkpoint() -> Path | None:
     """The checkpoint under test, or None when there is none."""
     chosen = os.environ.get(CHECKPOINT_VARIABLE)
-    for directory in ([Path(chosen)] if chosen else [TRAINED, BEST_VERSION]):
+    for directory in ([Path(chosen)] if chosen else [ROOT / PUBLISHED_DIR, BEST_VERSION]):
         if (directory / "config.json").is_file():
             return directory
     return None

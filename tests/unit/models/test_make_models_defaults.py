@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from services.models.tokenfd.mini import PUBLISHED_DIR
+
 ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
@@ -62,5 +64,5 @@ def test_codepercept_mini_is_served_when_published(tmp_path, directories):
 
 def test_the_repositorys_own_directories():
     makefile = (ROOT / "Makefile").read_text()
-    assert "TOKENFD_MINI_DIR ?= models/tokenfd-mini" in makefile
+    assert f"TOKENFD_MINI_DIR ?= {PUBLISHED_DIR}" in makefile      # where make publish-tokenfd puts it
     assert "CODEPERCEPT_MINI_DIR ?= models/codepercept-mini" in makefile

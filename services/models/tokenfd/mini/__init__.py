@@ -7,3 +7,16 @@ per-token masks), ``composer`` (token embeddings composed from characters), ``ob
 ``checkpoint`` (the upstream-layout output the existing loader reads), ``train`` (the loop).
 torch: training only, never a serving path.
 """
+from __future__ import annotations
+
+from pathlib import Path
+
+# Where `make publish-tokenfd` puts the trained model, from the repository's root: the Makefile's
+# TOKENFD_MINI_DIR, which `make models` and `make up` serve.
+PUBLISHED_DIR = Path("models") / "tokenfd-mini"
+
+
+def published_checkpoint(root: str | Path = ".") -> Path | None:
+    """The published TokenFD-mini under the repository root `root`; None while that directory holds none."""
+    directory = Path(root) / PUBLISHED_DIR
+    return directory if (directory / "config.json").is_file() else None
