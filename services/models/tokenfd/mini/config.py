@@ -48,8 +48,8 @@ class Recipe:
     # word's map must beat the pieces that look like it. 0, v3's recipe: v5 drew 24 and was behind v3 from
     # step 7,000 on (docs/tokenfd-mini.md, "v5").
     hard_negatives: int = 0
-    # The weight of the whole-vocabulary term (objective.vocabulary_loss): 0, v3's recipe. v6 ran it at 1 and was
-    # behind v3 at step 3,000 (0.16 against 0.27 held-out hit@0.5; docs/tokenfd-mini.md, "v6").
+    # The weight of the whole-vocabulary term (objective.vocabulary_loss): 0, v3's recipe. v6 ran it at 1 and at 0.1,
+    # and both were behind v3 from step 3,000 on (docs/tokenfd-mini.md, "v6").
     vocabulary_weight: float = 0.0
     eval_every: int = 1000         # steps between held-out evaluations (and checkpoints)
     eval_queries: int = 200        # word queries of the held-out metric
