@@ -112,6 +112,36 @@ def test_ties_go_to_the_earlier_entry_and_k_is_capped_by_the_size():
     assert [m.seed for m in index.nearest_to(descriptor, 10)] == [0, 1, 2]
 
 
+def test_the_nearest_are_those_of_the_exact_distances_near_duplicates_and_ties_included():
+    """The search shortlists by a fast formula that cancels in float32; its answer must be the exact one's."""
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 256, (30, retrieval.THUMBNAIL_SIDE, retrieval.THUMBNAIL_SIDE))
+    # Near-duplicates of each of the first images, 1..8 pixels a grey level brighter (squared distances of
+    # about 1e-7, below the fast formula's error), in shuffled order, and an exact copy (a tie).
+    near = []
+    for image in base[:4]:
+        for pixels in rng.permutation(np.arange(1, 9)):
+            copy = image.copy()
+            copy.reshape(-1)[:pixels] += 1
+            near.append(copy)
+    thumbnails = np.clip(np.concatenate([base, np.stack(near), base[:4]]), 0, 255).astype(np.uint8)
+    aspects = np.concatenate([rng.uniform(0.5, 2.0, 30), np.ones(36)]).astype(np.float32)
+    aspects[:4] = 1.0
+    meta = IndexMeta(families=("a",), corpus_seed=0, count=len(thumbnails), dpi=50)
+    index = RetrievalIndex.from_entries(meta, [Entry("a", i, i, str(i), retrieval.Descriptor(t, float(a)))
+                                               for i, (t, a) in enumerate(zip(thumbnails, aspects, strict=True))])
+    every = vectors(thumbnails, aspects)
+    for probe in range(8):
+        difference = every - vectors(thumbnails[probe:probe + 1], aspects[probe:probe + 1])[0]
+        exact = np.sqrt(np.einsum("ij,ij->i", difference, difference))
+        for k in (1, 3, 5, 9):
+            order = np.argsort(exact, kind="stable")[:k]
+            found = index.nearest_to(retrieval.Descriptor(thumbnails[probe], float(aspects[probe])), k)
+            assert [m.seed for m in found] == order.tolist()
+            assert [m.distance for m in found] == [float(exact[i]) for i in order]
+    assert index.nearest_to(retrieval.Descriptor(thumbnails[0], 1.0), 0) == []
+
+
 def test_the_file_round_trips_with_the_same_bytes_and_no_pickle(index, tmp_path):
     first, second = index.save(tmp_path / "a.npz"), index.save(tmp_path / "b.npz")
     assert first.read_bytes() == second.read_bytes()  # no dates or build paths in the file
