@@ -8,8 +8,9 @@ CODEPERCEPTION_PROTO_STAMP := $(CODEPERCEPTION_PROTO_OUT)/percept/codeperception
 STEM2CODE_SAMPLE := $(ARTIFACTS)/stem2code-sample
 STEM2CODE_SAMPLE_STAMP := $(STEM2CODE_SAMPLE)/.built
 
-# The `retrieval` and `verified` backends' index: CodePercept-mini's training corpus, described (its rule is in
-# services/models/codepercept/codepercept.mk, beside the corpus; docs/codeperception.md, "The retrieval index").
+# The `retrieval` and `verified` backends' index: the engine's programs of CodePercept-mini's training seed, the
+# training corpus first, described (its rule is in services/models/codepercept/codepercept.mk, beside the corpus;
+# docs/codeperception.md, "The retrieval index").
 RETRIEVAL_INDEX := $(ARTIFACTS)/retrieval-index.npz
 
 .PHONY: codeperception-protos stem2code-sample retrieval-index

@@ -33,11 +33,15 @@ $(CODEPERCEPT_DATA)/heldout/.done: | $(DEPS_STAMP) $(SANDBOX_PROTO_STAMP)
 
 data-codepercept: $(CODEPERCEPT_DATA)/train/.done $(CODEPERCEPT_DATA)/heldout/.done
 
-# The retrieval index (RETRIEVAL_INDEX, codeperception.mk's) is the training corpus itself: its figures read, not
-# rendered again (a minute), so the verified backend's neighbours are the programs the model learnt from. Rebuilt
-# when the corpus or the index's code changes.
-$(RETRIEVAL_INDEX): $(CODEPERCEPT_DATA)/train/.done $(shell find services/codeperception/retrieval -name '*.py' 2>/dev/null)
-	$(PY) -m services.codeperception.retrieval.build --out $@ --from-corpus $(CODEPERCEPT_DATA)/train \
+# The retrieval index (RETRIEVAL_INDEX, codeperception.mk's): the training corpus's engine seed (0) taken further,
+# RETRIEVAL_PER_FAMILY programs of each family, of which the first CODEPERCEPT_PROGRAMS are the training corpus.
+# Retrieval's fidelity grows by about 0.03 with each doubling (docs/codepercept-mini.md, "Retrieval's curve"), and
+# 1,600 a family is the most that fits the 40 MB with the model. Rendered by an in-process sandbox pool: about
+# 37 minutes on 2 cores, resumable. Rebuilt when the index's or the engine's code changes.
+RETRIEVAL_PER_FAMILY ?= 1600
+$(RETRIEVAL_INDEX): $(shell find services/codeperception/retrieval services/evaluation/synth -name '*.py' 2>/dev/null) \
+		| $(DEPS_STAMP) $(SANDBOX_PROTO_STAMP)
+	$(PY) -m services.codeperception.retrieval.build --out $@ --per-family $(RETRIEVAL_PER_FAMILY) \
 		--dpi $(CODEPERCEPT_DPI)
 
 # Resumes from $(CODEPERCEPT_OUT)/state.pt when it is there; writes $(CODEPERCEPT_OUT)/checkpoint.

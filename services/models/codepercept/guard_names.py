@@ -4,8 +4,9 @@ parallel lists), so that it is served under the guard (services/models/tokenvl/t
     python -m services.models.codepercept.guard_names CHECKPOINT [--index FILE]
 
 The rules are read from the programs of the retrieval index (by default the checkpoint's own
-retrieval-index.npz), which is built from the training corpus, so they are the rules the recipe records when
-it trains with the guard on. Before writing them it checks that the guard accepts every one of the programs.
+retrieval-index.npz: the engine's programs of the training corpus's seed, the training corpus first); an index
+of the training corpus alone (built `--from-corpus`) gives the rules the recipe records when it trains with the
+guard on. Before writing them it checks that the guard accepts every one of the programs.
 This is for a checkpoint trained before the recipe recorded them (the committed model's first record); it
 rewrites only the record's `code_guard` entry, the one the recipe writes (`guard_entry`).
 """
