@@ -81,6 +81,20 @@ def test_the_comparison_ignores_brightness_and_contrast_and_a_blank_image_is_zer
     assert not blank.any()
 
 
+def test_vectors_computed_in_chunks_are_those_of_one_pass(monkeypatch):
+    """The index turns its thumbnails into vectors a chunk at a time (memory); the chunks must not show."""
+    rng = np.random.default_rng(1)
+    thumbnails = rng.integers(0, 256, (10, retrieval.THUMBNAIL_SIDE, retrieval.THUMBNAIL_SIDE)).astype(np.uint8)
+    thumbnails[4] = 0                                                   # a blank one among them
+    aspects = rng.uniform(0.5, 2.0, 10).astype(np.float32)
+    whole = vectors(thumbnails, aspects)
+    monkeypatch.setattr(retrieval, "VECTOR_CHUNK", 3)
+    chunked = vectors(thumbnails, aspects)
+    np.testing.assert_array_equal(chunked, whole)
+    assert not chunked[4, :-1].any()
+    assert np.linalg.norm(chunked[:, :-1], axis=1)[[0, 9]] == pytest.approx([1.0, 1.0], abs=1e-5)
+
+
 def test_an_indexed_image_finds_itself_at_distance_zero(index):
     for kind in FAMILIES:
         matches = index.nearest(_figure(kind, 1), 3)
