@@ -40,6 +40,9 @@ K = 3
 # "A wide margin" over a blank canvas of the input's size, scored by the same fidelity path: at least
 # twice its fidelity and this much above it (a blank canvas scores 0.03-0.13 against these figures).
 MARGIN = 0.15
+# The same program rendered at another dpi, against the index's: about 0.07-0.4 apart across the engine's
+# families, where two programs of one family are about 0.6 apart or more.
+DPI_DRIFT = 0.45
 
 
 def _held_out(family: str) -> corpus.Program:
@@ -64,7 +67,8 @@ def built(sandbox, tmp_path_factory):
 def test_an_indexed_figure_finds_its_own_program(built, render):
     _path, index = built
     for program in corpus.programs(PLAN.corpus_seed, PLAN.families, range(len(INDEXED))):
-        for dpi, within in ((PLAN.dpi, 0.0), (RENDER_DPI.default, 0.25)):
+        # At another dpi the edges move a little: the same program lies within DPI_DRIFT (index.py's docstring).
+        for dpi, within in ((PLAN.dpi, 0.0), (RENDER_DPI.default, DPI_DRIFT)):
             nearest = index.nearest(decode_image(render(program.code, dpi), on_white=True), 2)
             assert (nearest[0].family, nearest[0].seed, nearest[0].code) == (program.family, program.seed,
                                                                             program.code), (program.family, dpi)
