@@ -81,6 +81,18 @@ def test_the_comparison_ignores_brightness_and_contrast_and_a_blank_image_is_zer
     assert not blank.any()
 
 
+def test_the_comparison_weighs_the_ink_and_its_edges_equally():
+    """Two halves, each a unit vector over 1/sqrt(2): the sqrt of the ink (S*S) and its edge map ((S-1)^2)."""
+    side = retrieval.THUMBNAIL_SIDE
+    ink = np.zeros((side, side), np.uint8)
+    ink[8:24, 8:24] = 200                                               # a filled square: edges only at its border
+    (vector,) = vectors(ink[None], np.ones(1))
+    assert vector.shape == (side * side + (side - 1) ** 2 + 1,)
+    ink_half, edge_half = vector[:side * side].reshape(side, side), vector[side * side:-1].reshape(side - 1, side - 1)
+    assert np.linalg.norm(ink_half) == pytest.approx(np.linalg.norm(edge_half)) == pytest.approx(2 ** -0.5)
+    assert ink_half[16, 16] > 0 and edge_half[16, 16] < 0 < edge_half[16, 7]   # inside: ink, no edge; border: edge
+
+
 def test_vectors_computed_in_chunks_are_those_of_one_pass(monkeypatch):
     """The index turns its thumbnails into vectors a chunk at a time (memory); the chunks must not show."""
     rng = np.random.default_rng(1)
