@@ -13,7 +13,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from services.models.tokenfd import query_matches
+from services.models.tokenfd import ink_words, query_matches
 from services.models.tokenfd.query_matches import Region
 
 # Anchor colours of a perceptually ordered dark-blue -> green -> yellow ramp.
@@ -73,8 +73,24 @@ def components(grid: np.ndarray, threshold: float, image_size: tuple[int, int],
     The stitched grid covers the whole image (the image was resized to the tile grid),
     so one cell is (width / grid_w) x (height / grid_h) pixels of the original.
     """
-    grid_h, grid_w = grid.shape
-    return query_matches.regions(grid, threshold, (image_size[0] / grid_w, image_size[1] / grid_h), decoding)
+    return query_matches.regions(grid, threshold, cell_px(grid.shape, image_size), decoding)
+
+
+def cell_px(grid_shape: tuple[int, ...], image_size: tuple[int, int]) -> tuple[float, float]:
+    """(width, height) pixels of the image one cell of a stitched (rows, cols) grid covers."""
+    grid_h, grid_w = grid_shape[-2:]
+    return image_size[0] / grid_w, image_size[1] / grid_h
+
+
+def ink_matches(similarity: np.ndarray, threshold: float, image_size: tuple[int, int],
+                decoding: query_matches.Decoding, image: bytes, max_pixels: int, pieces: list[str], query: str,
+                max_matches: int) -> list[query_matches.Match]:
+    """The whole query's matches among the image's word boxes (a decoding whose boxes come from the ink): the
+    image is decoded again, to grey, for its ink (services/models/tokenfd/ink_words.py)."""
+    cell = cell_px(similarity.shape, image_size)
+    boxes = ink_words.word_boxes(ink_words.grey_page(image, max_pixels=max_pixels), cell,
+                                 ink_words.query_words(query))
+    return query_matches.ink_match(similarity, threshold, cell, max_matches, decoding, boxes, pieces, query)
 
 
 def boxes_above(grid: np.ndarray, threshold: float, image_size: tuple[int, int], *, max_boxes: int) -> list[Region]:

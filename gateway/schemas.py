@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.models.family import ModelTask  # a card's task: the model families' vocabulary
-from services.models.tokenfd.query_matches import RANKINGS, Decoding
+from services.models.tokenfd.query_matches import BOXES, RANKINGS, Decoding
 
 
 class HeatmapFormat(str, Enum):
@@ -219,6 +219,15 @@ class LocateDecoding(BaseModel):
                               "the threshold.")
     rank: Literal[RANKINGS] = Field(description="What orders boxes and matches, best first: `peak`, their highest "
                                     "similarity; `mass`, their similarity above the cut summed over their cells.")
+    boxes: Literal[BOXES] = Field(description="Where `matches` come from: `maps`, the token boxes chained along a "
+                                  "line; `ink`, the image's word boxes (its ink, with the gaps between glyphs "
+                                  "closed at several widths), each token's map read in its share of the box.")
+    aspect: float = Field(description="With `ink`: log(width / (height x characters)) of a box that holds the "
+                          "query.")
+    length_weight: float = Field(ge=0.0, description="With `ink`: what a match's rank (`mass`) loses per unit of "
+                                 "distance between its box's log shape and `aspect`.")
+    span_mean: float = Field(ge=0.0, le=1.0, description="With `ink`: the share of a token's reading in its span "
+                             "that is the map's mean there (the rest is its peak).")
 
     @classmethod
     def of(cls, decoding: Decoding) -> "LocateDecoding":
@@ -267,9 +276,12 @@ class QueryMatch(BaseModel):
     y0: float
     x1: float
     y1: float
-    score: float = Field(description="Mean of the chained token regions' peak cosine similarities.")
+    score: float = Field(description="Mean of the chained token regions' peak cosine similarities (with "
+                         "`decoding.boxes` = `ink`: of each token's reading in its span of the word box).")
     mass: float = Field(description="Mean of the chained token regions' masses: similarity above the cut, summed "
-                                    "over their feature cells (what `decoding.rank` = `mass` orders by).")
+                                    "over their feature cells (what `decoding.rank` = `mass` orders by). With "
+                                    "`decoding.boxes` = `ink`: what orders the matches, `score` less "
+                                    "`decoding.length_weight` times the box's distance from the query's shape.")
     tokens: list[int] = Field(description="Indices of the query's tokens in the match, in order.")
 
 

@@ -23,7 +23,8 @@ import pytest
 # can tell the recorded name from the directory's).
 RECORDED_NAME = "tokenfd-recorded"
 RECORDED_THRESHOLD = 0.37
-RECORDED_DECODING = {"peak_share": 0.9, "rank": "mass"}
+RECORDED_DECODING = {"peak_share": 0.9, "rank": "mass", "boxes": "maps", "aspect": 0.0, "length_weight": 0.0,
+                     "span_mean": 0.0}
 
 
 @pytest.fixture(scope="session")

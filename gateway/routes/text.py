@@ -62,7 +62,8 @@ async def locate(parsed: CheckedLocateInput = Depends(read_locate_input),
     # The request's threshold, else PERCEPT_BOX_THRESHOLD, else the one the served checkpoint records, else 0.2.
     threshold = settings.locate_threshold(model.threshold) if options.threshold is None else options.threshold
     max_side = options.heatmap_max_side or settings.heatmap_max_side  # inputs.py refused one above it
-    tokens, matches = await asyncio.to_thread(_results, output, options, threshold, model.decoding, max_side)
+    tokens, matches = await asyncio.to_thread(_results, output, options, threshold, model.decoding, max_side,
+                                              parsed.image, settings.max_image_pixels)
     done = time.perf_counter()
 
     cols, rows = output.grid
@@ -84,8 +85,10 @@ async def locate(parsed: CheckedLocateInput = Depends(read_locate_input),
 
 
 def _results(output: LocateOutput, options: LocateOptions, threshold: float, decoding: query_matches.Decoding,
-             heatmap_max_side: int) -> tuple[list[TokenResult], list[QueryMatch]]:
-    """Each token's result, and the whole query's matches chained from the tokens' regions."""
+             heatmap_max_side: int, image: bytes, max_pixels: int) -> tuple[list[TokenResult], list[QueryMatch]]:
+    """Each token's result, and the whole query's matches: chained from the tokens' regions, or, when the
+    model's decoding takes them from the ink, the page's word boxes its maps single out (the image is decoded
+    again here only then)."""
     size = maps.heatmap_size(output.image_size, heatmap_max_side)
     wanted = set(range(len(output.token_ids)) if options.heatmap_tokens is None else options.heatmap_tokens)
     results, regions = [], []
@@ -98,8 +101,13 @@ def _results(output: LocateOutput, options: LocateOptions, threshold: float, dec
             index=index, token_id=token_id, text=text, max_similarity=float(grid.max()), heatmap=heatmap,
             boxes=[BoxOut(x0=b.x0, y0=b.y0, x1=b.x1, y1=b.y1, score=b.score)
                    for b in token_regions[:options.max_boxes]]))
+    if decoding.boxes == query_matches.INK:
+        found = maps.ink_matches(output.similarity, threshold, output.image_size, decoding, image, max_pixels,
+                                 output.token_texts, options.query, options.max_matches)
+    else:
+        found = query_matches.chain(regions, max_matches=options.max_matches, rank=decoding.rank)
     matches = [QueryMatch(x0=m.x0, y0=m.y0, x1=m.x1, y1=m.y1, score=m.score, mass=m.mass, tokens=list(m.tokens))
-               for m in query_matches.chain(regions, max_matches=options.max_matches, rank=decoding.rank)]
+               for m in found]
     return results, matches
 
 

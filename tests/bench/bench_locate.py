@@ -21,7 +21,9 @@ request, a request at most 1.5x the model): share <= 20%, ratio <= 1.5x, judged 
 the repeats (tests/bench/stats.py).
 
 Any checkpoint in the upstream layout: the served default (models/tokenfd-mini when it holds a
-checkpoint, else the tiny seeded fixture). Weights change no timing here, only the architecture does.
+checkpoint, else the tiny seeded fixture). Weights change no timing here; the architecture does, and
+so does the reading the checkpoint records (with the ink reading the gateway decodes the page again
+and finds its word boxes: services/models/tokenfd/ink_words.py).
 
 Run: `python -m tests.bench.bench_locate [--threads N] [--repeats K] [--calls N] [--write-docs]`.
 """

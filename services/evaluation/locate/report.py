@@ -28,11 +28,16 @@ def _seconds(row: dict) -> str:
 
 def _decoding(model: dict) -> str:
     """The decoding the run read the maps with (a summary written before it was recorded: upstream's)."""
-    from services.models.tokenfd.query_matches import UPSTREAM, Decoding
+    from services.models.tokenfd.query_matches import INK, UPSTREAM, Decoding
 
     decoding = Decoding.from_json(model["decoding"]) if model.get("decoding") else UPSTREAM
     if decoding == UPSTREAM:
         return "reading the maps as upstream does (every cell above the threshold, ranked by peak)"
+    if decoding.boxes == INK:
+        return ("reading the maps as the checkpoint records: matches are the page's word boxes (its ink), each "
+                "token's map read in its share of the box, ranked by that reading less "
+                f"{decoding.length_weight:g} x the box's distance from the query's shape (aspect "
+                f"{decoding.aspect:g}, span mean {decoding.span_mean:g})")
     return (f"reading the maps as the checkpoint records (regions drawn at {decoding.peak_share:g} of their map's "
             f"peak, ranked by {decoding.rank})")
 

@@ -13,11 +13,13 @@ extent at a share of its map's own peak (the cells around its strongest place, w
 weaker model's similarity spreads over the whole line), keeping the threshold for what it
 decides: whether a region is there at all (its peak above it). It may also rank by mass (a
 region's similarity above the cut, summed over its cells: a whole word outweighs one sharp
-glyph).
+glyph). Or it may take its matches' boxes from the page's ink (`boxes` = `ink`,
+ink_words.py): word boxes of the page, scored by the query's maps and by how well their shape
+fits the query's length; that reading needs the page's pixels and the query's pieces.
 
 The one decoder of whole-query matches: the gateway's locate route (through its maps
 code) and TokenFD-mini's evaluation (`match_query` on raw maps) both use it.
-numpy + scipy only: serving paths import it, and it never imports torch.
+numpy, scipy and scikit-image only: serving paths import it, and it never imports torch.
 """
 from __future__ import annotations
 
@@ -40,6 +42,10 @@ MAX_REGIONS_PER_TOKEN = 64
 PEAK = "peak"
 MASS = "mass"
 RANKINGS = (PEAK, MASS)
+# Where a match's box comes from: the chained regions of the token maps, or the page's ink.
+MAPS = "maps"
+INK = "ink"
+BOXES = (MAPS, INK)
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,13 @@ class Decoding:
 
     peak_share: float = 0.0    # regions are the cells above this share of the map's peak (0: above the threshold)
     rank: str = PEAK           # PEAK or MASS: what orders regions and matches
+    boxes: str = MAPS          # MAPS or INK: where whole-query matches' boxes come from
+    # With INK (ink_words.py): the log of a query box's width per character over its height, how much a
+    # match's rank loses per unit of distance from that shape, and the share of each token's span read as
+    # its mean (the rest is its peak).
+    aspect: float = 0.0
+    length_weight: float = 0.0
+    span_mean: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.peak_share, bool) or not isinstance(self.peak_share, (int, float)) \
@@ -55,15 +68,25 @@ class Decoding:
             raise ValueError(f"peak_share must be a number in [0, 1), got {self.peak_share!r}")
         if self.rank not in RANKINGS:
             raise ValueError(f"rank must be one of {', '.join(RANKINGS)}, got {self.rank!r}")
+        if self.boxes not in BOXES:
+            raise ValueError(f"boxes must be one of {', '.join(BOXES)}, got {self.boxes!r}")
+        for name, low, high in (("aspect", -5.0, 5.0), ("length_weight", 0.0, 10.0), ("span_mean", 0.0, 1.0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                raise ValueError(f"{name} must be a number in [{low:g}, {high:g}], got {value!r}")
 
     def to_json(self) -> dict:
-        return {"peak_share": float(self.peak_share), "rank": self.rank}
+        return {"peak_share": float(self.peak_share), "rank": self.rank, "boxes": self.boxes,
+                "aspect": float(self.aspect), "length_weight": float(self.length_weight),
+                "span_mean": float(self.span_mean)}
 
     @classmethod
     def from_json(cls, data: object) -> "Decoding":
-        """A recorded decoding; ValueError for anything but an object of these keys with valid values."""
-        if not isinstance(data, dict) or not set(data) <= {"peak_share", "rank"}:
-            raise ValueError(f"a decoding is an object with 'peak_share' and 'rank', got {data!r}")
+        """A recorded decoding; ValueError for anything but an object of these keys with valid values (a
+        record written before the ink reading, with 'peak_share' and 'rank' only, reads as the maps')."""
+        if not isinstance(data, dict) or not set(data) <= set(cls.__dataclass_fields__):
+            raise ValueError(f"a decoding is an object with keys among {', '.join(cls.__dataclass_fields__)}, "
+                             f"got {data!r}")
         return cls(**data)
 
     def cut(self, grid: np.ndarray, threshold: float) -> float:
@@ -209,18 +232,44 @@ def chain(token_regions: Sequence[Sequence[Region]], *, max_matches: int, rank: 
 
 
 def match_query(maps: np.ndarray, threshold: float, cell_px: float | tuple[float, float],
-                max_matches: int, decoding: Decoding = UPSTREAM) -> list[Match]:
+                max_matches: int, decoding: Decoding = UPSTREAM, *, page: np.ndarray | None = None,
+                pieces: Sequence[str] | None = None, query: str | None = None) -> list[Match]:
     """The whole query's matches in raw similarity maps, best first, boxes in pixels.
 
     maps: (T, rows, cols), token t's cosine map (any float dtype); threshold: the similarity
     above which cells form regions; cell_px: pixels per cell (one number, or (width, height));
     max_matches: most matches returned (the best one alone: max_matches=1); decoding: how the
-    model's maps are read (upstream's unless the model records another)."""
+    model's maps are read (upstream's unless the model records another). A decoding whose boxes
+    come from the ink also needs the page ((rows, cols) grey pixels, from which ink_words.py takes
+    its word boxes), the query's pieces and its text."""
     maps = np.asarray(maps)
     if maps.ndim != 3:
         raise ValueError(f"expected maps of shape (tokens, rows, cols), got {maps.shape}")
+    if decoding.boxes == INK:
+        if page is None or pieces is None or query is None:
+            raise ValueError("a decoding with boxes from the ink needs the page, the query's pieces and its text")
+        from . import ink_words
+
+        return ink_match(maps, threshold, _cell_size(cell_px), max_matches, decoding,
+                         ink_words.word_boxes(page, _cell_size(cell_px), ink_words.query_words(query)), pieces,
+                         query)
     return chain([regions(grid, threshold, cell_px, decoding) for grid in maps], max_matches=max_matches,
                  rank=decoding.rank)
+
+
+def ink_match(maps: np.ndarray, threshold: float, cell_px: tuple[float, float], max_matches: int,
+              decoding: Decoding, boxes: np.ndarray, pieces: Sequence[str], query: str) -> list[Match]:
+    """Matches of the query among a page's word boxes (ink_words.py), best first. A match's `score` is the
+    mean of its tokens' readings in their spans (a cosine similarity, above the threshold); `mass` is what
+    ranks it: that score less the decoding's length weight times the box's distance from the query's shape."""
+    from . import ink_words
+
+    found = ink_words.spot(maps, pieces, query, boxes, threshold, cell_px, aspect=decoding.aspect,
+                           length_weight=decoding.length_weight, span_mean=decoding.span_mean,
+                           max_matches=max_matches)
+    tokens = tuple(range(np.asarray(maps).shape[0]))
+    return [Match(x0=float(box[0]), y0=float(box[1]), x1=float(box[2]), y1=float(box[3]), score=score,
+                  tokens=tokens, mass=value) for box, score, value in found]
 
 
 def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:

@@ -17,7 +17,7 @@ from services.models.tokenfd.mini import calibrate
 from services.models.tokenfd.mini.calibrate import CELL_PX, Query
 from services.models.tokenfd.mini.config import Recipe
 from services.models.tokenfd.mini.train import Trainer
-from services.models.tokenfd.query_matches import RANKINGS, UPSTREAM
+from services.models.tokenfd.query_matches import INK, RANKINGS, UPSTREAM
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -69,3 +69,38 @@ def test_the_command_records_the_choice_beside_the_weights(tmp_path):
     assert recorded.decoding.peak_share in calibrate.PEAK_SHARES and recorded.decoding.rank in RANKINGS
     assert calibrate.main([str(checkpoint), "--pages", str(tmp_path / "nowhere"), "--no-progress"]) == 1
     assert calibrate.main([str(checkpoint), "--pages", str(pages), "--threads", "0"]) == 2
+
+
+def test_the_ink_reading_is_chosen_where_the_maps_blur_past_the_word():
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", (448, 448), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=20)
+    draw.text((120, 100), "the address and", fill=0, font=font)
+    x = 120 + draw.textlength("the ", font=font)
+    box = draw.textbbox((x, 100), "address", font=font)
+    maps = np.full((1, FEATURE_GRID, FEATURE_GRID), -0.1, dtype=np.float32)
+    # the map is even over the word and 15 cells (52 px) either side of it: no cut of it finds the word
+    rows, cols = slice(int(box[1] // CELL_PX), int(box[3] // CELL_PX) + 1), \
+        slice(int(box[0] // CELL_PX) - 15, int(box[2] // CELL_PX) + 15)
+    maps[0, rows, cols] = 0.6
+    page = np.asarray(image, dtype=np.float32)
+    chosen = calibrate.calibrate([Query(maps, tuple(box), "address", ("\u2581address",), page)])
+    assert chosen.maps_hit_rate == 0.0
+    assert chosen.decoding.boxes == INK and chosen.hit_rate == 1.0
+    assert chosen.record(calibrate.Path("pages"))["calibration"]["maps_hit@0.5"] == 0.0
+
+
+def test_among_settings_as_good_as_the_best_the_one_reading_more_of_each_span_is_recorded():
+    from services.models.tokenfd.query_matches import Decoding
+
+    def ink(span_mean, aspect=-0.5):
+        return Decoding(0.6, "mass", boxes=INK, aspect=aspect, length_weight=0.08, span_mean=span_mean)
+
+    close = {(0.15, ink(0.25)): 0.705, (0.15, ink(0.5)): 0.702, (0.2, ink(0.0)): 0.70}
+    assert calibrate.robust_choice(close, 905) == (0.15, ink(0.5))       # within one standard error (0.015)
+    apart = {(0.15, ink(0.25)): 0.705, (0.15, ink(0.5)): 0.65}
+    assert calibrate.robust_choice(apart, 905) == (0.15, ink(0.25))
+    ties = {(0.15, ink(0.5, -0.4)): 0.70, (0.2, ink(0.5, -0.4)): 0.70}
+    assert calibrate.robust_choice(ties, 905) == (0.2, ink(0.5, -0.4))  # then the higher threshold

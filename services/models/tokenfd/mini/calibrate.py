@@ -6,7 +6,8 @@
 On crops of a calibration corpus (an engine corpus of another seed than the training corpus and than the
 held-out pages the evaluation reports on), at the scale the served tiling gives each page, words that occur
 once in their crop are asked for, and as many words the crop does not hold. Each (threshold, decoding) of the
-grid below decodes the same maps (query_matches.py), and the one whose best match hits the most present words
+grid below decodes the same maps (query_matches.py): the maps' own regions, then the ink reading (word boxes
+of the crop's pixels scored by the maps, ink_words.py). The one whose best match hits the most present words
 (IoU >= 0.5) is written into the checkpoint's record (tokenfd_mini.json: `threshold`, `decoding`, and
 `calibration`: the share of present words hit and of absent words left without a match, for the choice and for
 upstream's reading at its best threshold). The export carries both to the served model, where they are the
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import random
 import sys
 from dataclasses import dataclass
@@ -27,12 +29,18 @@ import numpy as np
 
 from services.models.tokenfd.checkpoint import RECORD_FILE, TOKENIZER_FILE
 from services.models.tokenfd.config import FEATURE_GRID, TILE_SIZE
-from services.models.tokenfd.query_matches import PEAK, RANKINGS, UPSTREAM, Decoding, iou, match_query
+from services.models.tokenfd.query_matches import INK, PEAK, RANKINGS, UPSTREAM, Decoding, iou, match_query
 
 # The grid: thresholds where TokenFD-mini's calibrated ones have fallen (v1-v3: 0.20-0.30) and around,
 # and cuts from none (upstream's) to 0.7 of a map's peak.
 THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(2, 10))       # 0.10 .. 0.45
 PEAK_SHARES = (0.0, 0.4, 0.5, 0.6, 0.7)
+# The ink reading's grid (query_matches.py, ink_words.py): the log aspect of a box per character
+# (Latin print sits about there), how much the rank loses per unit of shape error, and how much of
+# a token's span is read as its mean.
+ASPECTS = (-0.6, -0.5, -0.4)
+LENGTH_WEIGHTS = (0.03, 0.05, 0.08, 0.12)
+SPAN_MEANS = (0.0, 0.25, 0.5)
 # A hit, as the training's held-out metric counts it too: the best match's IoU with the word's box.
 HIT_IOU = 0.5
 CELL_PX = TILE_SIZE / FEATURE_GRID          # pixels of a crop per feature cell
@@ -44,6 +52,9 @@ QUERIES_PER_CROP = 6
 class Query:
     maps: np.ndarray     # (tokens, grid, grid) cosine maps of the query's tokens over its crop
     box: tuple | None    # the word's box in crop pixels; None for a word the crop does not hold
+    text: str = ""
+    pieces: tuple = ()   # the query's pieces, one per map
+    page: np.ndarray | None = None   # the crop's grey pixels (one array shared by its queries)
 
 
 def answered(query: Query, threshold: float, decoding: Decoding) -> bool:
@@ -65,11 +76,13 @@ class Calibration:
     upstream_rejected: float
     queries: int                   # present words asked
     absent: int                    # absent words asked
+    maps_hit_rate: float = 0.0     # the maps' best reading, for comparison when the ink's is chosen
 
     def record(self, pages: Path) -> dict:
         return {"threshold": self.threshold, "decoding": self.decoding.to_json(),
                 "calibration": {"pages": pages.name, "queries": self.queries, "absent_queries": self.absent,
                                 "hit@0.5": round(self.hit_rate, 4), "absent_unmatched": round(self.rejected, 4),
+                                "maps_hit@0.5": round(self.maps_hit_rate, 4),
                                 "upstream": {"threshold": self.upstream_threshold,
                                              "hit@0.5": round(self.upstream_hit_rate, 4),
                                              "absent_unmatched": round(self.upstream_rejected, 4)}}}
@@ -87,6 +100,14 @@ def absent_words(crops: list, number: int, count: int) -> list[str]:
                 if len(found) == count:
                     return found
     return found
+
+
+def grey(pixels: np.ndarray) -> np.ndarray:
+    """A normalised (3, H, W) tile's grey pixels, 0-255 as PIL's "L" reads the page the gateway decodes."""
+    from services.models.common.tiling import IMAGENET_MEAN, IMAGENET_STD
+
+    rgb = pixels.transpose(1, 2, 0) * IMAGENET_STD + IMAGENET_MEAN
+    return (np.clip(rgb, 0.0, 1.0) @ np.array([0.299, 0.587, 0.114], dtype=np.float32) * 255.0).astype(np.float32)
 
 
 def queries(checkpoint: Path, pages: Path, *, crops_per_page: int = CROPS_PER_PAGE,
@@ -115,26 +136,86 @@ def queries(checkpoint: Path, pages: Path, *, crops_per_page: int = CROPS_PER_PA
                 continue
             absent = [(text, None) for text in absent_words(crops, number, len(words))]
             features = model.tile_features(crop.pixels.unsqueeze(0))
+            page = grey(crop.pixels.numpy())
             for text, box in words + absent:
-                ids, _ = tokenizer.encode_query(text)
+                ids, pieces = tokenizer.encode_query(text)
                 embeddings = model.embed_tokens(torch.tensor(ids)).unsqueeze(0)
                 found.append(Query(cosine_maps(features, embeddings, FEATURE_GRID)[0].numpy(),
-                                   None if box is None else tuple(box)))
+                                   None if box is None else tuple(box), text, tuple(pieces), page))
     return found
 
 
+def share(answers) -> float:
+    answers = list(answers)
+    return sum(answers) / len(answers) if answers else 0.0
+
+
 def share_answered(found: list[Query], threshold: float, decoding: Decoding) -> float:
-    return sum(answered(query, threshold, decoding) for query in found) / len(found) if found else 0.0
+    return share(answered(query, threshold, decoding) for query in found)
+
+
+@dataclass(frozen=True)
+class InkQuery:
+    """A query's readings of its crop's word boxes (ink_words.read), and which of them hit its word."""
+    readings: object           # ink_words.Readings
+    hits: np.ndarray | None    # (N,) bool, IoU >= HIT_IOU with the word's box; None for an absent word
+
+
+def ink_queries(found: list[Query]) -> list[InkQuery]:
+    """Every query's readings, over the shapes any aspect of the grid may keep (the crops' word boxes found once)."""
+    from services.models.tokenfd import ink_words
+
+    boxes: dict[tuple[int, int], np.ndarray] = {}
+    within = (min(ASPECTS) - ink_words.MAX_SHAPE_ERROR, max(ASPECTS) + ink_words.MAX_SHAPE_ERROR)
+    read = []
+    for query in found:
+        key = (id(query.page), ink_words.query_words(query.text))
+        if key not in boxes:
+            boxes[key] = ink_words.word_boxes(query.page, (CELL_PX, CELL_PX), key[1])
+        readings = ink_words.read(query.maps, query.pieces, query.text, boxes[key], (CELL_PX, CELL_PX), within)
+        hits = None if query.box is None else \
+            np.array([iou(tuple(box), query.box) >= HIT_IOU for box in readings.boxes], dtype=bool)
+        read.append(InkQuery(readings, hits))
+    return read
+
+
+def ink_answered(query: InkQuery, threshold: float, decoding: Decoding) -> bool:
+    """As `answered`, for the ink reading: the best candidate (ink_words.ranked, the decoding's numbers) hits
+    a present word; an absent word has none."""
+    from services.models.tokenfd import ink_words
+
+    order, _, _ = ink_words.ranked(query.readings, threshold, aspect=decoding.aspect,
+                                   length_weight=decoding.length_weight, span_mean=decoding.span_mean)
+    if query.hits is None:
+        return len(order) == 0
+    return len(order) > 0 and bool(query.hits[order[0]])
+
+
+def robust_choice(rates: dict, queries: int):
+    """The ink setting to record: among those within one standard error of the best hit rate (as good as it on
+    these crops), the one that reads most of each span (the highest `span_mean`), then the most hits, then the
+    higher threshold. A crop holds a fraction of a page's words, and a span's peak is the reading that more
+    competing words inflate most (the largest of more noise): on a whole page a reading of the mean holds up
+    better (docs/tokenfd-mini.md, "Reading the ink")."""
+    best = max(rates.values())
+    within = best - math.sqrt(best * (1.0 - best) / max(1, queries))
+    return max((setting for setting, rate in rates.items() if rate >= within),
+               key=lambda setting: (setting[1].span_mean, rates[setting], setting[0]))
 
 
 def calibrate(found: list[Query]) -> Calibration:
-    """The grid's best (threshold, decoding) for the present words; ValueError when there are none."""
+    """The grid's best (threshold, decoding) for the present words; ValueError when there are none.
+
+    The maps' readings first (thresholds x peak shares x ranks); then, when the queries carry their crops'
+    pixels, the ink reading's grid (thresholds x aspects x length weights x span means, keeping the maps'
+    best peak share and rank for the tokens' own boxes; `robust_choice` picks among its best). The ink reading
+    is chosen when it hits more."""
     present = [query for query in found if query.box is not None]
     absent = [query for query in found if query.box is None]
     if not present:
         raise ValueError("the calibration pages gave no queries")
-    rates = {(threshold, Decoding(share, rank)): share_answered(present, threshold, Decoding(share, rank))
-             for threshold, share, rank in itertools.product(THRESHOLDS, PEAK_SHARES, RANKINGS)}
+    rates = {(threshold, Decoding(share_, rank)): share_answered(present, threshold, Decoding(share_, rank))
+             for threshold, share_, rank in itertools.product(THRESHOLDS, PEAK_SHARES, RANKINGS)}
 
     def preference(setting):  # more hits; then upstream's reading (no cut, by peak); then the higher threshold
         (threshold, decoding), rate = setting, rates[setting]
@@ -142,10 +223,26 @@ def calibrate(found: list[Query]) -> Calibration:
 
     chosen = max(rates, key=preference)
     upstream = max((setting for setting in rates if setting[1] == UPSTREAM), key=preference)
-    return Calibration(threshold=chosen[0], decoding=chosen[1], hit_rate=rates[chosen],
-                       rejected=share_answered(absent, *chosen), upstream_threshold=upstream[0],
-                       upstream_hit_rate=rates[upstream], upstream_rejected=share_answered(absent, *upstream),
-                       queries=len(present), absent=len(absent))
+    rate, rejected = rates[chosen], share_answered(absent, *chosen)
+    maps_rate = rate
+    if all(query.page is not None for query in found):
+        read = ink_queries(found)
+        ink_present = [query for query in read if query.hits is not None]
+        ink_absent = [query for query in read if query.hits is None]
+        ink_rates = {}
+        for threshold, aspect, weight, span_mean in itertools.product(THRESHOLDS, ASPECTS, LENGTH_WEIGHTS,
+                                                                       SPAN_MEANS):
+            decoding = Decoding(chosen[1].peak_share, chosen[1].rank, boxes=INK, aspect=aspect,
+                                length_weight=weight, span_mean=span_mean)
+            ink_rates[(threshold, decoding)] = share(ink_answered(q, threshold, decoding) for q in ink_present)
+        best = robust_choice(ink_rates, len(ink_present))
+        if ink_rates[best] > rate:
+            chosen, rate = best, ink_rates[best]
+            rejected = share(ink_answered(q, *best) for q in ink_absent)
+    return Calibration(threshold=chosen[0], decoding=chosen[1], hit_rate=rate, rejected=rejected,
+                       upstream_threshold=upstream[0], upstream_hit_rate=rates[upstream],
+                       upstream_rejected=share_answered(absent, *upstream), queries=len(present),
+                       absent=len(absent), maps_hit_rate=maps_rate)
 
 
 def write(checkpoint: Path, calibration: Calibration, pages: Path) -> None:

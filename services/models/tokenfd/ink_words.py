@@ -1,0 +1,212 @@
+"""Whole-query matches read from the page's ink: word boxes scored by the query's token maps.
+
+A small model's maps say roughly where a token is drawn, but their regions blur over a word's
+neighbours and cover parts of words, so a box chained from them often misses the word it found
+(docs/tokenfd-mini.md). The page itself says exactly where words are: dark strokes on paper,
+separated by spaces. So this reading takes its candidates from the ink and asks the maps only
+which candidate holds the query:
+
+- **candidates** (`word_boxes`): the connected components of the page's ink after closing the
+  gaps between glyphs at several widths (in feature cells, so they follow the page's scale): the
+  narrowest keep words apart, the widest join a line's words into phrases;
+- **evidence** (`span_readings`): a candidate is split along its width into one span per query token,
+  in proportion to the token's characters, and each token's map is read in its own span (its
+  peak, mixed with its mean by `Decoding.span_mean`); the mean over tokens is the match's score,
+  a cosine similarity like a region's peak, and a candidate is kept when it is above the threshold;
+- **ranking**: the score less `Decoding.length_weight` times how far the candidate's shape is
+  from a box that holds the query's characters (|log(width / (height * characters)) - aspect|,
+  `Decoding.aspect` calibrated on held-out pages), so a word of the wrong length loses.
+
+numpy, scipy and scikit-image only: the gateway imports it, and it never imports torch.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from .query_matches import MAX_GAP_LINE_HEIGHTS, MIN_LINE_OVERLAP, iou
+
+# Widths (feature cells) at which the gaps between glyphs are closed: from inside a word to
+# between the words of a phrase in large print. Each gives its own candidates.
+CLOSING_CELLS = (0.6, 0.9, 1.4, 2.3, 3.4, 5.0)
+# A candidate's height in cells: at least a small glyph's, at most a title line's.
+MIN_HEIGHT_CELLS, MAX_HEIGHT_CELLS = 1.1, 34.0
+MIN_WIDTH_CELLS = 0.85
+# Candidates are ranked only when their shape is within this many (natural-log) units of a box
+# holding the query's characters: a bound on the work per request, far outside what wins.
+MAX_SHAPE_ERROR = 1.5
+# A weaker candidate overlapping a better one by at least this IoU is the same place.
+SAME_PLACE_IOU = 0.5
+# The piece marker of sentencepiece tokenizers: a word-initial space, drawn as nothing.
+_SPACE_MARK = "\u2581"
+
+
+def grey_page(data: bytes, *, max_pixels: int | None = None) -> np.ndarray:
+    """The page's (rows, cols) grey pixels, decoded as the locate pipeline decodes it (the same geometry as the
+    maps' image size)."""
+    from services.common.images import decode_image
+
+    return np.asarray(decode_image(data, max_pixels=max_pixels).convert("L"), dtype=np.float32)
+
+
+def ink_mask(grey: np.ndarray) -> np.ndarray:
+    """The page's ink: pixels on the far side of Otsu's threshold from the page's median (dark text on
+    light paper, or light text on a dark slide). A page of one shade has none."""
+    from skimage.filters import threshold_otsu
+
+    grey = np.asarray(grey, dtype=np.float32)
+    if grey.size == 0 or float(grey.max() - grey.min()) < 1e-6:
+        return np.zeros(grey.shape, dtype=bool)
+    threshold = threshold_otsu(grey)
+    return grey < threshold if float(np.median(grey)) > threshold else grey > threshold
+
+
+def word_boxes(grey: np.ndarray, cell_px: tuple[float, float], words: int = 1) -> np.ndarray:
+    """(N, 4) candidate boxes (x0, y0, x1, y1) in pixels, without duplicates, for a (rows, cols) grey page whose
+    feature cells are `cell_px` = (width, height) pixels. For a query of several words, also the runs of that
+    many neighbours along a line (`runs`) at each closing width: a width that joins a phrase's words joins the
+    rest of its line too, so a phrase inside a line is found only as a run of its words."""
+    ink = ink_mask(grey)
+    cell_w, cell_h = float(cell_px[0]), float(cell_px[1])
+    found: set[tuple[int, int, int, int]] = set()
+    for cells in CLOSING_CELLS:
+        width = max(1, int(round(cells * cell_w)))
+        closed = ndimage.binary_closing(ink, structure=np.ones((1, width), dtype=bool)) if width > 1 else ink
+        labels, _ = ndimage.label(closed)
+        components = [(cols.start, rows.start, cols.stop, rows.stop) for rows, cols in ndimage.find_objects(labels)
+                      if MIN_HEIGHT_CELLS <= (rows.stop - rows.start) / cell_h <= MAX_HEIGHT_CELLS
+                      and (cols.stop - cols.start) / cell_w >= MIN_WIDTH_CELLS]
+        found.update(components)
+        if words > 1:
+            found.update(runs(np.array(components, dtype=np.float64).reshape(-1, 4), words))
+    return np.array(sorted(found), dtype=np.float64).reshape(-1, 4)
+
+
+def runs(boxes: np.ndarray, length: int) -> list[tuple[int, int, int, int]]:
+    """The union boxes of `length` boxes that follow each other along a line: each next one is the nearest to
+    the right whose height overlaps at least half the shorter one's, at most a line height away."""
+    if len(boxes) < length:
+        return []
+    order = np.argsort(boxes[:, 0], kind="stable")
+    starts = boxes[order, 0]
+    heights = boxes[:, 3] - boxes[:, 1]
+    following = np.full(len(boxes), -1)
+    for index, (_, y0, x1, y1) in enumerate(boxes):
+        low = np.searchsorted(starts, x1, side="left")
+        high = np.searchsorted(starts, x1 + MAX_GAP_LINE_HEIGHTS * heights[index], side="right")
+        for other in order[low:high]:      # nearest first
+            overlap = min(y1, boxes[other, 3]) - max(y0, boxes[other, 1])
+            if overlap >= MIN_LINE_OVERLAP * min(heights[index], heights[other]):
+                following[index] = other
+                break
+    found = []
+    for first in range(len(boxes)):
+        chain = [first]
+        while len(chain) < length and following[chain[-1]] >= 0:
+            chain.append(int(following[chain[-1]]))
+        if len(chain) == length:
+            members = boxes[chain]
+            found.append((int(members[:, 0].min()), int(members[:, 1].min()), int(members[:, 2].max()),
+                          int(members[:, 3].max())))
+    return found
+
+
+def query_words(query: str) -> int:
+    """How many words a query's candidates hold: its runs of non-space characters (at least one)."""
+    return max(1, len(query.split()))
+
+
+def token_spans(pieces: Sequence[str]) -> np.ndarray:
+    """(T + 1,) edges in [0, 1] of each token's share of a word's width, by its drawn characters."""
+    lengths = np.array([max(1, len(piece.replace(_SPACE_MARK, ""))) for piece in pieces], dtype=np.float64)
+    return np.concatenate([[0.0], np.cumsum(lengths)]) / lengths.sum()
+
+
+def span_readings(maps: np.ndarray, boxes: np.ndarray, spans: np.ndarray,
+                  cell_px: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """(peaks, means), each (N,): for each box, the mean over tokens of each token's map peak, and of its
+    mean, in the token's span of the box."""
+    cell_w, cell_h = float(cell_px[0]), float(cell_px[1])
+    tokens, rows, cols = maps.shape
+    peaks, means = np.zeros(len(boxes)), np.zeros(len(boxes))
+    for number, box in enumerate(boxes):
+        r0 = min(rows - 1, int(box[1] // cell_h))
+        r1 = max(r0 + 1, min(rows, int(np.ceil(box[3] / cell_h))))
+        for token in range(tokens):
+            left = box[0] + spans[token] * (box[2] - box[0])
+            right = box[0] + spans[token + 1] * (box[2] - box[0])
+            c0 = min(cols - 1, int(left // cell_w))
+            c1 = max(c0 + 1, min(cols, int(np.ceil(right / cell_w))))
+            span = maps[token, r0:r1, c0:c1]
+            peaks[number] += float(span.max())
+            means[number] += float(span.mean())
+    return peaks / tokens, means / tokens
+
+
+def log_shape(boxes: np.ndarray, characters: int) -> np.ndarray:
+    """log(width / (height * characters)) of each box: a box holding the query sits near its font's aspect."""
+    ratio = (boxes[:, 2] - boxes[:, 0]) / np.maximum(boxes[:, 3] - boxes[:, 1], 1e-9) / max(1, characters)
+    return np.log(np.maximum(ratio, 1e-9))
+
+
+@dataclass(frozen=True)
+class Readings:
+    """A query's readings of a page's candidate boxes: what ranking them needs, whatever the decoding's numbers."""
+
+    boxes: np.ndarray     # (N, 4) the candidates read
+    shapes: np.ndarray    # (N,) log_shape of each for the query
+    peaks: np.ndarray     # (N,) span_readings' peaks
+    means: np.ndarray     # (N,) and means
+
+
+def read(maps: np.ndarray, pieces: Sequence[str], query: str, boxes: np.ndarray, cell_px: tuple[float, float],
+         shapes_within: tuple[float, float]) -> Readings:
+    """The query's readings of the boxes whose log shape lies within `shapes_within` (low, high).
+
+    maps: (T, rows, cols) cosine maps of the query's T tokens; pieces: their T pieces; query: its text (its
+    characters, spaces included, set the shape a box should have); boxes: `word_boxes` of the page."""
+    maps = np.asarray(maps, dtype=np.float32)
+    if maps.shape[0] == 0 or len(pieces) != maps.shape[0]:
+        raise ValueError(f"{maps.shape[0]} maps for {len(pieces)} pieces")
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    shapes = log_shape(boxes, len(query))
+    near = (shapes >= shapes_within[0]) & (shapes <= shapes_within[1])
+    peaks, means = span_readings(maps, boxes[near], token_spans(pieces), cell_px)
+    return Readings(boxes[near], shapes[near], peaks, means)
+
+
+def ranked(readings: Readings, threshold: float, *, aspect: float, length_weight: float,
+           span_mean: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(order, scores, values): the candidates whose score is above the threshold and whose shape is within
+    MAX_SHAPE_ERROR of the aspect, as indices into `readings` best first by value, with every candidate's score
+    (its tokens' span readings) and value (the score less length_weight times its shape's distance)."""
+    scores = (1.0 - span_mean) * readings.peaks + span_mean * readings.means
+    errors = np.abs(readings.shapes - aspect)
+    values = scores - length_weight * errors
+    kept = np.flatnonzero((scores > threshold) & (errors <= MAX_SHAPE_ERROR))
+    return kept[np.argsort(-values[kept], kind="stable")], scores, values
+
+
+def spot(maps: np.ndarray, pieces: Sequence[str], query: str, boxes: np.ndarray, threshold: float,
+         cell_px: tuple[float, float], *, aspect: float, length_weight: float, span_mean: float,
+         max_matches: int) -> list[tuple[np.ndarray, float, float]]:
+    """The best candidates for the query, best first: (box, score, value), at most `max_matches`, none whose
+    score is not above the threshold, none overlapping a better one (IoU >= SAME_PLACE_IOU). The arguments
+    are `read`'s and `ranked`'s."""
+    if max_matches <= 0 or len(boxes) == 0:
+        return []
+    readings = read(maps, pieces, query, boxes, cell_px, (aspect - MAX_SHAPE_ERROR, aspect + MAX_SHAPE_ERROR))
+    order, scores, values = ranked(readings, threshold, aspect=aspect, length_weight=length_weight,
+                                   span_mean=span_mean)
+    chosen: list[tuple[np.ndarray, float, float]] = []
+    for index in order:
+        box = readings.boxes[index]
+        if any(iou(tuple(box), tuple(taken)) >= SAME_PLACE_IOU for taken, _, _ in chosen):
+            continue
+        chosen.append((box, float(scores[index]), float(values[index])))
+        if len(chosen) == max_matches:
+            break
+    return chosen

@@ -1,0 +1,147 @@
+"""Whole-query matches read from the page's ink (services/models/tokenfd/ink_words.py, through
+query_matches.match_query with a decoding whose boxes are `ink`): word boxes from a page drawn here,
+and the query's maps choosing among them."""
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from services.models.tokenfd import ink_words
+from services.models.tokenfd.query_matches import INK, MAPS, UPSTREAM, Decoding, iou, match_query
+
+CELL = 3.5
+INK_READING = Decoding(peak_share=0.6, rank="mass", boxes=INK, aspect=-0.5, length_weight=0.08, span_mean=0.25)
+FONT = ImageFont.load_default(size=20)
+
+
+def page_with(lines: list[tuple[str, tuple[int, int]]], *, size=(448, 448), paper=255, ink=0):
+    """A grey page with each line drawn at its top-left corner, and the ink box of each of its words."""
+    image = Image.new("L", size, paper)
+    draw = ImageDraw.Draw(image)
+    boxes = []
+    for text, (x, y) in lines:
+        draw.text((x, y), text, fill=ink, font=FONT)
+        for word in text.split(" "):
+            boxes.append(draw.textbbox((x, y), word, font=FONT))
+            x += draw.textlength(word + " ", font=FONT)
+    return np.asarray(image, dtype=np.float32), boxes
+
+
+def maps_over(boxes, peak=0.6, spread=3, tokens=1, shape=(128, 128)):
+    """Cosine maps whose every token is high over each box, blurred `spread` cells beyond it (as a small model's
+    maps are), and low elsewhere."""
+    maps = np.full((tokens, *shape), -0.05, dtype=np.float32)
+    for x0, y0, x1, y1 in boxes:
+        maps[:, max(0, int(y0 // CELL) - 1):int(y1 // CELL) + 1,
+             max(0, int(x0 // CELL) - spread):int(x1 // CELL) + spread] = peak
+    return maps
+
+
+def test_the_page_s_words_are_candidates_and_a_line_s_phrase_too():
+    page, (first, second) = page_with([("percept serves", (40, 100))])
+    candidates = [tuple(box) for box in ink_words.word_boxes(page, (CELL, CELL))]
+    assert max(iou(box, first) for box in candidates) >= 0.85
+    assert max(iou(box, second) for box in candidates) >= 0.85
+    phrase = (first[0], min(first[1], second[1]), second[2], max(first[3], second[3]))
+    assert max(iou(box, phrase) for box in candidates) >= 0.85
+
+
+def test_a_phrase_inside_a_line_is_a_candidate_as_a_run_of_its_words():
+    page, (_, _, brown, fox, _) = page_with([("the quick brown fox jumps", (20, 100))])
+    phrase = (brown[0], min(brown[1], fox[1]), fox[2], max(brown[3], fox[3]))
+    # every closing width that joins "brown" to "fox" joins the rest of the line too
+    assert max(iou(tuple(box), phrase) for box in ink_words.word_boxes(page, (CELL, CELL))) < 0.85
+    assert max(iou(tuple(box), phrase) for box in ink_words.word_boxes(page, (CELL, CELL), words=2)) >= 0.85
+    maps = maps_over([brown, fox], spread=0, tokens=2)
+    maps[0, :, int(fox[0] // CELL):] = -0.05                 # "brown" fires on brown, "fox" on fox
+    maps[1, :, :int(brown[2] // CELL) + 1] = -0.05
+    (match,) = match_query(maps, 0.15, CELL, 1, INK_READING, page=page, pieces=["\u2581brown", "\u2581fox"],
+                           query="brown fox")
+    assert iou(match.box, phrase) >= 0.85
+
+
+def test_a_run_follows_a_line_and_stops_at_its_end():
+    boxes = np.array([[0, 0, 10, 10], [14, 1, 24, 10], [28, 0, 40, 11],     # one line
+                      [0, 30, 10, 40], [60, 0, 70, 10]], dtype=np.float64)   # the next line; far along the first
+    assert sorted(ink_words.runs(boxes, 2)) == [(0, 0, 24, 10), (14, 0, 40, 11)]
+    assert ink_words.runs(boxes, 3) == [(0, 0, 40, 11)]
+    assert ink_words.runs(boxes, 6) == []
+    assert ink_words.query_words("  brown   fox ") == 2 and ink_words.query_words("") == 1
+
+
+def test_light_text_on_a_dark_slide_is_ink_too():
+    page, (box,) = page_with([("slide", (60, 60))], paper=30, ink=230)
+    assert max(iou(tuple(candidate), box) for candidate in ink_words.word_boxes(page, (CELL, CELL))) >= 0.85
+    assert not ink_words.ink_mask(np.full((32, 32), 128.0)).any()
+
+
+def test_the_match_is_the_word_s_ink_box_where_the_maps_blur_past_it():
+    page, (box, _) = page_with([("address and", (40, 100))])
+    maps = maps_over([box], spread=6)       # the map runs 6 cells (21 px) past the word on either side
+    (match,) = match_query(maps, 0.15, CELL, 1, INK_READING, page=page, pieces=["\u2581address"], query="address")
+    assert iou(match.box, box) >= 0.85
+    (chained,) = match_query(maps, 0.15, CELL, 1, Decoding(peak_share=0.6, rank="mass"))
+    assert iou(chained.box, box) < 0.7       # the maps' own region keeps the blur
+    assert match.score == pytest.approx(0.6 * 0.75 + 0.25 * 0.6, abs=0.05)
+
+
+def test_a_word_of_the_query_s_length_beats_a_longer_one_the_maps_like_as_much():
+    page, (short, long) = page_with([("Total", (40, 60)), ("Customerservice", (40, 200))])
+    maps = maps_over([short, long], spread=0)
+    found = match_query(maps, 0.15, CELL, 5, INK_READING, page=page, pieces=["\u2581Total"], query="Total")
+    assert iou(found[0].box, short) >= 0.85
+    assert found[0].mass > found[1].mass     # `mass` is what ranks an ink match
+
+
+def test_each_token_is_read_in_its_own_share_of_the_box():
+    _, (box,) = page_with([("overhead", (40, 100))])
+    left, right = box[0] + 0.35 * (box[2] - box[0]), box[0] + 0.65 * (box[2] - box[0])
+    right_way = maps_over([box], spread=0, tokens=2)
+    right_way[0, :, int(left // CELL):] = -0.05      # "over" fires on the word's left part, "head" on its right
+    right_way[1, :, :int(right // CELL) + 1] = -0.05
+    wrong_way = right_way[::-1].copy()
+    pieces, word = ["\u2581over", "head"], np.array([box], dtype=np.float64)
+    good = ink_words.read(right_way, pieces, "overhead", word, (CELL, CELL), (-9.0, 9.0))
+    bad = ink_words.read(wrong_way, pieces, "overhead", word, (CELL, CELL), (-9.0, 9.0))
+    assert good.peaks[0] == pytest.approx(0.6) and bad.peaks[0] == pytest.approx(-0.05)
+
+
+def test_nothing_above_the_threshold_is_no_match_and_a_blank_page_has_no_words():
+    page, (box,) = page_with([("absent", (40, 100))])
+    assert match_query(maps_over([box], peak=0.1), 0.15, CELL, 3, INK_READING, page=page, pieces=["\u2581absent"],
+                       query="absent") == []
+    blank = np.full((448, 448), 255.0, dtype=np.float32)
+    assert ink_words.word_boxes(blank, (CELL, CELL)).shape == (0, 4)
+    assert match_query(maps_over([box]), 0.15, CELL, 3, INK_READING, page=blank, pieces=["\u2581absent"],
+                       query="absent") == []
+
+
+def test_the_ink_reading_needs_the_page_and_the_query():
+    with pytest.raises(ValueError, match="needs the page"):
+        match_query(np.zeros((1, 8, 8), dtype=np.float32), 0.2, CELL, 1, INK_READING)
+    with pytest.raises(ValueError, match="pieces"):
+        ink_words.read(np.zeros((2, 8, 8), dtype=np.float32), ["\u2581a"], "a", np.zeros((1, 4)), (CELL, CELL),
+                       (-9.0, 9.0))
+
+
+def test_the_grey_page_is_the_image_the_pipeline_decodes():
+    import io
+
+    image = Image.new("RGB", (30, 20), (255, 0, 0))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    grey = ink_words.grey_page(buffer.getvalue())
+    assert grey.shape == (20, 30) and grey[0, 0] == pytest.approx(76, abs=1)   # PIL's "L" of pure red
+
+
+def test_an_ink_decoding_reads_back_and_a_record_before_it_reads_as_the_maps():
+    assert Decoding.from_json(INK_READING.to_json()) == INK_READING
+    older = Decoding.from_json({"peak_share": 0.6, "rank": "mass"})
+    assert older.boxes == MAPS and older == Decoding(0.6, "mass")
+    assert UPSTREAM.boxes == MAPS
+
+
+@pytest.mark.parametrize("data", [{"boxes": "pixels"}, {"span_mean": 1.5}, {"length_weight": -1},
+                                  {"aspect": "wide"}, {"aspect": float("nan")}])
+def test_a_bad_ink_decoding_is_refused(data):
+    with pytest.raises(ValueError):
+        Decoding.from_json(data)
