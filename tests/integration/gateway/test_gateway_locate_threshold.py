@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from services.models.tokenfd.config import UPSTREAM_THRESHOLD
+from services.models.tokenfd.query_matches import UPSTREAM
 from services.models.tokenfd.triton import contract
 from tests.conftest import RECORDED_DECODING, RECORDED_NAME, RECORDED_THRESHOLD
 from tests.integration.gateway.support import png, running_gateway
@@ -68,10 +69,10 @@ def test_the_maps_are_read_with_the_recorded_decoding(recorded_client, client):
     assert masses == sorted(masses, reverse=True)        # ranked by mass, as recorded
     # the same request to the fixture that records none: upstream's reading keeps the weaker boxes
     upstream = _locate(client, threshold="-0.25")
-    assert upstream["decoding"] == {"peak_share": 0.0, "rank": "peak"}
+    assert upstream["decoding"] == UPSTREAM.to_json()
     assert _below_the_share(upstream, share) > 0
     assert _locate_card(recorded_client)["decoding"] == RECORDED_DECODING
-    assert _locate_card(client)["decoding"] == {"peak_share": 0.0, "rank": "peak"}
+    assert _locate_card(client)["decoding"] == UPSTREAM.to_json()
 
 
 def test_models_and_readiness_name_the_served_checkpoint(recorded_client):

@@ -145,3 +145,32 @@ def test_an_ink_decoding_reads_back_and_a_record_before_it_reads_as_the_maps():
 def test_a_bad_ink_decoding_is_refused(data):
     with pytest.raises(ValueError):
         Decoding.from_json(data)
+
+
+def test_the_vectorised_readings_are_each_span_s_own_peak_and_mean():
+    rng = np.random.default_rng(0)
+    maps = rng.random((3, 40, 30)).astype(np.float32)
+    cell = (3.0, 2.5)
+    corners = rng.uniform(0, 90, size=(200, 2))
+    boxes = np.concatenate([corners, corners + rng.uniform(1, 60, size=(200, 2))], axis=1)
+    boxes = np.concatenate([boxes, [[0, 0, 1, 1], [80, 95, 95, 100], [0, 0, 90, 100]]])   # the grid's corners, all
+    spans = ink_words.token_spans(["\u2581a", "bcd", "ef"])
+    peaks, means = ink_words.span_readings(maps, boxes, spans, cell)
+    r0, r1, c0, c1 = ink_words.span_cells(boxes, spans, cell, 40, 30)
+    for n in range(len(boxes)):
+        own = [maps[t, r0[n]:r1[n], c0[n, t]:c1[n, t]] for t in range(3)]
+        assert all(span.size > 0 for span in own)
+        assert peaks[n] == pytest.approx(np.mean([span.max() for span in own]), abs=1e-6)
+        assert means[n] == pytest.approx(np.mean([span.mean() for span in own]), abs=1e-6)
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 4, 7, 12])
+def test_the_closing_is_scipy_s_at_every_width(width):
+    from scipy import ndimage
+
+    rng = np.random.default_rng(width)
+    ink = rng.random((60, 80)) < 0.2          # ink up to the borders, where scipy's erosion clears columns
+    page, _ = page_with([("closing gaps", (2, 10))], size=(120, 40))
+    for mask in (ink, ink_words.ink_mask(page)):
+        expected = ndimage.binary_closing(mask, structure=np.ones((1, width), dtype=bool)) if width > 1 else mask
+        assert np.array_equal(ink_words.closed(mask, ink_words.row_gaps(mask), width), expected)
