@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image
@@ -31,6 +32,9 @@ def _build_lut() -> np.ndarray:
 
 COLORMAP = _build_lut()  # (256, 3)
 _PALETTE = COLORMAP.tobytes()  # PIL's palette layout: r, g, b of level 0, then of level 1, ...
+# PIL resizes and compresses without the GIL, so two threads encode a query's heatmaps in about half the
+# time; shared by all requests, so concurrent ones queue here instead of taking every core.
+HEATMAP_ENCODERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="heatmaps")
 
 
 def minmax_normalise(grid: np.ndarray) -> np.ndarray:
@@ -83,13 +87,12 @@ def cell_px(grid_shape: tuple[int, ...], image_size: tuple[int, int]) -> tuple[f
 
 
 def ink_matches(similarity: np.ndarray, threshold: float, image_size: tuple[int, int],
-                decoding: query_matches.Decoding, image: bytes, max_pixels: int, pieces: list[str], query: str,
+                decoding: query_matches.Decoding, page_ink: ink_words.PageInk, pieces: list[str], query: str,
                 max_matches: int) -> list[query_matches.Match]:
-    """The whole query's matches among the image's word boxes (a decoding whose boxes come from the ink): the
-    image is decoded again, to grey, for its ink (services/models/tokenfd/ink_words.py)."""
+    """The whole query's matches among the image's word boxes (a decoding whose boxes come from the ink; the
+    image's ink is `page_ink`, services/models/tokenfd/ink_words.py)."""
     cell = cell_px(similarity.shape, image_size)
-    boxes = ink_words.word_boxes(ink_words.grey_page(image, max_pixels=max_pixels), cell,
-                                 ink_words.query_words(query))
+    boxes = ink_words.word_boxes(page_ink, cell, ink_words.query_words(query))
     return query_matches.ink_match(similarity, threshold, cell, max_matches, decoding, boxes, pieces, query)
 
 

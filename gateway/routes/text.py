@@ -8,6 +8,7 @@ import numpy as np
 from fastapi import APIRouter, Depends
 
 from services.models.tokenfd import query_matches
+from services.models.tokenfd.ink_words import PageInk
 from services.models.tokenfd.triton import contract
 
 from .. import maps
@@ -55,15 +56,24 @@ async def locate(parsed: CheckedLocateInput = Depends(read_locate_input),
                  request_id: str = Depends(get_request_id)) -> LocateResponse:
     start = time.perf_counter()
     options = parsed.options
-    output = await triton.locate(parsed.image, options.query, max_tiles=options.max_tiles, request_id=request_id)
     model = await triton.model_info(contract.TOKENFD_LOCATE)  # cached after the first call
+    # A reading from the ink needs the page's ink, which needs only the page: found while the model runs.
+    ink = (asyncio.ensure_future(asyncio.to_thread(PageInk.read, parsed.image, max_pixels=settings.max_image_pixels))
+           if model.decoding.boxes == query_matches.INK else None)
+    try:
+        output = await triton.locate(parsed.image, options.query, max_tiles=options.max_tiles,
+                                     request_id=request_id)
+        page_ink = await ink if ink is not None else None
+    finally:
+        if ink is not None:
+            _settle(ink)
     answered = time.perf_counter()
 
     # The request's threshold, else PERCEPT_BOX_THRESHOLD, else the one the served checkpoint records, else 0.2.
     threshold = settings.locate_threshold(model.threshold) if options.threshold is None else options.threshold
     max_side = options.heatmap_max_side or settings.heatmap_max_side  # inputs.py refused one above it
     tokens, matches = await asyncio.to_thread(_results, output, options, threshold, model.decoding, max_side,
-                                              parsed.image, settings.max_image_pixels)
+                                              page_ink)
     done = time.perf_counter()
 
     cols, rows = output.grid
@@ -85,30 +95,40 @@ async def locate(parsed: CheckedLocateInput = Depends(read_locate_input),
 
 
 def _results(output: LocateOutput, options: LocateOptions, threshold: float, decoding: query_matches.Decoding,
-             heatmap_max_side: int, image: bytes, max_pixels: int) -> tuple[list[TokenResult], list[QueryMatch]]:
+             heatmap_max_side: int, page_ink: PageInk | None) -> tuple[list[TokenResult], list[QueryMatch]]:
     """Each token's result, and the whole query's matches: chained from the tokens' regions, or, when the
-    model's decoding takes them from the ink, the page's word boxes its maps single out (the image is decoded
-    again here only then)."""
+    model's decoding takes them from the ink, the page's word boxes its maps single out. The heatmaps are
+    encoded on the gateway's heatmap threads while this one reads the matches."""
     size = maps.heatmap_size(output.image_size, heatmap_max_side)
-    wanted = set(range(len(output.token_ids)) if options.heatmap_tokens is None else options.heatmap_tokens)
-    results, regions = [], []
-    for index, (token_id, text) in enumerate(zip(output.token_ids, output.token_texts, strict=True)):
-        grid = np.asarray(output.similarity[index], dtype=np.float32)
-        heatmap = _heatmap(grid, options.heatmap_format, size) if index in wanted else None
-        token_regions = maps.components(grid, threshold, output.image_size, decoding)
-        regions.append(token_regions)
-        results.append(TokenResult(
-            index=index, token_id=token_id, text=text, max_similarity=float(grid.max()), heatmap=heatmap,
-            boxes=[BoxOut(x0=b.x0, y0=b.y0, x1=b.x1, y1=b.y1, score=b.score)
-                   for b in token_regions[:options.max_boxes]]))
-    if decoding.boxes == query_matches.INK:
-        found = maps.ink_matches(output.similarity, threshold, output.image_size, decoding, image, max_pixels,
+    grids = [np.asarray(grid, dtype=np.float32) for grid in output.similarity]
+    wanted = set(range(len(grids))) if options.heatmap_tokens is None else set(options.heatmap_tokens)
+    heatmaps = {index: maps.HEATMAP_ENCODERS.submit(_heatmap, grids[index], options.heatmap_format, size)
+                for index in sorted(wanted & set(range(len(grids))))
+                if options.heatmap_format is not HeatmapFormat.none}
+    regions = [maps.components(grid, threshold, output.image_size, decoding) for grid in grids]
+    if page_ink is not None:
+        found = maps.ink_matches(output.similarity, threshold, output.image_size, decoding, page_ink,
                                  output.token_texts, options.query, options.max_matches)
     else:
         found = query_matches.chain(regions, max_matches=options.max_matches, rank=decoding.rank)
     matches = [QueryMatch(x0=m.x0, y0=m.y0, x1=m.x1, y1=m.y1, score=m.score, mass=m.mass, tokens=list(m.tokens))
                for m in found]
+    results = [TokenResult(index=index, token_id=token_id, text=text, max_similarity=float(grid.max()),
+                           heatmap=heatmaps[index].result() if index in heatmaps else None,
+                           boxes=[BoxOut(x0=b.x0, y0=b.y0, x1=b.x1, y1=b.y1, score=b.score)
+                                  for b in token_regions[:options.max_boxes]])
+               for index, (token_id, text, grid, token_regions) in enumerate(
+                   zip(output.token_ids, output.token_texts, grids, regions, strict=True))]
     return results, matches
+
+
+def _settle(task: asyncio.Future) -> None:
+    """Stop waiting for a task the request no longer needs (the model failed first), and take what it raised,
+    which asyncio would otherwise log as never retrieved (a broken image fails both)."""
+    if task.done() and not task.cancelled():
+        task.exception()
+    else:
+        task.cancel()
 
 
 def _heatmap(grid: np.ndarray, heatmap_format: HeatmapFormat, size: tuple[int, int]) -> Heatmap | None:

@@ -22,8 +22,8 @@ the repeats (tests/bench/stats.py).
 
 Any checkpoint in the upstream layout: the served default (models/tokenfd-mini when it holds a
 checkpoint, else the tiny seeded fixture). Weights change no timing here; the architecture does, and
-so does the reading the checkpoint records (with the ink reading the gateway decodes the page again
-and finds its word boxes: services/models/tokenfd/ink_words.py).
+so does the reading the checkpoint records (with the ink reading the gateway also decodes the page and
+finds its ink while the model runs, then its word boxes: services/models/tokenfd/ink_words.py).
 
 Run: `python -m tests.bench.bench_locate [--threads N] [--repeats K] [--calls N] [--write-docs]`.
 """

@@ -64,13 +64,33 @@ def ink_mask(grey: np.ndarray) -> np.ndarray:
     return grey < threshold if float(np.median(grey)) > threshold else grey > threshold
 
 
-def word_boxes(grey: np.ndarray, cell_px: tuple[float, float], words: int = 1) -> np.ndarray:
-    """(N, 4) candidate boxes (x0, y0, x1, y1) in pixels, without duplicates, for a (rows, cols) grey page whose
-    feature cells are `cell_px` = (width, height) pixels. For a query of several words, also the runs of that
-    many neighbours along a line (`runs`) at each closing width: a width that joins a phrase's words joins the
-    rest of its line too, so a phrase inside a line is found only as a run of its words."""
-    ink = ink_mask(grey)
-    gaps = row_gaps(ink)
+@dataclass(frozen=True)
+class PageInk:
+    """What the candidates of any query at any scale start from: the page's ink and its row gaps. They need
+    only the page, so a server can find them while the model reads the page."""
+
+    ink: np.ndarray       # (rows, cols) bool: ink_mask
+    gaps: np.ndarray      # (rows, cols): row_gaps of the ink
+
+    @classmethod
+    def of(cls, grey: np.ndarray) -> "PageInk":
+        ink = ink_mask(grey)
+        return cls(ink, row_gaps(ink))
+
+    @classmethod
+    def read(cls, data: bytes, *, max_pixels: int | None = None) -> "PageInk":
+        """The ink of an encoded image (`grey_page`)."""
+        return cls.of(grey_page(data, max_pixels=max_pixels))
+
+
+def word_boxes(page: np.ndarray | PageInk, cell_px: tuple[float, float], words: int = 1) -> np.ndarray:
+    """(N, 4) candidate boxes (x0, y0, x1, y1) in pixels, without duplicates, for a page (its (rows, cols) grey
+    pixels, or its PageInk) whose feature cells are `cell_px` = (width, height) pixels. For a query of several
+    words, also the runs of that many neighbours along a line (`runs`) at each closing width: a width that joins
+    a phrase's words joins the rest of its line too, so a phrase inside a line is found only as a run of its
+    words."""
+    page = page if isinstance(page, PageInk) else PageInk.of(page)
+    ink, gaps = page.ink, page.gaps
     cell_w, cell_h = float(cell_px[0]), float(cell_px[1])
     found: set[tuple[int, int, int, int]] = set()
     for cells in CLOSING_CELLS:

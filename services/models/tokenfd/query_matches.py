@@ -152,9 +152,11 @@ def regions(grid: np.ndarray, threshold: float, cell_px: float | tuple[float, fl
     mask = grid > cut
     width, height = _cell_size(cell_px)
     labels, count = ndimage.label(mask)
-    index = np.arange(1, count + 1)
-    peaks = np.atleast_1d(ndimage.maximum(grid, labels, index=index))
-    masses = np.atleast_1d(ndimage.sum(grid - cut, labels, index=index))
+    # each region's peak and mass from its own cells only (ndimage.maximum sorts the whole grid)
+    label_of = labels[mask] - 1
+    peaks = np.full(count, -np.inf)
+    np.maximum.at(peaks, label_of, grid[mask].astype(np.float64))
+    masses = np.bincount(label_of, weights=(grid - cut)[mask], minlength=count)
     slices = ndimage.find_objects(labels)
     found = [Region(x0=rows_cols[1].start * width, y0=rows_cols[0].start * height,
                     x1=rows_cols[1].stop * width, y1=rows_cols[0].stop * height, score=float(peak),

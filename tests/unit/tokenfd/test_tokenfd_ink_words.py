@@ -1,6 +1,8 @@
 """Whole-query matches read from the page's ink (services/models/tokenfd/ink_words.py, through
 query_matches.match_query with a decoding whose boxes are `ink`): word boxes from a page drawn here,
 and the query's maps choosing among them."""
+import io
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -124,8 +126,6 @@ def test_the_ink_reading_needs_the_page_and_the_query():
 
 
 def test_the_grey_page_is_the_image_the_pipeline_decodes():
-    import io
-
     image = Image.new("RGB", (30, 20), (255, 0, 0))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
@@ -174,3 +174,15 @@ def test_the_closing_is_scipy_s_at_every_width(width):
     for mask in (ink, ink_words.ink_mask(page)):
         expected = ndimage.binary_closing(mask, structure=np.ones((1, width), dtype=bool)) if width > 1 else mask
         assert np.array_equal(ink_words.closed(mask, ink_words.row_gaps(mask), width), expected)
+
+
+def test_the_page_s_ink_found_beforehand_gives_the_same_candidates():
+    page, _ = page_with([("the quick brown fox", (20, 60)), ("jumps over", (20, 100))])
+    ink = ink_words.PageInk.of(page)
+    assert np.array_equal(ink.ink, ink_words.ink_mask(page)) and np.array_equal(ink.gaps, ink_words.row_gaps(ink.ink))
+    for words in (1, 2):
+        assert np.array_equal(ink_words.word_boxes(ink, (CELL, CELL), words),
+                              ink_words.word_boxes(page, (CELL, CELL), words))
+    encoded = io.BytesIO()
+    Image.fromarray(page.astype(np.uint8)).save(encoded, format="PNG")
+    assert np.array_equal(ink_words.PageInk.read(encoded.getvalue()).ink, ink.ink)

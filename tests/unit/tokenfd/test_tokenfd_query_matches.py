@@ -124,3 +124,21 @@ def test_upstream_s_reading_is_the_default_and_a_decoding_reads_back():
 def test_a_bad_decoding_is_refused(data):
     with pytest.raises(ValueError):
         Decoding.from_json(data)
+
+
+@pytest.mark.parametrize("decoding", [UPSTREAM, Decoding(peak_share=0.6, rank=MASS)])
+def test_each_region_s_peak_and_mass_are_its_own_cells(decoding):
+    from scipy import ndimage
+
+    grid = np.random.default_rng(7).normal(0.1, 0.2, (64, 48)).astype(np.float32)
+    cut = decoding.cut(grid, 0.2)
+    labels, count = ndimage.label(grid > cut)
+    index = np.arange(1, count + 1)
+    peaks, masses = ndimage.maximum(grid, labels, index), ndimage.sum(grid - cut, labels, index)
+    expected = {(cols.start * 2.0, rows.start * 3.0, cols.stop * 2.0, rows.stop * 3.0): (peak, mass)
+                for (rows, cols), peak, mass in zip(ndimage.find_objects(labels), peaks, masses, strict=True)}
+    found = regions(grid, 0.2, (2.0, 3.0), decoding)
+    assert found and len(found) == sum(peak > 0.2 for peak, _ in expected.values())
+    for region in found:
+        peak, mass = expected[(region.x0, region.y0, region.x1, region.y1)]
+        assert region.score == peak and region.mass == pytest.approx(mass, rel=1e-12)

@@ -1,0 +1,39 @@
+"""Requests to a model whose matches come from the page's ink (the trained TokenFD-mini records that reading):
+the gateway reads the page's ink while the model runs, so a page that fails fails in both, and still gets its
+one typed error; heatmaps are encoded only for the tokens asked, beside the ink's matches."""
+from __future__ import annotations
+
+import base64
+import io
+
+from PIL import Image
+
+from tests.integration.gateway.support import truncated_png
+from tests.integration.locate_semantic.page import TARGET, render_page
+
+
+def test_a_broken_page_gets_its_typed_error_and_the_gateway_goes_on(trained_client):
+    decoding = trained_client.post("/v1/text/locate", data={"query": TARGET, "heatmap_format": "none"},
+                                   files={"image": ("page.png", render_page().png(), "image/png")}).json()["decoding"]
+    assert decoding["boxes"] == "ink", "these requests are about the ink reading"
+    response = trained_client.post("/v1/text/locate", data={"query": TARGET},
+                                   files={"image": ("page.png", truncated_png(), "image/png")})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "truncated_image"
+    assert trained_client.get("/healthz").status_code == 200
+
+
+def test_heatmaps_only_for_the_tokens_asked_beside_the_ink_s_matches(trained_client):
+    page = render_page()
+    response = trained_client.post("/v1/text/locate", files={"image": ("page.png", page.png(), "image/png")},
+                                   data={"query": f"{TARGET} book", "heatmap_format": "png", "heatmap_tokens": "0,40",
+                                         "heatmap_max_side": "300"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["matches"]
+    first, *others = body["tokens"]
+    assert others, "a query of several tokens, so that some are not asked"
+    heatmap = Image.open(io.BytesIO(base64.b64decode(first["heatmap"]["png_base64"])))
+    assert heatmap.format == "PNG" and max(heatmap.size) == 300
+    assert (heatmap.width, heatmap.height) == (first["heatmap"]["width"], first["heatmap"]["height"])
+    assert all(token["heatmap"] is None for token in others)
