@@ -7,6 +7,7 @@ import time
 import numpy as np
 from fastapi import APIRouter, Depends
 
+from services.common.errors import PerceptError
 from services.models.tokenfd import query_matches
 from services.models.tokenfd.ink_words import PageInk
 from services.models.tokenfd.triton import contract
@@ -33,7 +34,7 @@ from ..schemas import (
     TokenResult,
 )
 from ..settings import GatewaySettings
-from ..triton_client import LocateOutput, TritonClient
+from ..triton_client import LocateOutput, ModelInfo, TritonClient
 
 router = APIRouter(prefix="/v1/text", tags=["text"])
 
@@ -56,17 +57,7 @@ async def locate(parsed: CheckedLocateInput = Depends(read_locate_input),
                  request_id: str = Depends(get_request_id)) -> LocateResponse:
     start = time.perf_counter()
     options = parsed.options
-    model = await triton.model_info(contract.TOKENFD_LOCATE)  # cached after the first call
-    # A reading from the ink needs the page's ink, which needs only the page: found while the model runs.
-    ink = (asyncio.ensure_future(asyncio.to_thread(PageInk.read, parsed.image, max_pixels=settings.max_image_pixels))
-           if model.decoding.boxes == query_matches.INK else None)
-    try:
-        output = await triton.locate(parsed.image, options.query, max_tiles=options.max_tiles,
-                                     request_id=request_id)
-        page_ink = await ink if ink is not None else None
-    finally:
-        if ink is not None:
-            _settle(ink)
+    output, model, page_ink = await _answer(triton, parsed, settings.max_image_pixels, request_id)
     answered = time.perf_counter()
 
     # The request's threshold, else PERCEPT_BOX_THRESHOLD, else the one the served checkpoint records, else 0.2.
@@ -92,6 +83,30 @@ async def locate(parsed: CheckedLocateInput = Depends(read_locate_input),
         timings=Timings(decode_s=parsed.read_s, upstream_s=answered - start,
                         postprocess_s=done - answered, total_s=parsed.read_s + done - start),
     )
+
+
+async def _answer(triton: TritonClient, parsed: CheckedLocateInput, max_pixels: int,
+                  request_id: str) -> tuple[LocateOutput, ModelInfo, PageInk | None]:
+    """The model's answer, its served model's record, and, when that model's matches are read from the ink, the
+    page's ink: it needs only the page, so it is found while the model runs."""
+    options = parsed.options
+    answer = asyncio.ensure_future(triton.locate(parsed.image, options.query, max_tiles=options.max_tiles,
+                                                 request_id=request_id))
+    try:
+        model = await triton.model_info(contract.TOKENFD_LOCATE)  # cached after the first call
+    except PerceptError:
+        await answer    # a failed model is the error to report (it counts the outcome); else this one
+        raise
+    except BaseException:
+        _settle(answer)
+        raise
+    ink = (asyncio.ensure_future(asyncio.to_thread(PageInk.read, parsed.image, max_pixels=max_pixels))
+           if model.decoding.boxes == query_matches.INK else None)
+    try:
+        return await answer, model, await ink if ink is not None else None
+    finally:
+        if ink is not None:
+            _settle(ink)
 
 
 def _results(output: LocateOutput, options: LocateOptions, threshold: float, decoding: query_matches.Decoding,
