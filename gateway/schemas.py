@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.models.family import ModelTask  # a card's task: the model families' vocabulary
-from services.models.tokenfd.query_matches import BOXES, RANKINGS, Decoding
+from services.models.tokenfd.query_matches import BOXES, NUMBER_RANGES, RANKINGS, Decoding
 
 
 class HeatmapFormat(str, Enum):
@@ -214,20 +214,22 @@ class LocateDecoding(BaseModel):
     """How the served model's maps are read into boxes and matches: recorded with a checkpoint trained
     here and calibrated on held-out pages; official checkpoints keep upstream's reading (no cut, by peak)."""
 
-    peak_share: float = Field(ge=0.0, lt=1.0, description="Above 0: a box is the cells above this share of its "
-                              "token map's own peak, kept when its peak is above the threshold; 0: the cells above "
-                              "the threshold.")
+    peak_share: float = Field(ge=NUMBER_RANGES["peak_share"][0], lt=NUMBER_RANGES["peak_share"][1],
+                              description="Above 0: a box is the cells above this share of its token map's own "
+                              "peak, kept when its peak is above the threshold; 0: the cells above the threshold.")
     rank: Literal[RANKINGS] = Field(description="What orders boxes and matches, best first: `peak`, their highest "
                                     "similarity; `mass`, their similarity above the cut summed over their cells.")
     boxes: Literal[BOXES] = Field(description="Where `matches` come from: `maps`, the token boxes chained along a "
                                   "line; `ink`, the image's word boxes (its ink, with the gaps between glyphs "
                                   "closed at several widths), each token's map read in its share of the box.")
-    aspect: float = Field(description="With `ink`: log(width / (height x characters)) of a box that holds the "
-                          "query.")
-    length_weight: float = Field(ge=0.0, description="With `ink`: what a match's rank (`mass`) loses per unit of "
-                                 "distance between its box's log shape and `aspect`.")
-    span_mean: float = Field(ge=0.0, le=1.0, description="With `ink`: the share of a token's reading in its span "
-                             "that is the map's mean there (the rest is its peak).")
+    aspect: float = Field(ge=NUMBER_RANGES["aspect"][0], le=NUMBER_RANGES["aspect"][1],
+                          description="With `ink`: log(width / (height x characters)) of a box that holds the query.")
+    length_weight: float = Field(ge=NUMBER_RANGES["length_weight"][0], le=NUMBER_RANGES["length_weight"][1],
+                                 description="With `ink`: what a match's rank (`mass`) loses per unit of distance "
+                                 "between its box's log shape and `aspect`.")
+    span_mean: float = Field(ge=NUMBER_RANGES["span_mean"][0], le=NUMBER_RANGES["span_mean"][1],
+                             description="With `ink`: the share of a token's reading in its span that is the map's "
+                             "mean there (the rest is its peak).")
 
     @classmethod
     def of(cls, decoding: Decoding) -> "LocateDecoding":

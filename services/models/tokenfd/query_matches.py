@@ -48,6 +48,12 @@ INK = "ink"
 BOXES = (MAPS, INK)
 
 
+# The range of each number a decoding records, low and high included (but peak_share's high: a cut at the
+# map's peak keeps no cell); the served schema states the same ranges.
+NUMBER_RANGES = {"peak_share": (0.0, 1.0), "aspect": (-5.0, 5.0), "length_weight": (0.0, 10.0),
+                 "span_mean": (0.0, 1.0)}
+
+
 @dataclass(frozen=True)
 class Decoding:
     """How one model's maps are read, beside its threshold. The defaults are upstream's reading."""
@@ -63,17 +69,16 @@ class Decoding:
     span_mean: float = 0.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.peak_share, bool) or not isinstance(self.peak_share, (int, float)) \
-                or not 0.0 <= self.peak_share < 1.0:
-            raise ValueError(f"peak_share must be a number in [0, 1), got {self.peak_share!r}")
         if self.rank not in RANKINGS:
             raise ValueError(f"rank must be one of {', '.join(RANKINGS)}, got {self.rank!r}")
         if self.boxes not in BOXES:
             raise ValueError(f"boxes must be one of {', '.join(BOXES)}, got {self.boxes!r}")
-        for name, low, high in (("aspect", -5.0, 5.0), ("length_weight", 0.0, 10.0), ("span_mean", 0.0, 1.0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                raise ValueError(f"{name} must be a number in [{low:g}, {high:g}], got {value!r}")
+        for name, (low, high) in NUMBER_RANGES.items():
+            value, open_high = getattr(self, name), name == "peak_share"
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not (low <= value and (value < high if open_high else value <= high)):
+                raise ValueError(f"{name} must be a number in [{low:g}, {high:g}{')' if open_high else ']'}, "
+                                 f"got {value!r}")
 
     def to_json(self) -> dict:
         return {"peak_share": float(self.peak_share), "rank": self.rank, "boxes": self.boxes,

@@ -97,3 +97,16 @@ def test_backend_options_list_every_backends_keys_and_nothing_else(document):
     assert {key: prop["type"] for key, prop in options["properties"].items()} == expected
     for name in ("ImageToCodeJsonRequest", "ImageToCodeMultipartRequest"):
         assert schemas[name]["properties"]["backend_options"]["$ref"].endswith("/BackendOptions")
+
+
+def test_the_decoding_s_ranges_are_the_decoder_s(document):
+    from services.models.tokenfd.query_matches import NUMBER_RANGES, Decoding
+
+    properties = document["components"]["schemas"]["LocateDecoding"]["properties"]
+    for name, (low, high) in NUMBER_RANGES.items():
+        schema = properties[name]
+        assert schema["minimum"] == low and schema.get("maximum", schema.get("exclusiveMaximum")) == high, name
+        with pytest.raises(ValueError):
+            Decoding(**{name: high + 0.01})
+        with pytest.raises(ValueError):
+            Decoding(**{name: low - 0.01})
