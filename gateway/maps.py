@@ -88,12 +88,14 @@ def cell_px(grid_shape: tuple[int, ...], image_size: tuple[int, int]) -> tuple[f
 
 def ink_matches(similarity: np.ndarray, threshold: float, image_size: tuple[int, int],
                 decoding: query_matches.Decoding, page_ink: ink_words.PageInk, pieces: list[str], query: str,
-                max_matches: int) -> list[query_matches.Match]:
+                max_matches: int, letters: ink_words.Letters | None = None) -> list[query_matches.Match]:
     """The whole query's matches among the image's word boxes (a decoding whose boxes come from the ink; the
-    image's ink is `page_ink`, services/models/tokenfd/ink_words.py)."""
+    image's ink is `page_ink`, services/models/tokenfd/ink_words.py), with its letters' maps when it was
+    spelled."""
     cell = cell_px(similarity.shape, image_size)
     boxes = ink_words.word_boxes(page_ink, cell, ink_words.query_words(query))
-    return query_matches.ink_match(similarity, threshold, cell, max_matches, decoding, boxes, pieces, query)
+    return query_matches.ink_match(similarity, threshold, cell, max_matches, decoding, boxes, pieces, query,
+                                   letters)
 
 
 def boxes_above(grid: np.ndarray, threshold: float, image_size: tuple[int, int], *, max_boxes: int) -> list[Region]:

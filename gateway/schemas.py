@@ -230,6 +230,10 @@ class LocateDecoding(BaseModel):
     span_mean: float = Field(ge=NUMBER_RANGES["span_mean"][0], le=NUMBER_RANGES["span_mean"][1],
                              description="With `ink`: the share of a token's reading in its span that is the map's "
                              "mean there (the rest is its peak).")
+    letters: float = Field(ge=NUMBER_RANGES["letters"][0], le=NUMBER_RANGES["letters"][1],
+                           description="With `ink`, for a one-word query: what a match's rank (`mass`) gains per unit "
+                           "of its letters' reading (each character's own map read in its share of the box, mixed "
+                           "as the tokens' are); 0: the query is not read letter by letter.")
 
     @classmethod
     def of(cls, decoding: Decoding) -> "LocateDecoding":

@@ -19,6 +19,7 @@ from tritonclient.utils import InferenceServerException
 
 from services.common.errors import ErrorCode, PerceptError
 from services.common.grpc_channels import METADATA_TIMEOUT_S, channel_options
+from services.models.tokenfd import ink_words
 from services.models.tokenfd.query_matches import UPSTREAM, Decoding
 from services.models.tokenfd.triton import contract
 from services.triton.errors import map_triton_exception
@@ -36,6 +37,7 @@ class LocateOutput:
     grid: tuple[int, int]         # (cols, rows)
     num_tiles: int
     image_size: tuple[int, int]   # (width, height)
+    letters: ink_words.Letters | None = None   # a spelled query's letters' maps and pieces
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class TritonClient:
             raise PerceptError(ErrorCode.UPSTREAM_UNAVAILABLE, f"the inference server's {model} is not ready")
 
     async def locate(self, image: bytes, query: str, *, max_tiles: int | None, request_id: str) -> LocateOutput:
+        """The query's maps, and a one-word query's letters' maps when the served model spells it (its record)."""
         await self._require_ready(contract.TOKENFD_LOCATE)
         inputs = [grpcclient.InferInput(contract.LOC_IMAGE, [1], "BYTES"),
                   grpcclient.InferInput(contract.LOC_QUERY, [1], "BYTES")]
@@ -154,13 +157,17 @@ class TritonClient:
         texts = result.as_numpy(contract.LOC_TOKEN_TEXTS)
         grid = result.as_numpy(contract.LOC_GRID)
         size = result.as_numpy(contract.LOC_IMAGE_SIZE)
+        letter_texts = result.as_numpy(contract.LOC_LETTER_TEXTS)
+        letters = None if letter_texts is None or not letter_texts.size else ink_words.Letters(
+            result.as_numpy(contract.LOC_LETTER_SIMILARITY), [_text(t) for t in letter_texts])
         return LocateOutput(
             similarity=result.as_numpy(contract.LOC_SIMILARITY),
             token_ids=[int(i) for i in result.as_numpy(contract.LOC_TOKEN_IDS)],
-            token_texts=[t.decode("utf-8", "replace") if isinstance(t, bytes) else str(t) for t in texts],
+            token_texts=[_text(t) for t in texts],
             grid=(int(grid[0]), int(grid[1])),
             num_tiles=int(result.as_numpy(contract.LOC_NUM_TILES)[0]),
             image_size=(int(size[0]), int(size[1])),
+            letters=letters,
         )
 
     async def model_info(self, triton_name: str) -> ModelInfo:
@@ -206,3 +213,8 @@ class TritonClient:
                 client_timeout=METADATA_TIMEOUT_S)))
         except PerceptError:
             return False
+
+
+def _text(value) -> str:
+    """One element of a BYTES output as text."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

@@ -87,8 +87,9 @@ async def locate(parsed: CheckedLocateInput = Depends(read_locate_input),
 
 async def _answer(triton: TritonClient, parsed: CheckedLocateInput, max_pixels: int,
                   request_id: str) -> tuple[LocateOutput, ModelInfo, PageInk | None]:
-    """The model's answer, its served model's record, and, when that model's matches are read from the ink, the
-    page's ink: it needs only the page, so it is found while the model runs."""
+    """The model's answer (with a one-word query's letters when the model spells it), its served model's record,
+    and, when that model's matches are read from the ink, the page's ink: it needs only the page, so it is found
+    while the model runs."""
     options = parsed.options
     answer = asyncio.ensure_future(triton.locate(parsed.image, options.query, max_tiles=options.max_tiles,
                                                  request_id=request_id))
@@ -123,7 +124,8 @@ def _results(output: LocateOutput, options: LocateOptions, threshold: float, dec
     regions = [maps.components(grid, threshold, output.image_size, decoding) for grid in grids]
     if page_ink is not None:
         found = maps.ink_matches(output.similarity, threshold, output.image_size, decoding, page_ink,
-                                 output.token_texts, options.query, options.max_matches)
+                                 output.token_texts, options.query, options.max_matches,
+                                 output.letters)
     else:
         found = query_matches.chain(regions, max_matches=options.max_matches, rank=decoding.rank)
     matches = [QueryMatch(x0=m.x0, y0=m.y0, x1=m.x1, y1=m.y1, score=m.score, mass=m.mass, tokens=list(m.tokens))

@@ -49,14 +49,17 @@ class TokenFDLocator:
     def __init__(self, pipeline, encode, *, threshold: float, decoding=None) -> None:
         """`pipeline`: a LocatePipeline; `encode`: the encoder, (pixels, query embeddings) -> maps;
         `decoding`: how the gateway reads the model's maps (query_matches.Decoding; upstream's when None)."""
-        from services.models.tokenfd.ink_words import grey_page
+        from services.models.tokenfd.ink_words import Letters, grey_page
         from services.models.tokenfd.query_matches import INK, UPSTREAM, match_query
 
         self.pipeline, self.encode, self.threshold = pipeline, encode, threshold
         self.decoding = decoding or UPSTREAM
         self.match_query = match_query
-        # The ink reading reads the page's own pixels too (query_matches.py), inside the timed answer.
+        # The ink reading reads the page's own pixels too (query_matches.py), inside the timed answer, and a
+        # decoding that spells asks for a one-word query's letters, as the served model does.
         self.grey_page = grey_page if self.decoding.boxes == INK else None
+        self.spell = self.decoding.spells
+        self.letters = Letters
         self._page: tuple[Path, bytes] | None = None
 
     @classmethod
@@ -83,14 +86,15 @@ class TokenFDLocator:
     def locate(self, page: Page, text: str) -> Answer:
         data = self._bytes(page)
         start = time.perf_counter()
-        result = self.pipeline.run(data, text, self.encode)
+        result = self.pipeline.run(data, text, self.encode, spell=self.spell)
         # The stitched grid covers the whole image (resized onto the tile grid): a cell is
         # width / cols by height / rows pixels, as the gateway maps its boxes and matches.
         rows, cols = result.similarity.shape[1:]
         cell = (result.image_size[0] / cols, result.image_size[1] / rows)
         page_pixels = self.grey_page(data) if self.grey_page else None
+        letters = self.letters(result.letter_similarity, result.letter_texts) if result.letter_texts else None
         matches = self.match_query(result.similarity, self.threshold, cell, MAX_MATCHES, self.decoding,
-                                   page=page_pixels, pieces=result.token_texts, query=text)
+                                   page=page_pixels, pieces=result.token_texts, query=text, letters=letters)
         seconds = time.perf_counter() - start
         if not matches:
             return Answer(None, None, seconds)

@@ -15,7 +15,11 @@ which candidate holds the query:
   a cosine similarity like a region's peak, and a candidate is kept when it is above the threshold;
 - **ranking**: the score less `Decoding.length_weight` times how far the candidate's shape is
   from a box that holds the query's characters (|log(width / (height * characters)) - aspect|,
-  `Decoding.aspect` calibrated on held-out pages), so a word of the wrong length loses.
+  `Decoding.aspect` calibrated on held-out pages), so a word of the wrong length loses; for a
+  one-word query spelled letter by letter (`Letters`: each character's own piece's map, asked for
+  with the query's), plus `Decoding.letters` times the letters' reading, each letter read in its
+  own share of the candidate: a small model's map of one word-piece likes many words alike, and
+  their letters tell them apart.
 
 numpy, scipy and scikit-image only: the gateway imports it, and it never imports torch.
 """
@@ -49,7 +53,12 @@ def grey_page(data: bytes, *, max_pixels: int | None = None) -> np.ndarray:
     maps' image size)."""
     from services.common.images import decode_image
 
-    return np.asarray(decode_image(data, max_pixels=max_pixels).convert("L"), dtype=np.float32)
+    return grey(decode_image(data, max_pixels=max_pixels))
+
+
+def grey(image) -> np.ndarray:
+    """A PIL image's (rows, cols) grey pixels, 0-255, as PIL's "L" reads them: what the ink is found in."""
+    return np.asarray(image.convert("L"), dtype=np.float32)
 
 
 def ink_mask(grey: np.ndarray) -> np.ndarray:
@@ -228,6 +237,14 @@ def log_shape(boxes: np.ndarray, characters: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Letters:
+    """A one-word query read letter by letter: each character's piece's map (tokenizer.spell)."""
+
+    maps: np.ndarray        # (C, rows, cols) cosine maps, one per character
+    pieces: Sequence[str]   # the C pieces
+
+
+@dataclass(frozen=True)
 class Readings:
     """A query's readings of a page's candidate boxes: what ranking them needs, whatever the decoding's numbers."""
 
@@ -235,14 +252,17 @@ class Readings:
     shapes: np.ndarray    # (N,) log_shape of each for the query
     peaks: np.ndarray     # (N,) span_readings' peaks
     means: np.ndarray     # (N,) and means
+    letter_peaks: np.ndarray | None = None    # (N,) the same of its letters' maps, each in its own letter's
+    letter_means: np.ndarray | None = None    # span; None when the query was not read letter by letter
 
 
 def read(maps: np.ndarray, pieces: Sequence[str], query: str, boxes: np.ndarray, cell_px: tuple[float, float],
-         shapes_within: tuple[float, float]) -> Readings:
+         shapes_within: tuple[float, float], letters: Letters | None = None) -> Readings:
     """The query's readings of the boxes whose log shape lies within `shapes_within` (low, high).
 
     maps: (T, rows, cols) cosine maps of the query's T tokens; pieces: their T pieces; query: its text (its
-    characters, spaces included, set the shape a box should have); boxes: `word_boxes` of the page."""
+    characters, spaces included, set the shape a box should have); boxes: `word_boxes` of the page; letters:
+    the query's letters' maps, read too when given."""
     maps = np.asarray(maps, dtype=np.float32)
     if maps.shape[0] == 0 or len(pieces) != maps.shape[0]:
         raise ValueError(f"{maps.shape[0]} maps for {len(pieces)} pieces")
@@ -250,32 +270,43 @@ def read(maps: np.ndarray, pieces: Sequence[str], query: str, boxes: np.ndarray,
     shapes = log_shape(boxes, len(query))
     near = (shapes >= shapes_within[0]) & (shapes <= shapes_within[1])
     peaks, means = span_readings(maps, boxes[near], token_spans(pieces), cell_px)
-    return Readings(boxes[near], shapes[near], peaks, means)
+    if letters is None or len(letters.pieces) == 0:
+        return Readings(boxes[near], shapes[near], peaks, means)
+    letter_maps = np.asarray(letters.maps, dtype=np.float32)
+    if letter_maps.shape[0] != len(letters.pieces):
+        raise ValueError(f"{letter_maps.shape[0]} letter maps for {len(letters.pieces)} letters")
+    letter_peaks, letter_means = span_readings(letter_maps, boxes[near], token_spans(letters.pieces), cell_px)
+    return Readings(boxes[near], shapes[near], peaks, means, letter_peaks, letter_means)
 
 
-def ranked(readings: Readings, threshold: float, *, aspect: float, length_weight: float,
-           span_mean: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def ranked(readings: Readings, threshold: float, *, aspect: float, length_weight: float, span_mean: float,
+           letters: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(order, scores, values): the candidates whose score is above the threshold and whose shape is within
     MAX_SHAPE_ERROR of the aspect, as indices into `readings` best first by value, with every candidate's score
-    (its tokens' span readings) and value (the score less length_weight times its shape's distance)."""
+    (its tokens' span readings) and value (the score less length_weight times its shape's distance, plus
+    `letters` times its letters' reading, mixed as the tokens' are, when the query was read letter by letter)."""
     scores = (1.0 - span_mean) * readings.peaks + span_mean * readings.means
     errors = np.abs(readings.shapes - aspect)
     values = scores - length_weight * errors
+    if letters and readings.letter_peaks is not None:
+        values = values + letters * ((1.0 - span_mean) * readings.letter_peaks + span_mean * readings.letter_means)
     kept = np.flatnonzero((scores > threshold) & (errors <= MAX_SHAPE_ERROR))
     return kept[np.argsort(-values[kept], kind="stable")], scores, values
 
 
 def spot(maps: np.ndarray, pieces: Sequence[str], query: str, boxes: np.ndarray, threshold: float,
          cell_px: tuple[float, float], *, aspect: float, length_weight: float, span_mean: float,
-         max_matches: int) -> list[tuple[np.ndarray, float, float]]:
+         max_matches: int, letters: Letters | None = None,
+         letter_weight: float = 0.0) -> list[tuple[np.ndarray, float, float]]:
     """The best candidates for the query, best first: (box, score, value), at most `max_matches`, none whose
     score is not above the threshold, none overlapping a better one (IoU >= SAME_PLACE_IOU). The arguments
-    are `read`'s and `ranked`'s."""
+    are `read`'s and `ranked`'s (its `letters` is `letter_weight` here)."""
     if max_matches <= 0 or len(boxes) == 0:
         return []
-    readings = read(maps, pieces, query, boxes, cell_px, (aspect - MAX_SHAPE_ERROR, aspect + MAX_SHAPE_ERROR))
+    readings = read(maps, pieces, query, boxes, cell_px, (aspect - MAX_SHAPE_ERROR, aspect + MAX_SHAPE_ERROR),
+                    letters if letter_weight else None)
     order, scores, values = ranked(readings, threshold, aspect=aspect, length_weight=length_weight,
-                                   span_mean=span_mean)
+                                   span_mean=span_mean, letters=letter_weight)
     chosen: list[tuple[np.ndarray, float, float]] = []
     for index in order:
         box = readings.boxes[index]

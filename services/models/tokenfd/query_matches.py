@@ -51,7 +51,7 @@ BOXES = (MAPS, INK)
 # The range of each number a decoding records, low and high included (but peak_share's high: a cut at the
 # map's peak keeps no cell); the served schema states the same ranges.
 NUMBER_RANGES = {"peak_share": (0.0, 1.0), "aspect": (-5.0, 5.0), "length_weight": (0.0, 10.0),
-                 "span_mean": (0.0, 1.0)}
+                 "span_mean": (0.0, 1.0), "letters": (0.0, 10.0)}
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,9 @@ class Decoding:
     aspect: float = 0.0
     length_weight: float = 0.0
     span_mean: float = 0.0
+    # With INK, for a one-word query: what a candidate's rank gains per unit of its letters' reading (each
+    # character's piece's map read in its own letter's share of the box); 0: the query is not spelled.
+    letters: float = 0.0
 
     def __post_init__(self) -> None:
         if self.rank not in RANKINGS:
@@ -80,15 +83,21 @@ class Decoding:
                 raise ValueError(f"{name} must be a number in [{low:g}, {high:g}{')' if open_high else ']'}, "
                                  f"got {value!r}")
 
+    @property
+    def spells(self) -> bool:
+        """Whether a one-word query is read letter by letter too (its letters' maps asked for with its own)."""
+        return self.boxes == INK and self.letters > 0
+
     def to_json(self) -> dict:
         return {"peak_share": float(self.peak_share), "rank": self.rank, "boxes": self.boxes,
                 "aspect": float(self.aspect), "length_weight": float(self.length_weight),
-                "span_mean": float(self.span_mean)}
+                "span_mean": float(self.span_mean), "letters": float(self.letters)}
 
     @classmethod
     def from_json(cls, data: object) -> "Decoding":
         """A recorded decoding; ValueError for anything but an object of these keys with valid values (a
-        record written before the ink reading, with 'peak_share' and 'rank' only, reads as the maps')."""
+        record written before the ink reading, with 'peak_share' and 'rank' only, reads as the maps'; one written
+        before the letters, without 'letters', does not spell)."""
         if not isinstance(data, dict) or not set(data) <= set(cls.__dataclass_fields__):
             raise ValueError(f"a decoding is an object with keys among {', '.join(cls.__dataclass_fields__)}, "
                              f"got {data!r}")
@@ -240,7 +249,7 @@ def chain(token_regions: Sequence[Sequence[Region]], *, max_matches: int, rank: 
 
 def match_query(maps: np.ndarray, threshold: float, cell_px: float | tuple[float, float],
                 max_matches: int, decoding: Decoding = UPSTREAM, *, page: np.ndarray | None = None,
-                pieces: Sequence[str] | None = None, query: str | None = None) -> list[Match]:
+                pieces: Sequence[str] | None = None, query: str | None = None, letters=None) -> list[Match]:
     """The whole query's matches in raw similarity maps, best first, boxes in pixels.
 
     maps: (T, rows, cols), token t's cosine map (any float dtype); threshold: the similarity
@@ -248,7 +257,8 @@ def match_query(maps: np.ndarray, threshold: float, cell_px: float | tuple[float
     max_matches: most matches returned (the best one alone: max_matches=1); decoding: how the
     model's maps are read (upstream's unless the model records another). A decoding whose boxes
     come from the ink also needs the page ((rows, cols) grey pixels, from which ink_words.py takes
-    its word boxes), the query's pieces and its text."""
+    its word boxes), the query's pieces and its text, and reads its `letters` (ink_words.Letters) when
+    it spells."""
     maps = np.asarray(maps)
     if maps.ndim != 3:
         raise ValueError(f"expected maps of shape (tokens, rows, cols), got {maps.shape}")
@@ -259,21 +269,24 @@ def match_query(maps: np.ndarray, threshold: float, cell_px: float | tuple[float
 
         return ink_match(maps, threshold, _cell_size(cell_px), max_matches, decoding,
                          ink_words.word_boxes(page, _cell_size(cell_px), ink_words.query_words(query)), pieces,
-                         query)
+                         query, letters)
     return chain([regions(grid, threshold, cell_px, decoding) for grid in maps], max_matches=max_matches,
                  rank=decoding.rank)
 
 
 def ink_match(maps: np.ndarray, threshold: float, cell_px: tuple[float, float], max_matches: int,
-              decoding: Decoding, boxes: np.ndarray, pieces: Sequence[str], query: str) -> list[Match]:
+              decoding: Decoding, boxes: np.ndarray, pieces: Sequence[str], query: str,
+              letters=None) -> list[Match]:
     """Matches of the query among a page's word boxes (ink_words.py), best first. A match's `score` is the
     mean of its tokens' readings in their spans (a cosine similarity, above the threshold); `mass` is what
-    ranks it: that score less the decoding's length weight times the box's distance from the query's shape."""
+    ranks it: that score less the decoding's length weight times the box's distance from the query's shape,
+    plus its letters' weight times their reading when the decoding spells and `letters` (ink_words.Letters)
+    holds the query's."""
     from . import ink_words
 
     found = ink_words.spot(maps, pieces, query, boxes, threshold, cell_px, aspect=decoding.aspect,
                            length_weight=decoding.length_weight, span_mean=decoding.span_mean,
-                           max_matches=max_matches)
+                           max_matches=max_matches, letters=letters, letter_weight=decoding.letters)
     tokens = tuple(range(np.asarray(maps).shape[0]))
     return [Match(x0=float(box[0]), y0=float(box[1]), x1=float(box[2]), y1=float(box[3]), score=score,
                   tokens=tokens, mass=value) for box, score, value in found]

@@ -67,3 +67,18 @@ class QueryTokenizer:
         if ids and ids[0] == self.bos_id:
             ids = ids[1:]
         return ids, [self.processor.IdToPiece(i) for i in ids]
+
+    def spell(self, word: str) -> tuple[list[int], list[str]]:
+        """(ids, pieces) of a one-word query's characters, one piece each, as the characters stand inside a word:
+        the first as a word-initial piece ("\u2581a") when the query takes a leading space, the others bare ("d").
+        Empty for a query of several words, or when a character has no piece of its own (a vocabulary built from
+        other text): a word read letter by letter needs every letter."""
+        if not word or any(character.isspace() for character in word):
+            return [], []
+        marker = "\u2581" if needs_leading_space(word) else ""
+        pieces = [marker + word[0], *word[1:]]
+        ids = [int(self.processor.PieceToId(piece)) for piece in pieces]
+        if any(i == self.processor.unk_id() or self.processor.IdToPiece(i) != piece for i, piece in zip(
+                ids, pieces, strict=True)):
+            return [], []
+        return ids, pieces

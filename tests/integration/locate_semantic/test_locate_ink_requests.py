@@ -37,3 +37,33 @@ def test_heatmaps_only_for_the_tokens_asked_beside_the_ink_s_matches(trained_cli
     assert heatmap.format == "PNG" and max(heatmap.size) == 300
     assert (heatmap.width, heatmap.height) == (first["heatmap"]["width"], first["heatmap"]["height"])
     assert all(token["heatmap"] is None for token in others)
+
+
+def test_the_served_model_spells_a_one_word_query_as_its_record_says(trained_triton, checkpoint):
+    """The trained checkpoint records a decoding that reads letters: tokenfd_locate returns them unasked, and
+    not for a query of two words, nor when a request says no."""
+    import numpy as np
+    import tritonclient.grpc as grpcclient
+
+    from services.models.tokenfd.checkpoint import read_record
+    from services.models.tokenfd.triton import contract
+
+    assert read_record(checkpoint).decoding.spells, "these requests are about a model that spells"
+
+    def letters(query: str, spell: bool | None = None) -> list[str]:
+        inputs = [grpcclient.InferInput(contract.LOC_IMAGE, [1], "BYTES"),
+                  grpcclient.InferInput(contract.LOC_QUERY, [1], "BYTES")]
+        inputs[0].set_data_from_numpy(np.array([render_page().png()], dtype=np.object_))
+        inputs[1].set_data_from_numpy(np.array([query.encode()], dtype=np.object_))
+        if spell is not None:
+            inputs.append(grpcclient.InferInput(contract.LOC_SPELL, [1], "BOOL"))
+            inputs[-1].set_data_from_numpy(np.array([spell]))
+        client = grpcclient.InferenceServerClient(trained_triton.grpc_url)
+        try:
+            result = client.infer(contract.TOKENFD_LOCATE, inputs)
+        finally:
+            client.close()
+        return [text.decode() for text in result.as_numpy(contract.LOC_LETTER_TEXTS)]
+
+    assert letters(TARGET) == ["\u2581a", "d", "d", "r", "e", "s", "s"]
+    assert letters(f"{TARGET} book") == [] and letters(TARGET, spell=False) == []

@@ -116,6 +116,25 @@ def test_max_tiles_limits_the_grid(client, reference):
     np.testing.assert_allclose(out[contract.LOC_SIMILARITY], expected, atol=1e-4, rtol=0)
 
 
+def test_a_spelled_query_brings_its_letters_and_an_unspelled_one_none(client, reference):
+    image = png(320, 200)
+    inputs = locate_inputs(grpcclient, image, b"percept")
+    spell = grpcclient.InferInput(contract.LOC_SPELL, [1], "BOOL")
+    spell.set_data_from_numpy(np.array([True]))
+    result = client.infer(contract.TOKENFD_LOCATE, [*inputs, spell])
+    letters = result.as_numpy(contract.LOC_LETTER_SIMILARITY)
+    assert [t.decode("utf-8") for t in result.as_numpy(contract.LOC_LETTER_TEXTS)] == [
+        "\u2581p", "e", "r", "c", "e", "p", "t"]
+    expected, *_ = reference(image, "percept")
+    assert letters.dtype == np.float32 and letters.shape == (7, *expected.shape[1:])
+    np.testing.assert_allclose(result.as_numpy(contract.LOC_SIMILARITY), expected, atol=1e-4, rtol=0)
+    alone, *_ = reference(image, "p")          # the first letter's map: the word-initial piece's
+    np.testing.assert_allclose(letters[0], alone[0], atol=1e-4, rtol=0)
+    plain = client.infer(contract.TOKENFD_LOCATE, inputs)
+    assert plain.as_numpy(contract.LOC_LETTER_SIMILARITY).shape[0] == 0
+    assert plain.as_numpy(contract.LOC_LETTER_TEXTS).size == 0
+
+
 CLIENT_FAULTS = {
     "garbage_image": (b"definitely not an image", b"percept", None, "invalid_image"),
     "empty_image": (b"", b"percept", None, "empty_image"),

@@ -186,3 +186,30 @@ def test_the_page_s_ink_found_beforehand_gives_the_same_candidates():
     encoded = io.BytesIO()
     Image.fromarray(page.astype(np.uint8)).save(encoded, format="PNG")
     assert np.array_equal(ink_words.PageInk.read(encoded.getvalue()).ink, ink.ink)
+
+
+def test_a_spelled_word_s_letters_choose_between_boxes_its_token_map_likes_as_much():
+    page, (drawn, other) = page_with([("abc", (40, 60)), ("xyz", (40, 200))])
+    maps = maps_over([drawn, other], spread=0)            # the token's map: the same over both words
+    letters = np.full((3, 128, 128), -0.05, dtype=np.float32)
+    for index in range(3):                                  # each letter high over its own third of the drawn word
+        x0 = drawn[0] + index * (drawn[2] - drawn[0]) / 3
+        letters[index, int(drawn[1] // CELL):int(drawn[3] // CELL) + 1, int(x0 // CELL):int(x0 // CELL) + 2] = 0.5
+    spelled = ink_words.Letters(letters, ["\u2581a", "b", "c"])
+    kwargs = dict(page=page, pieces=["\u2581abc"], query="abc", letters=spelled)
+    spelling = Decoding(**{**INK_READING.to_json(), "letters": 1.0})
+
+    def margin(decoding):     # how far the drawn word ranks above the other, and its score
+        found = {iou(match.box, drawn) >= 0.85: match for match in match_query(maps, 0.15, CELL, 5, decoding,
+                                                                                **kwargs)}
+        return found[True].mass - found[False].mass, found[True].score
+
+    (spelled_margin, spelled_score), (plain_margin, plain_score) = margin(spelling), margin(INK_READING)
+    assert spelled_margin > 0 and spelled_margin > plain_margin + 0.2
+    assert spelled_score == plain_score       # the letters change the rank only: the score is the token's reading
+
+
+def test_a_letters_weight_reads_back_and_a_record_without_it_does_not_spell():
+    assert Decoding.from_json({**INK_READING.to_json(), "letters": 1.5}).letters == 1.5
+    assert Decoding.from_json({key: value for key, value in INK_READING.to_json().items() if key != "letters"}
+                              ).letters == 0.0

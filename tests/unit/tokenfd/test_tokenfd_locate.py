@@ -174,3 +174,18 @@ def test_result_fields(export, encode):
                                        contract.FEATURE_GRID * cols)
     assert result.token_ids.dtype == np.int64
     assert result.num_tiles == cols * rows + (1 if cols * rows > 1 else 0)
+
+
+def test_a_spelled_word_brings_its_letters_maps_and_leaves_its_tokens_maps_alone(export, encode):
+    image = png(640, 320)
+    plain = pipeline(export).run(image, "percept", encode)
+    spelled = pipeline(export).run(image, "percept", encode, spell=True)
+    assert spelled.letter_texts == ["\u2581p", "e", "r", "c", "e", "p", "t"]
+    assert spelled.letter_similarity.shape == (7, *plain.similarity.shape[1:])
+    np.testing.assert_allclose(spelled.similarity, plain.similarity, atol=1e-5, rtol=0)
+    # the first letter's map is its own piece's: the map of the query "p" (tokenised as "\u2581p")
+    alone = pipeline(export).run(image, "p", encode)
+    assert alone.token_texts == ["\u2581p"]
+    np.testing.assert_allclose(spelled.letter_similarity[0], alone.similarity[0], atol=1e-5, rtol=0)
+    assert plain.letter_texts == [] and plain.letter_similarity.shape[0] == 0
+    assert pipeline(export).run(image, "percept serves", encode, spell=True).letter_texts == []

@@ -92,8 +92,9 @@ def test_locate_config_is_the_same_on_both_targets(tmp_path, export_dir, target)
         contract.LOC_IMAGE: (mc.TYPE_STRING, [1]),
         contract.LOC_QUERY: (mc.TYPE_STRING, [1]),
         contract.LOC_MAX_TILES: (mc.TYPE_INT32, [1]),
+        contract.LOC_SPELL: (mc.TYPE_BOOL, [1]),
     }
-    assert [t.name for t in config.input if t.optional] == [contract.LOC_MAX_TILES]
+    assert [t.name for t in config.input if t.optional] == [contract.LOC_MAX_TILES, contract.LOC_SPELL]
     assert _tensors(config.output) == {
         contract.LOC_SIMILARITY: (mc.TYPE_FP32, [-1, -1, -1]),
         contract.LOC_TOKEN_IDS: (mc.TYPE_INT64, [-1]),
@@ -101,6 +102,8 @@ def test_locate_config_is_the_same_on_both_targets(tmp_path, export_dir, target)
         contract.LOC_GRID: (mc.TYPE_INT32, [2]),
         contract.LOC_NUM_TILES: (mc.TYPE_INT32, [1]),
         contract.LOC_IMAGE_SIZE: (mc.TYPE_INT32, [2]),
+        contract.LOC_LETTER_SIMILARITY: (mc.TYPE_FP32, [-1, -1, -1]),
+        contract.LOC_LETTER_TEXTS: (mc.TYPE_STRING, [-1]),
     }
     (group,) = config.instance_group
     assert group.kind == mc.ModelInstanceGroup.KIND_CPU and group.count == 2

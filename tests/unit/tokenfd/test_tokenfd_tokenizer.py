@@ -81,3 +81,16 @@ def test_missing_or_broken_model_file(tmp_path):
     broken.write_bytes(b"not a sentencepiece model")
     with pytest.raises(ValueError, match="sentencepiece"):
         QueryTokenizer.from_file(broken)
+
+
+def test_a_word_is_spelled_one_piece_per_character_as_they_stand_inside_it(tokenizer):
+    ids, pieces = tokenizer.spell("text")
+    assert pieces == ["\u2581t", "e", "x", "t"]
+    assert ids == [tokenizer.processor.PieceToId(piece) for piece in pieces]
+    assert tokenizer.spell("42")[1] == ["4", "2"]              # no leading space before a digit, as a query
+
+
+def test_several_words_or_a_character_without_its_own_piece_are_not_spelled(tokenizer):
+    assert tokenizer.spell("two words") == ([], [])
+    assert tokenizer.spell("") == ([], [])
+    assert tokenizer.spell("\u6587\u672c") == ([], [])          # characters only byte pieces cover

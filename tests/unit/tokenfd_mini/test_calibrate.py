@@ -104,3 +104,29 @@ def test_among_settings_as_good_as_the_best_the_one_reading_more_of_each_span_is
     assert calibrate.robust_choice(apart, 905) == (0.15, ink(0.25))
     ties = {(0.15, ink(0.5, -0.4)): 0.70, (0.2, ink(0.5, -0.4)): 0.70}
     assert calibrate.robust_choice(ties, 905) == (0.2, ink(0.5, -0.4))  # then the higher threshold
+
+
+def test_the_letters_are_weighed_in_where_they_tell_apart_words_the_token_s_map_confuses():
+    from PIL import Image, ImageDraw, ImageFont
+
+    from services.models.tokenfd.ink_words import Letters
+
+    image = Image.new("L", (448, 448), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=20)
+    drawn, other = draw.textbbox((60, 100), "abc", font=font), draw.textbbox((60, 300), "xyz", font=font)
+    for box, text in ((drawn, "abc"), (other, "xyz")):
+        draw.text(box[:2], text, fill=0, font=font, anchor="lt")
+    maps = np.full((1, FEATURE_GRID, FEATURE_GRID), -0.1, dtype=np.float32)
+    letters = np.full((3, FEATURE_GRID, FEATURE_GRID), -0.1, dtype=np.float32)
+    for (x0, y0, x1, y1), value in ((drawn, 0.6), (other, 0.62)):    # the token's map prefers the other word
+        maps[0, int(y0 // CELL_PX):int(y1 // CELL_PX) + 1, int(x0 // CELL_PX):int(x1 // CELL_PX) + 1] = value
+    x0, y0, x1, y1 = drawn                        # each letter's map is high over its third of the drawn word
+    for index in range(3):
+        left = x0 + index * (x1 - x0) / 3
+        letters[index, int(y0 // CELL_PX):int(y1 // CELL_PX) + 1, int(left // CELL_PX):int(left // CELL_PX) + 2] = 0.5
+    query = Query(maps, tuple(drawn), "abc", ("\u2581abc",), np.asarray(image, dtype=np.float32),
+                  Letters(letters, ("\u2581a", "b", "c")))
+    chosen = calibrate.calibrate([query])
+    assert chosen.maps_hit_rate == 0.0
+    assert chosen.decoding.boxes == INK and chosen.decoding.letters > 0 and chosen.hit_rate == 1.0

@@ -3,16 +3,16 @@
     python -m services.models.tokenfd.mini.calibrate CHECKPOINT --pages DIR [--crops-per-page N]
         [--queries-per-crop N] [--threads T]
 
-On crops of a calibration corpus (an engine corpus of another seed than the training corpus and than the
-held-out pages the evaluation reports on), at the scale the served tiling gives each page, words that occur
-once in their crop are asked for, and as many words the crop does not hold. Each (threshold, decoding) of the
-grid below decodes the same maps (query_matches.py): the maps' own regions, then the ink reading (word boxes
-of the crop's pixels scored by the maps, ink_words.py). The one whose best match hits the most present words
-(IoU >= 0.5) is written into the checkpoint's record (tokenfd_mini.json: `threshold`, `decoding`, and
-`calibration`: the share of present words hit and of absent words left without a match, for the choice and for
+On crops of a calibration corpus (an engine corpus of another seed than the training corpus and than the held-out
+pages the evaluation reports on), at the scale the served tiling gives each page, words that occur once in their
+crop are asked for, and as many words the crop does not hold. Each (threshold, decoding) of the grid below decodes
+the same maps (query_matches.py): the maps' own regions, then the ink reading (word boxes of the crop's pixels
+scored by the maps, and by a one-word query's letters' maps, ink_words.py). The one whose best match hits the most
+present words (IoU >= 0.5) is written into the checkpoint's record (tokenfd_mini.json: `threshold`, `decoding`,
+and `calibration`: the share of present words hit and of absent words left without a match, for the choice and for
 upstream's reading at its best threshold). The export carries both to the served model, where they are the
-gateway's locate default. Ties go to upstream's reading, then to the higher threshold (as many hits, fewer
-matches for words that are not there).
+gateway's locate default. Ties go to upstream's reading, then to the higher threshold (as many hits, fewer matches
+for words that are not there).
 """
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ PEAK_SHARES = (0.0, 0.4, 0.5, 0.6, 0.7)
 ASPECTS = (-0.6, -0.5, -0.4)
 LENGTH_WEIGHTS = (0.03, 0.05, 0.08, 0.12)
 SPAN_MEANS = (0.0, 0.25, 0.5)
+# How much a one-word query's letters' reading adds to a candidate's rank (0: not spelled).
+LETTER_WEIGHTS = (0.0, 0.5, 1.0, 2.0)
 # A hit, as the training's held-out metric counts it too: the best match's IoU with the word's box.
 HIT_IOU = 0.5
 CELL_PX = TILE_SIZE / FEATURE_GRID          # pixels of a crop per feature cell
@@ -55,6 +57,7 @@ class Query:
     text: str = ""
     pieces: tuple = ()   # the query's pieces, one per map
     page: np.ndarray | None = None   # the crop's grey pixels (one array shared by its queries)
+    letters: object = None           # a one-word query's letters (ink_words.Letters), as the gateway asks for them
 
 
 def answered(query: Query, threshold: float, decoding: Decoding) -> bool:
@@ -103,11 +106,15 @@ def absent_words(crops: list, number: int, count: int) -> list[str]:
 
 
 def grey(pixels: np.ndarray) -> np.ndarray:
-    """A normalised (3, H, W) tile's grey pixels, 0-255 as PIL's "L" reads the page the gateway decodes."""
+    """A normalised (3, H, W) tile's grey pixels, as the gateway reads a page's (ink_words.grey): the tile's
+    8-bit RGB image through PIL's "L"."""
+    from PIL import Image
+
     from services.models.common.tiling import IMAGENET_MEAN, IMAGENET_STD
+    from services.models.tokenfd import ink_words
 
     rgb = pixels.transpose(1, 2, 0) * IMAGENET_STD + IMAGENET_MEAN
-    return (np.clip(rgb, 0.0, 1.0) @ np.array([0.299, 0.587, 0.114], dtype=np.float32) * 255.0).astype(np.float32)
+    return ink_words.grey(Image.fromarray(np.round(np.clip(rgb, 0.0, 1.0) * 255.0).astype(np.uint8), mode="RGB"))
 
 
 def queries(checkpoint: Path, pages: Path, *, crops_per_page: int = CROPS_PER_PAGE,
@@ -116,6 +123,7 @@ def queries(checkpoint: Path, pages: Path, *, crops_per_page: int = CROPS_PER_PA
     import torch
     from tqdm import tqdm
 
+    from services.models.tokenfd import ink_words
     from services.models.tokenfd.checkpoint import load_model
     from services.models.tokenfd.mini.data import Corpus, single_word_queries
     from services.models.tokenfd.modeling import cosine_maps
@@ -139,9 +147,12 @@ def queries(checkpoint: Path, pages: Path, *, crops_per_page: int = CROPS_PER_PA
             page = grey(crop.pixels.numpy())
             for text, box in words + absent:
                 ids, pieces = tokenizer.encode_query(text)
-                embeddings = model.embed_tokens(torch.tensor(ids)).unsqueeze(0)
-                found.append(Query(cosine_maps(features, embeddings, FEATURE_GRID)[0].numpy(),
-                                   None if box is None else tuple(box), text, tuple(pieces), page))
+                letter_ids, letter_pieces = tokenizer.spell(text)
+                embeddings = model.embed_tokens(torch.tensor(ids + letter_ids)).unsqueeze(0)
+                maps = cosine_maps(features, embeddings, FEATURE_GRID)[0].numpy()
+                letters = ink_words.Letters(maps[len(ids):], tuple(letter_pieces)) if letter_ids else None
+                found.append(Query(maps[:len(ids)], None if box is None else tuple(box), text, tuple(pieces), page,
+                                   letters))
     return found
 
 
@@ -172,7 +183,8 @@ def ink_queries(found: list[Query]) -> list[InkQuery]:
         key = (id(query.page), ink_words.query_words(query.text))
         if key not in boxes:
             boxes[key] = ink_words.word_boxes(query.page, (CELL_PX, CELL_PX), key[1])
-        readings = ink_words.read(query.maps, query.pieces, query.text, boxes[key], (CELL_PX, CELL_PX), within)
+        readings = ink_words.read(query.maps, query.pieces, query.text, boxes[key], (CELL_PX, CELL_PX), within,
+                                  query.letters)
         hits = None if query.box is None else \
             np.array([iou(tuple(box), query.box) >= HIT_IOU for box in readings.boxes], dtype=bool)
         read.append(InkQuery(readings, hits))
@@ -185,7 +197,8 @@ def ink_answered(query: InkQuery, threshold: float, decoding: Decoding) -> bool:
     from services.models.tokenfd import ink_words
 
     order, _, _ = ink_words.ranked(query.readings, threshold, aspect=decoding.aspect,
-                                   length_weight=decoding.length_weight, span_mean=decoding.span_mean)
+                                   length_weight=decoding.length_weight, span_mean=decoding.span_mean,
+                                   letters=decoding.letters)
     if query.hits is None:
         return len(order) == 0
     return len(order) > 0 and bool(query.hits[order[0]])
@@ -207,9 +220,9 @@ def calibrate(found: list[Query]) -> Calibration:
     """The grid's best (threshold, decoding) for the present words; ValueError when there are none.
 
     The maps' readings first (thresholds x peak shares x ranks); then, when the queries carry their crops'
-    pixels, the ink reading's grid (thresholds x aspects x length weights x span means, keeping the maps'
-    best peak share and rank for the tokens' own boxes; `robust_choice` picks among its best). The ink reading
-    is chosen when it hits more."""
+    pixels, the ink reading's grid (thresholds x aspects x length weights x span means x letter weights, keeping
+    the maps' best peak share and rank for the tokens' own boxes; `robust_choice` picks among its best). The ink
+    reading is chosen when it hits more."""
     present = [query for query in found if query.box is not None]
     absent = [query for query in found if query.box is None]
     if not present:
@@ -230,10 +243,10 @@ def calibrate(found: list[Query]) -> Calibration:
         ink_present = [query for query in read if query.hits is not None]
         ink_absent = [query for query in read if query.hits is None]
         ink_rates = {}
-        for threshold, aspect, weight, span_mean in itertools.product(THRESHOLDS, ASPECTS, LENGTH_WEIGHTS,
-                                                                       SPAN_MEANS):
+        for threshold, aspect, weight, span_mean, letters in itertools.product(
+                THRESHOLDS, ASPECTS, LENGTH_WEIGHTS, SPAN_MEANS, LETTER_WEIGHTS):
             decoding = Decoding(chosen[1].peak_share, chosen[1].rank, boxes=INK, aspect=aspect,
-                                length_weight=weight, span_mean=span_mean)
+                                length_weight=weight, span_mean=span_mean, letters=letters)
             ink_rates[(threshold, decoding)] = share(ink_answered(q, threshold, decoding) for q in ink_present)
         best = robust_choice(ink_rates, len(ink_present))
         if ink_rates[best] > rate:

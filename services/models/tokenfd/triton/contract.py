@@ -52,6 +52,10 @@ LOC_TOKEN_TEXTS = "TOKEN_TEXTS"
 LOC_GRID = "GRID"
 LOC_NUM_TILES = "NUM_TILES"
 LOC_IMAGE_SIZE = "IMAGE_SIZE"
+# Optional: read a one-word query letter by letter too (its letters' maps and pieces; none otherwise)
+LOC_SPELL = "SPELL"
+LOC_LETTER_SIMILARITY = "LETTER_SIMILARITY"
+LOC_LETTER_TEXTS = "LETTER_TEXTS"
 
 # tokenfd_locate config parameters: the served checkpoint's name and weights digest, and its
 # recorded cosine threshold and decoding (each absent when it records none)

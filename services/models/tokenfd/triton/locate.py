@@ -12,7 +12,7 @@ are read once, when the pipeline is built (the model's initialize), never per re
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -37,6 +37,9 @@ class LocateResult:
     grid: tuple[int, int]     # (cols, rows)
     num_tiles: int            # tiles sent to the encoder, thumbnail included
     image_size: tuple[int, int]  # (width, height)
+    # A spelled query's letters (tokenizer.spell): (C, 128*rows, 128*cols) maps and their pieces; C = 0 otherwise.
+    letter_similarity: np.ndarray | None = None
+    letter_texts: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,9 @@ class PreparedRequest:
     tiled: Any                    # services.models.tokenfd.preprocess.TiledImage
     token_ids: np.ndarray
     token_texts: list[str]
-    query_embeddings: np.ndarray  # (T', D), T' >= T when padded
+    query_embeddings: np.ndarray  # (T' , D): the T tokens, then the C letters; T' >= T + C when padded
     image_size: tuple[int, int]
+    letter_texts: list[str] = field(default_factory=list)
 
 
 def padded_length(tokens: int) -> int:
@@ -118,6 +122,14 @@ class LocatePipeline:
             raise PerceptError(ErrorCode.INTERNAL, "the tokenizer produced ids outside the embedding table")
         return ids, [str(p) for p in pieces]
 
+    def letters(self, query: str, tokens: int) -> tuple[np.ndarray, list[str]]:
+        """A one-word query's letters (tokenizer.spell) as ids and pieces; none when it has several words or its
+        letters would take the query past the token limit (they share the encoder's query batch)."""
+        ids, pieces = self.tokenizer.spell(query)
+        if not ids or tokens + len(ids) > self.max_query_tokens:
+            return np.zeros(0, dtype=np.int64), []
+        return np.asarray(ids, dtype=np.int64), [str(p) for p in pieces]
+
     def query_embeddings(self, ids: np.ndarray) -> np.ndarray:
         """(T', D) float32; T' = T padded by repeating the last token (dropped afterwards)."""
         vectors = np.asarray(self.embeddings[ids], dtype=np.float32)
@@ -128,17 +140,20 @@ class LocatePipeline:
         return vectors
 
     # --- the request ------------------------------------------------------------------
-    def prepare(self, image_bytes: bytes, query: bytes | str, max_tiles: int | None = None) -> PreparedRequest:
-        """Everything before the encoder: cheap checks first, then decode and tile."""
+    def prepare(self, image_bytes: bytes, query: bytes | str, max_tiles: int | None = None, *,
+                spell: bool = False) -> PreparedRequest:
+        """Everything before the encoder: cheap checks first, then decode and tile. With `spell`, a one-word
+        query's letters are looked up too (`letters`)."""
         from services.models.tokenfd.preprocess import tile_image
 
         text = self.parse_query(query)
         tiles_limit = self.parse_max_tiles(max_tiles)
         ids, pieces = self.tokenize(text)
+        letter_ids, letter_texts = self.letters(text, len(ids)) if spell else (np.zeros(0, dtype=np.int64), [])
         image = decode_image(image_bytes, max_pixels=self.max_image_pixels)
         return PreparedRequest(tiled=tile_image(image, max_tiles=tiles_limit), token_ids=ids, token_texts=pieces,
-                               query_embeddings=self.query_embeddings(ids),
-                               image_size=(int(image.width), int(image.height)))
+                               query_embeddings=self.query_embeddings(np.concatenate([ids, letter_ids])),
+                               image_size=(int(image.width), int(image.height)), letter_texts=letter_texts)
 
     def encode(self, prepared: PreparedRequest, encode: EncodeFn) -> np.ndarray:
         """(tiles, T, 128, 128): the encoder in chunks of at most its max batch, padding dropped."""
@@ -149,20 +164,24 @@ class LocatePipeline:
             chunk = pixels[start:start + self.encoder_max_batch_size]
             queries = np.ascontiguousarray(np.broadcast_to(vectors, (chunk.shape[0], *vectors.shape)))
             chunks.append(encode(chunk, queries))
-        return np.concatenate(chunks)[:, :len(prepared.token_ids)]
+        return np.concatenate(chunks)[:, :len(prepared.token_ids) + len(prepared.letter_texts)]
 
     def run(self, image_bytes: bytes, query: bytes | str, encode: EncodeFn,
-            max_tiles: int | None = None) -> LocateResult:
+            max_tiles: int | None = None, *, spell: bool = False) -> LocateResult:
         from services.models.tokenfd.preprocess import stitch_maps
 
-        prepared = self.prepare(image_bytes, query, max_tiles)
+        prepared = self.prepare(image_bytes, query, max_tiles, spell=spell)
         tiled = prepared.tiled
-        similarity = stitch_maps(self.encode(prepared, encode), tiled.grid, tiled.has_thumbnail)
+        maps = np.ascontiguousarray(stitch_maps(self.encode(prepared, encode), tiled.grid, tiled.has_thumbnail),
+                                    dtype=np.float32)
+        tokens = len(prepared.token_ids)
         return LocateResult(
-            similarity=np.ascontiguousarray(similarity, dtype=np.float32),
+            similarity=maps[:tokens],
             token_ids=prepared.token_ids,
             token_texts=prepared.token_texts,
             grid=(int(tiled.grid[0]), int(tiled.grid[1])),
             num_tiles=int(tiled.num_tiles),
             image_size=prepared.image_size,
+            letter_similarity=maps[tokens:],
+            letter_texts=prepared.letter_texts,
         )

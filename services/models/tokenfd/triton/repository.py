@@ -134,6 +134,7 @@ def locate_config(options: RepositoryOptions | None = None, model_info: dict | N
         tensor(mc.ModelInput, contract.LOC_IMAGE, mc.TYPE_STRING, [1]),
         tensor(mc.ModelInput, contract.LOC_QUERY, mc.TYPE_STRING, [1]),
         tensor(mc.ModelInput, contract.LOC_MAX_TILES, mc.TYPE_INT32, [1], optional=True),
+        tensor(mc.ModelInput, contract.LOC_SPELL, mc.TYPE_BOOL, [1], optional=True),
     ])
     config.output.extend([
         tensor(mc.ModelOutput, contract.LOC_SIMILARITY, mc.TYPE_FP32, [-1, -1, -1]),
@@ -142,6 +143,8 @@ def locate_config(options: RepositoryOptions | None = None, model_info: dict | N
         tensor(mc.ModelOutput, contract.LOC_GRID, mc.TYPE_INT32, [2]),
         tensor(mc.ModelOutput, contract.LOC_NUM_TILES, mc.TYPE_INT32, [1]),
         tensor(mc.ModelOutput, contract.LOC_IMAGE_SIZE, mc.TYPE_INT32, [2]),
+        tensor(mc.ModelOutput, contract.LOC_LETTER_SIMILARITY, mc.TYPE_FP32, [-1, -1, -1]),
+        tensor(mc.ModelOutput, contract.LOC_LETTER_TEXTS, mc.TYPE_STRING, [-1]),
     ])
     config.instance_group.append(mc.ModelInstanceGroup(kind=mc.ModelInstanceGroup.KIND_CPU,
                                                        count=options.locate_instances))
