@@ -287,7 +287,8 @@ class QueryMatch(BaseModel):
     mass: float = Field(description="Mean of the chained token regions' masses: similarity above the cut, summed "
                                     "over their feature cells (what `decoding.rank` = `mass` orders by). With "
                                     "`decoding.boxes` = `ink`: what orders the matches, `score` less "
-                                    "`decoding.length_weight` times the box's distance from the query's shape.")
+                                    "`decoding.length_weight` times the box's distance from the query's shape, plus "
+                                    "`decoding.letters` times its letters' reading for a spelled one-word query.")
     tokens: list[int] = Field(description="Indices of the query's tokens in the match, in order.")
 
 

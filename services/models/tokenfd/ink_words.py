@@ -280,16 +280,18 @@ def read(maps: np.ndarray, pieces: Sequence[str], query: str, boxes: np.ndarray,
 
 
 def ranked(readings: Readings, threshold: float, *, aspect: float, length_weight: float, span_mean: float,
-           letters: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           letter_weight: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(order, scores, values): the candidates whose score is above the threshold and whose shape is within
     MAX_SHAPE_ERROR of the aspect, as indices into `readings` best first by value, with every candidate's score
     (its tokens' span readings) and value (the score less length_weight times its shape's distance, plus
-    `letters` times its letters' reading, mixed as the tokens' are, when the query was read letter by letter)."""
+    `letter_weight` times its letters' reading, mixed as the tokens' are, when the query was read letter by
+    letter)."""
     scores = (1.0 - span_mean) * readings.peaks + span_mean * readings.means
     errors = np.abs(readings.shapes - aspect)
     values = scores - length_weight * errors
-    if letters and readings.letter_peaks is not None:
-        values = values + letters * ((1.0 - span_mean) * readings.letter_peaks + span_mean * readings.letter_means)
+    if letter_weight and readings.letter_peaks is not None:
+        values = values + letter_weight * ((1.0 - span_mean) * readings.letter_peaks
+                                           + span_mean * readings.letter_means)
     kept = np.flatnonzero((scores > threshold) & (errors <= MAX_SHAPE_ERROR))
     return kept[np.argsort(-values[kept], kind="stable")], scores, values
 
@@ -300,13 +302,13 @@ def spot(maps: np.ndarray, pieces: Sequence[str], query: str, boxes: np.ndarray,
          letter_weight: float = 0.0) -> list[tuple[np.ndarray, float, float]]:
     """The best candidates for the query, best first: (box, score, value), at most `max_matches`, none whose
     score is not above the threshold, none overlapping a better one (IoU >= SAME_PLACE_IOU). The arguments
-    are `read`'s and `ranked`'s (its `letters` is `letter_weight` here)."""
+    are `read`'s and `ranked`'s."""
     if max_matches <= 0 or len(boxes) == 0:
         return []
     readings = read(maps, pieces, query, boxes, cell_px, (aspect - MAX_SHAPE_ERROR, aspect + MAX_SHAPE_ERROR),
                     letters if letter_weight else None)
     order, scores, values = ranked(readings, threshold, aspect=aspect, length_weight=length_weight,
-                                   span_mean=span_mean, letters=letter_weight)
+                                   span_mean=span_mean, letter_weight=letter_weight)
     chosen: list[tuple[np.ndarray, float, float]] = []
     for index in order:
         box = readings.boxes[index]

@@ -198,7 +198,7 @@ def ink_answered(query: InkQuery, threshold: float, decoding: Decoding) -> bool:
 
     order, _, _ = ink_words.ranked(query.readings, threshold, aspect=decoding.aspect,
                                    length_weight=decoding.length_weight, span_mean=decoding.span_mean,
-                                   letters=decoding.letters)
+                                   letter_weight=decoding.letters)
     if query.hits is None:
         return len(order) == 0
     return len(order) > 0 and bool(query.hits[order[0]])
