@@ -67,3 +67,13 @@ def test_the_served_model_spells_a_one_word_query_as_its_record_says(trained_tri
 
     assert letters(TARGET) == ["\u2581a", "d", "d", "r", "e", "s", "s"]
     assert letters(f"{TARGET} book") == [] and letters(TARGET, spell=False) == []
+
+
+def test_the_gateway_reads_a_one_word_query_s_letters(trained_client):
+    """A match's rank is its score less a shape penalty, plus the letters' reading only when they were read: the
+    drawn word's rank above its score shows the gateway passed the model's letters to the reading."""
+    body = trained_client.post("/v1/text/locate", data={"query": TARGET, "heatmap_format": "none"},
+                               files={"image": ("page.png", render_page().png(), "image/png")}).json()
+    assert body["decoding"]["letters"] > 0, "a decoding that spells"
+    best = body["matches"][0]
+    assert best["mass"] > best["score"], best
