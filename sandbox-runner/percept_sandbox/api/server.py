@@ -25,6 +25,7 @@ STOP_GRACE_S = 10.0
 # A shutdown that takes longer than this prints every thread's stack to stderr (the log), so a
 # stop that hangs says where; nothing is in flight by then but renders within their grace.
 SHUTDOWN_STACKS_AFTER_S = STOP_GRACE_S + 10.0
+SIGNAL_POLL_S = 0.5   # how often the main thread wakes to run a pending signal's handler
 
 
 def _watch_health(pool: SandboxPool, servicer: health.HealthServicer, stop: threading.Event) -> None:
@@ -78,7 +79,11 @@ def serve(config: SandboxConfig, host: str, port: int, metrics_host: str, metric
                          name="health").start()
         LOG.info("serving percept.sandbox.v1 on %s:%d, metrics on http://%s:%d/metrics (workers=%d, queue=%d)",
                  host, bound, metrics_host, metrics_port, config.workers, config.queue_size)
-        stop.wait()
+        # Wake now and then: Python runs a signal's handler in the main thread only, and a SIGTERM that the
+        # kernel hands to another thread (gRPC's) does not interrupt a wait without a timeout, so the handler
+        # would not run until something else woke this thread.
+        while not stop.wait(SIGNAL_POLL_S):
+            pass
         LOG.info("shutting down")
         faulthandler.dump_traceback_later(SHUTDOWN_STACKS_AFTER_S, exit=False)
         health_servicer.enter_graceful_shutdown()
