@@ -130,3 +130,14 @@ def test_the_letters_are_weighed_in_where_they_tell_apart_words_the_token_s_map_
     chosen = calibrate.calibrate([query])
     assert chosen.maps_hit_rate == 0.0
     assert chosen.decoding.boxes == INK and chosen.decoding.letters > 0 and chosen.hit_rate == 1.0
+
+
+def test_separation_is_the_chance_a_drawn_word_outscores_an_absent_one():
+    present, absent = np.array([0.5, 0.4, 0.3]), np.array([0.35, 0.1])
+    # pairs above: 0.5 > both, 0.4 > both, 0.3 > 0.1 only: 5 of 6
+    assert calibrate.separation(present, absent) == pytest.approx(5 / 6)
+    assert calibrate.separation(present, present) == pytest.approx(0.5)       # ties count half: chance
+    assert calibrate.separation(absent + 1.0, absent) == 1.0
+    # an absent word with no candidate at all (-inf) is below every drawn word
+    assert calibrate.separation(np.array([0.2]), np.array([-np.inf])) == 1.0
+    assert np.isnan(calibrate.separation(present, np.array([])))

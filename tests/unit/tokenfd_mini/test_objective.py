@@ -1,11 +1,18 @@
 """TokenFD-mini's objective on hand-made maps: the per-cell terms do not see where a token's similarity
 peaks, the spatial term (v3) does; it ignores the learned bias and leaves crops without text alone. The
-vocabulary term wants a text cell's own piece to be the most similar of the whole vocabulary."""
+vocabulary term wants a text cell's own piece to be the most similar of the whole vocabulary, and the presence
+term (v8) asks of each piece's few best cells whether it is drawn in the crop at all."""
 from __future__ import annotations
 
 import torch
 
-from services.models.tokenfd.mini.objective import VOCABULARY_CELLS, alignment_loss, spatial_loss, vocabulary_loss
+from services.models.tokenfd.mini.objective import (
+    VOCABULARY_CELLS,
+    alignment_loss,
+    presence_loss,
+    spatial_loss,
+    vocabulary_loss,
+)
 
 GRID = 8
 
@@ -78,3 +85,19 @@ def test_no_owned_cell_means_no_vocabulary_term_and_a_crop_past_the_sample_is_sc
     owned[1] = 0.0
     loss = vocabulary_loss(torch.randn(side * side, 6), table, ids, owned, positive, t_prime, generator)
     assert torch.isfinite(loss) and loss > 0
+
+
+def test_the_presence_term_sees_a_few_stray_cells_of_an_absent_piece_that_the_per_cell_terms_average_away():
+    positive = torch.tensor([False])
+    targets = torch.zeros(1, GRID, GRID)
+    quiet = _maps([], 0.0, -6.0)
+    stray = _maps([(1, 1), (1, 2), (6, 4), (6, 5)] + [(3, c) for c in range(4)], 4.0, -6.0)   # 8 high cells
+    assert presence_loss(stray, positive) > 10 * presence_loss(quiet, positive)
+    # per-cell BCE, averaged over the 64 cells, moves far less
+    bias = torch.tensor(0.0)
+    per_cell = (alignment_loss(stray, targets, positive, bias)["bce"]
+                - alignment_loss(quiet, targets, positive, bias)["bce"])
+    assert presence_loss(stray, positive) - presence_loss(quiet, positive) > 5 * per_cell
+    # a drawn piece is wanted high on its few best cells, wherever they are
+    drawn = torch.tensor([True])
+    assert presence_loss(stray, drawn) < presence_loss(quiet, drawn)

@@ -13,7 +13,7 @@ from PIL import Image
 from services.datasets.tokenit import cli, engine, tokenizer
 from services.datasets.tokenit import tokens as token_masks
 from services.evaluation.shards import Shard
-from services.models.tokenfd.checkpoint import load_model
+from services.models.tokenfd.checkpoint import load_model, read_state_dict
 from services.models.tokenfd.mini import checkpoint as mini_checkpoint
 from services.models.tokenfd.mini.config import Recipe
 from services.models.tokenfd.mini.train import STATE_FILE, Trainer
@@ -129,3 +129,35 @@ def test_hard_negatives_are_absent_pieces_that_look_like_the_drawn_ones(corpus, 
     trainer.run(progress=False)
     resumed = Trainer(corpus, corpus, tmp_path, dataclasses.replace(recipe, steps=2), log=lambda *_: None)
     assert torch.equal(resumed.neighbours, trainer.neighbours)
+
+
+def test_stage_two_starts_from_a_trained_checkpoint(corpus, tmp_path):
+    """--init: the model, the table (through the composer), the scale and the bias start as the checkpoint's, so
+    before any step the features and maps are the checkpoint's; the optimiser starts afresh."""
+    recipe = dataclasses.replace(Recipe(), steps=2, batch=1, threads=1, eval_every=2, eval_queries=8, warmup=1)
+    first = Trainer(corpus, corpus, tmp_path / "first", recipe, log=lambda *_: None)
+    checkpoint = first.run(progress=False)
+    stored = read_state_dict(checkpoint)
+
+    second = Trainer(corpus, corpus, tmp_path / "second", dataclasses.replace(recipe, init=str(checkpoint)),
+                     log=lambda *_: None)
+    assert second.step == 0 and not second.optimizer.state
+    assert torch.allclose(second.composer.table(), stored["tok_embeddings.weight"].float(), atol=1e-5)
+    assert second.t_prime.item() == pytest.approx(stored["t_prime"].item())
+    assert second.bias.item() == pytest.approx(stored["b"].item())
+    loaded, _ = load_model(checkpoint)
+    pixels = torch.stack([second.heldout.crop(__import__("random").Random(0)).pixels])
+    second.model.eval()
+    with torch.no_grad():
+        assert torch.equal(second.model.tile_features(pixels), loaded.tile_features(pixels))
+    second.run(progress=False)
+    assert second.step == 2
+
+
+def test_stage_two_refuses_a_checkpoint_of_another_tokenizer(corpus, tmp_path):
+    recipe = dataclasses.replace(Recipe(), steps=1, batch=1, threads=1, eval_every=1, eval_queries=8, warmup=1)
+    checkpoint = Trainer(corpus, corpus, tmp_path / "first", recipe, log=lambda *_: None).run(progress=False)
+    (checkpoint / "tokenizer.model").write_bytes(b"another tokenizer's bytes")
+    with pytest.raises(ValueError, match="another tokenizer"):
+        Trainer(corpus, corpus, tmp_path / "second", dataclasses.replace(recipe, init=str(checkpoint)),
+                log=lambda *_: None)

@@ -10,9 +10,10 @@ the same maps (query_matches.py): the maps' own regions, then the ink reading (w
 scored by the maps, and by a one-word query's letters' maps, ink_words.py). The one whose best match hits the most
 present words (IoU >= 0.5) is written into the checkpoint's record (tokenfd_mini.json: `threshold`, `decoding`,
 and `calibration`: the share of present words hit and of absent words left without a match, for the choice and for
-upstream's reading at its best threshold). The export carries both to the served model, where they are the
-gateway's locate default. Ties go to upstream's reading, then to the higher threshold (as many hits, fewer matches
-for words that are not there).
+upstream's reading at its best threshold, and how well the chosen reading's best score tells a drawn word from an
+absent one, whatever the threshold: `separation`, a ROC AUC). The export carries the threshold and decoding to the
+served model, where they are the gateway's locate default. Ties go to upstream's reading, then to the higher
+threshold (as many hits, fewer matches for words that are not there).
 """
 from __future__ import annotations
 
@@ -80,12 +81,16 @@ class Calibration:
     queries: int                   # present words asked
     absent: int                    # absent words asked
     maps_hit_rate: float = 0.0     # the maps' best reading, for comparison when the ink's is chosen
+    separation: float | None = None  # the ink reading's `separation` at the chosen decoding
+
 
     def record(self, pages: Path) -> dict:
         return {"threshold": self.threshold, "decoding": self.decoding.to_json(),
                 "calibration": {"pages": pages.name, "queries": self.queries, "absent_queries": self.absent,
                                 "hit@0.5": round(self.hit_rate, 4), "absent_unmatched": round(self.rejected, 4),
                                 "maps_hit@0.5": round(self.maps_hit_rate, 4),
+                                **({"separation": round(self.separation, 4)}
+                                   if self.separation is not None and math.isfinite(self.separation) else {}),
                                 "upstream": {"threshold": self.upstream_threshold,
                                              "hit@0.5": round(self.upstream_hit_rate, 4),
                                              "absent_unmatched": round(self.upstream_rejected, 4)}}}
@@ -204,6 +209,29 @@ def ink_answered(query: InkQuery, threshold: float, decoding: Decoding) -> bool:
     return len(order) > 0 and bool(query.hits[order[0]])
 
 
+def best_scores(read: list[InkQuery], decoding: Decoding) -> np.ndarray:
+    """Each query's best candidate's score at the decoding, whatever the threshold (-inf: no candidate)."""
+    from services.models.tokenfd import ink_words
+
+    best = []
+    for query in read:
+        order, scores, _ = ink_words.ranked(query.readings, -math.inf, aspect=decoding.aspect,
+                                            length_weight=decoding.length_weight, span_mean=decoding.span_mean,
+                                            letter_weight=decoding.letters)
+        best.append(scores[order[0]] if len(order) else -math.inf)
+    return np.array(best, dtype=np.float64)
+
+
+def separation(present: np.ndarray, absent: np.ndarray) -> float:
+    """The chance that a present word's best score is above an absent word's (ties count half): the area under
+    the ROC curve of "is the word there?" read from the best match's score. 0.5 is chance, 1 a threshold that
+    tells every drawn word from every absent one."""
+    if not len(present) or not len(absent):
+        return float("nan")
+    above = (present[:, None] > absent[None, :]).mean()
+    return float(above + 0.5 * (present[:, None] == absent[None, :]).mean())
+
+
 def robust_choice(rates: dict, queries: int):
     """The ink setting to record: among those within one standard error of the best hit rate (as good as it on
     these crops), the one that reads most of each span (the highest `span_mean`), then the most hits, then the
@@ -237,7 +265,7 @@ def calibrate(found: list[Query]) -> Calibration:
     chosen = max(rates, key=preference)
     upstream = max((setting for setting in rates if setting[1] == UPSTREAM), key=preference)
     rate, rejected = rates[chosen], share_answered(absent, *chosen)
-    maps_rate = rate
+    maps_rate, separated = rate, None
     if all(query.page is not None for query in found):
         read = ink_queries(found)
         ink_present = [query for query in read if query.hits is not None]
@@ -252,10 +280,11 @@ def calibrate(found: list[Query]) -> Calibration:
         if ink_rates[best] > rate:
             chosen, rate = best, ink_rates[best]
             rejected = share(ink_answered(q, *best) for q in ink_absent)
+            separated = separation(best_scores(ink_present, best[1]), best_scores(ink_absent, best[1]))
     return Calibration(threshold=chosen[0], decoding=chosen[1], hit_rate=rate, rejected=rejected,
                        upstream_threshold=upstream[0], upstream_hit_rate=rates[upstream],
                        upstream_rejected=share_answered(absent, *upstream), queries=len(present),
-                       absent=len(absent), maps_hit_rate=maps_rate)
+                       absent=len(absent), maps_hit_rate=maps_rate, separation=separated)
 
 
 def write(checkpoint: Path, calibration: Calibration, pages: Path) -> None:
@@ -293,7 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     c = calibration
     print(f"{args.checkpoint}: threshold {c.threshold}, decoding {c.decoding.to_json()}: hit@0.5 {c.hit_rate:.3f} "
           f"of {c.queries} words, {c.rejected:.3f} of {c.absent} absent words unmatched (upstream's reading at "
-          f"threshold {c.upstream_threshold}: {c.upstream_hit_rate:.3f}, {c.upstream_rejected:.3f})")
+          f"threshold {c.upstream_threshold}: {c.upstream_hit_rate:.3f}, {c.upstream_rejected:.3f})"
+          + (f"; drawn and absent words separated {c.separation:.3f} (ROC AUC of the best score)"
+             if c.separation is not None and math.isfinite(c.separation) else ""))
     return 0
 
 

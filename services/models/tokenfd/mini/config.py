@@ -51,5 +51,12 @@ class Recipe:
     # The weight of the whole-vocabulary term (objective.vocabulary_loss): 0, v3's recipe. v6 ran it at 1 and at 0.1,
     # and both were behind v3 from step 3,000 on (docs/tokenfd-mini.md, "v6").
     vocabulary_weight: float = 0.0
+    # The weight of the "is this token anywhere in the crop?" term (objective.presence_loss): 0, v3's recipe. v8
+    # ran it at 2 as a second stage from v3 and told absent words apart no better (docs/tokenfd-mini.md,
+    # "Stage 2 from v3").
+    presence_weight: float = 0.0
+    # A trained checkpoint to start from, a second stage (its weights, table, scale and bias; the optimiser starts
+    # afresh; v7 and v8 started from v3); "" trains from scratch, as v1-v6 did.
+    init: str = ""
     eval_every: int = 1000         # steps between held-out evaluations (and checkpoints)
     eval_queries: int = 200        # word queries of the held-out metric

@@ -28,7 +28,9 @@ None of these compares a cell's own token with the pieces that are not in the cr
 each absent id down on its own; v3 gives a word that is not on the page a match about as strong as a
 drawn word's (`module` 0.363 on the semantic page, `address` 0.414). The fifth term (`vocabulary_loss`,
 `Recipe.vocabulary_weight`) classifies text cells among the whole vocabulary: the drawn token must be the
-most similar of all the pieces, the question a query for an absent word asks.
+most similar of all the pieces, the question a query for an absent word asks. The sixth (`presence_loss`,
+`Recipe.presence_weight`) asks it of the crop as a whole: an absent piece must not be similar to any few cells.
+As second stages from v3 neither told absent words apart better (docs/tokenfd-mini.md, "Stage 2 from v3").
 """
 from __future__ import annotations
 
@@ -46,6 +48,8 @@ BACKGROUND_COVER = 0.05
 # Text cells a step scores against the whole vocabulary, at most, per crop (a sample: the term's cost
 # grows with cells x vocabulary).
 VOCABULARY_CELLS = 512
+# The cells whose logits make an id's crop-level logit in `presence_loss`.
+PRESENCE_CELLS = 8
 
 
 def logits(features: torch.Tensor, embeddings: torch.Tensor, t_prime: torch.Tensor, bias: torch.Tensor,
@@ -96,6 +100,15 @@ def vocabulary_loss(features: torch.Tensor, table: torch.Tensor, ids: torch.Tens
         cells = cells[torch.randperm(len(cells), generator=generator)[:VOCABULARY_CELLS]]
     cosine = F.normalize(features[cells], dim=-1) @ F.normalize(table, dim=-1).T      # (n, V)
     return F.cross_entropy(cosine.float() * t_prime.exp(), ids[positive][owner[cells]])
+
+
+def presence_loss(logit_maps: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:
+    """The question "is this token anywhere in the crop?": each id's crop logit is the mean of its
+    PRESENCE_CELLS highest cell logits (a token covers a few dozen cells, so a few high cells are its evidence),
+    scored by BCE against whether it is drawn. The per-cell terms average over cells, so a few stray cells where
+    an absent piece is similar cost them little; here they are all that counts."""
+    top = logit_maps.flatten(1).topk(PRESENCE_CELLS, dim=1).values.mean(1)
+    return F.binary_cross_entropy_with_logits(top, positive.float())
 
 
 def alignment_loss(logit_maps: torch.Tensor, targets: torch.Tensor, positive: torch.Tensor,

@@ -1,7 +1,7 @@
 """`make train-tokenfd`: train TokenFD-mini on an engine corpus, resumably, and write its checkpoint.
 
     python -m services.models.tokenfd.mini.train --data DIR --heldout DIR --out DIR
-        [--steps N] [--time-budget S] [--batch B] [--threads T] [--seed S] [--eval-every N]
+        [--steps N] [--time-budget S] [--batch B] [--threads T] [--seed S] [--eval-every N] [--init DIR]
 
   --data DIR       training corpus (python -m services.datasets.tokenit); its tokenizer.model is the model's
   --heldout DIR    held-out corpus (another seed) for the metric: hit@0.5 of single-word queries
@@ -9,6 +9,7 @@
                    end) and DIR/checkpoint/ (the upstream-layout checkpoint, fp16)
   --steps N        cosine schedule length, the run's last step
   --time-budget S  stop after S seconds of training, counted across resumes (default 6600)
+  --init DIR       start from a trained checkpoint's weights (a second stage; docs/tokenfd-mini.md)
 
 Seeded: crop i of step s comes from random.Random((seed, s, i)), so a resumed run continues the
 same sequence. A rerun with the same --out resumes from its last state.
@@ -26,13 +27,20 @@ import torch
 
 from services.models.common import training
 from services.models.common.training import recipe_parser, run_steps
+from services.models.tokenfd.checkpoint import TOKENIZER_FILE, convert_state_dict, read_state_dict
 from services.models.tokenfd.config import FEATURE_GRID
 from services.models.tokenfd.mini import checkpoint as mini_checkpoint
 from services.models.tokenfd.mini.calibrate import Query, answered
 from services.models.tokenfd.mini.composer import CharComposer
 from services.models.tokenfd.mini.config import Recipe, mini_config
 from services.models.tokenfd.mini.data import Corpus, Crop, single_word_queries
-from services.models.tokenfd.mini.objective import alignment_loss, cosine_threshold, logits, vocabulary_loss
+from services.models.tokenfd.mini.objective import (
+    alignment_loss,
+    cosine_threshold,
+    logits,
+    presence_loss,
+    vocabulary_loss,
+)
 from services.models.tokenfd.modeling import TokenFDModel, cosine_maps
 from services.models.tokenfd.query_matches import UPSTREAM
 from services.models.tokenfd.tokenizer import QueryTokenizer
@@ -72,6 +80,8 @@ class Trainer:
         self.step, self.elapsed_s, self.history = 0, 0.0, []
         self._eval_crops: list[Crop] | None = None
         self.neighbours: torch.Tensor | None = None           # (V, NEIGHBOURS) ids, for the hard negatives
+        if recipe.init:
+            self._start_from(Path(recipe.init))
         self._resume()
 
     # --- state ------------------------------------------------------------------
@@ -83,6 +93,20 @@ class Trainer:
 
     def save_state(self) -> None:
         training.save_state(self.out, self._state())
+
+    @torch.no_grad()
+    def _start_from(self, checkpoint: Path) -> None:
+        """Stage 2: a trained checkpoint's weights, read by the serving loader (strict). The composer is kept, its
+        per-piece residual set so that its table starts as the checkpoint's; the scale and bias are the stored
+        `t_prime` and `b`. The tokenizer must be the corpus's: the table's rows are its pieces."""
+        if (checkpoint / TOKENIZER_FILE).read_bytes() != self.tokenizer_path.read_bytes():
+            raise ValueError(f"{checkpoint} was trained with another tokenizer than {self.tokenizer_path}")
+        stored = read_state_dict(checkpoint)
+        self.model.load_state_dict(convert_state_dict(stored, self.config, source=str(checkpoint)))
+        self.composer.residual.weight.add_(self.model.tok_embeddings.weight - self.composer.table())
+        self.t_prime.copy_(stored["t_prime"].float().reshape(()))
+        self.bias.copy_(stored["b"].float().reshape(()))
+        self.log(f"starting from {checkpoint}")
 
     def _resume(self) -> None:
         state = training.load_state(self.out)
@@ -168,6 +192,10 @@ class Trainer:
                 ids, targets, positive = self._queries(crop, generator)
                 maps = logits(crop_features, self.composer(ids), self.t_prime, self.bias, FEATURE_GRID)
                 terms = alignment_loss(maps.float(), targets, positive, self.bias, r.spatial_weight)
+                if r.presence_weight:
+                    terms["presence"] = presence_loss(maps.float(), positive)
+                    terms["loss"] = terms["loss"] + r.presence_weight * terms["presence"]
+                    terms["presence"] = terms["presence"].detach()
                 if table is not None:
                     vocabulary = vocabulary_loss(crop_features, table, ids, targets, positive, self.t_prime, generator)
                     terms["loss"] = terms["loss"] + r.vocabulary_weight * vocabulary
@@ -251,13 +279,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="of the absent ids scored per step, how many are the drawn ids' nearest (v5: 24)")
     parser.add_argument("--vocabulary-weight", type=float, default=defaults.vocabulary_weight,
                         help="weight of the whole-vocabulary term (0: v3's recipe)")
+    parser.add_argument("--presence-weight", type=float, default=defaults.presence_weight,
+                        help="weight of the 'is this token anywhere in the crop?' term (0: v3's recipe)")
+    parser.add_argument("--init", default=defaults.init,
+                        help="a trained checkpoint directory to start from (stage 2); default: from scratch")
+    parser.add_argument("--lr", type=float, default=defaults.lr, help="the peak learning rate")
+    parser.add_argument("--warmup", type=int, default=defaults.warmup, help="steps of linear warm-up")
     args = parser.parse_args(argv)
     if min(args.steps, args.batch, args.threads, args.eval_every, args.eval_queries) < 1 or args.time_budget <= 0 \
-            or min(args.spatial_weight, args.vocabulary_weight) < 0 or args.encoder_layers < 1 \
-            or args.encoder_hidden < 64 or args.encoder_hidden % 64 \
+            or min(args.spatial_weight, args.vocabulary_weight, args.presence_weight) < 0 or args.encoder_layers < 1 \
+            or args.encoder_hidden < 64 or args.encoder_hidden % 64 or args.lr <= 0 or args.warmup < 0 \
             or not 0 <= args.hard_negatives <= defaults.negatives:
         print("train: --steps, --batch, --threads, --eval-every, --eval-queries, --time-budget and --encoder-layers "
-              "must be positive, --spatial-weight and --vocabulary-weight at least 0, --encoder-hidden a multiple "
+              "and --lr must be positive, --spatial-weight, --vocabulary-weight and --warmup at least 0, "
+              "--encoder-hidden a multiple "
               f"of 64, --hard-negatives 0 to {defaults.negatives}", file=sys.stderr)
         return 2
     recipe = dataclasses.replace(defaults, steps=args.steps, time_budget_s=args.time_budget, batch=args.batch,
@@ -265,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
                                  eval_queries=args.eval_queries, bf16=not args.fp32,
                                  spatial_weight=args.spatial_weight, encoder_layers=args.encoder_layers,
                                  encoder_hidden=args.encoder_hidden, hard_negatives=args.hard_negatives,
-                                 vocabulary_weight=args.vocabulary_weight)
+                                 vocabulary_weight=args.vocabulary_weight, presence_weight=args.presence_weight,
+                                 init=str(args.init or ""), lr=args.lr, warmup=args.warmup)
     out = Trainer(args.data, args.heldout, args.out, recipe).run()
     print(f"checkpoint: {out}")
     return 0
