@@ -6,6 +6,7 @@ import re
 import signal
 import threading
 import time
+from pathlib import Path
 
 import grpc
 
@@ -70,6 +71,50 @@ def test_sigterm_stops_cleanly_leaving_no_process_or_file(tmp_path):
         assert server.stop() == 0
     wait_for(lambda: not any(alive(pid) for pid in tree), timeout_s=10)
     assert list(tmp_path.iterdir()) == []
+
+
+SYS_TGKILL = {"x86_64": 234, "aarch64": 131}   # tgkill(2): a signal to one thread of a process
+
+
+def _signal_thread(pid: int, tid: int, sig: int) -> None:
+    import ctypes
+    import platform
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(SYS_TGKILL[platform.machine()], pid, tid, int(sig)) != 0:
+        raise OSError(ctypes.get_errno(), f"tgkill({pid}, {tid}, {sig})")
+
+
+def _threads_taking(pid: int, sig: int) -> list[int]:
+    """The process's threads other than the main one that do not block `sig` (from /proc's SigBlk masks)."""
+    taking = []
+    for tid in sorted(int(name) for name in os.listdir(f"/proc/{pid}/task")):
+        status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+        blocked = int(re.search(r"^SigBlk:\s*([0-9a-f]+)", status, re.M).group(1), 16)
+        if tid != pid and not blocked & (1 << (int(sig) - 1)):
+            taking.append(tid)
+    return taking
+
+
+def test_a_sigterm_the_kernel_hands_to_a_worker_thread_still_stops_the_server(tmp_path):
+    """A process's SIGTERM may be delivered to any thread that does not block it, gRPC's among them, and
+    Python runs the handler in the main thread only: the main thread must wake to run it (a wait without
+    a timeout slept through it, and the server ran until killed). Sent here to one such thread directly,
+    as the kernel may, while a render is in flight."""
+    server = SandboxServer(workers=1, queue_size=0, env={"PERCEPT_SANDBOX_RUNTIME_DIR": str(tmp_path)})
+    with server:
+        with server.client() as client:
+            assert client.render(corpus_program("s04_histogram_normal.py")).status == sandbox_pb2.RENDER_STATUS_OK
+            threading.Thread(target=lambda: _ignore_errors(client.render, "import time\ntime.sleep(2)\n",
+                                                           timeout_s=30), daemon=True).start()
+            time.sleep(0.5)
+            taking = _threads_taking(server.process.pid, signal.SIGTERM)
+            assert taking, "every thread but the main one blocks SIGTERM: the kernel can only hand it to the main one"
+            _signal_thread(server.process.pid, taking[-1], signal.SIGTERM)
+            started = time.monotonic()
+            while server.process.poll() is None and time.monotonic() - started < 15:
+                time.sleep(0.1)
+            assert server.process.poll() == 0, f"still running 15 s after the SIGTERM:\n{server.log_text()[-3000:]}"
 
 
 def test_killed_server_takes_its_zygote_and_children_with_it(tmp_path):
