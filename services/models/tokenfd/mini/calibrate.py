@@ -83,7 +83,6 @@ class Calibration:
     maps_hit_rate: float = 0.0     # the maps' best reading, for comparison when the ink's is chosen
     separation: float | None = None  # the ink reading's `separation` at the chosen decoding
 
-
     def record(self, pages: Path) -> dict:
         return {"threshold": self.threshold, "decoding": self.decoding.to_json(),
                 "calibration": {"pages": pages.name, "queries": self.queries, "absent_queries": self.absent,
