@@ -95,7 +95,7 @@ def ink_matches(similarity: np.ndarray, threshold: float, image_size: tuple[int,
     cell = cell_px(similarity.shape, image_size)
     boxes = ink_words.word_boxes(page_ink, cell, ink_words.query_words(query))
     return query_matches.ink_match(similarity, threshold, cell, max_matches, decoding, boxes, pieces, query,
-                                   letters)
+                                   letters, page_ink.ink)
 
 
 def boxes_above(grid: np.ndarray, threshold: float, image_size: tuple[int, int], *, max_boxes: int) -> list[Region]:

@@ -234,6 +234,10 @@ class LocateDecoding(BaseModel):
                            description="With `ink`, for a one-word query: what a match's rank (`mass`) gains per unit "
                            "of its letters' reading (each character's own map read in its share of the box, mixed "
                            "as the tokens' are); 0: the query is not read letter by letter.")
+    likeness: float = Field(ge=NUMBER_RANGES["likeness"][0], le=NUMBER_RANGES["likeness"][1],
+                            description="With `ink`: what a match's `score` (and so its rank) gains per unit of its "
+                            "box's likeness to the query drawn in print (the ink's correlation with the query drawn "
+                            "in reference faces, -1 to 1); 0: the ink is not compared with a drawing.")
 
     @classmethod
     def of(cls, decoding: Decoding) -> "LocateDecoding":

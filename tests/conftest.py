@@ -24,7 +24,7 @@ import pytest
 RECORDED_NAME = "tokenfd-recorded"
 RECORDED_THRESHOLD = 0.37
 RECORDED_DECODING = {"peak_share": 0.9, "rank": "mass", "boxes": "maps", "aspect": 0.0, "length_weight": 0.0,
-                     "span_mean": 0.0, "letters": 0.0}
+                     "span_mean": 0.0, "letters": 0.0, "likeness": 0.0}
 
 
 @pytest.fixture(scope="session")

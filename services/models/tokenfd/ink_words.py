@@ -20,6 +20,9 @@ which candidate holds the query:
   with the query's), plus `Decoding.letters` times the letters' reading, each letter read in its
   own share of the candidate: a small model's map of one word-piece likes many words alike, and
   their letters tell them apart.
+- **likeness** (word_shapes.py, `Decoding.likeness`): the candidates the maps rank highest are compared with
+  the query drawn in print, and a candidate's score gains that weight times its likeness: a small model's
+  maps tell where a word is better than whether it is there, and the page's shapes say more.
 
 numpy, scipy and scikit-image only: the gateway imports it, and it never imports torch.
 """
@@ -42,6 +45,8 @@ MIN_WIDTH_CELLS = 0.85
 # Candidates are ranked only when their shape is within this many (natural-log) units of a box
 # holding the query's characters: a bound on the work per request, far outside what wins.
 MAX_SHAPE_ERROR = 1.5
+# Candidates compared with the query drawn in print (word_shapes.py): the best by their tokens' span peaks.
+LIKENESS_CANDIDATES = 48
 # A weaker candidate overlapping a better one by at least this IoU is the same place.
 SAME_PLACE_IOU = 0.5
 # The piece marker of sentencepiece tokenizers: a word-initial space, drawn as nothing.
@@ -254,15 +259,18 @@ class Readings:
     means: np.ndarray     # (N,) and means
     letter_peaks: np.ndarray | None = None    # (N,) the same of its letters' maps, each in its own letter's
     letter_means: np.ndarray | None = None    # span; None when the query was not read letter by letter
+    likeness: np.ndarray | None = None        # (N,) word_shapes.likeness to the query; None when not compared
 
 
 def read(maps: np.ndarray, pieces: Sequence[str], query: str, boxes: np.ndarray, cell_px: tuple[float, float],
-         shapes_within: tuple[float, float], letters: Letters | None = None) -> Readings:
+         shapes_within: tuple[float, float], letters: Letters | None = None,
+         ink: np.ndarray | None = None) -> Readings:
     """The query's readings of the boxes whose log shape lies within `shapes_within` (low, high).
 
     maps: (T, rows, cols) cosine maps of the query's T tokens; pieces: their T pieces; query: its text (its
     characters, spaces included, set the shape a box should have); boxes: `word_boxes` of the page; letters:
-    the query's letters' maps, read too when given."""
+    the query's letters' maps, read too when given; ink: the page's ink (ink_mask), compared with the query
+    drawn in print when given (word_shapes.py)."""
     maps = np.asarray(maps, dtype=np.float32)
     if maps.shape[0] == 0 or len(pieces) != maps.shape[0]:
         raise ValueError(f"{maps.shape[0]} maps for {len(pieces)} pieces")
@@ -270,23 +278,34 @@ def read(maps: np.ndarray, pieces: Sequence[str], query: str, boxes: np.ndarray,
     shapes = log_shape(boxes, len(query))
     near = (shapes >= shapes_within[0]) & (shapes <= shapes_within[1])
     peaks, means = span_readings(maps, boxes[near], token_spans(pieces), cell_px)
+    likeness = None
+    if ink is not None:
+        from . import word_shapes
+
+        # only the boxes the maps rank highest are compared with the drawing: it bounds the cost per request,
+        # and the maps, not the drawing, say which words are worth a look
+        likeness = np.full(len(peaks), -1.0)
+        looked = np.argsort(-peaks, kind="stable")[:LIKENESS_CANDIDATES]
+        likeness[looked] = word_shapes.likeness(ink, boxes[near][looked], query)
     if letters is None or len(letters.pieces) == 0:
-        return Readings(boxes[near], shapes[near], peaks, means)
+        return Readings(boxes[near], shapes[near], peaks, means, likeness=likeness)
     letter_maps = np.asarray(letters.maps, dtype=np.float32)
     if letter_maps.shape[0] != len(letters.pieces):
         raise ValueError(f"{letter_maps.shape[0]} letter maps for {len(letters.pieces)} letters")
     letter_peaks, letter_means = span_readings(letter_maps, boxes[near], token_spans(letters.pieces), cell_px)
-    return Readings(boxes[near], shapes[near], peaks, means, letter_peaks, letter_means)
+    return Readings(boxes[near], shapes[near], peaks, means, letter_peaks, letter_means, likeness)
 
 
 def ranked(readings: Readings, threshold: float, *, aspect: float, length_weight: float, span_mean: float,
-           letter_weight: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           letter_weight: float = 0.0, likeness_weight: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(order, scores, values): the candidates whose score is above the threshold and whose shape is within
     MAX_SHAPE_ERROR of the aspect, as indices into `readings` best first by value, with every candidate's score
     (its tokens' span readings) and value (the score less length_weight times its shape's distance, plus
     `letter_weight` times its letters' reading, mixed as the tokens' are, when the query was read letter by
-    letter)."""
+    letter). When the readings hold the likeness, the score gains `likeness_weight` times it."""
     scores = (1.0 - span_mean) * readings.peaks + span_mean * readings.means
+    if likeness_weight and readings.likeness is not None:
+        scores = scores + likeness_weight * readings.likeness
     errors = np.abs(readings.shapes - aspect)
     values = scores - length_weight * errors
     if letter_weight and readings.letter_peaks is not None:
@@ -298,17 +317,17 @@ def ranked(readings: Readings, threshold: float, *, aspect: float, length_weight
 
 def spot(maps: np.ndarray, pieces: Sequence[str], query: str, boxes: np.ndarray, threshold: float,
          cell_px: tuple[float, float], *, aspect: float, length_weight: float, span_mean: float,
-         max_matches: int, letters: Letters | None = None,
-         letter_weight: float = 0.0) -> list[tuple[np.ndarray, float, float]]:
+         max_matches: int, letters: Letters | None = None, letter_weight: float = 0.0,
+         ink: np.ndarray | None = None, likeness_weight: float = 0.0) -> list[tuple[np.ndarray, float, float]]:
     """The best candidates for the query, best first: (box, score, value), at most `max_matches`, none whose
     score is not above the threshold, none overlapping a better one (IoU >= SAME_PLACE_IOU). The arguments
     are `read`'s and `ranked`'s."""
     if max_matches <= 0 or len(boxes) == 0:
         return []
     readings = read(maps, pieces, query, boxes, cell_px, (aspect - MAX_SHAPE_ERROR, aspect + MAX_SHAPE_ERROR),
-                    letters if letter_weight else None)
+                    letters if letter_weight else None, ink if likeness_weight else None)
     order, scores, values = ranked(readings, threshold, aspect=aspect, length_weight=length_weight,
-                                   span_mean=span_mean, letter_weight=letter_weight)
+                                   span_mean=span_mean, letter_weight=letter_weight, likeness_weight=likeness_weight)
     chosen: list[tuple[np.ndarray, float, float]] = []
     for index in order:
         box = readings.boxes[index]

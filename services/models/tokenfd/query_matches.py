@@ -51,7 +51,7 @@ BOXES = (MAPS, INK)
 # The range of each number a decoding records, low and high included (but peak_share's high: a cut at the
 # map's peak keeps no cell); the served schema states the same ranges.
 NUMBER_RANGES = {"peak_share": (0.0, 1.0), "aspect": (-5.0, 5.0), "length_weight": (0.0, 10.0),
-                 "span_mean": (0.0, 1.0), "letters": (0.0, 10.0)}
+                 "span_mean": (0.0, 1.0), "letters": (0.0, 10.0), "likeness": (0.0, 10.0)}
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,9 @@ class Decoding:
     # With INK, for a one-word query: what a candidate's rank gains per unit of its letters' reading (each
     # character's piece's map read in its own letter's share of the box); 0: the query is not spelled.
     letters: float = 0.0
+    # With INK: what a candidate's score (and so its rank) gains per unit of its likeness to the query drawn in
+    # print (word_shapes.py); 0: the ink is not compared with a drawing.
+    likeness: float = 0.0
 
     def __post_init__(self) -> None:
         if self.rank not in RANKINGS:
@@ -91,13 +94,14 @@ class Decoding:
     def to_json(self) -> dict:
         return {"peak_share": float(self.peak_share), "rank": self.rank, "boxes": self.boxes,
                 "aspect": float(self.aspect), "length_weight": float(self.length_weight),
-                "span_mean": float(self.span_mean), "letters": float(self.letters)}
+                "span_mean": float(self.span_mean), "letters": float(self.letters),
+                "likeness": float(self.likeness)}
 
     @classmethod
     def from_json(cls, data: object) -> "Decoding":
         """A recorded decoding; ValueError for anything but an object of these keys with valid values (a
         record written before the ink reading, with 'peak_share' and 'rank' only, reads as the maps'; one written
-        before the letters, without 'letters', does not spell)."""
+        before the letters, without 'letters', does not spell; one without 'likeness' draws nothing)."""
         if not isinstance(data, dict) or not set(data) <= set(cls.__dataclass_fields__):
             raise ValueError(f"a decoding is an object with keys among {', '.join(cls.__dataclass_fields__)}, "
                              f"got {data!r}")
@@ -267,26 +271,29 @@ def match_query(maps: np.ndarray, threshold: float, cell_px: float | tuple[float
             raise ValueError("a decoding with boxes from the ink needs the page, the query's pieces and its text")
         from . import ink_words
 
+        page_ink = page if isinstance(page, ink_words.PageInk) else ink_words.PageInk.of(page)
         return ink_match(maps, threshold, _cell_size(cell_px), max_matches, decoding,
-                         ink_words.word_boxes(page, _cell_size(cell_px), ink_words.query_words(query)), pieces,
-                         query, letters)
+                         ink_words.word_boxes(page_ink, _cell_size(cell_px), ink_words.query_words(query)), pieces,
+                         query, letters, page_ink.ink)
     return chain([regions(grid, threshold, cell_px, decoding) for grid in maps], max_matches=max_matches,
                  rank=decoding.rank)
 
 
 def ink_match(maps: np.ndarray, threshold: float, cell_px: tuple[float, float], max_matches: int,
               decoding: Decoding, boxes: np.ndarray, pieces: Sequence[str], query: str,
-              letters=None) -> list[Match]:
+              letters=None, ink: np.ndarray | None = None) -> list[Match]:
     """Matches of the query among a page's word boxes (ink_words.py), best first. A match's `score` is the
     mean of its tokens' readings in their spans (a cosine similarity, above the threshold); `mass` is what
     ranks it: that score less the decoding's length weight times the box's distance from the query's shape,
     plus its letters' weight times their reading when the decoding spells and `letters` (ink_words.Letters)
-    holds the query's."""
+    holds the query's. With the decoding's `likeness` and the page's `ink` (ink_words.ink_mask), the score also
+    gains that weight times the box's likeness to the query drawn in print (word_shapes.py)."""
     from . import ink_words
 
     found = ink_words.spot(maps, pieces, query, boxes, threshold, cell_px, aspect=decoding.aspect,
                            length_weight=decoding.length_weight, span_mean=decoding.span_mean,
-                           max_matches=max_matches, letters=letters, letter_weight=decoding.letters)
+                           max_matches=max_matches, letters=letters, letter_weight=decoding.letters,
+                           ink=ink, likeness_weight=decoding.likeness)
     tokens = tuple(range(np.asarray(maps).shape[0]))
     return [Match(x0=float(box[0]), y0=float(box[1]), x1=float(box[2]), y1=float(box[3]), score=score,
                   tokens=tokens, mass=value) for box, score, value in found]

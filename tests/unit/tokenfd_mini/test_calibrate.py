@@ -106,7 +106,8 @@ def test_among_settings_as_good_as_the_best_the_one_reading_more_of_each_span_is
     assert calibrate.robust_choice(ties, 905) == (0.2, ink(0.5, -0.4))  # then the higher threshold
 
 
-def test_the_letters_are_weighed_in_where_they_tell_apart_words_the_token_s_map_confuses():
+def test_the_letters_are_weighed_in_where_they_tell_apart_words_the_token_s_map_confuses(monkeypatch):
+    monkeypatch.setattr(calibrate, "LIKENESS_WEIGHTS", (0.0,))    # the drawing would tell them apart too
     from PIL import Image, ImageDraw, ImageFont
 
     from services.models.tokenfd.ink_words import Letters
@@ -141,3 +142,21 @@ def test_separation_is_the_chance_a_drawn_word_outscores_an_absent_one():
     # an absent word with no candidate at all (-inf) is below every drawn word
     assert calibrate.separation(np.array([0.2]), np.array([-np.inf])) == 1.0
     assert np.isnan(calibrate.separation(present, np.array([])))
+
+
+def test_the_likeness_is_weighed_in_where_it_tells_apart_words_the_maps_confuse():
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", (448, 448), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=20)
+    drawn, other = draw.textbbox((60, 100), "quiet", font=font), draw.textbbox((60, 300), "harbor", font=font)
+    for box, text in ((drawn, "quiet"), (other, "harbor")):
+        draw.text(box[:2], text, fill=0, font=font, anchor="lt")
+    maps = np.full((1, FEATURE_GRID, FEATURE_GRID), -0.1, dtype=np.float32)
+    for (x0, y0, x1, y1), value in ((drawn, 0.6), (other, 0.62)):    # the map prefers the other word
+        maps[0, int(y0 // CELL_PX):int(y1 // CELL_PX) + 1, int(x0 // CELL_PX):int(x1 // CELL_PX) + 1] = value
+    query = Query(maps, tuple(drawn), "quiet", ("\u2581quiet",), np.asarray(image, dtype=np.float32))
+    chosen = calibrate.calibrate([query])
+    assert chosen.maps_hit_rate == 0.0
+    assert chosen.decoding.boxes == INK and chosen.decoding.likeness > 0 and chosen.hit_rate == 1.0

@@ -7,13 +7,14 @@ On crops of a calibration corpus (an engine corpus of another seed than the trai
 pages the evaluation reports on), at the scale the served tiling gives each page, words that occur once in their
 crop are asked for, and as many words the crop does not hold. Each (threshold, decoding) of the grid below decodes
 the same maps (query_matches.py): the maps' own regions, then the ink reading (word boxes of the crop's pixels
-scored by the maps, and by a one-word query's letters' maps, ink_words.py). The one whose best match hits the most
-present words (IoU >= 0.5) is written into the checkpoint's record (tokenfd_mini.json: `threshold`, `decoding`,
-and `calibration`: the share of present words hit and of absent words left without a match, for the choice and for
-upstream's reading at its best threshold, and how well the chosen reading's best score tells a drawn word from an
-absent one, whatever the threshold: `separation`, a ROC AUC). The export carries the threshold and decoding to the
-served model, where they are the gateway's locate default. Ties go to upstream's reading, then to the higher
-threshold (as many hits, fewer matches for words that are not there).
+scored by the maps, by a one-word query's letters' maps, and by their likeness to the query drawn in print,
+ink_words.py and word_shapes.py). The one whose best match hits the most present words (IoU >= 0.5) is written into
+the checkpoint's record (tokenfd_mini.json: `threshold`, `decoding`, and `calibration`: the share of present words
+hit and of absent words left without a match, for the choice and for upstream's reading at its best threshold, and
+how well the chosen reading's best score tells a drawn word from an absent one, whatever the threshold:
+`separation`, a ROC AUC). The export carries the threshold and decoding to the served model, where they are the
+gateway's locate default. Ties go to upstream's reading, then to the higher threshold (as many hits, fewer matches
+for words that are not there).
 """
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ LENGTH_WEIGHTS = (0.03, 0.05, 0.08, 0.12)
 SPAN_MEANS = (0.0, 0.25, 0.5)
 # How much a one-word query's letters' reading adds to a candidate's rank (0: not spelled).
 LETTER_WEIGHTS = (0.0, 0.5, 1.0, 2.0)
+# How much a candidate's likeness to the query drawn in print adds to its score (0: not compared; word_shapes.py).
+LIKENESS_WEIGHTS = (0.0, 0.5, 1.0)
 # A hit, as the training's held-out metric counts it too: the best match's IoU with the word's box.
 HIT_IOU = 0.5
 CELL_PX = TILE_SIZE / FEATURE_GRID          # pixels of a crop per feature cell
@@ -181,14 +184,16 @@ def ink_queries(found: list[Query]) -> list[InkQuery]:
     from services.models.tokenfd import ink_words
 
     boxes: dict[tuple[int, int], np.ndarray] = {}
+    inks: dict[int, ink_words.PageInk] = {}
     within = (min(ASPECTS) - ink_words.MAX_SHAPE_ERROR, max(ASPECTS) + ink_words.MAX_SHAPE_ERROR)
     read = []
     for query in found:
+        page = inks.setdefault(id(query.page), ink_words.PageInk.of(query.page))
         key = (id(query.page), ink_words.query_words(query.text))
         if key not in boxes:
-            boxes[key] = ink_words.word_boxes(query.page, (CELL_PX, CELL_PX), key[1])
+            boxes[key] = ink_words.word_boxes(page, (CELL_PX, CELL_PX), key[1])
         readings = ink_words.read(query.maps, query.pieces, query.text, boxes[key], (CELL_PX, CELL_PX), within,
-                                  query.letters)
+                                  query.letters, page.ink)
         hits = None if query.box is None else \
             np.array([iou(tuple(box), query.box) >= HIT_IOU for box in readings.boxes], dtype=bool)
         read.append(InkQuery(readings, hits))
@@ -202,7 +207,7 @@ def ink_answered(query: InkQuery, threshold: float, decoding: Decoding) -> bool:
 
     order, _, _ = ink_words.ranked(query.readings, threshold, aspect=decoding.aspect,
                                    length_weight=decoding.length_weight, span_mean=decoding.span_mean,
-                                   letter_weight=decoding.letters)
+                                   letter_weight=decoding.letters, likeness_weight=decoding.likeness)
     if query.hits is None:
         return len(order) == 0
     return len(order) > 0 and bool(query.hits[order[0]])
@@ -216,7 +221,7 @@ def best_scores(read: list[InkQuery], decoding: Decoding) -> np.ndarray:
     for query in read:
         order, scores, _ = ink_words.ranked(query.readings, -math.inf, aspect=decoding.aspect,
                                             length_weight=decoding.length_weight, span_mean=decoding.span_mean,
-                                            letter_weight=decoding.letters)
+                                            letter_weight=decoding.letters, likeness_weight=decoding.likeness)
         best.append(scores[order[0]] if len(order) else -math.inf)
     return np.array(best, dtype=np.float64)
 
@@ -247,9 +252,9 @@ def calibrate(found: list[Query]) -> Calibration:
     """The grid's best (threshold, decoding) for the present words; ValueError when there are none.
 
     The maps' readings first (thresholds x peak shares x ranks); then, when the queries carry their crops'
-    pixels, the ink reading's grid (thresholds x aspects x length weights x span means x letter weights, keeping
-    the maps' best peak share and rank for the tokens' own boxes; `robust_choice` picks among its best). The ink
-    reading is chosen when it hits more."""
+    pixels, the ink reading's grid (thresholds x aspects x length weights x span means x letter weights x
+    likeness weights, keeping the maps' best peak share and rank for the tokens' own boxes; `robust_choice` picks
+    among its best). The ink reading is chosen when it hits more."""
     present = [query for query in found if query.box is not None]
     absent = [query for query in found if query.box is None]
     if not present:
@@ -270,10 +275,10 @@ def calibrate(found: list[Query]) -> Calibration:
         ink_present = [query for query in read if query.hits is not None]
         ink_absent = [query for query in read if query.hits is None]
         ink_rates = {}
-        for threshold, aspect, weight, span_mean, letters in itertools.product(
-                THRESHOLDS, ASPECTS, LENGTH_WEIGHTS, SPAN_MEANS, LETTER_WEIGHTS):
+        for threshold, aspect, weight, span_mean, letters, likeness in itertools.product(
+                THRESHOLDS, ASPECTS, LENGTH_WEIGHTS, SPAN_MEANS, LETTER_WEIGHTS, LIKENESS_WEIGHTS):
             decoding = Decoding(chosen[1].peak_share, chosen[1].rank, boxes=INK, aspect=aspect,
-                                length_weight=weight, span_mean=span_mean, letters=letters)
+                                length_weight=weight, span_mean=span_mean, letters=letters, likeness=likeness)
             ink_rates[(threshold, decoding)] = share(ink_answered(q, threshold, decoding) for q in ink_present)
         best = robust_choice(ink_rates, len(ink_present))
         if ink_rates[best] > rate:

@@ -1,0 +1,55 @@
+"""A candidate's likeness to the query drawn in print (services/models/tokenfd/word_shapes.py): on a line
+drawn in a face that is none of the reference faces, each word looks most like itself, and an empty box or a
+box past the page looks like nothing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from services.models.tokenfd import ink_words, word_shapes
+
+WORDS = ("Delivery", "address", "Supplies", "module", "20417", "Total")
+
+
+def _page(font) -> tuple[np.ndarray, np.ndarray]:
+    image = Image.new("L", (900, 120), 255)
+    draw = ImageDraw.Draw(image)
+    boxes, x = [], 20
+    for word in WORDS:
+        draw.text((x, 40), word, font=font, fill=0)
+        box = draw.textbbox((x, 40), word, font=font)
+        boxes.append(box)
+        x = box[2] + 24
+    return ink_words.ink_mask(np.asarray(image, dtype=np.float32)), np.array(boxes, dtype=np.float64)
+
+
+@pytest.mark.parametrize("size", [18, 30])
+def test_each_word_looks_most_like_itself_in_another_face(size):
+    font = ImageFont.load_default(size=size)     # Pillow's own face, not one of the references
+    ink, boxes = _page(font)
+    table = np.array([word_shapes.likeness(ink, boxes, word) for word in WORDS])
+    # asked for each word, its own box looks most like it; and each box looks most like its own word
+    assert (table.argmax(axis=1) == np.arange(len(WORDS))).all(), np.round(table, 2)
+    assert (table.argmax(axis=0) == np.arange(len(WORDS))).all(), np.round(table, 2)
+
+
+def test_a_box_without_ink_or_past_the_page_looks_like_nothing():
+    ink = np.zeros((50, 200), dtype=bool)
+    ink[10:30, 20:60] = True
+    boxes = np.array([[100, 5, 180, 40], [300, 300, 400, 340], [20, 10, 59, 29]], dtype=np.float64)
+    found = word_shapes.likeness(ink, boxes, "module")
+    assert found[0] == -1.0 and found[1] == -1.0
+    assert -1.0 <= found[2] <= 1.0
+
+
+def test_the_reference_faces_ship_with_matplotlib():
+    import matplotlib
+
+    directory = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    assert all((directory / face).is_file() for face in word_shapes.REFERENCE_FACES)
+    drawn = word_shapes.references("address")
+    assert drawn.shape == (len(word_shapes.REFERENCE_FACES), word_shapes.SHAPE_ROWS * word_shapes.SHAPE_COLS)
+    assert np.allclose(np.linalg.norm(drawn, axis=1), 1.0, atol=1e-5)
