@@ -106,28 +106,34 @@ def test_among_settings_as_good_as_the_best_the_one_reading_more_of_each_span_is
     assert calibrate.robust_choice(ties, 905) == (0.2, ink(0.5, -0.4))  # then the higher threshold
 
 
-def test_the_letters_are_weighed_in_where_they_tell_apart_words_the_token_s_map_confuses(monkeypatch):
-    monkeypatch.setattr(calibrate, "LIKENESS_WEIGHTS", (0.0,))    # the drawing would tell them apart too
+def _confused_page(word: str, other: str):
+    """A crop with `word` and `other` drawn, and a one-token map that prefers `other` (0.62 over 0.6):
+    (grey pixels, word's box, maps)."""
     from PIL import Image, ImageDraw, ImageFont
-
-    from services.models.tokenfd.ink_words import Letters
 
     image = Image.new("L", (448, 448), 255)
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=20)
-    drawn, other = draw.textbbox((60, 100), "abc", font=font), draw.textbbox((60, 300), "xyz", font=font)
-    for box, text in ((drawn, "abc"), (other, "xyz")):
+    drawn, elsewhere = draw.textbbox((60, 100), word, font=font), draw.textbbox((60, 300), other, font=font)
+    for box, text in ((drawn, word), (elsewhere, other)):
         draw.text(box[:2], text, fill=0, font=font, anchor="lt")
     maps = np.full((1, FEATURE_GRID, FEATURE_GRID), -0.1, dtype=np.float32)
-    letters = np.full((3, FEATURE_GRID, FEATURE_GRID), -0.1, dtype=np.float32)
-    for (x0, y0, x1, y1), value in ((drawn, 0.6), (other, 0.62)):    # the token's map prefers the other word
+    for (x0, y0, x1, y1), value in ((drawn, 0.6), (elsewhere, 0.62)):
         maps[0, int(y0 // CELL_PX):int(y1 // CELL_PX) + 1, int(x0 // CELL_PX):int(x1 // CELL_PX) + 1] = value
+    return np.asarray(image, dtype=np.float32), drawn, maps
+
+
+def test_the_letters_are_weighed_in_where_they_tell_apart_words_the_token_s_map_confuses(monkeypatch):
+    monkeypatch.setattr(calibrate, "LIKENESS_WEIGHTS", (0.0,))    # the drawing would tell them apart too
+    from services.models.tokenfd.ink_words import Letters
+
+    page, drawn, maps = _confused_page("abc", "xyz")
+    letters = np.full((3, FEATURE_GRID, FEATURE_GRID), -0.1, dtype=np.float32)
     x0, y0, x1, y1 = drawn                        # each letter's map is high over its third of the drawn word
     for index in range(3):
         left = x0 + index * (x1 - x0) / 3
         letters[index, int(y0 // CELL_PX):int(y1 // CELL_PX) + 1, int(left // CELL_PX):int(left // CELL_PX) + 2] = 0.5
-    query = Query(maps, tuple(drawn), "abc", ("\u2581abc",), np.asarray(image, dtype=np.float32),
-                  Letters(letters, ("\u2581a", "b", "c")))
+    query = Query(maps, tuple(drawn), "abc", ("\u2581abc",), page, Letters(letters, ("\u2581a", "b", "c")))
     chosen = calibrate.calibrate([query])
     assert chosen.maps_hit_rate == 0.0
     assert chosen.decoding.boxes == INK and chosen.decoding.letters > 0 and chosen.hit_rate == 1.0
@@ -145,18 +151,8 @@ def test_separation_is_the_chance_a_drawn_word_outscores_an_absent_one():
 
 
 def test_the_likeness_is_weighed_in_where_it_tells_apart_words_the_maps_confuse():
-    from PIL import Image, ImageDraw, ImageFont
-
-    image = Image.new("L", (448, 448), 255)
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=20)
-    drawn, other = draw.textbbox((60, 100), "quiet", font=font), draw.textbbox((60, 300), "harbor", font=font)
-    for box, text in ((drawn, "quiet"), (other, "harbor")):
-        draw.text(box[:2], text, fill=0, font=font, anchor="lt")
-    maps = np.full((1, FEATURE_GRID, FEATURE_GRID), -0.1, dtype=np.float32)
-    for (x0, y0, x1, y1), value in ((drawn, 0.6), (other, 0.62)):    # the map prefers the other word
-        maps[0, int(y0 // CELL_PX):int(y1 // CELL_PX) + 1, int(x0 // CELL_PX):int(x1 // CELL_PX) + 1] = value
-    query = Query(maps, tuple(drawn), "quiet", ("\u2581quiet",), np.asarray(image, dtype=np.float32))
+    page, drawn, maps = _confused_page("quiet", "harbor")
+    query = Query(maps, tuple(drawn), "quiet", ("\u2581quiet",), page)
     chosen = calibrate.calibrate([query])
     assert chosen.maps_hit_rate == 0.0
     assert chosen.decoding.boxes == INK and chosen.decoding.likeness > 0 and chosen.hit_rate == 1.0
