@@ -193,9 +193,9 @@ class Trainer:
                 maps = logits(crop_features, self.composer(ids), self.t_prime, self.bias, FEATURE_GRID)
                 terms = alignment_loss(maps.float(), targets, positive, self.bias, r.spatial_weight)
                 if r.presence_weight:
-                    terms["presence"] = presence_loss(maps.float(), positive)
-                    terms["loss"] = terms["loss"] + r.presence_weight * terms["presence"]
-                    terms["presence"] = terms["presence"].detach()
+                    presence = presence_loss(maps.float(), positive)
+                    terms["loss"] = terms["loss"] + r.presence_weight * presence
+                    terms["presence"] = presence.detach()
                 if table is not None:
                     vocabulary = vocabulary_loss(crop_features, table, ids, targets, positive, self.t_prime, generator)
                     terms["loss"] = terms["loss"] + r.vocabulary_weight * vocabulary
