@@ -197,3 +197,12 @@ def test_bad_counts_are_refused_as_a_bad_invocation(argument, error, capsys):
 def test_a_missing_checkpoint_is_refused_naming_the_program(tmp_path, capsys):
     assert cli.main(["run", "--checkpoint", str(tmp_path / "none")]) == 2
     assert capsys.readouterr().err.startswith(f"{cli.PROGRAM}: ")
+
+
+def test_the_report_names_each_part_of_the_recorded_ink_reading():
+    ink = {"peak_share": 0.6, "rank": "mass", "boxes": "ink", "aspect": -0.6, "length_weight": 0.03,
+           "span_mean": 0.5, "letters": 0.0, "likeness": 0.5}
+    compared = report._decoding({"decoding": ink})
+    assert "0.5 x the box's likeness to the query drawn in print" in compared and "letters" not in compared
+    spelled = report._decoding({"decoding": {**ink, "letters": 1.0, "likeness": 0.0}})
+    assert "1 x the reading of a one-word query's letters' maps" in spelled and "likeness" not in spelled

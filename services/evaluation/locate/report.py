@@ -34,10 +34,12 @@ def _decoding(model: dict) -> str:
     if decoding == UPSTREAM:
         return "reading the maps as upstream does (every cell above the threshold, ranked by peak)"
     if decoding.boxes == INK:
+        likeness = (f" plus {decoding.likeness:g} x the box's likeness to the query drawn in print"
+                    if decoding.likeness else "")
         letters = (f", plus {decoding.letters:g} x the reading of a one-word query's letters' maps, each in its "
                    "letter's share of the box" if decoding.letters else "")
         return ("reading the maps as the checkpoint records: matches are the page's word boxes (its ink), each "
-                "token's map read in its share of the box, ranked by that reading less "
+                f"token's map read in its share of the box{likeness}, ranked by that reading less "
                 f"{decoding.length_weight:g} x the box's distance from the query's shape (aspect "
                 f"{decoding.aspect:g}, span mean {decoding.span_mean:g}){letters}")
     return (f"reading the maps as the checkpoint records (regions drawn at {decoding.peak_share:g} of their map's "

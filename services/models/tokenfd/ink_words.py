@@ -46,7 +46,9 @@ MIN_WIDTH_CELLS = 0.85
 # holding the query's characters: a bound on the work per request, far outside what wins.
 MAX_SHAPE_ERROR = 1.5
 # Candidates compared with the query drawn in print (word_shapes.py): the best by their tokens' span peaks.
-LIKENESS_CANDIDATES = 48
+# A bound on the work per request (about 0.1 ms each); on the calibration crops it compares every candidate
+# there is, and hits as many words as comparing all of them (docs/tokenfd-mini.md, "The likeness").
+LIKENESS_CANDIDATES = 192
 # A weaker candidate overlapping a better one by at least this IoU is the same place.
 SAME_PLACE_IOU = 0.5
 # The piece marker of sentencepiece tokenizers: a word-initial space, drawn as nothing.

@@ -2,11 +2,12 @@
 
 The query is drawn in a few reference faces (a sans, a serif and a monospace one: matplotlib's DejaVu
 faces, which ship with it), and each drawing and the box's ink are cut to their ink's bounds, resized to
-one small grid (SHAPE_ROWS x SHAPE_COLS), blurred and compared by their correlation; the best face's is
-the box's likeness to the query, in [-1, 1]. Ascenders, descenders, the count and width of the letters
-survive the change of face and of size; a word of other letters rarely looks like the query, so the
-likeness tells a box that holds the query from one that does not, which a small model's maps do poorly
-(docs/tokenfd-mini.md).
+one small grid (SHAPE_ROWS x SHAPE_COLS), blurred, each row's mean taken out, and compared by their
+correlation; the best face's is the box's likeness to the query, in [-1, 1]. The row means are the band
+of x-height ink every lowercase word holds: left in, they make any two words of a length look alike.
+Ascenders, descenders, the count and width of the letters survive the change of face and of size; a
+word of other letters rarely looks like the query, so the likeness tells a box that holds the query
+from one that does not, which a small model's maps do poorly (docs/tokenfd-mini.md).
 
 numpy, scipy and Pillow only (the gateway imports it).
 """
@@ -34,8 +35,8 @@ def _fonts():
 
 
 def descriptor(ink: np.ndarray) -> np.ndarray | None:
-    """A boolean ink patch cut to its ink's bounds, resized to the grid and blurred, as a unit vector of zero
-    mean (SHAPE_ROWS * SHAPE_COLS,); None when the patch holds no ink or one shade only."""
+    """A boolean ink patch cut to its ink's bounds, resized to the grid, blurred and each row's mean taken out,
+    as a unit vector (SHAPE_ROWS * SHAPE_COLS,); None when the patch holds no ink or no row varies."""
     from PIL import Image
 
     rows, cols = np.nonzero(ink)
@@ -43,8 +44,8 @@ def descriptor(ink: np.ndarray) -> np.ndarray | None:
         return None
     patch = np.asarray(ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1], dtype=np.uint8) * 255
     grid = Image.fromarray(patch).resize((SHAPE_COLS, SHAPE_ROWS), Image.BILINEAR)
-    vector = ndimage.gaussian_filter(np.asarray(grid, dtype=np.float32) / 255.0, BLUR_SIGMA).ravel()
-    vector = vector - vector.mean()
+    blurred = ndimage.gaussian_filter(np.asarray(grid, dtype=np.float32) / 255.0, BLUR_SIGMA)
+    vector = (blurred - blurred.mean(axis=1, keepdims=True)).ravel()
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm > 1e-6 else None
 

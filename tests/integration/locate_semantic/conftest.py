@@ -1,12 +1,15 @@
 """The real stack in front of a trained TokenFD-mini: the served default committed at models/tokenfd-mini
 (a copy of v3 today: docs/tokenfd-mini.md), else the best version committed beside it (BEST_VERSION), or the
 one PERCEPT_TEST_TOKENFD_CHECKPOINT names, exported and built as `make
-models` builds it (TokenFD only), a real tritonserver serving it and a real gateway in front. Without
+models` builds it (TokenFD only), a real tritonserver serving it and a real gateway in front; and the same
+weights with a record that spells, served the same way (`spelling_client`). Without
 any of them the tests that need one are skipped, saying so; the page's geometry checks run regardless."""
 from __future__ import annotations
 
 import filecmp
+import json
 import os
+import shutil
 from pathlib import Path
 
 import httpx
@@ -69,4 +72,29 @@ def trained_client(trained_triton):
     # the gateway's own default threshold: the checkpoint's recorded one, whatever this shell sets
     env = {"PERCEPT_BOX_THRESHOLD": ""}
     with running_gateway(trained_triton.grpc_url, **env) as url, httpx.Client(base_url=url, timeout=120) as http:
+        yield http
+
+
+# What a spelling record reads a one-word query's letters with (the weight v3's record chose before the likeness).
+SPELLING_LETTERS = 1.0
+
+
+@pytest.fixture(scope="package")
+def spelling_client(checkpoint, tmp_path_factory, triton_stub_site):
+    """The trained checkpoint with a record whose decoding spells a one-word query, served as `trained_client`
+    is: the letters' path end to end, whether or not the checkpoint's own calibration chose to spell."""
+    from services.models.build_default import build_families
+    from services.models.tokenfd.checkpoint import RECORD_FILE
+    from services.triton.launcher import TritonServer
+
+    copy = tmp_path_factory.mktemp("tokenfd-spelling") / "checkpoint"
+    shutil.copytree(checkpoint, copy)
+    record = json.loads((copy / RECORD_FILE).read_text())
+    record["decoding"] = {**record["decoding"], "boxes": "ink", "letters": SPELLING_LETTERS}
+    (copy / RECORD_FILE).write_text(json.dumps(record))
+    build = build_families(tmp_path_factory.mktemp("tokenfd-spelling-build"), checkpoints={"tokenfd": copy},
+                           only=("tokenfd",), log=lambda *_: None)
+    with TritonServer(build.repository, http_port=0, grpc_port=0, metrics_port=0) as server, \
+            running_gateway(server.grpc_url, PERCEPT_BOX_THRESHOLD="") as url, \
+            httpx.Client(base_url=url, timeout=120) as http:
         yield http

@@ -39,16 +39,14 @@ def test_heatmaps_only_for_the_tokens_asked_beside_the_ink_s_matches(trained_cli
     assert all(token["heatmap"] is None for token in others)
 
 
-def test_the_served_model_spells_a_one_word_query_as_its_record_says(trained_triton, checkpoint):
-    """The trained checkpoint records a decoding that reads letters: tokenfd_locate returns them unasked, and
-    not for a query of two words, nor when a request says no."""
+def test_the_served_model_spells_a_one_word_query_when_asked_and_as_its_record_says(trained_triton, checkpoint):
+    """tokenfd_locate returns a one-word query's letters when a request asks (SPELL), by default when its record
+    spells, and never for a query of two words."""
     import numpy as np
     import tritonclient.grpc as grpcclient
 
     from services.models.tokenfd.checkpoint import read_record
     from services.models.tokenfd.triton import contract
-
-    assert read_record(checkpoint).decoding.spells, "these requests are about a model that spells"
 
     def letters(query: str, spell: bool | None = None) -> list[str]:
         inputs = [grpcclient.InferInput(contract.LOC_IMAGE, [1], "BYTES"),
@@ -65,15 +63,27 @@ def test_the_served_model_spells_a_one_word_query_as_its_record_says(trained_tri
             client.close()
         return [text.decode() for text in result.as_numpy(contract.LOC_LETTER_TEXTS)]
 
-    assert letters(TARGET) == ["\u2581a", "d", "d", "r", "e", "s", "s"]
-    assert letters(f"{TARGET} book") == [] and letters(TARGET, spell=False) == []
+    spelled = ["\u2581a", "d", "d", "r", "e", "s", "s"]
+    assert letters(TARGET, spell=True) == spelled
+    assert letters(TARGET) == (spelled if read_record(checkpoint).decoding.spells else [])
+    assert letters(f"{TARGET} book", spell=True) == [] and letters(TARGET, spell=False) == []
 
 
-def test_the_gateway_reads_a_one_word_query_s_letters(trained_client):
+def test_the_gateway_reads_a_one_word_query_s_letters(spelling_client):
     """A match's rank is its score less a shape penalty, plus the letters' reading only when they were read: the
     drawn word's rank above its score shows the gateway passed the model's letters to the reading."""
-    body = trained_client.post("/v1/text/locate", data={"query": TARGET, "heatmap_format": "none"},
-                               files={"image": ("page.png", render_page().png(), "image/png")}).json()
+    body = spelling_client.post("/v1/text/locate", data={"query": TARGET, "heatmap_format": "none"},
+                                files={"image": ("page.png", render_page().png(), "image/png")}).json()
     assert body["decoding"]["letters"] > 0, "a decoding that spells"
     best = body["matches"][0]
     assert best["mass"] > best["score"], best
+
+
+def test_the_gateway_compares_the_page_s_ink_with_the_query_drawn_in_print(trained_client):
+    """A match's score is its tokens' readings of its span, each at most the token map's peak, plus the decoding's
+    `likeness` times its likeness to the query drawn in print: the drawn word scoring above every token's peak
+    shows the gateway read the page's ink into that likeness."""
+    body = trained_client.post("/v1/text/locate", data={"query": TARGET, "heatmap_format": "none"},
+                               files={"image": ("page.png", render_page().png(), "image/png")}).json()
+    assert body["decoding"]["likeness"] > 0, "a decoding that compares the ink with the query drawn"
+    assert body["matches"][0]["score"] > max(token["max_similarity"] for token in body["tokens"]), body["matches"][0]

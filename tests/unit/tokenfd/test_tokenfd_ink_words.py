@@ -213,3 +213,32 @@ def test_a_letters_weight_reads_back_and_a_record_without_it_does_not_spell():
     assert Decoding.from_json({**INK_READING.to_json(), "letters": 1.5}).letters == 1.5
     assert Decoding.from_json({key: value for key, value in INK_READING.to_json().items() if key != "letters"}
                               ).letters == 0.0
+
+
+def test_the_likeness_adds_to_the_score_and_picks_the_word_drawn_like_the_query():
+    page, (drawn, other) = page_with([("address", (40, 60)), ("Lottery", (40, 200))])
+    maps = maps_over([drawn, other], spread=0)            # the token's map: the same over both words
+    kwargs = dict(page=page, pieces=["\u2581address"], query="address")
+    comparing = Decoding(**{**INK_READING.to_json(), "likeness": 1.0})
+
+    def best_and_scores(decoding):
+        found = match_query(maps, 0.15, CELL, 5, decoding, **kwargs)
+        return found[0], {iou(match.box, drawn) >= 0.85: match.score for match in found}
+
+    (_, plain), (compared_best, compared) = best_and_scores(INK_READING), best_and_scores(comparing)
+    assert iou(compared_best.box, drawn) >= 0.85
+    assert compared[True] - plain[True] > compared[False] - plain[False] + 0.3   # each gains its own likeness
+    assert plain[True] == pytest.approx(plain[False], abs=0.02)                  # which the maps alone do not tell
+
+
+def test_only_the_candidates_the_maps_rank_highest_are_compared_with_the_drawing(monkeypatch):
+    page, (liked, other) = page_with([("address", (40, 60)), ("address", (40, 200))])
+    maps = maps_over([liked], peak=0.6, spread=0) + maps_over([other], peak=0.3, spread=0) + 0.05
+    page_ink = ink_words.PageInk.of(page)
+    boxes = ink_words.word_boxes(page_ink, (CELL, CELL), ink_words.query_words("address"))
+    monkeypatch.setattr(ink_words, "LIKENESS_CANDIDATES", 1)
+    readings = ink_words.read(maps, ["\u2581address"], "address", boxes, (CELL, CELL), (-3.0, 3.0),
+                              ink=page_ink.ink)
+    compared = readings.likeness > -1.0
+    assert compared.sum() == 1 and np.argmax(readings.peaks) == np.flatnonzero(compared)[0]
+    assert iou(tuple(readings.boxes[compared][0]), liked) >= 0.85

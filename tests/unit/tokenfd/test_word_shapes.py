@@ -53,3 +53,15 @@ def test_the_reference_faces_ship_with_matplotlib():
     drawn = word_shapes.references("address")
     assert drawn.shape == (len(word_shapes.REFERENCE_FACES), word_shapes.SHAPE_ROWS * word_shapes.SHAPE_COLS)
     assert np.allclose(np.linalg.norm(drawn, axis=1), 1.0, atol=1e-5)
+
+
+
+def test_the_band_of_ink_every_word_holds_is_taken_out():
+    # each row's mean is taken out: the x-height band any lowercase word fills would otherwise make two words
+    # of a length alike, whatever their letters
+    ink, boxes = _page(ImageFont.load_default(size=30))
+    x0, y0, x1, y1 = boxes[WORDS.index("module")].astype(int)
+    found = word_shapes.descriptor(ink[y0:y1 + 1, x0:x1 + 1])
+    rows = found.reshape(word_shapes.SHAPE_ROWS, word_shapes.SHAPE_COLS)
+    assert np.allclose(rows.mean(axis=1), 0.0, atol=1e-6) and np.linalg.norm(found) == pytest.approx(1.0)
+    assert np.abs(rows).sum(axis=1).max() > 0     # what is left is where each row's ink lies
