@@ -18,7 +18,11 @@ at 100 dpi.
       backend, candidates 4, temperature 0.7) and the default (`verified`: 4 retrieved + 1 sample). The
       three alternate figure by figure, the order rotating every round. One value per repeat: each
       configuration's median seconds per figure and its ratio to retrieval. Target: the model's best of
-      4 <= 3 s per figure on 2 cores.
+      4 <= 3 s per figure on 2 cores. Where the best of 4's time goes, from each response's own timings:
+      the service's total, its slowest candidate (generation, then render and score: the path the answer
+      waits on, the 4 starting together), the service's time around that path (the vision pass and prefill
+      inside the first generation excepted: the generation's own), and the gateway and the wire's (the
+      call less the service's total). One value per repeat: each part's median over the calls.
 
 Every call sends a figure the served model has not seen: the generation model keeps recent images' visual
 tokens and prompts' prefills (services/triton/shared_results.py), which would answer a figure sent again
@@ -95,9 +99,37 @@ class Repeat:
     served_ttft_s: float = 0.0
     torch_ttft_s: float = 0.0
     seconds: dict[str, list[float]] = field(default_factory=dict)   # config -> per figure
+    best_of_parts: list[dict[str, float]] = field(default_factory=list)   # per best-of call: `parts` of it
 
     def per_figure(self, config: str) -> float:
         return statistics.median(self.seconds[config])
+
+    def part(self, name: str) -> float:
+        return statistics.median(parts[name] for parts in self.best_of_parts)
+
+
+# The parts of one best-of call, from its response's timings (`parts`), as the report names them.
+PARTS = {"call": "the call through the gateway",
+         "service": "the service's total (`total_s`)",
+         "generation": "its slowest candidate's generation",
+         "tokens": "that candidate's tokens",
+         "render_score": "its render and score after it",
+         "around": "the service around that path (its total less the path)",
+         "gateway": "the gateway and the wire (the call less the service's total)"}
+
+
+def parts(took: float, body: dict) -> dict[str, float]:
+    """Where one image-to-code call's time went (PARTS), from the response's own timings: the candidates start
+    together, so the answer waits on the one whose generation, render and score end last."""
+    def path(candidate: dict) -> float:
+        return sum(candidate["timings"][key] for key in ("generation_s", "render_s", "score_s"))
+
+    slowest = max(body["candidates"], key=path)
+    usage = slowest.get("usage") or {}
+    return {"call": took, "service": body["total_s"], "generation": slowest["timings"]["generation_s"],
+            "tokens": float(usage.get("completion_tokens", 0)),
+            "render_score": slowest["timings"]["render_s"] + slowest["timings"]["score_s"],
+            "around": body["total_s"] - path(slowest), "gateway": took - body["total_s"]}
 
 
 # --- the figures --------------------------------------------------------------------------------------
@@ -201,7 +233,8 @@ class TorchDecoder:
 
 # --- (2) image-to-code through the gateway ---------------------------------------------------------
 
-def image_to_code(http: httpx.Client, png: bytes, config: Config, seed: int) -> float:
+def image_to_code(http: httpx.Client, png: bytes, config: Config, seed: int) -> tuple[float, dict]:
+    """The call's wall time, and its response."""
     image = base64.b64encode(unseen(png)).decode()
     started = time.perf_counter()
     response = http.post("/v1/stem/image-to-code", json={
@@ -210,7 +243,7 @@ def image_to_code(http: httpx.Client, png: bytes, config: Config, seed: int) -> 
     took = time.perf_counter() - started
     if response.status_code != 200:
         raise RuntimeError(f"{config.name}: image-to-code failed: {response.status_code} {response.text[:300]}")
-    return took
+    return took, response.json()
 
 
 def measure(gateways: dict[str, httpx.Client], triton_url: str, torch_decoder: TorchDecoder,
@@ -228,7 +261,10 @@ def measure(gateways: dict[str, httpx.Client], triton_url: str, torch_decoder: T
         for number, (_, png) in enumerate(figures):
             shift = (round_index + number) % len(CONFIGS)
             for config in CONFIGS[shift:] + CONFIGS[:shift]:
-                repeat.seconds[config.name].append(image_to_code(gateways[config.name], png, config, number))
+                took, body = image_to_code(gateways[config.name], png, config, number)
+                repeat.seconds[config.name].append(took)
+                if config is CONFIGS[1]:
+                    repeat.best_of_parts.append(parts(took, body))
     return repeat
 
 
@@ -300,7 +336,12 @@ def markdown(results: list[Repeat], families: list[str], rounds: int, max_tokens
              f"({ratio.format('x')} PyTorch) | {yes_no(served.meets(DECODE_TARGET))} |",
              f"| model best of {BEST_OF} through the gateway <= {BEST_OF_TARGET_S:g} s per figure | "
              f"{best_of.median:.2f} s | {yes_no(best_of.meets(BEST_OF_TARGET_S, higher_is_better=False))} |",
-             "",
+             "", f"| where the model's best of {BEST_OF} spends its time (each repeat's median over its calls) | "
+             "median (min–max) |", "|---|---|"]
+    for name, label in PARTS.items():
+        unit, digits = ("", 0) if name == "tokens" else (" s", 2)
+        rows.append(f"| {label} | {summarize(r.part(name) for r in results).format(unit, digits)} |")
+    rows += ["",
              f"Settings: checkpoint `{checkpoint.name}`; {THREADS} threads for PyTorch, Triton's defaults for the "
              f"served model{_guarded(checkpoint)}; decode of at most {max_tokens} new tokens on 2 figures per "
              f"repeat; sandbox {SANDBOX_WORKERS} workers; {DPI} dpi; sampling {SAMPLING}; one call at a time; "
