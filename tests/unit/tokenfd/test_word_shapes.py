@@ -1,6 +1,6 @@
 """A candidate's likeness to the query drawn in print (services/models/tokenfd/word_shapes.py): on a line
-drawn in a face that is none of the reference faces, each word looks most like itself, and an empty box or a
-box past the page looks like nothing."""
+drawn in a face that is none of the reference faces, each word looks most like itself; an empty box or a
+box past the page looks like nothing; and the band of ink every word holds is taken out of the comparison."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,7 +53,6 @@ def test_the_reference_faces_ship_with_matplotlib():
     drawn = word_shapes.references("address")
     assert drawn.shape == (len(word_shapes.REFERENCE_FACES), word_shapes.SHAPE_ROWS * word_shapes.SHAPE_COLS)
     assert np.allclose(np.linalg.norm(drawn, axis=1), 1.0, atol=1e-5)
-
 
 
 def test_the_band_of_ink_every_word_holds_is_taken_out():
