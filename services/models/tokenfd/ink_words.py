@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .query_matches import MAX_GAP_LINE_HEIGHTS, MIN_LINE_OVERLAP, iou
+from .box_geometry import MAX_GAP_LINE_HEIGHTS, MIN_LINE_OVERLAP, iou
 
 # Widths (feature cells) at which the gaps between glyphs are closed: from inside a word to
 # between the words of a phrase in large print. Each gives its own candidates.

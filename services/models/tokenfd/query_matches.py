@@ -29,13 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-# Two regions are on one line when their vertical extents overlap by at least this share
-# of the shorter one (the maps blur a glyph's box by a cell or two, so not all of it).
-MIN_LINE_OVERLAP = 0.5
-# The next token may start at most this many line heights right of the previous one's
-# end: about a space between words, with room for blur; a token on the line's next word
-# further on is another match.
-MAX_GAP_LINE_HEIGHTS = 1.0
+from .box_geometry import MAX_GAP_LINE_HEIGHTS, MIN_LINE_OVERLAP
+
 # Regions per token that are chained, best first: bounds the search on a noisy map.
 MAX_REGIONS_PER_TOKEN = 64
 # How regions and matches are ranked: by their peak similarity, or by their mass above the cut.
@@ -297,10 +292,3 @@ def ink_match(maps: np.ndarray, threshold: float, cell_px: tuple[float, float], 
     tokens = tuple(range(np.asarray(maps).shape[0]))
     return [Match(x0=float(box[0]), y0=float(box[1]), x1=float(box[2]), y1=float(box[3]), score=score,
                   tokens=tokens, mass=value) for box, score, value in found]
-
-
-def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Intersection over union of two (x0, y0, x1, y1) boxes (0 when both are empty)."""
-    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0

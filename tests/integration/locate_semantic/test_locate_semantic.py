@@ -18,7 +18,7 @@ import json
 
 import pytest
 
-from services.models.tokenfd.query_matches import iou
+from services.models.tokenfd.box_geometry import iou
 from services.models.tokenfd.triton import contract
 from tests.integration.locate_semantic.conftest import BEST_VERSION, holds_weights_of, trained_checkpoint
 from tests.integration.locate_semantic.page import ABSENT, HIT_IOU, TARGET, VARIANTS, Page, render_page

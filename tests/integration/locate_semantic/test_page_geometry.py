@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
+from services.models.tokenfd.box_geometry import iou
 from services.models.tokenfd.preprocess import choose_grid
-from services.models.tokenfd.query_matches import iou
 from tests.integration.locate_semantic.page import (
     ABSENT,
     FONT_PX,

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from services.models.tokenfd import ink_words
-from services.models.tokenfd.query_matches import INK, MAPS, UPSTREAM, Decoding, iou, match_query
+from services.models.tokenfd.box_geometry import iou
+from services.models.tokenfd.query_matches import INK, MAPS, UPSTREAM, Decoding, match_query
 
 CELL = 3.5
 INK_READING = Decoding(peak_share=0.6, rank="mass", boxes=INK, aspect=-0.5, length_weight=0.08, span_mean=0.25)

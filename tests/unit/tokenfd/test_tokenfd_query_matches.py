@@ -3,6 +3,7 @@ evaluation calls it: (T, G, G) cosine maps of a tile, square cells, boxes in the
 import numpy as np
 import pytest
 
+from services.models.tokenfd.box_geometry import iou
 from services.models.tokenfd.config import FEATURE_GRID, TILE_SIZE
 from services.models.tokenfd.query_matches import (
     MASS,
@@ -12,7 +13,6 @@ from services.models.tokenfd.query_matches import (
     Match,
     Region,
     chain,
-    iou,
     match_query,
     regions,
 )

@@ -29,9 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
+from services.models.tokenfd.box_geometry import iou
 from services.models.tokenfd.checkpoint import RECORD_FILE, TOKENIZER_FILE
 from services.models.tokenfd.config import FEATURE_GRID, TILE_SIZE
-from services.models.tokenfd.query_matches import INK, PEAK, RANKINGS, UPSTREAM, Decoding, iou, match_query
+from services.models.tokenfd.query_matches import INK, PEAK, RANKINGS, UPSTREAM, Decoding, match_query
 
 # The grid: thresholds where TokenFD-mini's calibrated ones have fallen (v1-v3: 0.20-0.30) and around,
 # and cuts from none (upstream's) to 0.7 of a map's peak.
