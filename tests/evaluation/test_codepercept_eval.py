@@ -13,7 +13,7 @@ import pytest
 
 from services.codeperception.retrieval.build import BuildPlan, build_index
 from services.codeperception.sample_dataset import client_renderer
-from services.evaluation.codepercept import cli, report
+from services.evaluation.codepercept import cli, report, runs
 from services.models.codepercept.config import Recipe
 from services.models.codepercept.train import Trainer
 from tests.unit.codepercept_mini.conftest import make_corpora, tiny_sizes
@@ -50,7 +50,7 @@ def test_every_configuration_is_measured_on_both_sets(checkpoint, index, tmp_pat
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["plumbing_only"] and summary["record"]["steps"] == 3
     assert [(row["set"], row["config"]) for row in summary["results"]] == \
-        [(s, c.name) for s in ("engine", "independent") for c in cli.CONFIGS]
+        [(s, c.name) for s in ("engine", "independent") for c in runs.CONFIGS]
     for row in summary["results"]:
         assert row["figures"] == 2 and 0.0 <= row["fidelity"] <= 1.0 and row["seconds_per_figure"] > 0
         assert sum(family["figures"] for family in row["families"].values()) == 2

@@ -1,5 +1,5 @@
 """The tuning report's arithmetic: the greedy program as one more candidate, figure by figure."""
-from services.evaluation.codepercept.cli import ENGINE_SEED
+from services.evaluation.codepercept.runs import ENGINE_SEED
 from services.evaluation.codepercept.tune import TUNE_SEED, with_greedy
 
 
@@ -18,7 +18,7 @@ def test_the_tuning_seed_is_not_the_evaluations():
 
 
 def test_a_tuned_configuration_is_the_evaluations_sampling_at_another_temperature():
-    from services.evaluation.codepercept.cli import SAMPLING
+    from services.evaluation.codepercept.runs import SAMPLING
     from services.evaluation.codepercept.tune import sampled
 
     args = sampled(0.3, 4).args

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .cli import Config, environment, run_one, write_sets
+from .runs import Config, environment, run_one, write_sets
 
 DENSITIES = (25, 50, 100, 200)
 KS = (1, 4, 16)

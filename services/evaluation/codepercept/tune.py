@@ -19,7 +19,7 @@ import json
 import shutil
 from pathlib import Path
 
-from .cli import CONFIGS, SAMPLING, Config, limited, run_one, serving, write_sets
+from .runs import CONFIGS, SAMPLING, Config, limited, run_one, serving, write_sets
 
 TUNE_SEED = 2            # neither the training corpus (seed 0) nor the evaluation's held-out programs (seed 1)
 TUNE_COUNT = 44          # 2 programs of each of the engine's 22 families
@@ -28,7 +28,7 @@ GREEDY = next(config for config in CONFIGS if config.args == ("--temperature", "
 
 
 def sampled(temperature: float, candidates: int) -> Config:
-    """The evaluation's sampling (cli.SAMPLING) at another temperature, every candidate a sample (the
+    """The evaluation's sampling (runs.SAMPLING) at another temperature, every candidate a sample (the
     greedy program is measured on its own and added after: `with_greedy`)."""
     options = dict(zip(SAMPLING[::2], SAMPLING[1::2], strict=True)) | {"--temperature": f"{temperature:g}"}
     return Config(f"model, best of {candidates} at T={temperature:g}", "triton",
