@@ -46,8 +46,8 @@ MIN_WIDTH_CELLS = 0.85
 # holding the query's characters: a bound on the work per request, far outside what wins.
 MAX_SHAPE_ERROR = 1.5
 # Candidates compared with the query drawn in print (word_shapes.py): the best by their tokens' span peaks.
-# A bound on the work per request (about 0.1 ms each); on the calibration crops it compares every candidate
-# there is, and hits as many words as comparing all of them (docs/tokenfd-mini.md, "The likeness").
+# A bound on the work per request; on the calibration crops it hits as many words as comparing every candidate
+# (docs/tokenfd-mini.md, "The likeness").
 LIKENESS_CANDIDATES = 192
 # A weaker candidate overlapping a better one by at least this IoU is the same place.
 SAME_PLACE_IOU = 0.5
@@ -279,7 +279,8 @@ def read(maps: np.ndarray, pieces: Sequence[str], query: str, boxes: np.ndarray,
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     shapes = log_shape(boxes, len(query))
     near = (shapes >= shapes_within[0]) & (shapes <= shapes_within[1])
-    peaks, means = span_readings(maps, boxes[near], token_spans(pieces), cell_px)
+    kept = boxes[near]
+    peaks, means = span_readings(maps, kept, token_spans(pieces), cell_px)
     likeness = None
     if ink is not None:
         from . import word_shapes
@@ -288,14 +289,14 @@ def read(maps: np.ndarray, pieces: Sequence[str], query: str, boxes: np.ndarray,
         # and the maps, not the drawing, say which words are worth a look
         likeness = np.full(len(peaks), -1.0)
         looked = np.argsort(-peaks, kind="stable")[:LIKENESS_CANDIDATES]
-        likeness[looked] = word_shapes.likeness(ink, boxes[near][looked], query)
+        likeness[looked] = word_shapes.likeness(ink, kept[looked], query)
     if letters is None or len(letters.pieces) == 0:
-        return Readings(boxes[near], shapes[near], peaks, means, likeness=likeness)
+        return Readings(kept, shapes[near], peaks, means, likeness=likeness)
     letter_maps = np.asarray(letters.maps, dtype=np.float32)
     if letter_maps.shape[0] != len(letters.pieces):
         raise ValueError(f"{letter_maps.shape[0]} letter maps for {len(letters.pieces)} letters")
-    letter_peaks, letter_means = span_readings(letter_maps, boxes[near], token_spans(letters.pieces), cell_px)
-    return Readings(boxes[near], shapes[near], peaks, means, letter_peaks, letter_means, likeness)
+    letter_peaks, letter_means = span_readings(letter_maps, kept, token_spans(letters.pieces), cell_px)
+    return Readings(kept, shapes[near], peaks, means, letter_peaks, letter_means, likeness)
 
 
 def ranked(readings: Readings, threshold: float, *, aspect: float, length_weight: float, span_mean: float,

@@ -189,7 +189,9 @@ def ink_queries(found: list[Query]) -> list[InkQuery]:
     within = (min(ASPECTS) - ink_words.MAX_SHAPE_ERROR, max(ASPECTS) + ink_words.MAX_SHAPE_ERROR)
     read = []
     for query in found:
-        page = inks.setdefault(id(query.page), ink_words.PageInk.of(query.page))
+        if id(query.page) not in inks:        # a crop's queries share its pixels: its ink is found once
+            inks[id(query.page)] = ink_words.PageInk.of(query.page)
+        page = inks[id(query.page)]
         key = (id(query.page), ink_words.query_words(query.text))
         if key not in boxes:
             boxes[key] = ink_words.word_boxes(page, (CELL_PX, CELL_PX), key[1])
@@ -201,14 +203,20 @@ def ink_queries(found: list[Query]) -> list[InkQuery]:
     return read
 
 
+def _ranked(readings, threshold: float, decoding: Decoding) -> tuple[np.ndarray, np.ndarray]:
+    """ink_words.ranked at the decoding's numbers: (the kept candidates best first, every candidate's score)."""
+    from services.models.tokenfd import ink_words
+
+    order, scores, _ = ink_words.ranked(readings, threshold, aspect=decoding.aspect,
+                                        length_weight=decoding.length_weight, span_mean=decoding.span_mean,
+                                        letter_weight=decoding.letters, likeness_weight=decoding.likeness)
+    return order, scores
+
+
 def ink_answered(query: InkQuery, threshold: float, decoding: Decoding) -> bool:
     """As `answered`, for the ink reading: the best candidate (ink_words.ranked, the decoding's numbers) hits
     a present word; an absent word has none."""
-    from services.models.tokenfd import ink_words
-
-    order, _, _ = ink_words.ranked(query.readings, threshold, aspect=decoding.aspect,
-                                   length_weight=decoding.length_weight, span_mean=decoding.span_mean,
-                                   letter_weight=decoding.letters, likeness_weight=decoding.likeness)
+    order, _ = _ranked(query.readings, threshold, decoding)
     if query.hits is None:
         return len(order) == 0
     return len(order) > 0 and bool(query.hits[order[0]])
@@ -216,13 +224,9 @@ def ink_answered(query: InkQuery, threshold: float, decoding: Decoding) -> bool:
 
 def best_scores(read: list[InkQuery], decoding: Decoding) -> np.ndarray:
     """Each query's best candidate's score at the decoding, whatever the threshold (-inf: no candidate)."""
-    from services.models.tokenfd import ink_words
-
     best = []
     for query in read:
-        order, scores, _ = ink_words.ranked(query.readings, -math.inf, aspect=decoding.aspect,
-                                            length_weight=decoding.length_weight, span_mean=decoding.span_mean,
-                                            letter_weight=decoding.letters, likeness_weight=decoding.likeness)
+        order, scores = _ranked(query.readings, -math.inf, decoding)
         best.append(scores[order[0]] if len(order) else -math.inf)
     return np.array(best, dtype=np.float64)
 
