@@ -1,10 +1,13 @@
 """How much a candidate box's ink looks like the query drawn in print: analysis by synthesis for locate.
 
-The query is drawn in a few reference faces (a sans, a serif and a monospace one: matplotlib's DejaVu
-faces, which ship with it), and each drawing and the box's ink are cut to their ink's bounds, resized to
+The query is drawn in reference faces of the kinds documents are set in (sans, serif and monospace; Times-
+and Computer Modern-like; regular, bold and italic: matplotlib's DejaVu, STIX and Computer Modern faces,
+which ship with it), and each drawing and the box's ink are cut to their ink's bounds, resized to
 one small grid (SHAPE_ROWS x SHAPE_COLS), blurred, each row's mean taken out, and compared by their
 correlation; the best face's is the box's likeness to the query, in [-1, 1]. The row means are the band
-of x-height ink every lowercase word holds: left in, they make any two words of a length look alike.
+of x-height ink every lowercase word holds: left in, they make any two words of a length look alike. Each
+row is then brought to about one energy, so the ascender and descender rows count as much as the x-height
+rows, whose strokes any two words share.
 Ascenders, descenders, the count and width of the letters survive the change of face and of size; a
 word of other letters rarely looks like the query, so the likeness tells a box that holds the query
 from one that does not, which a small model's maps do poorly (docs/tokenfd-mini.md).
@@ -21,8 +24,16 @@ from scipy import ndimage
 
 SHAPE_ROWS, SHAPE_COLS = 24, 96     # the grid both are compared on: about the shape of a printed word
 BLUR_SIGMA = 1.5                    # cells: strokes a cell or two apart still overlap
+# Each row is divided by its root-mean-square, floored at this share of the rows' mean square: the x-height rows,
+# dense with strokes, would otherwise outweigh the ascender and descender rows that give a word its outline; the
+# floor keeps a row of a stray dot from counting as much as a row of letters.
+ROW_ENERGY_FLOOR = 0.2
 RENDER_PX = 64                      # the drawing's font size: large enough that the grid sees every stroke
-REFERENCE_FACES = ("DejaVuSans.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf")
+# More faces find more of the words set in faces like them, but raise every word's best likeness a little too;
+# these eleven hit most on the calibration crops, as many as seventeen (docs/tokenfd-mini.md, "The likeness").
+REFERENCE_FACES = ("DejaVuSans.ttf", "DejaVuSerif.ttf", "DejaVuSansMono.ttf", "STIXGeneral.ttf", "cmr10.ttf",
+                   "DejaVuSans-Bold.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSerif-Italic.ttf",
+                   "STIXGeneralItalic.ttf", "cmti10.ttf")
 
 
 @functools.lru_cache(maxsize=1)
@@ -35,8 +46,9 @@ def _fonts():
 
 
 def descriptor(ink: np.ndarray) -> np.ndarray | None:
-    """A boolean ink patch cut to its ink's bounds, resized to the grid, blurred and each row's mean taken out,
-    as a unit vector (SHAPE_ROWS * SHAPE_COLS,); None when the patch holds no ink or no row varies."""
+    """A boolean ink patch cut to its ink's bounds, resized to the grid, blurred, each row's mean taken out and
+    each row brought to about one energy, as a unit vector (SHAPE_ROWS * SHAPE_COLS,); None when the patch holds
+    no ink or no row varies."""
     from PIL import Image
 
     rows, cols = np.nonzero(ink)
@@ -45,9 +57,12 @@ def descriptor(ink: np.ndarray) -> np.ndarray | None:
     patch = np.asarray(ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1], dtype=np.uint8) * 255
     grid = Image.fromarray(patch).resize((SHAPE_COLS, SHAPE_ROWS), Image.BILINEAR)
     blurred = ndimage.gaussian_filter(np.asarray(grid, dtype=np.float32) / 255.0, BLUR_SIGMA)
-    vector = (blurred - blurred.mean(axis=1, keepdims=True)).ravel()
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm > 1e-6 else None
+    centred = blurred - blurred.mean(axis=1, keepdims=True)
+    energy = (centred ** 2).mean(axis=1, keepdims=True)
+    if float(energy.mean()) < 1e-12:          # no row varies: a solid block, a single line
+        return None
+    vector = (centred / np.sqrt(energy + ROW_ENERGY_FLOOR * energy.mean())).ravel()
+    return vector / float(np.linalg.norm(vector))
 
 
 @functools.lru_cache(maxsize=256)

@@ -6,7 +6,6 @@ weights with a record that spells, served the same way (`spelling_client`). With
 any of them the tests that need one are skipped, saying so; the page's geometry checks run regardless."""
 from __future__ import annotations
 
-import filecmp
 import json
 import os
 import shutil
@@ -32,15 +31,6 @@ def trained_checkpoint() -> Path | None:
         if (directory / "config.json").is_file():
             return directory
     return None
-
-
-def holds_weights_of(directory: Path | None, version: Path) -> bool:
-    """Whether `directory` holds `version`'s weights (a published default is a copy of a version): a known
-    failure of that version's stays marked whichever directory serves it."""
-    if directory is None:
-        return False
-    files = [Path(d) / "model.safetensors" for d in (directory, version)]
-    return all(f.is_file() for f in files) and filecmp.cmp(*files, shallow=False)
 
 
 @pytest.fixture(scope="package")

@@ -20,7 +20,6 @@ import pytest
 
 from services.models.tokenfd.box_geometry import iou
 from services.models.tokenfd.triton import contract
-from tests.integration.locate_semantic.conftest import BEST_VERSION, holds_weights_of, trained_checkpoint
 from tests.integration.locate_semantic.page import ABSENT, HIT_IOU, TARGET, VARIANTS, Page, render_page
 
 
@@ -73,10 +72,6 @@ def test_the_model_s_own_maps_peak_on_the_drawn_word(trained_client, page, name)
             f"token {token['text']!r}'s best box {best} is off the drawn word: {_described(body, variant.target_box)}"
 
 
-@pytest.mark.xfail(holds_weights_of(trained_checkpoint(), BEST_VERSION), strict=True,
-                   reason="TokenFD-mini v3, read through the ink and its likeness to the query drawn in print, "
-                          "gives the absent word a match (Invoice) scoring 0.573 where the drawn word scores 0.834: "
-                          "above halfway from its threshold, 0.3, to it (0.567; docs/tokenfd-mini.md, 'The likeness')")
 def test_a_word_not_on_the_page_gets_no_confident_match(trained_client, page):
     present = locate(trained_client, page, TARGET)
     absent = locate(trained_client, page, ABSENT)

@@ -1,6 +1,7 @@
 """A candidate's likeness to the query drawn in print (services/models/tokenfd/word_shapes.py): on a line
 drawn in a face that is none of the reference faces, each word looks most like itself; an empty box or a
-box past the page looks like nothing; and the band of ink every word holds is taken out of the comparison."""
+box past the page looks like nothing; the band of ink every word holds is taken out of the comparison, and
+each row of a word counts about alike."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -64,3 +65,14 @@ def test_the_band_of_ink_every_word_holds_is_taken_out():
     rows = found.reshape(word_shapes.SHAPE_ROWS, word_shapes.SHAPE_COLS)
     assert np.allclose(rows.mean(axis=1), 0.0, atol=1e-6) and np.linalg.norm(found) == pytest.approx(1.0)
     assert np.abs(rows).sum(axis=1).max() > 0     # what is left is where each row's ink lies
+
+
+@pytest.mark.parametrize("word", ["module", "address", "Delivery"])
+def test_the_x_height_rows_do_not_outweigh_the_outline(word):
+    # each row is brought to about one energy: left as drawn, the rows across the x-height, dense with strokes,
+    # hold three to four times the energy of the ascender and descender rows that give the word its outline
+    ink, boxes = _page(ImageFont.load_default(size=30))
+    x0, y0, x1, y1 = boxes[WORDS.index(word)].astype(int)
+    rows = word_shapes.descriptor(ink[y0:y1 + 1, x0:x1 + 1]).reshape(word_shapes.SHAPE_ROWS, word_shapes.SHAPE_COLS)
+    energy = (rows ** 2).mean(axis=1)
+    assert energy.max() < 2.0 * energy.min(), np.round(energy / energy.max(), 2)
