@@ -24,9 +24,9 @@ from scipy import ndimage
 
 SHAPE_ROWS, SHAPE_COLS = 24, 96     # the grid both are compared on: about the shape of a printed word
 BLUR_SIGMA = 1.5                    # cells: strokes a cell or two apart still overlap
-# Each row is divided by its root-mean-square, floored at this share of the rows' mean square: the x-height rows,
+# Each row is divided by the root of its mean square plus this share of all rows' mean square: the x-height rows,
 # dense with strokes, would otherwise outweigh the ascender and descender rows that give a word its outline; the
-# floor keeps a row of a stray dot from counting as much as a row of letters.
+# share added keeps a row of a stray dot from counting as much as a row of letters.
 ROW_ENERGY_FLOOR = 0.2
 RENDER_PX = 64                      # the drawing's font size: large enough that the grid sees every stroke
 # More faces find more of the words set in faces like them, but raise every word's best likeness a little too;
