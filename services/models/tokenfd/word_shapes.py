@@ -27,7 +27,7 @@ BLUR_SIGMA = 1.5                    # cells: strokes a cell or two apart still o
 # Each row is divided by the root of its mean square plus this share of all rows' mean square: the x-height rows,
 # dense with strokes, would otherwise outweigh the ascender and descender rows that give a word its outline; the
 # share added keeps a row of a stray dot from counting as much as a row of letters.
-ROW_ENERGY_FLOOR = 0.2
+ROW_ENERGY_SHARE = 0.2
 RENDER_PX = 64                      # the drawing's font size: large enough that the grid sees every stroke
 # More faces find more of the words set in faces like them, but raise every word's best likeness a little too;
 # these eleven hit most on the calibration crops, as many as seventeen (docs/tokenfd-mini.md, "The likeness").
@@ -61,7 +61,7 @@ def descriptor(ink: np.ndarray) -> np.ndarray | None:
     energy = (centred ** 2).mean(axis=1, keepdims=True)
     if float(energy.mean()) < 1e-12:          # no row varies: a solid block, a single line
         return None
-    vector = (centred / np.sqrt(energy + ROW_ENERGY_FLOOR * energy.mean())).ravel()
+    vector = (centred / np.sqrt(energy + ROW_ENERGY_SHARE * energy.mean())).ravel()
     return vector / float(np.linalg.norm(vector))
 
 

@@ -2,7 +2,8 @@
 (a copy of v3 today: docs/tokenfd-mini.md), else the best version committed beside it (BEST_VERSION), or the
 one PERCEPT_TEST_TOKENFD_CHECKPOINT names, exported and built as `make
 models` builds it (TokenFD only), a real tritonserver serving it and a real gateway in front; and the same
-weights with a record that spells, served the same way (`spelling_client`). Without
+weights with a record that spells, served the same way, where the checkpoint's own does not
+(`spelling_client`). Without
 any of them the tests that need one are skipped, saying so; the page's geometry checks run regardless."""
 from __future__ import annotations
 
@@ -65,18 +66,23 @@ def trained_client(trained_triton):
         yield http
 
 
-# What a spelling record reads a one-word query's letters with (the weight v3's record chose before the likeness).
+# What a spelling record reads a one-word query's letters with, when the checkpoint's own record does not spell.
 SPELLING_LETTERS = 1.0
 
 
 @pytest.fixture(scope="package")
-def spelling_client(checkpoint, tmp_path_factory, triton_stub_site):
-    """The trained checkpoint with a record whose decoding spells a one-word query, served as `trained_client`
-    is: the letters' path end to end, whether or not the checkpoint's own calibration chose to spell."""
+def spelling_client(checkpoint, tmp_path_factory, triton_stub_site, request):
+    """A gateway whose locate default spells a one-word query, serving the trained checkpoint: `trained_client`
+    when the checkpoint's own calibration chose to spell (no second server), else the checkpoint with a record
+    whose decoding spells, served as `trained_client` is. So the letters' path runs end to end either way."""
     from services.models.build_default import build_families
     from services.models.tokenfd.checkpoint import RECORD_FILE
     from services.triton.launcher import TritonServer
 
+    own = json.loads((checkpoint / RECORD_FILE).read_text()).get("decoding", {})
+    if own.get("boxes") == "ink" and own.get("letters", 0) > 0:
+        yield request.getfixturevalue("trained_client")
+        return
     copy = tmp_path_factory.mktemp("tokenfd-spelling") / "checkpoint"
     shutil.copytree(checkpoint, copy)
     record = json.loads((copy / RECORD_FILE).read_text())
