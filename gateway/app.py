@@ -85,6 +85,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                                               "pattern": heatmap_tokens_text(settings.max_query_tokens - 1)},
                                           "query": {"maxLength": settings.max_query_chars},
                                           "candidates": {"maximum": settings.max_candidates},
+                                          "refine_renders": {"maximum": settings.max_refine_renders},
                                           **{field: {"maxLength": settings.max_code_bytes}
                                              for field in ("code", "candidate_code", "reference_code")},
                                           **{field: {"maximum": settings.max_completion_tokens}

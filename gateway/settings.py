@@ -128,6 +128,7 @@ class GatewaySettings:
     codeperception_timeout_s: float
     max_code_bytes: int
     max_candidates: int
+    max_refine_renders: int
     generation_model: str
     generation_timeout_s: float
     max_images: int
@@ -171,6 +172,7 @@ _SOURCES = {
     "max_query_chars": limits.MAX_QUERY_CHARS, "max_query_tokens": limits.MAX_QUERY_TOKENS,
     "codeperception_url": codeperception_settings.URL, "codeperception_timeout_s": CODEPERCEPTION_TIMEOUT_S,
     "max_code_bytes": limits.MAX_CODE_BYTES, "max_candidates": limits.MAX_CANDIDATES,
+    "max_refine_renders": limits.MAX_REFINE_RENDERS,
     "generation_model": GENERATION_MODEL, "generation_timeout_s": GENERATION_TIMEOUT_S, "max_images": MAX_IMAGES,
     "max_completion_tokens": MAX_COMPLETION_TOKENS, "max_pdf_bytes": MAX_PDF_BYTES, "max_pdf_pages": MAX_PDF_PAGES,
     "pdf_dpi": PDF_DPI, "image_url_allowlist": IMAGE_URL_ALLOWLIST, "image_url_timeout_s": IMAGE_URL_TIMEOUT_S,

@@ -61,7 +61,8 @@ def image_to_code_request(image: bytes, options: ImageToCodeOptions, request_id:
     proto_options = pb.ImageToCodeOptions(
         candidates=options.candidates, max_tokens=options.max_tokens or 0, dpi=options.dpi or 0,
         render_timeout_seconds=options.render_timeout_s or 0.0, backend_options=backend_options(options))
-    for name in ("temperature", "top_p", "seed", "greedy_first"):  # proto3 optionals: unset means the default
+    # proto3 optionals: unset means the default
+    for name in ("temperature", "top_p", "seed", "greedy_first", "refine_renders"):
         value = getattr(options, name)
         if value is not None:
             setattr(proto_options, name, value)
@@ -107,7 +108,8 @@ def candidate(message: pb.Candidate) -> CandidateOut:
         origin=CandidateOrigin(_enum_name(pb.CandidateOrigin, message.origin, "CANDIDATE_ORIGIN_"))
         if message.origin else None,
         neighbour=Neighbour(family=message.neighbour.family, seed=message.neighbour.seed, rank=message.neighbour.rank,
-                            distance=message.neighbour.distance) if message.HasField("neighbour") else None)
+                            distance=message.neighbour.distance) if message.HasField("neighbour") else None,
+        refined_from=message.refined_from if message.HasField("refined_from") else None)
 
 
 def image_to_code_response(message: pb.ImageToCodeResponse, request_id: str) -> ImageToCodeResponse:

@@ -73,6 +73,11 @@ async def read_image_to_code_input(request: Request,
         raise PerceptError(ErrorCode.INVALID_REQUEST,
                            f"candidates is {options.candidates}; the limit is {settings.max_candidates}",
                            details={"candidates": options.candidates, "max_candidates": settings.max_candidates})
+    if options.refine_renders is not None and options.refine_renders > settings.max_refine_renders:
+        raise PerceptError(ErrorCode.INVALID_REQUEST,
+                           f"refine_renders is {options.refine_renders}; the limit is {settings.max_refine_renders}",
+                           details={"refine_renders": options.refine_renders,
+                                    "max_refine_renders": settings.max_refine_renders})
     for key, value in options.backend_options.model_dump(exclude_none=True).items():
         if isinstance(value, str):
             _check_text(f"backend_options.{key}", value)

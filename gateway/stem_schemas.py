@@ -94,6 +94,12 @@ class ImageToCodeOptions(BaseModel):
                                                         "first model candidate decodes greedily (temperature 0) "
                                                         "and the others sample (default: true when candidates "
                                                         "> 1; false samples every candidate).")
+    refine_renders: int | None = Field(None, ge=0, description="Renders the service may spend refining the best "
+                                                               "candidate: its numbers nudged one at a time, each "
+                                                               "try rendered and scored against the image, a better "
+                                                               "program returned as a `refined` candidate (default: "
+                                                               "the backend's; 0 turns it off); at most "
+                                                               "`PERCEPT_MAX_REFINE_RENDERS`.")
     dpi: int | None = Field(None, **_DPI)
     render_timeout_s: float | None = Field(None, **_TIMEOUT)
     backend_options: BackendOptions = Field(  # type: ignore[valid-type]
@@ -165,9 +171,12 @@ class CandidateOut(BaseModel):
     usage: TokenUsage | None = None
     origin: CandidateOrigin | None = Field(  # type: ignore[valid-type]
         None, description="Where the program came from: `model` (a generation model wrote it), `retrieval` (the "
-                          "program of a data-engine figure near the input, see `neighbour`) or `reference` (the "
-                          "reference dataset's ground truth); null when no program came back.")
+                          "program of a data-engine figure near the input, see `neighbour`), `reference` (the "
+                          "reference dataset's ground truth) or `refined` (another candidate's program with "
+                          "numbers read back from the image, see `refined_from`); null when no program came back.")
     neighbour: Neighbour | None = Field(None, description="Only for `retrieval` candidates.")
+    refined_from: int | None = Field(None, ge=0, description="Only for `refined` candidates: the index of the "
+                                                             "candidate whose program was refined.")
 
 
 class ImageToCodeResponse(BaseModel):

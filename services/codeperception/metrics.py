@@ -11,6 +11,7 @@ PREFIX = "percept_codeperception"
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640)
 SCORE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
 CANDIDATE_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 32)
+GAIN_BUCKETS = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 
 
 class Metrics:
@@ -28,6 +29,9 @@ class Metrics:
         self.fidelity = Histogram(
             f"{PREFIX}_fidelity_score", "Aggregate fidelity of each rendered and scored candidate, by mode.",
             ["mode"], buckets=SCORE_BUCKETS, registry=registry)
+        self.refinement_gain = Histogram(
+            f"{PREFIX}_refinement_gain", "Aggregate fidelity the refinement added to the best candidate, per "
+            "refined request (0 when no try scored higher).", buckets=GAIN_BUCKETS, registry=registry)
         self.requests = Counter(f"{PREFIX}_requests_total", "RPCs received, by method.", ["rpc"],
                                 registry=registry)
         self.request_seconds = Histogram(

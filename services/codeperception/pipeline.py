@@ -9,6 +9,10 @@ out in the order things happen: per candidate GENERATED before RENDERED; SCORED 
 candidate is done, then BEST_CHOSEN, then the result. Cancelling the consumer (the caller
 went away, or its deadline passed) cancels every task, and with them the in-flight backend
 requests and sandbox RPCs.
+
+With a refinement budget, the best candidate's numbers are then searched (refinement.py), one
+REFINED event per try between SCORED and BEST_CHOSEN; a program that scores higher is appended
+as a `refined` candidate and wins.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from .fidelity import FidelityReport, PreparedReference, prepare_reference, scor
 from .metrics import Metrics
 from .protos import codeperception_pb2 as pb
 from .protos import sandbox_pb2
+from .refinement import Refinement
 from .render_trace import parse_trace
 from .sandbox import SandboxRenderer
 from .selection import choose_best
@@ -78,7 +83,8 @@ class BestOfN:
     request_slots: asyncio.Semaphore | None = field(default=None)
 
     async def run(self, image: InputImage, prepared, options: GenerationOptions, n: int, plan: RenderPlan,
-                  deadline: Deadline, request_id: str) -> AsyncIterator[pb.Progress | pb.ImageToCodeResponse]:
+                  deadline: Deadline, request_id: str, refine_renders: int = 0,
+                  ) -> AsyncIterator[pb.Progress | pb.ImageToCodeResponse]:
         started = time.monotonic()
         self.metrics.candidates.observe(n)
         per_request = asyncio.Semaphore(max(1, min(n, self.backend.max_concurrency)))
@@ -113,9 +119,70 @@ class BestOfN:
             await asyncio.gather(*tasks, reference, return_exceptions=True)
         yield pb.Progress(stage=pb.PROGRESS_STAGE_SCORED, completed=sum(o.rendered for o in outcomes), total=n)
         best = choose_best([o.report.aggregate if o.rendered else None for o in outcomes])
+        if refine_renders and outcomes[best].rendered:
+            async for event in self._refine(outcomes, best, reference.result(), refine_renders, plan, deadline,
+                                            request_id):
+                yield event
+            best = len(outcomes) - 1 if outcomes[-1].candidate.HasField("refined_from") else best
+            n = len(outcomes)
         yield pb.Progress(stage=pb.PROGRESS_STAGE_BEST_CHOSEN, completed=n, total=n, candidate_index=best,
                           candidate_status=outcomes[best].candidate.status)
         yield self._response(outcomes, best, time.monotonic() - started)
+
+    async def _refine(self, outcomes: list[CandidateOutcome], best: int, reference: PreparedReference, budget: int,
+                      plan: RenderPlan, deadline: Deadline, request_id: str) -> AsyncIterator[pb.Progress]:
+        """Refine candidate `best` within `budget` renders (refinement.py); a program that scores higher is
+        appended to `outcomes` as a `refined` candidate. A sandbox fault or the deadline ends the search
+        with what it has found: the candidates already scored still answer."""
+        chosen = outcomes[best]
+        index = len(outcomes)
+        tries: asyncio.Queue = asyncio.Queue()
+
+        async def render_score(code: str):
+            response = await self.renderer.render(sandbox_pb2.RenderRequest(
+                code=code, request_id=f"{request_id}/refine" if request_id else "",
+                options=sandbox_pb2.RenderOptions(dpi=plan.dpi, timeout_seconds=plan.timeout_s)), deadline)
+            if response.status != sandbox_pb2.RENDER_STATUS_OK or not response.figures:
+                return None, None
+            png = response.figures[0].data
+            try:
+                report = await asyncio.to_thread(score, reference, png, max_pixels=self.max_image_pixels)
+            except PerceptError:   # not a decodable image: this try scores nothing
+                return None, None
+            return report.aggregate, (png, response.trace_json, report)
+
+        started = time.monotonic()
+        refined = Refinement(chosen.candidate.code, chosen.report.aggregate)
+        search = asyncio.create_task(refined.run(budget, render_score, on_try=tries.put_nowait))
+        stopped, waiter = "", None
+        try:
+            while not (search.done() and tries.empty()):
+                waiter = asyncio.create_task(tries.get())
+                await asyncio.wait({waiter, search}, return_when=asyncio.FIRST_COMPLETED)
+                if waiter.done():
+                    yield pb.Progress(stage=pb.PROGRESS_STAGE_REFINED, completed=waiter.result(), total=budget,
+                                      candidate_index=index)
+            search.result()
+        except PerceptError as error:   # the sandbox or the deadline: keep what the search had found
+            stopped = f"; stopped early: {error.message}"
+        finally:
+            for task in (search, waiter):
+                if task is not None:
+                    task.cancel()
+            await asyncio.gather(*(t for t in (search, waiter) if t is not None), return_exceptions=True)
+        self.metrics.refinement_gain.observe(refined.score - chosen.report.aggregate)
+        LOG.info("refinement request_id=%s from=%d renders=%d changes=%d gain=%.4f%s", request_id or "-", best,
+                 refined.renders, len(refined.changes), refined.score - chosen.report.aggregate, stopped)
+        if not refined.improved:
+            return
+        png, trace_json, report = refined.outcome
+        candidate = pb.Candidate(index=index, status=pb.CANDIDATE_STATUS_OK, code=refined.code,
+                                 origin=pb.CANDIDATE_ORIGIN_REFINED, refined_from=best,
+                                 detail=f"candidate {best} with {refined.describe()} "
+                                        f"({refined.renders} renders){stopped}")
+        candidate.timings.render_seconds = time.monotonic() - started
+        candidate.fidelity.CopyFrom(fidelity_to_proto(report))
+        outcomes.append(CandidateOutcome(candidate, render_png=png, trace=parse_trace(trace_json), report=report))
 
     def _response(self, outcomes: list[CandidateOutcome], best: int, total_s: float) -> pb.ImageToCodeResponse:
         chosen = outcomes[best]

@@ -119,15 +119,25 @@ class CodePerceptionServicer(codeperception_pb2_grpc.CodePerceptionServiceServic
                                     seed=options.seed if options.HasField("seed") else None, extra=extra,
                                     greedy_first=greedy_first)
 
+    def _refine_renders(self, options: pb.ImageToCodeOptions) -> int:
+        if not options.HasField("refine_renders"):
+            return self.settings.refine_renders
+        if options.refine_renders > self.settings.max_refine_renders:
+            raise _invalid(f"refine_renders={options.refine_renders} is above the cap of "
+                           f"{self.settings.max_refine_renders}", option="refine_renders")
+        return options.refine_renders
+
     # --- ImageToCode ----------------------------------------------------------------------
 
     async def _image_to_code(self, request: pb.ImageToCodeRequest, deadline: Deadline):
         n, options = self._generation_options(request.options)
+        refine_renders = self._refine_renders(request.options)
         n = candidate_count(self.backend, n)
         plan = self._render_plan(request.options.dpi, request.options.render_timeout_seconds)
         image = await self._decode(request.image, "image")
         prepared = await asyncio.to_thread(self.backend.prepare, image)
-        async for event in self.best_of_n.run(image, prepared, options, n, plan, deadline, request.request_id):
+        async for event in self.best_of_n.run(image, prepared, options, n, plan, deadline, request.request_id,
+                                              refine_renders):
             yield event
 
     async def ImageToCode(self, request: pb.ImageToCodeRequest, context) -> pb.ImageToCodeResponse:

@@ -16,7 +16,7 @@ from services.common.net import local_address
 from services.common.settings import LOG_LEVELS, env, host_and_port, load, non_negative, one_of, port_number, positive
 from services.triton import settings as triton_settings
 
-from .backends.registry import BACKEND_NAMES
+from .backends.registry import BACKEND_NAMES, backend_entry
 
 COMPONENT = "codeperception"
 BACKENDS = BACKEND_NAMES  # the backends registry (backends/registry.py) is the one list
@@ -73,6 +73,17 @@ SANDBOX_RETRY_S = env("PERCEPT_CODEPERCEPTION_SANDBOX_RETRY_S", 5.0,
                       "How long a render waits out a full sandbox pool (its retry hints) before answering "
                       "RESOURCE_EXHAUSTED; never past the call's deadline. 0 = never wait.", component=COMPONENT,
                       check=non_negative)
+def optional_count(value: str) -> None:
+    if value and not value.isdigit():
+        raise ValueError("must be empty or a whole number of 0 or more")
+
+
+REFINE_RENDERS = env("PERCEPT_CODEPERCEPTION_REFINE_RENDERS", "",
+                     "Renders a request spends refining its best candidate's numbers when it does not say "
+                     "(`refine_renders`; services/codeperception/refinement.py); empty = the backend's default "
+                     "(backends/registry.py: `verified` refines, the others do not); capped by "
+                     "PERCEPT_MAX_REFINE_RENDERS.",
+                     component=COMPONENT, check=optional_count)
 LOG_LEVEL = env("PERCEPT_CODEPERCEPTION_LOG_LEVEL", "info", "Log level of the code-perception service.",
                 component=COMPONENT, check=one_of(*LOG_LEVELS))
 
@@ -170,6 +181,8 @@ class CodePerceptionSettings:
     sandbox_url: str
     backend: str
     max_candidates: int
+    max_refine_renders: int
+    configured_refine_renders: int | None   # PERCEPT_CODEPERCEPTION_REFINE_RENDERS; None: the backend's
     max_code_bytes: int
     max_image_pixels: int
     max_image_bytes: int
@@ -194,6 +207,14 @@ class CodePerceptionSettings:
     triton_url: str
     triton_model: str
 
+    @property
+    def refine_renders(self) -> int:
+        """The refinement budget of a request that names none: as configured, else the backend's own
+        default; never above the cap."""
+        configured = self.configured_refine_renders
+        default = backend_entry(self.backend).refine_renders if configured is None else configured
+        return min(default, self.max_refine_renders)
+
     @classmethod
     def from_env(cls, **overrides) -> "CodePerceptionSettings":
         """Raise SettingsError naming every bad variable (the service's and the shared limits)."""
@@ -203,6 +224,8 @@ class CodePerceptionSettings:
             grpc_host=v[GRPC_HOST.name], grpc_port=v[GRPC_PORT.name], metrics_host=v[METRICS_HOST.name],
             metrics_port=v[METRICS_PORT.name], sandbox_url=v[SANDBOX_URL.name], backend=v[BACKEND.name].lower(),
             max_candidates=values[limits.MAX_CANDIDATES.name],
+            max_refine_renders=values[limits.MAX_REFINE_RENDERS.name],
+            configured_refine_renders=int(v[REFINE_RENDERS.name]) if v[REFINE_RENDERS.name] else None,
             max_code_bytes=values[limits.MAX_CODE_BYTES.name],
             max_image_pixels=values[limits.MAX_IMAGE_PIXELS.name], max_image_bytes=values[limits.MAX_BODY_BYTES.name],
             render_dpi=v[RENDER_DPI.name], render_timeout_s=v[RENDER_TIMEOUT_S.name],
@@ -223,7 +246,7 @@ class CodePerceptionSettings:
 
 
 _ALL = (URL, GRPC_HOST, GRPC_PORT, METRICS_HOST, METRICS_PORT, SANDBOX_URL, BACKEND, RENDER_DPI,
-        RENDER_TIMEOUT_S, DEFAULT_DEADLINE_S, SANDBOX_RETRY_S, LOG_LEVEL, DATASET_DIR, DATASET_JSONL,
+        RENDER_TIMEOUT_S, DEFAULT_DEADLINE_S, SANDBOX_RETRY_S, REFINE_RENDERS, LOG_LEVEL, DATASET_DIR, DATASET_JSONL,
         DATASET_IMAGES, RETRIEVAL_INDEX, RETRIEVAL_K, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_API_KEY, PROMPT,
         PROMPT_FILE, SYSTEM_PROMPT, MAX_TOKENS, TEMPERATURE, TOP_P, TOP_K, REPETITION_PENALTY, PRESENCE_PENALTY,
         GENERATION_CONCURRENCY, TRITON_URL, TRITON_MODEL)

@@ -32,3 +32,7 @@ MAX_CANDIDATES = env("PERCEPT_MAX_CANDIDATES", 8,
                      "Most candidates (best-of-N) one image-to-code request may ask for, at the gateway and at "
                      "code perception.", component=COMPONENT, check=positive,
                      deprecated_names=("PERCEPT_GATEWAY_MAX_CANDIDATES", "PERCEPT_CODEPERCEPTION_MAX_CANDIDATES"))
+MAX_REFINE_RENDERS = env("PERCEPT_MAX_REFINE_RENDERS", 64,
+                         "Most renders one image-to-code request may spend refining its best candidate "
+                         "(`refine_renders`), at the gateway and at code perception.", component=COMPONENT,
+                         check=positive)

@@ -1,6 +1,6 @@
 """`percept-eval`: STEM2Code-Eval, resumable and sharded, plus the synthetic data engine.
 
-    percept-eval run --data FILE.jsonl --images DIR --out DIR [--backend NAME] [--candidates N]
+    percept-eval run --data FILE.jsonl --images DIR --out DIR [--backend NAME] [--candidates N] [--refine-renders N]
                      [--shard i/n] [--prompt TEXT | --prompt-file FILE] [--temperature T] [--top-p P]
                      [--top-k K] [--max-tokens N] [--seed S] [--judge-url URL --judge-model M]
                      [--sandbox HOST:PORT]   (none given and none running: a local one for the run)
@@ -46,6 +46,9 @@ def _add_run(sub) -> None:
                         help="answers per sample, each rendered and scored against the input, the best kept "
                         "(as the code-perception service chooses; `retrieval` and `verified` verify their k "
                         "nearest programs even at 1)")
+    parser.add_argument("--refine-renders", type=int, default=None,
+                        help="renders spent refining the best answer's numbers, as the service refines it "
+                        "(default: the service's for the backend, PERCEPT_CODEPERCEPTION_REFINE_RENDERS; 0: off)")
     parser.add_argument("--shard", default=None, help="i/n: run shard i of n (default: JOB_COMPLETION_INDEX "
                         "with PERCEPT_EVAL_SHARD_COUNT, else the whole split)")
     parser.add_argument("--sandbox", default=None, help=f"sandbox-runner host:port ({settings.SANDBOX_URL.name}; "
@@ -109,6 +112,8 @@ def run_config(args, values):
         raise ValueError("--top-p must be in (0, 1]")
     if args.timeout is not None and not args.timeout > 0:
         raise ValueError("--timeout must be above 0")
+    if args.refine_renders is not None and args.refine_renders < 0:
+        raise ValueError("--refine-renders must be 0 or more")
     if not args.data.is_file():
         raise ValueError(f"--data {args.data} is not a file")
     if not args.images.is_dir():
@@ -117,7 +122,7 @@ def run_config(args, values):
         raise ValueError(f"--prompt-file {args.prompt_file} is not a file")
     return RunConfig(
         data=args.data, images=args.images, out=args.out, backend=args.backend, shard=shard,
-        candidates=args.candidates,
+        candidates=args.candidates, refine_renders=args.refine_renders,
         sandbox_url=args.sandbox or values[settings.SANDBOX_URL.name],
         dpi=args.dpi or values[settings.RENDER_DPI.name],
         render_timeout_s=args.timeout or values[settings.RENDER_TIMEOUT_S.name],

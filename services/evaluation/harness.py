@@ -44,13 +44,15 @@ from services.codeperception.backends import (
     candidate_count,
     create_backend,
 )
+from services.codeperception.backends.base import ORIGIN_REFINED
 from services.codeperception.dataset import Sample, read_samples
 from services.codeperception.deadline import Deadline
-from services.codeperception.extraction import extract_code
+from services.codeperception.extraction import extract_code, fenced
 from services.codeperception.fidelity import FidelityReport, prepare_reference, score, zero_report
 from services.codeperception.metrics import Metrics
 from services.codeperception.pipeline import render_detail
 from services.codeperception.protos import sandbox_pb2
+from services.codeperception.refinement import Refinement
 from services.codeperception.render_trace import parse_trace
 from services.codeperception.sandbox import SandboxRenderer
 from services.codeperception.selection import choose_best
@@ -98,6 +100,7 @@ class RunConfig:
     render_concurrency: int = 4
     options: GenerationOptions = field(default_factory=GenerationOptions)
     candidates: int = 1         # answers per sample, the best verified one kept (a backend may propose more)
+    refine_renders: int | None = None   # the best answer's refinement budget; None: the service's default
     prompt: str = ""            # empty: the backend's configured prompt
     prompt_file: str = ""
     model: str = ""             # `openai` backend: overrides PERCEPT_CODEPERCEPTION_OPENAI_MODEL
@@ -115,7 +118,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def manifest_for(config: RunConfig, total: int, model: str) -> dict:
+def manifest_for(config: RunConfig, total: int, model: str, refine_renders: int = 0) -> dict:
     """What identifies a run: a resume must match it exactly."""
     options = config.options
     return {
@@ -126,6 +129,7 @@ def manifest_for(config: RunConfig, total: int, model: str) -> dict:
         "backend": config.backend,
         "model": model,
         "candidates": config.candidates,
+        "refine_renders": refine_renders,
         "protocol": {"dpi": config.dpi, "render_timeout_s": config.render_timeout_s,
                      "trace_metrics": config.trace_metrics, "trace_dpi": TRACE_DPI if config.trace_metrics else None,
                      "prompt_sha256": _prompt_digest(config),
@@ -177,6 +181,8 @@ class Harness:
         self.backend = backend or create_backend(self.settings)
         self.on_record = on_record
         self.max_pixels = self.settings.max_image_pixels
+        self.refine_renders = self.settings.refine_renders if config.refine_renders is None \
+            else config.refine_renders
 
     async def run(self) -> RunResult:
         config = self.config
@@ -188,7 +194,7 @@ class Harness:
         mine = [sample for sample in samples if config.shard.owns(sample.index)]
         config.out.mkdir(parents=True, exist_ok=True)
         await self.backend.start()
-        manifest = manifest_for(config, len(mine), self.backend.model)
+        manifest = manifest_for(config, len(mine), self.backend.model, self.refine_renders)
         known = read_manifest(config.out)
         if known is not None and known != manifest:
             differing = sorted(key for key in set(known) | set(manifest) if known.get(key) != manifest.get(key))
@@ -347,7 +353,7 @@ class _SampleRunner:
         except PerceptError as exc:
             record["status"], record["detail"] = GENERATION_ERROR, exc.message
             return None
-        if n == 1:
+        if n == 1 and not self.harness.refine_renders:
             generation = await self._one(prepared, self.config.options, record)
         else:
             generation = await self._best_of(image, prepared, n, record)
@@ -404,11 +410,37 @@ class _SampleRunner:
         chosen = choose_best([fidelity for _, _, fidelity in results])
         record["candidates"] = [entry for _, entry, _ in results]
         record["chosen"] = chosen
-        generation = results[chosen][0]
+        generation, _, fidelity = results[chosen]
         if generation is None:
             failed = results[chosen][1]
             record["status"], record["detail"] = GENERATION_ERROR, failed.get("detail", "")
+        elif fidelity is not None and self.harness.refine_renders:
+            generation = await self._refined(generation, fidelity, reference, record)
         return generation
+
+    async def _refined(self, generation: Generation, fidelity: float, reference, record: dict) -> Generation:
+        """The chosen answer refined as the service refines it (services/codeperception/refinement.py); a
+        program that scores higher is one more candidate, and the answer."""
+        search = Refinement(extract_code(generation.text), fidelity)
+
+        async def render_score(program: str):
+            response = await self._render(program)
+            if response.status != sandbox_pb2.RENDER_STATUS_OK or not response.figures:
+                return None, None
+            try:
+                return (await self._in_thread(score, reference, response.figures[0].data,
+                                              max_pixels=self.harness.max_pixels)).aggregate, None
+            except PerceptError:
+                return None, None
+
+        await search.run(self.harness.refine_renders, render_score)
+        record["refinement"] = {"renders": search.renders, "changes": search.describe() if search.improved else ""}
+        if not search.improved:
+            return generation
+        record["candidates"].append({"origin": ORIGIN_REFINED, "refined_from": record["chosen"], "status": OK,
+                                     "fidelity": round(search.score, 6)})
+        record["chosen"] = len(record["candidates"]) - 1
+        return replace(generation, text=fenced(search.code), origin=ORIGIN_REFINED, neighbour=None)
 
     async def _render(self, code: str, dpi: int | None = None) -> sandbox_pb2.RenderResponse:
         config = self.config

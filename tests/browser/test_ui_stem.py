@@ -42,6 +42,8 @@ def test_candidates_stream_in_then_the_best_render_shows(watched, documents, sta
     expect(page.locator("#stem-caption")).not_to_be_empty()
     expect(page.locator("#stem-candidates-table tbody tr")).to_have_count(CANDIDATES)
     expect(page.locator("#stem-candidates-table tbody tr").first).to_contain_text("(best)")
+    expect(page.locator("#stem-candidates-table thead")).to_contain_text("origin")
+    expect(page.locator("#stem-candidates-table tbody tr").first).to_contain_text("reference")   # where it came from
 
     page.click("#stem-copy")
     expect(page.locator("#stem-copy")).to_have_text("Copied")

@@ -65,3 +65,15 @@ def test_more_candidates_asked_for_are_all_verified(eval_sandbox, split, retriev
     assert main(run_args(eval_sandbox, split, out, "--backend", "retrieval", "--candidates", "5", *SMALL_RUN)) == 0
     assert read_json(out / "manifest.json")["candidates"] == 5
     assert all(len(record["candidates"]) == 5 for record in records_of(out))
+
+
+def test_the_chosen_answer_is_refined_as_the_service_refines_it(eval_sandbox, split, retrieval_env, tmp_path):
+    # Each sample's own program is in the index and scores about 1: the refinement's tries do not beat it,
+    # so the answer stays the retrieved program, and the record says what the refinement spent.
+    out = tmp_path / "out"
+    assert main(run_args(eval_sandbox, split, out, "--backend", "retrieval", "--refine-renders", "2",
+                         *SMALL_RUN)) == 0
+    assert read_json(out / "manifest.json")["refine_renders"] == 2
+    for record in records_of(out):
+        assert 0 < record["refinement"]["renders"] <= 2 and record["refinement"]["changes"] == ""
+        assert record["candidates"][record["chosen"]]["origin"] == "retrieval"

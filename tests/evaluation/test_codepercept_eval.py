@@ -86,3 +86,20 @@ def test_tune_measures_each_temperature_on_its_own_seed(checkpoint, index, tmp_p
         assert row["with_greedy"]["exec_rate"] >= max(row["samples"]["exec_rate"], summary["greedy"]["exec_rate"])
         assert row["with_greedy"]["fidelity"] >= row["samples"]["fidelity"] - 1e-9
     assert "| 0.5 |" in capsys.readouterr().out
+
+
+def test_refine_curve_measures_each_budget_against_retrieval_alone(index, tmp_path, capsys):
+    out = tmp_path / "refine"
+    status = cli.main(["refine-curve", "--index", str(index), "--out", str(out), "--engine-count", "2",
+                       "--limit", "2", "--renders", "0", "3", "--dpi", "50"])
+    assert status == 0, capsys.readouterr().err[-3000:]
+    summary = json.loads((out / "refine_curve.json").read_text())
+    assert [(row["set"], row["renders"]) for row in summary["rows"]] == \
+        [(s, r) for s in ("engine", "independent") for r in (0, 3)]
+    assert all(row["figures"] == 2 and row["exec_rate"] == 1.0 for row in summary["rows"])
+    by = {(row["set"], row["renders"]): row["fidelity"] for row in summary["rows"]}
+    for set_name in ("engine", "independent"):   # a refined answer only ever replaces a worse one
+        assert by[set_name, 3] >= by[set_name, 0]
+    records = [json.loads(line) for line in (out / "runs" / "engine-r3" / "records.jsonl").read_text().splitlines()]
+    assert all(0 < record["refinement"]["renders"] <= 3 for record in records)
+    assert "| engine | 3 | 2 |" in capsys.readouterr().out

@@ -63,6 +63,7 @@ class GenerationOptions:
 ORIGIN_MODEL = "model"          # a generation model wrote it
 ORIGIN_RETRIEVAL = "retrieval"  # the program of a data-engine figure near the input (see Neighbour)
 ORIGIN_REFERENCE = "reference"  # the reference dataset's ground truth for this very image
+ORIGIN_REFINED = "refined"      # another candidate's program with numbers read back from the image
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,17 @@ class BackendEntry:
     module: str                      # relative to this package
     class_name: str
     options: Mapping[str, type] = field(default_factory=dict)  # backend_options keys and their types
+    # Renders a request spends refining its best candidate unless it or PERCEPT_CODEPERCEPTION_REFINE_RENDERS
+    # says otherwise (services/codeperception/refinement.py). Retrieval's programs are the right kind of figure
+    # with another figure's numbers, which is what the refinement reads back; other backends answer as they
+    # are unless asked.
+    refine_renders: int = 0
 
     def load(self) -> type:
         return getattr(importlib.import_module(self.module, __package__), self.class_name)
 
+
+VERIFIED_REFINE_RENDERS = 16   # docs/codepercept-mini.md, "Refinement": its cost and gain
 
 BACKENDS = (
     BackendEntry("reference", ".reference", "ReferenceBackend"),
@@ -30,7 +37,7 @@ BACKENDS = (
                  {"top_k": int, "repetition_penalty": float, "presence_penalty": float}),
     BackendEntry("triton", ".triton", "TritonGenerationBackend", {"stop": str}),
     BackendEntry("retrieval", ".retrieval", "RetrievalBackend"),
-    BackendEntry("verified", ".verified", "VerifiedBackend", {"stop": str}),
+    BackendEntry("verified", ".verified", "VerifiedBackend", {"stop": str}, refine_renders=VERIFIED_REFINE_RENDERS),
 )
 BACKEND_NAMES = tuple(entry.name for entry in BACKENDS)
 

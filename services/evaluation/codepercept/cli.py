@@ -6,6 +6,7 @@ through percept-eval (`make eval-codepercept`).
     python -m services.evaluation.codepercept report [--summary FILE] [--write-docs]
     python -m services.evaluation.codepercept tune --checkpoint DIR --index FILE [--temperatures T ...]
     python -m services.evaluation.codepercept retrieval-curve --index FILE [--per-family N ...] [--k K ...]
+    python -m services.evaluation.codepercept refine-curve --index FILE [--renders N ...] [--limit N]
 
 `run` writes two sets in STEM2Code's layout: (engine) held-out programs of the data engine (a corpus seed
 the model and the index were not built from) and (independent) the figures of
@@ -20,7 +21,8 @@ configuration: exec rate, fidelity (the mean aggregate, a failed render counting
 (the run's wall time over its figures, CONCURRENCY figures at a time), also per family; `summary.json` in
 --out, the Markdown printed; --write-docs replaces the report's section of docs/benchmarks.md and its plot.
 `tune` chooses the sampling temperature on another seed of the engine (tune.py); `retrieval-curve` measures
-retrieval's fidelity by the index's density and the programs it verifies (retrieval_curve.py).
+retrieval's fidelity by the index's density and the programs it verifies (retrieval_curve.py);
+`refine-curve` what the refinement adds to retrieval's answer by its budget of renders (refine_curve.py).
 
 A checkpoint trained for a few steps, or --plumbing-only, is reported as "plumbing only".
 Exit status: 0 done, 1 a run failed, 2 bad invocation.
@@ -84,6 +86,17 @@ def _parser() -> argparse.ArgumentParser:
     curve.add_argument("--engine-seed", type=int, default=ENGINE_SEED)
     curve.add_argument("--engine-count", type=positive_int, default=ENGINE_COUNT)
     curve.add_argument("--dpi", type=positive_int, default=DPI)
+    from .refine_curve import BUDGETS
+    from .refine_curve import DEFAULT_OUT as REFINE_OUT
+
+    refine = sub.add_parser("refine-curve", help="the refinement's gain over retrieval by its budget of renders")
+    refine.add_argument("--index", type=Path, required=True, help="the retrieval index (make retrieval-index)")
+    refine.add_argument("--out", type=Path, default=REFINE_OUT)
+    refine.add_argument("--renders", type=int, nargs="+", default=list(BUDGETS))
+    refine.add_argument("--engine-seed", type=int, default=ENGINE_SEED)
+    refine.add_argument("--engine-count", type=positive_int, default=ENGINE_COUNT)
+    refine.add_argument("--dpi", type=positive_int, default=DPI)
+    refine.add_argument("--limit", type=positive_int, default=None, help="the first N figures of each set")
     for command in (run, sub.add_parser("report", help="the report again, from a run's summary.json")):
         command.add_argument("--write-docs", action="store_true")
         command.add_argument("--doc", type=Path, default=DEFAULT_DOC)
@@ -145,6 +158,22 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         (args.out / "retrieval_curve.json").write_text(json.dumps(summary, indent=2) + "\n")
         print(curve_table(summary))
+        return 0
+    if args.command == "refine-curve":
+        from .refine_curve import refine_curve
+        from .refine_curve import table as refine_table
+
+        if not args.index.is_file():
+            return _fail(f"{args.index} is missing (a retrieval index)")
+        if min(args.renders) < 0:
+            return _fail("--renders must be 0 or more")
+        try:
+            summary = refine_curve(args)
+        except (RuntimeError, ValueError) as exc:
+            print(f"{PROGRAM}: {exc}", file=sys.stderr)
+            return 1
+        (args.out / "refine_curve.json").write_text(json.dumps(summary, indent=2) + "\n")
+        print(refine_table(summary))
         return 0
     if args.command == "tune":
         from .tune import table, tune

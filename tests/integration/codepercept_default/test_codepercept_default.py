@@ -92,11 +92,19 @@ def _blank_fidelity(http: httpx.Client, png: bytes) -> float:
 
 def test_a_heldout_figure_is_redrawn_far_better_than_a_blank_canvas(stack, heldout):
     http, _ = stack
+    refined = 0
     for family, png in heldout:
         answer = _image_to_code(http, png, seed=0)
         assert answer["backend"] == "verified" and answer["code"], answer
         blank = _blank_fidelity(http, png)
         assert answer["fidelity"]["aggregate"] >= blank + WIDE_MARGIN, (family, answer["fidelity"], blank)
+        last = answer["candidates"][-1]
+        if last["origin"] == "refined":   # the default refines the best program's numbers (16 renders)
+            refined += 1
+            parent = answer["candidates"][last["refined_from"]]
+            assert answer["best_index"] == len(answer["candidates"]) - 1
+            assert last["fidelity"]["aggregate"] > parent["fidelity"]["aggregate"], (family, last["detail"])
+    assert refined, "the default refined none of the held-out figures"
 
 
 def test_retrieved_and_sampled_candidates_both_compete(stack, heldout):

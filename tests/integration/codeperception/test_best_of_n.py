@@ -140,3 +140,58 @@ def test_candidates_above_the_cap_are_invalid_argument(service, image):
         service.stub(channel).ImageToCode(_request(image, 5), timeout=30)
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert ("percept-error-code", "invalid_request") in tuple(caught.value.trailing_metadata())
+
+
+# --- refinement (services/codeperception/refinement.py) ---------------------------------------
+
+# The right program with one number misread: the curves run over 3 pi instead of 2 pi.
+DRIFTED = RIGHT.replace("np.linspace(0, 2 * np.pi, 400)", "np.linspace(0, 3 * np.pi, 400)")
+
+
+def _refining(image: bytes, renders: int | None) -> pb.ImageToCodeRequest:
+    request = _request(image, 1)
+    if renders is not None:
+        request.options.refine_renders = renders
+    return request
+
+
+def test_refinement_reads_a_misread_number_back_as_a_refined_candidate_that_wins(service, vlm, image):
+    assert DRIFTED != RIGHT
+    vlm.script(seed100=Answer(python_block(DRIFTED)))
+    with service.channel() as channel:
+        events = list(service.stub(channel).ImageToCodeStream(_refining(image, 32), timeout=120))
+    *progress, last = events
+    response = last.result
+    drifted, refined = response.candidates
+    assert refined.origin == pb.CANDIDATE_ORIGIN_REFINED and refined.HasField("refined_from")
+    assert refined.refined_from == 0 and refined.index == 1 and refined.status == pb.CANDIDATE_STATUS_OK
+    assert "np.linspace(0, 2 * np.pi, 400)" in refined.code and "3 -> 2" in refined.detail, refined.detail
+    assert refined.fidelity.aggregate >= 0.99 > drifted.fidelity.aggregate
+    assert response.best_index == 1 and response.code == refined.code and response.fidelity == refined.fidelity
+    assert response.render_png and "Trigonometric functions" in response.caption
+    stages = [e.progress for e in progress]
+    tries = [p for p in stages if p.stage == pb.PROGRESS_STAGE_REFINED]
+    assert tries and [p.completed for p in tries] == list(range(1, len(tries) + 1)) and len(tries) <= 32
+    assert all(p.total == 32 and p.candidate_index == 1 for p in tries)
+    order = [p.stage for p in stages if p.stage in (pb.PROGRESS_STAGE_SCORED, pb.PROGRESS_STAGE_REFINED,
+                                                     pb.PROGRESS_STAGE_BEST_CHOSEN)]
+    assert order == [pb.PROGRESS_STAGE_SCORED, *[pb.PROGRESS_STAGE_REFINED] * len(tries),
+                     pb.PROGRESS_STAGE_BEST_CHOSEN]
+    assert stages[-1].candidate_index == 1
+
+
+def test_no_refinement_unless_asked_or_configured(service, vlm, image):
+    # This service's backend (`openai`) does not refine by default (backends/registry.py); 0 turns it off.
+    for renders in (None, 0):
+        vlm.script(seed100=Answer(python_block(DRIFTED)))
+        with service.channel() as channel:
+            response = service.stub(channel).ImageToCode(_refining(image, renders), timeout=120)
+        assert len(response.candidates) == 1 and response.best_index == 0
+        assert response.candidates[0].origin == pb.CANDIDATE_ORIGIN_MODEL
+
+
+def test_refine_renders_above_the_cap_are_invalid_argument(service, image):
+    with service.channel() as channel, pytest.raises(grpc.RpcError) as caught:
+        service.stub(channel).ImageToCode(_refining(image, 65), timeout=30)   # PERCEPT_MAX_REFINE_RENDERS: 64
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert ("percept-error-code", "invalid_request") in tuple(caught.value.trailing_metadata())

@@ -52,7 +52,10 @@ def _service(sandbox, index_path, triton_url: str) -> CodePerceptionServer:
                                 PERCEPT_CODEPERCEPTION_TRITON_URL=triton_url,
                                 # the session's Triton serves CodePercept-mini's fixture first: name TokenVL's
                                 PERCEPT_CODEPERCEPTION_TRITON_MODEL=contract.TOKENVL_MODEL,
-                                PERCEPT_CODEPERCEPTION_MAX_TOKENS=str(MAX_TOKENS))
+                                PERCEPT_CODEPERCEPTION_MAX_TOKENS=str(MAX_TOKENS),
+                                # the candidates as the sources give them; the refinement verified does by
+                                # default is test_best_of_n.py's
+                                PERCEPT_CODEPERCEPTION_REFINE_RENDERS="0")
 
 
 def _image_to_code(service, image: bytes, candidates: int) -> pb.ImageToCodeResponse:

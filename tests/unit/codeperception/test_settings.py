@@ -35,3 +35,21 @@ def test_the_api_key_is_not_in_the_repr(monkeypatch):
     settings = CodePerceptionSettings.from_env()
     assert settings.openai_api_key == "sk-very-secret"
     assert "sk-very-secret" not in repr(settings)
+
+
+def test_the_refinement_budget_is_the_backends_unless_configured_and_never_above_the_cap(monkeypatch):
+    from services.codeperception.backends.registry import VERIFIED_REFINE_RENDERS
+
+    for name in ("PERCEPT_CODEPERCEPTION_REFINE_RENDERS", "PERCEPT_MAX_REFINE_RENDERS"):
+        monkeypatch.delenv(name, raising=False)
+    assert VERIFIED_REFINE_RENDERS > 0
+    assert CodePerceptionSettings.from_env(backend="verified").refine_renders == VERIFIED_REFINE_RENDERS
+    assert CodePerceptionSettings.from_env(backend="openai").refine_renders == 0
+    monkeypatch.setenv("PERCEPT_CODEPERCEPTION_REFINE_RENDERS", "0")
+    assert CodePerceptionSettings.from_env(backend="verified").refine_renders == 0
+    monkeypatch.setenv("PERCEPT_CODEPERCEPTION_REFINE_RENDERS", "40")
+    monkeypatch.setenv("PERCEPT_MAX_REFINE_RENDERS", "24")
+    assert CodePerceptionSettings.from_env(backend="openai").refine_renders == 24
+    monkeypatch.setenv("PERCEPT_CODEPERCEPTION_REFINE_RENDERS", "-1")
+    with pytest.raises(SettingsError, match="PERCEPT_CODEPERCEPTION_REFINE_RENDERS"):
+        CodePerceptionSettings.from_env()

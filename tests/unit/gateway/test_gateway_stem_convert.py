@@ -23,12 +23,13 @@ def test_status_enums_follow_the_contract():
 def test_unset_options_stay_unset_in_the_request():
     request = stem_convert.image_to_code_request(b"img", ImageToCodeOptions(), "rid")
     assert request.options.candidates == 1 and request.request_id == "rid"
-    for name in ("temperature", "top_p", "seed", "greedy_first"):
+    for name in ("temperature", "top_p", "seed", "greedy_first", "refine_renders"):
         assert not request.options.HasField(name)  # the defaults apply
     chosen = stem_convert.image_to_code_request(
         b"img", ImageToCodeOptions(candidates=4, temperature=0.0, seed=7, dpi=150, greedy_first=False,
-                                    backend_options={"top_k": 5, "presence_penalty": 0.1}), "rid")
+                                    refine_renders=0, backend_options={"top_k": 5, "presence_penalty": 0.1}), "rid")
     assert chosen.options.HasField("greedy_first") and chosen.options.greedy_first is False
+    assert chosen.options.HasField("refine_renders") and chosen.options.refine_renders == 0   # 0: off, not unset
     assert chosen.options.HasField("temperature") and chosen.options.temperature == 0.0
     assert chosen.options.seed == 7 and chosen.options.dpi == 150 and dict(chosen.options.backend_options) == {
         "top_k": "5", "presence_penalty": "0.1"}
@@ -150,12 +151,15 @@ def test_candidates_say_where_their_program_came_from():
         pb.Candidate(index=0, status=pb.CANDIDATE_STATUS_OK, origin=pb.CANDIDATE_ORIGIN_RETRIEVAL,
                      neighbour=pb.Neighbour(family="circuit", seed=2**64 - 1, rank=0, distance=0.25)),
         pb.Candidate(index=1, status=pb.CANDIDATE_STATUS_OK, origin=pb.CANDIDATE_ORIGIN_MODEL),
-        pb.Candidate(index=2, status=pb.CANDIDATE_STATUS_GENERATION_ERROR)])
-    retrieved, written, failed = stem_convert.image_to_code_response(message, "rid").candidates
+        pb.Candidate(index=2, status=pb.CANDIDATE_STATUS_GENERATION_ERROR),
+        pb.Candidate(index=3, status=pb.CANDIDATE_STATUS_OK, origin=pb.CANDIDATE_ORIGIN_REFINED, refined_from=0)])
+    retrieved, written, failed, refined = stem_convert.image_to_code_response(message, "rid").candidates
     assert retrieved.origin.value == "retrieval"
     assert retrieved.neighbour.model_dump() == {"family": "circuit", "seed": 2**64 - 1, "rank": 0, "distance": 0.25}
     assert written.origin.value == "model" and written.neighbour is None
     assert failed.origin is None and failed.neighbour is None  # no program came back
+    assert refined.origin.value == "refined" and refined.refined_from == 0 and refined.neighbour is None
+    assert retrieved.refined_from is None and written.refined_from is None
 
 
 def test_the_openapi_document_states_the_origins_the_contract_has():
@@ -167,6 +171,6 @@ def test_the_openapi_document_states_the_origins_the_contract_has():
     with TestClient(create_app(GatewaySettings.from_env())) as http:
         schemas = http.get("/openapi.json").json()["components"]["schemas"]
     origin, _null = schemas["CandidateOut"]["properties"]["origin"]["anyOf"]
-    assert schemas[origin["$ref"].rsplit("/", 1)[1]]["enum"] == ["model", "retrieval", "reference"]
+    assert schemas[origin["$ref"].rsplit("/", 1)[1]]["enum"] == ["model", "retrieval", "reference", "refined"]
     assert set(schemas["Neighbour"]["properties"]) == {"family", "seed", "rank", "distance"}
     assert schemas["Neighbour"]["properties"]["seed"]["type"] == "integer"

@@ -30,6 +30,7 @@ def test_caps_are_the_shared_limits_the_service_reads_too():
     settings = GatewaySettings.from_env()
     assert settings.max_code_bytes == limits.MAX_CODE_BYTES.default == sandbox_settings.MAX_CODE_BYTES.default
     assert settings.max_candidates == limits.MAX_CANDIDATES.default
+    assert settings.max_refine_renders == limits.MAX_REFINE_RENDERS.default
     assert settings.codeperception_url == codeperception_settings.URL.default
 
 
@@ -60,6 +61,9 @@ def test_the_document_states_the_stem_limits(http):
     settings = GatewaySettings.from_env()
     for name in ("ImageToCodeJsonRequest", "ImageToCodeMultipartRequest"):
         assert schemas[name]["properties"]["candidates"]["maximum"] == settings.max_candidates
+        refine = schemas[name]["properties"]["refine_renders"]
+        number = refine["anyOf"][0] if "anyOf" in refine else refine   # JSON may send null; a form leaves it out
+        assert number["maximum"] == settings.max_refine_renders
     assert schemas["RenderJsonRequest"]["properties"]["code"]["maxLength"] == settings.max_code_bytes
     assert schemas["ScoreMultipartRequest"]["properties"]["reference_image"]["format"] == "binary"
     stream = document["paths"]["/v1/stem/image-to-code"]["post"]["responses"]["200"]["content"]
@@ -71,7 +75,7 @@ def test_the_document_states_the_stem_limits(http):
 
 def test_limits_follow_the_settings_not_a_constant():
     """A lower cap set at start-up is the cap enforced (and the one the document states)."""
-    settings = GatewaySettings.from_env(max_code_bytes=100, max_candidates=2)
+    settings = GatewaySettings.from_env(max_code_bytes=100, max_candidates=2, max_refine_renders=5)
     with TestClient(create_app(settings)) as http:
         too_long = http.post("/v1/stem/render", json={"code": "x" * 101})
         assert too_long.status_code == 413 and too_long.json()["error"]["details"]["max_bytes"] == 100
@@ -80,5 +84,9 @@ def test_limits_follow_the_settings_not_a_constant():
         too_many = http.post("/v1/stem/image-to-code", json={
             "image": base64.b64encode(png(8, 8)).decode(), "candidates": 3})
         assert too_many.status_code == 400 and too_many.json()["error"]["details"]["max_candidates"] == 2
+        too_long_a_search = http.post("/v1/stem/image-to-code", json={
+            "image": base64.b64encode(png(8, 8)).decode(), "refine_renders": 6})
+        assert too_long_a_search.status_code == 400
+        assert too_long_a_search.json()["error"]["details"]["max_refine_renders"] == 5
         document = http.get("/openapi.json").json()
     assert document["components"]["schemas"]["RenderJsonRequest"]["properties"]["code"]["maxLength"] == 100

@@ -4,7 +4,8 @@ import { ApiError, errorFromBody, postEvents, postForm, postJson } from "./api.j
 import { $, el, fillPairs, fillTable, fixed, loaded, pngDataUrl, run, seconds } from "./view.js";
 
 const METRICS = ["ssim", "edge", "text_f1", "layout_f1", "type_f1", "color_f1"];
-const STAGE_WORDS = { generated: "written", rendered: "rendered", scored: "scored", best_chosen: "chosen as best" };
+const STAGE_WORDS = { generated: "written", rendered: "rendered", scored: "scored", best_chosen: "chosen as best",
+                      refined: "rendered and scored" };
 
 function fidelityRows(fidelity) {
   if (!fidelity) return [["fidelity", "not computed"]];
@@ -16,11 +17,23 @@ function progress(event) {
   const bar = $("stem-progress");
   bar.max = event.total;
   bar.value = event.completed;
-  const who = event.stage === "scored" ? "candidates" : `candidate ${event.candidate_index}`;
+  const who = event.stage === "scored" ? "candidates"
+    : event.stage === "refined" ? `refinement try ${event.completed}` : `candidate ${event.candidate_index}`;
   const status = event.candidate_status ? ` (${event.candidate_status})` : "";
   $("stem-events").append(el("li", { text: `${who} ${STAGE_WORDS[event.stage] || event.stage}${status}`,
                                      dataset: { stage: event.stage } }));
-  $("stem-status").textContent = `${event.completed} of ${event.total} candidates ${STAGE_WORDS[event.stage] || event.stage}...`;
+  $("stem-status").textContent = event.stage === "refined"
+    ? `Refining the best program: try ${event.completed} of at most ${event.total}...`
+    : `${event.completed} of ${event.total} candidates ${STAGE_WORDS[event.stage] || event.stage}...`;
+}
+
+// Where a program came from, with its source: the engine program retrieved, or the candidate refined.
+function origin(candidate) {
+  if (candidate.origin === "retrieval" && candidate.neighbour) {
+    return `retrieval (${candidate.neighbour.family}, rank ${candidate.neighbour.rank})`;
+  }
+  if (candidate.origin === "refined") return `refined from ${candidate.refined_from}`;
+  return candidate.origin || "-";
 }
 
 function ranked(candidates) {
@@ -44,9 +57,11 @@ async function showResult(result, inputUrl) {
   $("stem-code").textContent = result.code;
   fillPairs($("stem-fidelity"), fidelityRows(result.fidelity));
   $("stem-caption").textContent = result.caption || "(no caption: nothing was drawn)";
-  fillTable($("stem-candidates-table"), ["rank", "candidate", "status", "aggregate", "generation", "render", "code"],
+  fillTable($("stem-candidates-table"), ["rank", "candidate", "origin", "status", "aggregate", "generation", "render",
+                                          "code"],
             ranked(result.candidates).map((candidate, rank) => [
               rank + 1, candidate.index + (candidate.index === result.best_index ? " (best)" : ""),
+              origin(candidate),
               candidate.status + (candidate.detail ? `: ${candidate.detail}` : ""),
               candidate.fidelity ? fixed(candidate.fidelity.aggregate) : "-",
               seconds(candidate.timings.generation_s), seconds(candidate.timings.render_s),

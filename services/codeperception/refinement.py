@@ -1,0 +1,175 @@
+"""Refinement: the chosen program's numbers read back from the input, one literal at a time.
+
+A retrieved program is the right kind of figure drawn with another figure's values (the best of 4 neighbours
+scores about 0.6 where the figure's own program scores about 1, docs/codepercept-mini.md). The values are what
+it lacks, and the loop best-of-N already runs (render in the sandbox, score against the input) can read them
+back: analysis by synthesis at the level of one literal.
+
+The search is greedy coordinate ascent over the program's numeric literals, in the order they appear (a
+figure's size and its data come first in most programs). For each literal it renders the program with the
+literal nudged down and up (both at once), keeps the better try when it scores above the current program,
+and goes on in that direction while that keeps paying. A pass nudges by STEP (a fifth of the value; 1 or more
+for integers, so counts move by one), the next pass by half of that. It stops after `budget` renders, so a
+request does the same work on any machine, or when a pass changes nothing at its smallest step.
+
+Every try is an ordinary render: the sandbox runs it under the same limits as any candidate, and a try that
+raises or draws nothing just scores nothing.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import math
+import tokenize
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable, Generic, TypeVar
+
+STEP = 0.2          # a pass's relative nudge; each pass after the first halves it
+PASSES = 3
+MIN_GAIN = 1e-4     # a try must beat the current program by this much (scores are deterministic)
+ZERO_NUDGE = 0.5    # a float 0 moves by this share of the step (0.1 in the first pass)
+
+Outcome = TypeVar("Outcome")  # what a render-and-score returns besides its score (the render, the report)
+
+
+@dataclass(frozen=True)
+class Literal:
+    """A numeric literal of a program: its text and where it lies (character offsets)."""
+    start: int
+    end: int
+    text: str
+
+
+def numeric_literals(code: str) -> list[Literal]:
+    """The program's int and float literals, in order (complex ones are left alone); none when the source does
+    not tokenize."""
+    line_starts = [0]
+    for line in code.splitlines(keepends=True):
+        line_starts.append(line_starts[-1] + len(line))
+    found = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type == tokenize.NUMBER and not token.string.lower().endswith("j"):
+                found.append(Literal(line_starts[token.start[0] - 1] + token.start[1],
+                                     line_starts[token.end[0] - 1] + token.end[1], token.string))
+    except (tokenize.TokenError, SyntaxError):
+        return []
+    return found
+
+
+def _as_float_literal(value: float) -> str | None:
+    if not math.isfinite(value):
+        return None
+    text = f"{value:.6g}"
+    return text if "." in text or "e" in text else text + ".0"   # stays a float
+
+
+def nudged(text: str, step: float, direction: int) -> str | None:
+    """The literal moved by `step` of its value in `direction` (-1 or +1); None when it cannot move that way
+    (an integer would turn negative: the sign, if any, is an operator outside the literal)."""
+    try:
+        number = int(text, 0)
+    except ValueError:
+        number = float(text)
+        if number == 0:
+            return _as_float_literal(direction * step * ZERO_NUDGE)
+        return _as_float_literal(number * (1 + direction * step))
+    moved = number + direction * max(1, round(abs(number) * step))
+    return str(moved) if moved >= 0 else None
+
+
+def with_literal(code: str, literal: Literal, text: str) -> str:
+    return code[:literal.start] + text + code[literal.end:]
+
+
+RenderScore = Callable[[str], Awaitable[tuple[float | None, Outcome | None]]]
+
+
+@dataclass
+class Refinement(Generic[Outcome]):
+    """One search: where it stands (the best program so far, its score and outcome) and what it took. The
+    state holds whatever ended the search, so a caller whose render failed still has what was found."""
+    code: str
+    score: float
+    outcome: Outcome | None = None
+    renders: int = 0
+    changes: list[tuple[str, str]] = field(default_factory=list)   # (old text, new text), in order
+
+    @property
+    def improved(self) -> bool:
+        return bool(self.changes)
+
+    def describe(self) -> str:
+        """The changes for people: "3 numbers changed: 6 -> 7.2, 0.5 -> 0.4 -> 0.32"."""
+        chains: list[list[str]] = []
+        for old, new in self.changes:
+            chain = next((c for c in chains if c[-1] == old), None)
+            if chain is None:
+                chains.append([old, new])
+            else:
+                chain.append(new)
+        return f"{len(chains)} number{'s' if len(chains) != 1 else ''} changed: " + \
+            ", ".join(" -> ".join(chain) for chain in chains)
+
+    async def run(self, budget: int, render_score: "RenderScore[Outcome]",
+                  on_try: Callable[[int], None] | None = None) -> None:
+        """Search, spending at most `budget` renders. `render_score(program)` renders and scores one try:
+        (None, None) when it did not render. `on_try(renders)` is told after each render. An exception of
+        `render_score` (the sandbox unreachable, the deadline) ends the search, cancels the try beside it and
+        propagates; the state keeps the best found before it."""
+        for pass_index in range(PASSES):
+            step = STEP / 2 ** pass_index
+            changed = False
+            position = 0
+            while self.renders < budget:
+                literals = numeric_literals(self.code)   # offsets move when an accepted literal changes length
+                if position >= len(literals):
+                    break
+                literal = literals[position]
+                position += 1
+                moves = [(d, t) for d in (-1, 1) if (t := nudged(literal.text, step, d)) is not None]
+                moves = moves[:budget - self.renders]
+                if not moves:
+                    continue
+                programs = [with_literal(self.code, literal, text) for _, text in moves]
+                results = await self._attempt(programs, render_score, on_try)
+                best = max(range(len(moves)), key=lambda i: -1.0 if results[i][0] is None else results[i][0])
+                direction, text = moves[best]
+                if not self._accept(programs[best], results[best], literal.text, text):
+                    continue
+                changed = True
+                # Keep going the way that paid, one render a step.
+                while self.renders < budget:
+                    literal = numeric_literals(self.code)[position - 1]
+                    further = nudged(literal.text, step, direction)
+                    if further is None:
+                        break
+                    program = with_literal(self.code, literal, further)
+                    (result,) = await self._attempt([program], render_score, on_try)
+                    if not self._accept(program, result, literal.text, further):
+                        break
+            if self.renders >= budget or (not changed and pass_index > 0):
+                return
+
+    async def _attempt(self, programs: list[str], render_score: "RenderScore[Outcome]",
+                       on_try: Callable[[int], None] | None) -> list[tuple[float | None, Outcome | None]]:
+        tasks = [asyncio.ensure_future(render_score(program)) for program in programs]
+        try:
+            results = await asyncio.gather(*tasks)
+        finally:   # a failing try (or the caller leaving) cancels the one beside it
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for _ in programs:
+            self.renders += 1
+            if on_try is not None:
+                on_try(self.renders)
+        return results
+
+    def _accept(self, program: str, result: tuple[float | None, Outcome | None], old: str, new: str) -> bool:
+        value, outcome = result
+        if value is None or value <= self.score + MIN_GAIN:
+            return False
+        self.code, self.score, self.outcome = program, value, outcome
+        self.changes.append((old, new))
+        return True
