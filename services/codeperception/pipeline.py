@@ -153,23 +153,25 @@ class BestOfN:
 
         started = time.monotonic()
         refined = Refinement(chosen.candidate.code, chosen.report.aggregate)
-        search = asyncio.create_task(refined.run(budget, render_score, on_try=tries.put_nowait))
-        stopped, waiter = "", None
+
+        async def searching() -> None:
+            try:
+                await refined.run(budget, render_score, on_try=tries.put_nowait)
+            finally:
+                tries.put_nowait(None)   # the end, however the search ended
+
+        search = asyncio.create_task(searching())
+        stopped = ""
         try:
-            while not (search.done() and tries.empty()):
-                waiter = asyncio.create_task(tries.get())
-                await asyncio.wait({waiter, search}, return_when=asyncio.FIRST_COMPLETED)
-                if waiter.done():
-                    yield pb.Progress(stage=pb.PROGRESS_STAGE_REFINED, completed=waiter.result(), total=budget,
-                                      candidate_index=index)
+            while (renders := await tries.get()) is not None:
+                yield pb.Progress(stage=pb.PROGRESS_STAGE_REFINED, completed=renders, total=budget,
+                                  candidate_index=index)
             search.result()
         except PerceptError as error:   # the sandbox or the deadline: keep what the search had found
             stopped = f"; stopped early: {error.message}"
         finally:
-            for task in (search, waiter):
-                if task is not None:
-                    task.cancel()
-            await asyncio.gather(*(t for t in (search, waiter) if t is not None), return_exceptions=True)
+            search.cancel()
+            await asyncio.gather(search, return_exceptions=True)
         self.metrics.refinement_gain.observe(refined.score - chosen.report.aggregate)
         LOG.info("refinement request_id=%s from=%d renders=%d changes=%d gain=%.4f%s", request_id or "-", best,
                  refined.renders, len(refined.changes), refined.score - chosen.report.aggregate, stopped)

@@ -10,10 +10,11 @@ figure's size and its data come first in most programs). For each literal it ren
 literal nudged down and up (both at once), keeps the better try when it scores above the current program,
 and goes on in that direction while that keeps paying. A pass nudges by STEP (a fifth of the value; 1 or more
 for integers, so counts move by one), the next pass by half of that. It stops after `budget` renders, so a
-request does the same work on any machine, or when a pass changes nothing at its smallest step.
+request does the same work on any machine, after PASSES passes, or when a pass after the first changes nothing.
 
 Every try is an ordinary render: the sandbox runs it under the same limits as any candidate, and a try that
-raises or draws nothing just scores nothing.
+raises or draws nothing just scores nothing. A literal whose tries draw the figure unchanged (a sample count,
+an unused value) is not tried again in later passes.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ STEP = 0.2          # a pass's relative nudge; each pass after the first halves 
 PASSES = 3
 MIN_GAIN = 1e-4     # a try must beat the current program by this much (scores are deterministic)
 ZERO_NUDGE = 0.5    # a float 0 moves by this share of the step (0.1 in the first pass)
+INERT = 1e-9        # tries that score this close to the program drew the same figure: the literal is not drawn
 
 Outcome = TypeVar("Outcome")  # what a render-and-score returns besides its score (the render, the report)
 
@@ -117,6 +119,7 @@ class Refinement(Generic[Outcome]):
         (None, None) when it did not render. `on_try(renders)` is told after each render. An exception of
         `render_score` (the sandbox unreachable, the deadline) ends the search, cancels the try beside it and
         propagates; the state keeps the best found before it."""
+        inert: set[int] = set()   # literals whose nudges changed nothing drawn (a sample count, say): not tried again
         for pass_index in range(PASSES):
             step = STEP / 2 ** pass_index
             changed = False
@@ -127,12 +130,17 @@ class Refinement(Generic[Outcome]):
                     break
                 literal = literals[position]
                 position += 1
+                if position - 1 in inert:
+                    continue
                 moves = [(d, t) for d in (-1, 1) if (t := nudged(literal.text, step, d)) is not None]
                 moves = moves[:budget - self.renders]
                 if not moves:
                     continue
                 programs = [with_literal(self.code, literal, text) for _, text in moves]
                 results = await self._attempt(programs, render_score, on_try)
+                if all(value is not None and abs(value - self.score) <= INERT for value, _ in results):
+                    inert.add(position - 1)
+                    continue
                 best = max(range(len(moves)), key=lambda i: -1.0 if results[i][0] is None else results[i][0])
                 direction, text = moves[best]
                 if not self._accept(programs[best], results[best], literal.text, text):

@@ -89,3 +89,14 @@ def test_a_failing_render_ends_the_search_and_keeps_what_it_found():
     with pytest.raises(ConnectionError):
         asyncio.run(search.run(40, failing))
     assert search.code == "bars = 7\n" and search.improved
+
+
+def test_a_literal_that_draws_nothing_different_is_not_tried_again():
+    render_score, calls = _distance_score({"bars": 8})   # `samples` is not drawn: its tries score the same
+    start = "samples = 300\nbars = 5\n"
+    value, _ = asyncio.run(render_score(start))
+    calls.clear()
+    search = Refinement(start, score=value)
+    asyncio.run(search.run(40, render_score))
+    assert "bars = 8\n" in search.code
+    assert sum("samples = 300\n" not in call for call in calls) == 2   # its two tries of the first pass only
