@@ -136,6 +136,20 @@ def _barely_trained(checkpoint: Path) -> bool:
     return int(_record(checkpoint).get("steps", 0)) < 100
 
 
+def _curve(args, measure, table, name: str) -> int:
+    """A curve over the retrieval index: measured, written as `name` in --out, its table printed."""
+    if not args.index.is_file():
+        return _fail(f"{args.index} is missing (a retrieval index)")
+    try:
+        summary = measure(args)
+    except (RuntimeError, ValueError) as exc:
+        print(f"{PROGRAM}: {exc}", file=sys.stderr)
+        return 1
+    (args.out / name).write_text(json.dumps(summary, indent=2) + "\n")
+    print(table(summary))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from . import report
 
@@ -149,32 +163,14 @@ def main(argv: list[str] | None = None) -> int:
         from .retrieval_curve import retrieval_curve
         from .retrieval_curve import table as curve_table
 
-        if not args.index.is_file():
-            return _fail(f"{args.index} is missing (a retrieval index)")
-        try:
-            summary = retrieval_curve(args)
-        except (RuntimeError, ValueError) as exc:
-            print(f"{PROGRAM}: {exc}", file=sys.stderr)
-            return 1
-        (args.out / "retrieval_curve.json").write_text(json.dumps(summary, indent=2) + "\n")
-        print(curve_table(summary))
-        return 0
+        return _curve(args, retrieval_curve, curve_table, "retrieval_curve.json")
     if args.command == "refine-curve":
         from .refine_curve import refine_curve
         from .refine_curve import table as refine_table
 
-        if not args.index.is_file():
-            return _fail(f"{args.index} is missing (a retrieval index)")
         if min(args.renders) < 0:
             return _fail("--renders must be 0 or more")
-        try:
-            summary = refine_curve(args)
-        except (RuntimeError, ValueError) as exc:
-            print(f"{PROGRAM}: {exc}", file=sys.stderr)
-            return 1
-        (args.out / "refine_curve.json").write_text(json.dumps(summary, indent=2) + "\n")
-        print(refine_table(summary))
-        return 0
+        return _curve(args, refine_curve, refine_table, "refine_curve.json")
     if args.command == "tune":
         from .tune import table, tune
 
