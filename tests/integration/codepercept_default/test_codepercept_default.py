@@ -116,8 +116,10 @@ def test_retrieved_and_sampled_candidates_both_compete(stack, heldout):
     for candidate in answer["candidates"]:
         if candidate["origin"] == "retrieval":
             assert candidate["neighbour"]["family"] and candidate["finish_reason"] in ("", "stop")
-        else:
+        elif candidate["origin"] == "model":
             assert candidate["usage"]["completion_tokens"] > 0
+        else:   # the refinement of the best, which comes last
+            assert candidate["origin"] == "refined" and candidate["refined_from"] < len(answer["candidates"]) - 1
     assert answer["best_index"] in range(len(answer["candidates"]))
 
 
