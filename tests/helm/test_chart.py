@@ -205,7 +205,8 @@ def test_shared_settings_are_rendered_from_the_env_declarations(default_objects)
     assert {k: v for k, v in config.items() if k in generated["shared"]} == generated["shared"]
     assert set(generated["shared"]) == {"PERCEPT_MAX_BODY_BYTES", "PERCEPT_MAX_IMAGE_PIXELS",
                                         "PERCEPT_MAX_QUERY_CHARS", "PERCEPT_MAX_QUERY_TOKENS",
-                                        "PERCEPT_MAX_CODE_BYTES", "PERCEPT_MAX_CANDIDATES", "PERCEPT_MAX_REFINE_RENDERS"}
+                                        "PERCEPT_MAX_CODE_BYTES", "PERCEPT_MAX_CANDIDATES",
+                                        "PERCEPT_MAX_REFINE_RENDERS"}
     # one ConfigMap for the gateway, the code-perception service and the Triton models
     for component in ("gateway", "codeperception", "triton"):
         container = one(default_objects, "Deployment", component)["spec"]["template"]["spec"]["containers"][0]
