@@ -123,7 +123,8 @@ class BestOfN:
             async for event in self._refine(outcomes, best, reference.result(), refine_renders, plan, deadline,
                                             request_id):
                 yield event
-            best = len(outcomes) - 1 if outcomes[-1].candidate.HasField("refined_from") else best
+            # A refined candidate scored higher than the best: the one rule of choosing picks it.
+            best = choose_best([o.report.aggregate if o.rendered else None for o in outcomes])
             n = len(outcomes)
         yield pb.Progress(stage=pb.PROGRESS_STAGE_BEST_CHOSEN, completed=n, total=n, candidate_index=best,
                           candidate_status=outcomes[best].candidate.status)
@@ -139,14 +140,12 @@ class BestOfN:
         tries: asyncio.Queue = asyncio.Queue()
 
         async def render_score(code: str):
-            response = await self.renderer.render(sandbox_pb2.RenderRequest(
-                code=code, request_id=f"{request_id}/refine" if request_id else "",
-                options=sandbox_pb2.RenderOptions(dpi=plan.dpi, timeout_seconds=plan.timeout_s)), deadline)
+            response = await self._render(code, plan, deadline, f"{request_id}/refine" if request_id else "")
             if response.status != sandbox_pb2.RENDER_STATUS_OK or not response.figures:
                 return None, None
             png = response.figures[0].data
             try:
-                report = await asyncio.to_thread(score, reference, png, max_pixels=self.max_image_pixels)
+                report = await self._score(reference, png)
             except PerceptError:   # not a decodable image: this try scores nothing
                 return None, None
             return report.aggregate, (png, response.trace_json, report)
@@ -185,6 +184,16 @@ class BestOfN:
         candidate.timings.render_seconds = time.monotonic() - started
         candidate.fidelity.CopyFrom(fidelity_to_proto(report))
         outcomes.append(CandidateOutcome(candidate, render_png=png, trace=parse_trace(trace_json), report=report))
+
+    async def _render(self, code: str, plan: RenderPlan, deadline: Deadline,
+                      request_id: str) -> sandbox_pb2.RenderResponse:
+        return await self.renderer.render(sandbox_pb2.RenderRequest(
+            code=code, request_id=request_id,
+            options=sandbox_pb2.RenderOptions(dpi=plan.dpi, timeout_seconds=plan.timeout_s)), deadline)
+
+    async def _score(self, reference: PreparedReference, png: bytes) -> FidelityReport:
+        """CPU work: off the event loop. Raises PerceptError when the render is not a decodable image."""
+        return await asyncio.to_thread(score, reference, png, max_pixels=self.max_image_pixels)
 
     def _response(self, outcomes: list[CandidateOutcome], best: int, total_s: float) -> pb.ImageToCodeResponse:
         chosen = outcomes[best]
@@ -248,9 +257,7 @@ class BestOfN:
             candidate.detail = f"the program is larger than {plan.max_code_bytes} bytes; not run"
         elif candidate.code:
             started = time.monotonic()
-            response = await self.renderer.render(sandbox_pb2.RenderRequest(
-                code=candidate.code, request_id=f"{request_id}/{index}" if request_id else "",
-                options=sandbox_pb2.RenderOptions(dpi=plan.dpi, timeout_seconds=plan.timeout_s)), deadline)
+            response = await self._render(candidate.code, plan, deadline, f"{request_id}/{index}" if request_id else "")
             candidate.timings.render_seconds = time.monotonic() - started
             candidate.status = CANDIDATE_STATUS_OF_RENDER.get(response.status, pb.CANDIDATE_STATUS_EXEC_ERROR)
             candidate.detail = render_detail(response)
@@ -266,8 +273,7 @@ class BestOfN:
             started = time.monotonic()
             prepared_reference = await reference  # the input was validated: a failure here is the request's
             try:
-                outcome.report = await asyncio.to_thread(score, prepared_reference, outcome.render_png,
-                                                         max_pixels=self.max_image_pixels)
+                outcome.report = await self._score(prepared_reference, outcome.render_png)
             except PerceptError as exc:  # the render itself is not a decodable image: the candidate's fault
                 candidate.status, candidate.detail = pb.CANDIDATE_STATUS_OUTPUT_LIMIT, exc.message
                 outcome.render_png, outcome.trace = b"", None

@@ -25,6 +25,11 @@ def http_url(value: str) -> None:
         raise ValueError("must start with http:// or https://")
 
 
+def optional_count(value: str) -> None:
+    if value and not value.isdigit():
+        raise ValueError("must be empty or a whole number of 0 or more")
+
+
 def probability(value: float) -> None:
     if not 0.0 <= value <= 1.0:
         raise ValueError("must be in [0, 1]")
@@ -73,11 +78,6 @@ SANDBOX_RETRY_S = env("PERCEPT_CODEPERCEPTION_SANDBOX_RETRY_S", 5.0,
                       "How long a render waits out a full sandbox pool (its retry hints) before answering "
                       "RESOURCE_EXHAUSTED; never past the call's deadline. 0 = never wait.", component=COMPONENT,
                       check=non_negative)
-def optional_count(value: str) -> None:
-    if value and not value.isdigit():
-        raise ValueError("must be empty or a whole number of 0 or more")
-
-
 REFINE_RENDERS = env("PERCEPT_CODEPERCEPTION_REFINE_RENDERS", "",
                      "Renders a request spends refining its best candidate's numbers when it does not say "
                      "(`refine_renders`; services/codeperception/refinement.py); empty = the backend's default "

@@ -395,15 +395,9 @@ class _SampleRunner:
             code = extract_code(generation.text)
             if code is None:
                 return generation, {**entry, "status": NO_CODE}, None
-            response = await self._render(code)
-            status = sandbox_pb2.RenderStatus.Name(response.status).removeprefix("RENDER_STATUS_")
-            if status != OK or not response.figures:
-                return generation, {**entry, "status": status if status != OK else "NO_FIGURE"}, None
-            try:
-                fidelity = (await self._in_thread(score, reference, response.figures[0].data,
-                                                  max_pixels=self.harness.max_pixels)).aggregate
-            except PerceptError:
-                return generation, {**entry, "status": "OUTPUT_LIMIT"}, None
+            status, fidelity = await self._render_and_score(code, reference)
+            if fidelity is None:
+                return generation, {**entry, "status": status}, None
             return generation, {**entry, "status": OK, "fidelity": round(fidelity, 6)}, fidelity
 
         results = await asyncio.gather(*(candidate(i) for i in range(n)))
@@ -424,14 +418,7 @@ class _SampleRunner:
         search = Refinement(extract_code(generation.text), fidelity)
 
         async def render_score(program: str):
-            response = await self._render(program)
-            if response.status != sandbox_pb2.RENDER_STATUS_OK or not response.figures:
-                return None, None
-            try:
-                return (await self._in_thread(score, reference, response.figures[0].data,
-                                              max_pixels=self.harness.max_pixels)).aggregate, None
-            except PerceptError:
-                return None, None
+            return (await self._render_and_score(program, reference))[1], None
 
         await search.run(self.harness.refine_renders, render_score)
         record["refinement"] = {"renders": search.renders, "changes": search.describe() if search.improved else ""}
@@ -441,6 +428,18 @@ class _SampleRunner:
                                      "fidelity": round(search.score, 6)})
         record["chosen"] = len(record["candidates"]) - 1
         return replace(generation, text=fenced(search.code), origin=ORIGIN_REFINED, neighbour=None)
+
+    async def _render_and_score(self, code: str, reference) -> tuple[str, float | None]:
+        """(status, aggregate fidelity against the prepared input); the fidelity is None when it did not render."""
+        response = await self._render(code)
+        status = sandbox_pb2.RenderStatus.Name(response.status).removeprefix("RENDER_STATUS_")
+        if status != OK or not response.figures:
+            return (status if status != OK else "NO_FIGURE"), None
+        try:
+            return OK, (await self._in_thread(score, reference, response.figures[0].data,
+                                              max_pixels=self.harness.max_pixels)).aggregate
+        except PerceptError:
+            return "OUTPUT_LIMIT", None
 
     async def _render(self, code: str, dpi: int | None = None) -> sandbox_pb2.RenderResponse:
         config = self.config
