@@ -77,16 +77,20 @@ def test_sampling_is_reproducible_with_a_seed_and_top_k_1_is_greedy(stream):
 
 
 def test_concurrent_generations_interleave_and_each_equals_its_sequential_run(stream):
-    prompts = [dict(PROMPT=f"Question {i} about the table.", MAX_TOKENS=600) for i in range(3)]
-    alone = [stream.generate(**p).text for p in prompts]
+    # Prompts whose generations (the seeded fixture's) run to MAX_TOKENS: each streams in about ten
+    # responses. One that met its stop token after 18 tokens ended in two, and left too few to interleave.
+    prompts = [dict(PROMPT=f"Question {i} about the table.", MAX_TOKENS=600) for i in (5, 8, 16)]
+    alone = [stream.generate(**p) for p in prompts]
+    assert [r.finish_reason for r in alone] == ["length"] * len(prompts)   # long enough to interleave
     first = stream.count + 1
     for p in prompts:
         stream.send(**p)
     together = stream.collect_all(len(prompts))
-    assert [together[str(first + i)].text for i in range(len(prompts))] == alone
-    # several streamed at once: the responses of different requests interleave
+    assert [together[str(first + i)].text for i in range(len(prompts))] == [r.text for r in alone]
+    # Streamed at once, the responses of different requests interleave: served one after the other,
+    # each request's responses would come in one block, with len(prompts) - 1 switches between blocks.
     switches = sum(a != b for a, b in pairwise(stream.arrival))
-    assert switches > len(prompts), stream.arrival[:40]
+    assert switches >= len(prompts), stream.arrival[:40]
 
 
 def test_max_tokens_and_stop_strings(stream):
