@@ -77,3 +77,36 @@ def test_the_chosen_answer_is_refined_as_the_service_refines_it(eval_sandbox, sp
     for record in records_of(out):
         assert 0 < record["refinement"]["renders"] <= 2 and record["refinement"]["changes"] == ""
         assert record["candidates"][record["chosen"]]["origin"] == "retrieval"
+
+
+@pytest.fixture(scope="module")
+def sibling_index(eval_sandbox, split):
+    """An index of the first program of every family of another engine seed: each sample's nearest programs are
+    its family drawn with other values, which the refinement can read back."""
+    index = split.root / "sibling-index.npz"
+    plan = BuildPlan(corpus_seed=SEED + 1, families=families.resolve(""), per_family=1, dpi=DPI)
+    with eval_sandbox.client() as client:
+        build_index(index, plan, client_renderer(client, DPI), workers=2, progress_stream=io.StringIO())
+    return index
+
+
+def test_a_refined_program_that_scores_higher_becomes_the_answer(eval_sandbox, split, sibling_index,
+                                                                 monkeypatch, tmp_path):
+    monkeypatch.setenv("PERCEPT_CODEPERCEPTION_RETRIEVAL_INDEX", str(sibling_index))
+    monkeypatch.setenv("PERCEPT_CODEPERCEPTION_RETRIEVAL_K", str(K))
+    out = tmp_path / "out"
+    assert main(run_args(eval_sandbox, split, out, "--backend", "retrieval", "--refine-renders", "8",
+                         *SMALL_RUN)) == 0
+    records = records_of(out)
+    refined = [record for record in records if record["refinement"]["changes"]]
+    assert refined, [record["refinement"] for record in records]   # a sibling's values are not the sample's
+    for record in refined:
+        chosen = record["candidates"][record["chosen"]]
+        parent = record["candidates"][chosen["refined_from"]]
+        assert record["chosen"] == len(record["candidates"]) - 1 and chosen["origin"] == "refined"
+        assert parent["origin"] == "retrieval" and chosen["fidelity"] > parent["fidelity"]
+        # the answer is the refined program: what the record scores is what the search found
+        assert record["fidelity"]["aggregate"] == pytest.approx(chosen["fidelity"], abs=1e-6)
+    for record in records:
+        if not record["refinement"]["changes"]:
+            assert record["candidates"][record["chosen"]]["origin"] == "retrieval"
