@@ -15,8 +15,10 @@ at 100 dpi.
       repeat: served tok/s, PyTorch tok/s and their ratio. Target: served >= 200 tok/s.
   (2) Image-to-code through the gateway, wall time per call, one call at a time: `retrieval` (its 4
       nearest programs rendered and scored: the baseline), the model's best of 4 samples (`triton`
-      backend, candidates 4, temperature 0.7) and the default (`verified`: 4 retrieved + 1 sample). The
-      three alternate figure by figure, the order rotating every round. One value per repeat: each
+      backend, candidates 4, temperature 0.7), the default (`verified`: 4 retrieved + 1 sample, the best
+      refined with the backend's default budget of renders) and the same without its refinement
+      (`refine_renders` 0: what the refinement costs, in the same run). The four alternate figure by
+      figure, the order rotating every round. One value per repeat: each
       configuration's median seconds per figure and its ratio to retrieval. Target: the model's best of
       4 <= 3 s per figure on 2 cores. Where the best of 4's time goes, from each response's own timings:
       the service's total, its slowest candidate (generation, then render and score: the path the answer
@@ -54,6 +56,7 @@ from pathlib import Path
 
 import httpx
 
+from services.codeperception.backends.registry import VERIFIED_REFINE_RENDERS
 from tests.bench.cli import bench_parser, measured_on, parse_checked
 from tests.bench.plots import median_bars, pyplot, save
 from tests.bench.stats import summarize, yes_no
@@ -85,11 +88,13 @@ class Config:
     backend: str
     candidates: int
     sampling: dict
+    refine_renders: int | None = None   # None: the backend's default budget (services/codeperception/refinement.py)
 
 
 CONFIGS = (Config("retrieval (baseline)", "retrieval", BEST_OF, {}),
            Config(f"model, best of {BEST_OF}", "triton", BEST_OF, SAMPLING),
-           Config("default: verified", "verified", 1, SAMPLING))
+           Config("default: verified, refined", "verified", 1, SAMPLING),
+           Config("verified, not refined", "verified", 1, SAMPLING, refine_renders=0))
 
 
 @dataclass
@@ -238,8 +243,8 @@ def image_to_code(http: httpx.Client, png: bytes, config: Config, seed: int) -> 
     image = base64.b64encode(unseen(png)).decode()
     started = time.perf_counter()
     response = http.post("/v1/stem/image-to-code", json={
-        "image": image, "candidates": config.candidates, "dpi": DPI, "seed": seed,
-        **config.sampling})
+        "image": image, "candidates": config.candidates, "dpi": DPI, "seed": seed, **config.sampling,
+        **({} if config.refine_renders is None else {"refine_renders": config.refine_renders})})
     took = time.perf_counter() - started
     if response.status_code != 200:
         raise RuntimeError(f"{config.name}: image-to-code failed: {response.status_code} {response.text[:300]}")
@@ -344,7 +349,8 @@ def markdown(results: list[Repeat], families: list[str], rounds: int, max_tokens
     rows += ["",
              f"Settings: checkpoint `{checkpoint.name}`; {THREADS} threads for PyTorch, Triton's defaults for the "
              f"served model{_guarded(checkpoint)}; decode of at most {max_tokens} new tokens on 2 figures per "
-             f"repeat; sandbox {SANDBOX_WORKERS} workers; {DPI} dpi; sampling {SAMPLING}; one call at a time; "
+             f"repeat; sandbox {SANDBOX_WORKERS} workers; {DPI} dpi; sampling {SAMPLING}; the default's refinement "
+             f"{VERIFIED_REFINE_RENDERS} renders; one call at a time; "
              f"figures: held-out engine programs (seed {HELDOUT_SEED}) of {len(families)} families "
              f"({', '.join(families)}).",
              "",
@@ -364,7 +370,7 @@ def plot(results: list[Repeat], path: Path) -> None:
     left.legend(loc="upper right")
     medians, errors = median_bars(summarize(r.per_figure(c.name) for r in results) for c in CONFIGS)
     right.bar([c.name.replace(", ", ",\n").replace(": ", ":\n") for c in CONFIGS], medians, yerr=errors, capsize=6,
-              color=["#4c72b0", "#dd8452", "#55a868"])
+              color=["#4c72b0", "#dd8452", "#55a868", "#8fbc8f"])
     right.axhline(BEST_OF_TARGET_S, color="grey", linestyle="--", linewidth=1,
                   label=f"target: best of {BEST_OF} <= {BEST_OF_TARGET_S:g} s")
     right.set_ylabel("s per figure, median of repeats")
