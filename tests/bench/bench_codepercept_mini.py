@@ -88,7 +88,7 @@ class Config:
     backend: str
     candidates: int
     sampling: dict
-    refine_renders: int | None = None   # None: the backend's default budget (services/codeperception/refinement.py)
+    refine_renders: int | None = None   # None: the backend's default budget (codeperception/backends/registry.py)
 
 
 CONFIGS = (Config("retrieval (baseline)", "retrieval", BEST_OF, {}),
