@@ -110,6 +110,9 @@ def run_steps(trainer: Steps, postfix: Callable[[dict], dict[str, str]], progres
         bar.update(1)
         bar.set_postfix(loss=f"{loss_ema:.3f}", **postfix(metric), refresh=False)
     bar.close()
+    if trainer.step < r.steps:  # a shortened schedule is another model: say so where the run is read
+        trainer.log(f"the time budget ({r.time_budget_s:.0f}s) stopped training at step {trainer.step} "
+                    f"of {r.steps}")
     if not trainer.history or trainer.history[-1]["step"] != trainer.step:
         trainer.history.append({"step": trainer.step, "elapsed_s": round(trainer.elapsed_s, 1),
                                 "loss": round(loss_ema if loss_ema is not None else float("nan"), 4),

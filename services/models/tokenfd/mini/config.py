@@ -24,9 +24,10 @@ class Recipe:
     # at about 0.67 s in fp32. With the forward pass and loss in bfloat16 (`bf16`) a step takes about
     # 0.3 s on 2 idle cores whose CPU has bfloat16 matrix units (AMX), so 14,000 steps and their
     # evaluations take about 1 h 20 min. On shared cores a step costs 2-10x more: train alone.
-    # The time budget is a guard, not the stop.
+    # The budget is counted in steps, so a slower machine trains the same schedule and reports its time
+    # (the record's trained_s); the time budget only stops a run that has stalled.
     steps: int = 14000
-    time_budget_s: float = 6600.0  # 1 h 50 min of training, leaving the 2 h for data and export
+    time_budget_s: float = 10800.0  # 3 h: a stall guard, well past the schedule on a slow day
     batch: int = 2                 # 448-pixel crops per step
     lr: float = 1e-3
     weight_decay: float = 0.05

@@ -8,7 +8,7 @@
   --out DIR        DIR/state.pt (the resumable training state, written every --eval-every steps and at the
                    end) and DIR/checkpoint/ (the upstream-layout checkpoint, fp16)
   --steps N        cosine schedule length, the run's last step
-  --time-budget S  stop after S seconds of training, counted across resumes (default 6600)
+  --time-budget S  a stall guard: stop after S seconds of training, counted across resumes (default 10800)
   --init DIR       start from a trained checkpoint's weights (a second stage; docs/tokenfd-mini.md)
 
 Seeded: crop i of step s comes from random.Random((seed, s, i)), so a resumed run continues the
