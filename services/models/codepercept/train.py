@@ -236,7 +236,8 @@ class Trainer:
 
     def export(self, decoded: dict | None = None) -> Path:
         record = {"steps": self.step, "trained_s": round(self.elapsed_s, 1), "recipe": dataclasses.asdict(self.recipe),
-                  "vision_init": self.vision_init, "parameters": count_parameters(self.model),
+                  "machine": training.machine(), "vision_init": self.vision_init,
+                  "parameters": count_parameters(self.model),
                   "truncated_targets": self.truncated,
                   "serving": {"max_tiles": MAX_TILES, "image_tokens": IMAGE_TOKENS, "context_length": CONTEXT_LENGTH,
                               "system_message": SYSTEM_MESSAGE, "questions": TASKS},

@@ -7,6 +7,7 @@ import ctypes
 import ctypes.util
 import functools
 import json
+import platform
 import shutil
 import sys
 import time
@@ -38,6 +39,25 @@ def release_freed_memory() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+def machine() -> dict:
+    """What a run's numbers depend on besides the recipe: the CPU (its bfloat16 units pick torch's kernels: a
+    rerun on one kind of CPU repeated its run, one on another drifted apart; docs/tokenfd-mini.md, "Rerun 2"),
+    the thread count and torch's version. Recorded with each checkpoint."""
+    cpu, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                cpu = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break
+    except OSError:
+        pass
+    units = [unit for unit in ("amx_bf16", "avx512_bf16") if unit in flags]
+    return {"cpu": cpu, "bf16_units": units, "threads": torch.get_num_threads(), "torch": torch.__version__}
 
 
 def save_state(out: Path, state: dict) -> None:

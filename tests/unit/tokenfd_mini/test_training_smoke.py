@@ -91,6 +91,8 @@ def test_training_runs_resumes_and_loads_through_the_tokenfd_loader(corpus, tmp_
     assert torch.allclose(model.tok_embeddings.weight, resumed.composer.table().half().float())
     record = json.loads((checkpoint / mini_checkpoint.RECORD_FILE).read_text())
     assert record["steps"] == 5 and np.isfinite(record["threshold"])
+    # the CPU and threads it trained on: a bfloat16 run repeats on one kind of CPU and drifts on another
+    assert record["machine"]["cpu"] and record["machine"]["threads"] == 1
     pixels = torch.stack([resumed.heldout.crop(__import__("random").Random(0)).pixels])
     resumed.model.eval()
     with torch.no_grad():   # the loaded fp16 weights compute what the trained model computes

@@ -259,6 +259,7 @@ class Trainer:
         state = mini_checkpoint.upstream_state(self.model.state_dict(), self.composer.table(), self.t_prime.data,
                                                self.bias.data)
         record = {"steps": self.step, "trained_s": round(self.elapsed_s, 1), "recipe": dataclasses.asdict(self.recipe),
+                  "machine": training.machine(),
                   "threshold": self.history[-1]["threshold"] if self.history else
                   cosine_threshold(self.t_prime.item(), self.bias.item()),
                   "learned_threshold": cosine_threshold(self.t_prime.item(), self.bias.item()),
