@@ -33,7 +33,7 @@ from .fidelity import FidelityReport, PreparedReference, prepare_reference, scor
 from .metrics import Metrics
 from .protos import codeperception_pb2 as pb
 from .protos import sandbox_pb2
-from .refinement import Refinement
+from .refinement import Refinement, input_inches
 from .render_trace import parse_trace
 from .sandbox import SandboxRenderer
 from .selection import choose_best
@@ -151,7 +151,8 @@ class BestOfN:
             return report.aggregate, (png, response.trace_json, report)
 
         started = time.monotonic()
-        refined = Refinement(chosen.candidate.code, chosen.report.aggregate)
+        refined = Refinement(chosen.candidate.code, chosen.report.aggregate,
+                             figure_inches=input_inches(reference.size, plan.dpi))
 
         async def searching() -> None:
             try:

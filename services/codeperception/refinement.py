@@ -12,6 +12,11 @@ and goes on in that direction while that keeps paying. A pass nudges by STEP (a 
 for integers, so counts move by one), the next pass by half of that. It stops after `budget` renders, so a
 request does the same work on any machine, after PASSES passes, or when a pass after the first changes nothing.
 
+Before the numbers, the figure's size: the input's pixels at the render's DPI say what `figsize=(w, h)` must be
+(a program drawn at another size is stretched to the input's when scored, and a retrieved neighbour's size is
+its own figure's). When the program states its size as two literals, one render tries the input's; those two
+literals are then left out of the search, since the input has already said what they are.
+
 Every try is an ordinary render: the sandbox runs it under the same limits as any candidate, and a try that
 raises or draws nothing just scores nothing. A literal whose tries draw the figure unchanged (a sample count,
 an unused value) is not tried again in later passes.
@@ -84,6 +89,44 @@ def with_literal(code: str, literal: Literal, text: str) -> str:
     return code[:literal.start] + text + code[literal.end:]
 
 
+def figure_size_positions(code: str) -> tuple[int, int] | None:
+    """The positions, among numeric_literals(code), of the two numbers of the program's first
+    `figsize=(w, h)`, when it writes them as literals; None otherwise."""
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(code).readline)
+                  if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)]
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    numbers = 0
+    for i, token in enumerate(tokens):
+        if [t.string for t in tokens[i:i + 3]] == ["figsize", "=", "("] and len(tokens) > i + 6 \
+                and tokens[i + 3].type == tokenize.NUMBER and tokens[i + 4].string == "," \
+                and tokens[i + 5].type == tokenize.NUMBER and tokens[i + 6].string == ")":
+            return numbers, numbers + 1
+        if token.type == tokenize.NUMBER and not token.string.lower().endswith("j"):
+            numbers += 1
+    return None
+
+
+def input_inches(size_px: tuple[int, int], dpi: int) -> tuple[float, float] | None:
+    """The input's (width, height) in inches at the render's DPI: the figsize that draws it pixel for pixel."""
+    width, height = size_px
+    return (width / dpi, height / dpi) if width > 0 and height > 0 and dpi > 0 else None
+
+
+def _value(text: str) -> float:
+    try:
+        return float(int(text, 0))
+    except ValueError:
+        return float(text)
+
+
+def size_text(inches: float) -> str:
+    """A figure size in inches as the literal a program would write (two decimals are a pixel at 100 dpi)."""
+    text = f"{inches:.2f}".rstrip("0").rstrip(".")
+    return text if "." in text else text + ".0"
+
+
 RenderScore = Callable[[str], Awaitable[tuple[float | None, Outcome | None]]]
 
 
@@ -93,6 +136,8 @@ class Refinement(Generic[Outcome]):
     state holds whatever ended the search, so a caller whose render failed still has what was found."""
     code: str
     score: float
+    # The input's size at the render's DPI, (width, height) in inches: what the program's figsize should be.
+    figure_inches: tuple[float, float] | None = None
     outcome: Outcome | None = None
     renders: int = 0
     changes: list[tuple[str, str]] = field(default_factory=list)   # (old text, new text), in order
@@ -120,6 +165,7 @@ class Refinement(Generic[Outcome]):
         `render_score` (the sandbox unreachable, the deadline) ends the search, cancels the try beside it and
         propagates; the state keeps the best found before it."""
         inert: set[int] = set()   # literals whose nudges changed nothing drawn (a sample count, say): not tried again
+        inert |= await self._fit_figure_size(budget, render_score, on_try)
         for pass_index in range(PASSES):
             step = STEP / 2 ** pass_index
             changed = False
@@ -158,6 +204,23 @@ class Refinement(Generic[Outcome]):
                         break
             if self.renders >= budget or (not changed and pass_index > 0):
                 return
+
+    async def _fit_figure_size(self, budget: int, render_score: "RenderScore[Outcome]",
+                               on_try: Callable[[int], None] | None) -> set[int]:
+        """One render with the program's figsize set to the input's; the positions of the figsize literals when
+        they now hold the input's size (the search need not move them), else none."""
+        positions = figure_size_positions(self.code) if self.figure_inches else None
+        if positions is None or self.renders >= budget:
+            return set()
+        literals = numeric_literals(self.code)
+        width, height = (literals[i] for i in positions)
+        target = tuple(size_text(inches) for inches in self.figure_inches)
+        if all(_value(literal.text) == float(text) for literal, text in zip((width, height), target, strict=True)):
+            return set(positions)
+        program = with_literal(with_literal(self.code, height, target[1]), width, target[0])
+        (result,) = await self._attempt([program], render_score, on_try)
+        old, new = f"figsize=({width.text}, {height.text})", f"figsize=({target[0]}, {target[1]})"
+        return set(positions) if self._accept(program, result, old, new) else set()
 
     async def _attempt(self, programs: list[str], render_score: "RenderScore[Outcome]",
                        on_try: Callable[[int], None] | None) -> list[tuple[float | None, Outcome | None]]:

@@ -52,7 +52,7 @@ from services.codeperception.fidelity import FidelityReport, prepare_reference, 
 from services.codeperception.metrics import Metrics
 from services.codeperception.pipeline import render_detail
 from services.codeperception.protos import sandbox_pb2
-from services.codeperception.refinement import Refinement
+from services.codeperception.refinement import Refinement, input_inches
 from services.codeperception.render_trace import parse_trace
 from services.codeperception.sandbox import SandboxRenderer
 from services.codeperception.selection import choose_best
@@ -415,7 +415,8 @@ class _SampleRunner:
     async def _refined(self, generation: Generation, fidelity: float, reference, record: dict) -> Generation:
         """The chosen answer refined as the service refines it (services/codeperception/refinement.py); a
         program that scores higher is one more candidate, and the answer."""
-        search = Refinement(extract_code(generation.text), fidelity)
+        search = Refinement(extract_code(generation.text), fidelity,
+                            figure_inches=input_inches(reference.size, self.config.dpi))
 
         async def render_score(program: str):
             return (await self._render_and_score(program, reference))[1], None

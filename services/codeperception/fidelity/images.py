@@ -104,6 +104,7 @@ class PreparedReference:
     edge_rgb_size: tuple[int, int]
     edges: np.ndarray       # Canny edges at common_size(size, EDGE_MAX_SIDE)
     edges_near: np.ndarray  # the same, widened by EDGE_TOLERANCE_PX
+    size: tuple[int, int] = (0, 0)   # the input's own (width, height) in pixels
 
     @property
     def ssim_size(self) -> tuple[int, int]:
@@ -119,7 +120,8 @@ def prepare_reference(reference: bytes | Image.Image, *, max_pixels: int | None 
     edge_size = common_size(reference.size, EDGE_MAX_SIDE)
     edges = _edges(to_common_array(reference, edge_size))
     return PreparedReference(ssim_rgb=ssim_rgb, page=page_color(ssim_rgb), edge_rgb_size=edge_size,
-                             edges=edges, edges_near=binary_dilation(edges, disk(EDGE_TOLERANCE_PX)))
+                             edges=edges, edges_near=binary_dilation(edges, disk(EDGE_TOLERANCE_PX)),
+                             size=reference.size)
 
 
 def ssim_similarity(reference: np.ndarray, candidate: np.ndarray, page: np.ndarray | None = None) -> float:

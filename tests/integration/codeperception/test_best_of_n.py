@@ -180,6 +180,22 @@ def test_refinement_reads_a_misread_number_back_as_a_refined_candidate_that_wins
     assert stages[-1].candidate_index == 1
 
 
+# The right program drawn at another size: stretched to the input's when scored.
+RESIZED = RIGHT.replace("figsize=(6.4, 4.8)", "figsize=(5, 5)")
+
+
+def test_the_first_refining_render_sets_the_figure_to_the_inputs_size(service, vlm, image):
+    assert RESIZED != RIGHT                      # the input: 640 x 480 pixels at the service's 100 dpi
+    vlm.script(seed100=Answer(python_block(RESIZED)))
+    with service.channel() as channel:
+        response = service.stub(channel).ImageToCode(_refining(image, 1), timeout=120)
+    resized, refined = response.candidates
+    assert refined.origin == pb.CANDIDATE_ORIGIN_REFINED and response.best_index == 1
+    assert "figsize=(6.4, 4.8)" in refined.code and "(1 renders)" in refined.detail, refined.detail
+    assert "figsize=(5, 5) -> figsize=(6.4, 4.8)" in refined.detail
+    assert refined.fidelity.aggregate >= 0.99 > resized.fidelity.aggregate
+
+
 def test_no_refinement_unless_asked_or_configured(service, vlm, image):
     # This service's backend (`openai`) does not refine by default (backends/registry.py); 0 turns it off.
     for renders in (None, 0):

@@ -8,7 +8,14 @@ import re
 
 import pytest
 
-from services.codeperception.refinement import Refinement, nudged, numeric_literals, with_literal
+from services.codeperception.refinement import (
+    Refinement,
+    figure_size_positions,
+    input_inches,
+    nudged,
+    numeric_literals,
+    with_literal,
+)
 
 PROGRAM = "import numpy as np\nbars = 5\nwidth = 0.5\nplt.figure(figsize=(6.4, 4.8))\nz = 2j\n"
 
@@ -100,3 +107,45 @@ def test_a_literal_that_draws_nothing_different_is_not_tried_again():
     asyncio.run(search.run(40, render_score))
     assert "bars = 8\n" in search.code
     assert sum("samples = 300\n" not in call for call in calls) == 2   # its two tries of the first pass only
+
+
+def test_the_figure_size_is_found_among_the_literals_when_written_as_two():
+    assert figure_size_positions(PROGRAM) == (2, 3)                    # 6.4 and 4.8, after 5 and 0.5
+    assert figure_size_positions("fig, ax = plt.subplots(1, 2, figsize=(8, 3))\n") == (2, 3)
+    assert figure_size_positions("size = (6, 4)\nplt.figure(figsize=size)\n") is None
+    assert figure_size_positions("plt.figure(figsize=(w, 4))\n") is None
+    assert input_inches((800, 450), 100) == (8.0, 4.5) and input_inches((0, 450), 100) is None
+
+
+def _size_score(target: tuple[float, float]):
+    """A render-and-score that rewards the figsize nearest `target` and `bars` nearest 8."""
+    calls = []
+
+    async def render_score(program: str):
+        calls.append(program)
+        width, height = map(float, re.search(r"figsize=\(([\d.]+), ([\d.]+)\)", program).groups())
+        bars = float(re.search(r"bars = ([\d.]+)", program).group(1))
+        return 1.0 - abs(width - target[0]) - abs(height - target[1]) - abs(bars - 8) / 10, program
+    return render_score, calls
+
+
+def test_the_input_size_is_tried_first_and_then_left_alone():
+    render_score, calls = _size_score((8.0, 4.5))
+    start = "plt.figure(figsize=(6.4, 4.8))\nbars = 5\n"
+    search = Refinement(start, score=asyncio.run(render_score(start))[0], figure_inches=(8.0, 4.5))
+    calls.clear()
+    asyncio.run(search.run(16, render_score))
+    assert calls[0] == "plt.figure(figsize=(8.0, 4.5))\nbars = 5\n"    # one render, the input's size
+    assert all("figsize=(8.0, 4.5)" in call for call in calls)          # its literals are not nudged after
+    assert search.code == "plt.figure(figsize=(8.0, 4.5))\nbars = 8\n"
+    assert search.describe().startswith("2 numbers changed: figsize=(6.4, 4.8) -> figsize=(8.0, 4.5), 5 -> 6")
+
+
+def test_an_input_size_that_scores_lower_is_not_kept_and_the_size_stays_searchable():
+    render_score, calls = _size_score((6.4, 4.8))        # the program's own size is the best
+    start = "plt.figure(figsize=(6.4, 4.8))\nbars = 8\n"
+    search = Refinement(start, score=asyncio.run(render_score(start))[0], figure_inches=(8.0, 4.5))
+    calls.clear()
+    asyncio.run(search.run(16, render_score))
+    assert calls[0] == "plt.figure(figsize=(8.0, 4.5))\nbars = 8\n" and not search.improved
+    assert any("figsize=(5.12, 4.8)" in call for call in calls[1:])     # then nudged as any literal
