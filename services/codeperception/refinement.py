@@ -47,21 +47,34 @@ class Literal:
     text: str
 
 
+def _tokens(code: str) -> list[tokenize.TokenInfo] | None:
+    """The program's tokens; None when the source does not tokenize."""
+    try:
+        return list(tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+
+
+def _is_literal(token: tokenize.TokenInfo) -> bool:
+    """An int or float literal (complex ones are left alone)."""
+    return token.type == tokenize.NUMBER and not token.string.lower().endswith("j")
+
+
 def numeric_literals(code: str) -> list[Literal]:
-    """The program's int and float literals, in order (complex ones are left alone); none when the source does
-    not tokenize."""
+    """The program's int and float literals, in order; none when the source does not tokenize."""
     line_starts = [0]
     for line in code.splitlines(keepends=True):
         line_starts.append(line_starts[-1] + len(line))
-    found = []
+    return [Literal(line_starts[t.start[0] - 1] + t.start[1], line_starts[t.end[0] - 1] + t.end[1], t.string)
+            for t in _tokens(code) or [] if _is_literal(t)]
+
+
+def _number(text: str) -> int | float:
+    """A literal's value (ints in any base Python writes)."""
     try:
-        for token in tokenize.generate_tokens(io.StringIO(code).readline):
-            if token.type == tokenize.NUMBER and not token.string.lower().endswith("j"):
-                found.append(Literal(line_starts[token.start[0] - 1] + token.start[1],
-                                     line_starts[token.end[0] - 1] + token.end[1], token.string))
-    except (tokenize.TokenError, SyntaxError):
-        return []
-    return found
+        return int(text, 0)
+    except ValueError:
+        return float(text)
 
 
 def _as_float_literal(value: float) -> str | None:
@@ -74,10 +87,8 @@ def _as_float_literal(value: float) -> str | None:
 def nudged(text: str, step: float, direction: int) -> str | None:
     """The literal moved by `step` of its value in `direction` (-1 or +1); None when it cannot move that way
     (an integer would turn negative: the sign, if any, is an operator outside the literal)."""
-    try:
-        number = int(text, 0)
-    except ValueError:
-        number = float(text)
+    number = _number(text)
+    if isinstance(number, float):
         if number == 0:
             return _as_float_literal(direction * step * ZERO_NUDGE)
         return _as_float_literal(number * (1 + direction * step))
@@ -92,19 +103,13 @@ def with_literal(code: str, literal: Literal, text: str) -> str:
 def figure_size_positions(code: str) -> tuple[int, int] | None:
     """The positions, among numeric_literals(code), of the two numbers of the program's first
     `figsize=(w, h)`, when it writes them as literals; None otherwise."""
-    try:
-        tokens = [t for t in tokenize.generate_tokens(io.StringIO(code).readline)
-                  if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)]
-    except (tokenize.TokenError, SyntaxError):
-        return None
-    numbers = 0
+    tokens = [t for t in _tokens(code) or [] if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)]
+    literals = 0
     for i, token in enumerate(tokens):
-        if [t.string for t in tokens[i:i + 3]] == ["figsize", "=", "("] and len(tokens) > i + 6 \
-                and tokens[i + 3].type == tokenize.NUMBER and tokens[i + 4].string == "," \
-                and tokens[i + 5].type == tokenize.NUMBER and tokens[i + 6].string == ")":
-            return numbers, numbers + 1
-        if token.type == tokenize.NUMBER and not token.string.lower().endswith("j"):
-            numbers += 1
+        if [t.string for t in tokens[i:i + 7:2]] == ["figsize", "(", ",", ")"] and tokens[i + 1].string == "=" \
+                and _is_literal(tokens[i + 3]) and _is_literal(tokens[i + 5]):
+            return literals, literals + 1
+        literals += _is_literal(token)
     return None
 
 
@@ -112,13 +117,6 @@ def input_inches(size_px: tuple[int, int], dpi: int) -> tuple[float, float] | No
     """The input's (width, height) in inches at the render's DPI: the figsize that draws it pixel for pixel."""
     width, height = size_px
     return (width / dpi, height / dpi) if width > 0 and height > 0 and dpi > 0 else None
-
-
-def _value(text: str) -> float:
-    try:
-        return float(int(text, 0))
-    except ValueError:
-        return float(text)
 
 
 def size_text(inches: float) -> str:
@@ -215,7 +213,7 @@ class Refinement(Generic[Outcome]):
         literals = numeric_literals(self.code)
         width, height = (literals[i] for i in positions)
         target = tuple(size_text(inches) for inches in self.figure_inches)
-        if all(_value(literal.text) == float(text) for literal, text in zip((width, height), target, strict=True)):
+        if all(_number(literal.text) == float(text) for literal, text in zip((width, height), target, strict=True)):
             return set(positions)
         program = with_literal(with_literal(self.code, height, target[1]), width, target[0])
         (result,) = await self._attempt([program], render_score, on_try)

@@ -104,7 +104,7 @@ class PreparedReference:
     edge_rgb_size: tuple[int, int]
     edges: np.ndarray       # Canny edges at common_size(size, EDGE_MAX_SIDE)
     edges_near: np.ndarray  # the same, widened by EDGE_TOLERANCE_PX
-    size: tuple[int, int] = (0, 0)   # the input's own (width, height) in pixels
+    size: tuple[int, int]   # the input's own (width, height) in pixels
 
     @property
     def ssim_size(self) -> tuple[int, int]:
