@@ -20,10 +20,11 @@ def mini_config(vocab_size: int, layers: int = 4, hidden: int = 192) -> TokenFDC
 
 @dataclass(frozen=True)
 class Recipe:
-    # The run's length in steps, so a rerun on another machine trains the same model. v1: 7,500 steps
-    # at about 0.67 s in fp32. With the forward pass and loss in bfloat16 (`bf16`) a step takes about
-    # 0.3 s on 2 idle cores whose CPU has bfloat16 matrix units (AMX), so 14,000 steps and their
-    # evaluations take about 1 h 20 min. On shared cores a step costs 2-10x more: train alone.
+    # The run's length in steps, so a rerun on another machine trains the same schedule. v1: 7,500 steps
+    # at about 0.67 s in fp32. With the forward pass and loss in bfloat16 (`bf16`), 14,000 steps and their
+    # evaluations took 102 minutes in v3's run on 2 idle cores whose CPU has bfloat16 matrix units (AMX),
+    # and 125 minutes on a CPU without them (docs/tokenfd-mini.md, "Rerun 2"). On shared cores a step costs
+    # 2-10x more: train alone.
     # The budget is counted in steps, so a slower machine trains the same schedule and reports its time
     # (the record's trained_s); the time budget only stops a run that has stalled.
     steps: int = 14000
